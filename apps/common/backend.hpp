@@ -1,0 +1,35 @@
+#pragma once
+// Shared model-backend options for every command that talks to a model (write, agentwrite, bench
+// predict/judge, ruler, chat). With --base-url the model is remote (an OpenAI-compatible server)
+// and --model names the server's model; without it, --model is a local model path (directory or
+// .gguf) run by the in-process engine.
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "net/chat.hpp"
+
+namespace lw::apps {
+
+struct BackendOptions {
+  std::string base_url;      // comma-separated list: round-robin with failover
+  std::string model;         // server model name, or local model path
+  std::string api_key_file;  // else $OPENAI_API_KEY
+  int concurrency = 8;       // requests in flight
+  double timeout_s = 900;    // whole-request timeout
+  double connect_timeout_s = 10;
+  int max_retries = 6;
+  std::string format;        // chat format for a local model ("" = detect)
+  int threads = 0;           // engine threads for a local model (0 = all cores)
+};
+
+// Adds --base-url, --model, --api-key-file, --concurrency, --timeout, --retries (and engine
+// options). `prefix` prefixes every long option name ("judge-" gives --judge-base-url, ...).
+void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& prefix = "");
+
+// Builds the backend the options describe. Throws InputError when neither a base URL nor a local
+// model is given, naming the options to use.
+std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const std::string& prefix = "");
+
+}  // namespace lw::apps

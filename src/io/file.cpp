@@ -1,0 +1,79 @@
+#include "io/file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "util/error.hpp"
+
+namespace lw::io {
+
+namespace fs = std::filesystem;
+
+AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
+  tmp_ = target_;
+  tmp_ += fmt::format(".tmp.{}", ::getpid());
+  if (target_.has_parent_path()) fs::create_directories(target_.parent_path());
+  f_ = std::fopen(tmp_.c_str(), "wb");
+  if (!f_) fail("cannot create {}: {}", tmp_.string(), std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (f_) std::fclose(f_);
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove(tmp_, ec);
+  }
+}
+
+void AtomicFile::write(std::string_view data) {
+  LW_CHECK(f_ != nullptr, "write after commit");
+  if (std::fwrite(data.data(), 1, data.size(), f_) != data.size())
+    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  LW_CHECK(f_ != nullptr, "commit twice");
+  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0)
+    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+  std::fclose(f_);
+  f_ = nullptr;
+  std::error_code ec;
+  fs::rename(tmp_, target_, ec);
+  if (ec) fail("cannot rename {} to {}: {}", tmp_.string(), target_.string(), ec.message());
+  committed_ = true;
+  fs::path dir = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content) {
+  AtomicFile f(path);
+  f.write(content);
+  f.commit();
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_input("{}: cannot open file: {}", path.string(), std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string read_stdin() {
+  std::ostringstream ss;
+  ss << std::cin.rdbuf();
+  return ss.str();
+}
+
+}  // namespace lw::io

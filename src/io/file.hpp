@@ -1,0 +1,36 @@
+#pragma once
+// Files that are never left half-written: AtomicFile writes to a temporary file beside the target
+// and renames it into place on commit(); if commit() is never reached the target is untouched.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace lw::io {
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path target);
+  ~AtomicFile();  // removes the temporary file unless committed
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view data);
+  // Flushes, fsyncs and renames the temporary file over the target (then fsyncs the directory).
+  void commit();
+  const std::filesystem::path& target() const { return target_; }
+
+ private:
+  std::filesystem::path target_, tmp_;
+  std::FILE* f_ = nullptr;
+  bool committed_ = false;
+};
+
+// Writes a whole file atomically.
+void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+// Reads a whole file; throws InputError naming the path if it cannot be read.
+std::string read_file(const std::filesystem::path& path);
+// Reads all of stdin.
+std::string read_stdin();
+
+}  // namespace lw::io

@@ -1,0 +1,7 @@
+#include "net/chat.hpp"
+
+namespace lw::net {
+
+ChatBackend::~ChatBackend() = default;
+
+}  // namespace lw::net

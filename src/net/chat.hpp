@@ -1,0 +1,59 @@
+#pragma once
+// The one interface through which every pipeline (write, agentwrite, bench, ruler, judge) talks to
+// a model: a remote OpenAI-compatible server (net/openai_client) or the in-process engine. Pipelines
+// never care which one they have.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lw::net {
+
+struct ChatMessage {
+  std::string role;  // "system", "user", "assistant"
+  std::string content;
+};
+
+struct ChatRequest {
+  std::string model;  // may be empty: the backend's default model
+  std::vector<ChatMessage> messages;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int64_t> max_tokens;
+  std::vector<std::string> stop;
+  std::optional<int64_t> seed;
+};
+
+struct Usage {
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t total_tokens = 0;
+};
+
+struct ChatResponse {
+  std::string content;
+  std::string finish_reason;  // "stop", "length", ... ("length" means the output was truncated)
+  Usage usage;
+  std::string model;
+  double seconds = 0.0;  // wall time of the request, retries included
+};
+
+// Called with each piece of text as it streams in.
+using DeltaCallback = std::function<void(std::string_view delta)>;
+
+class ChatBackend {
+ public:
+  virtual ~ChatBackend();
+  // Blocking and thread-safe: pipelines call it from many worker threads at once. When on_delta is
+  // set the backend streams and calls it with each piece of text (in order, from the calling
+  // thread). Throws lw::Error (net/errors.hpp refines it) on failure after the backend's retries.
+  virtual ChatResponse complete(const ChatRequest& request, const DeltaCallback& on_delta = {}) = 0;
+  // How many requests the backend can usefully serve at once (a hint for pipeline concurrency).
+  virtual int suggested_concurrency() const { return 1; }
+  // Human-readable name for logs and reports, never containing secrets.
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace lw::net

@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/progress.hpp"
+
+namespace {
+
+std::vector<std::string> g_lines;
+void capture(lw::log::Level, const std::string& line) { g_lines.push_back(line); }
+
+TEST(Log, SecretsAreRedacted) {
+  g_lines.clear();
+  lw::log::set_sink(&capture);
+  lw::log::add_secret("sk-test-SECRET-123");
+  lw::log::info("sending key sk-test-SECRET-123 twice sk-test-SECRET-123");
+  lw::log::set_sink(nullptr);
+  ASSERT_EQ(g_lines.size(), 1u);
+  EXPECT_EQ(g_lines[0].find("SECRET"), std::string::npos) << g_lines[0];
+  EXPECT_NE(g_lines[0].find("***"), std::string::npos);
+  EXPECT_EQ(lw::log::redact("x sk-test-SECRET-123"), "x ***");
+}
+
+TEST(Log, LevelFilters) {
+  g_lines.clear();
+  lw::log::set_sink(&capture);
+  lw::log::set_level(lw::log::Level::warn);
+  lw::log::info("hidden");
+  lw::log::warn("shown");
+  lw::log::set_level(lw::log::Level::info);
+  lw::log::set_sink(nullptr);
+  ASSERT_EQ(g_lines.size(), 1u);
+  EXPECT_NE(g_lines[0].find("shown"), std::string::npos);
+  EXPECT_THROW(lw::log::parse_level("loud"), lw::InputError);
+}
+
+TEST(Progress, LineFormat) {
+  std::string line = lw::format_progress_line("predict", 30, 120, 60.0, "prompts", "3 in flight", 10);
+  EXPECT_EQ(line, "predict [##........] 30/120 prompts (25%) 0.50 prompts/s ETA 3m00s | 3 in flight");
+  std::string done = lw::format_progress_line("x", 5, 5, 2.0, "it", "", 0);
+  EXPECT_EQ(done, "x 5/5 it (100%) 2.50 it/s elapsed 2s");
+  EXPECT_EQ(lw::format_duration(3725), "1h02m");
+}
+
+TEST(Check, ThrowsWithLocation) {
+  try {
+    LW_CHECK(1 + 1 == 3, "math is {}", "broken");
+    FAIL();
+  } catch (const lw::Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("test_util.cpp"), std::string::npos);
+    EXPECT_NE(m.find("math is broken"), std::string::npos);
+  }
+}
+
+}  // namespace
