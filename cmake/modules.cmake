@@ -13,7 +13,7 @@ endfunction()
 # lw_add_test(NAME [DEPS lw_x ...])
 #   Builds tests/NAME/*.cpp into the GoogleTest program test_NAME and registers its tests with ctest.
 #   Tests find the shared data through the LW_SHARED_DIR compile definition and their own
-#   fixtures through LW_TEST_DATA_DIR (tests/data).
+#   fixtures through LW_TEST_DATA_DIR (tests/fixtures).
 function(lw_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
@@ -22,7 +22,7 @@ function(lw_add_test name)
   target_include_directories(test_${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
   target_compile_definitions(test_${name} PRIVATE
     LW_SHARED_DIR="${LW_SHARED_DIR}"
-    LW_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
+    LW_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
     LW_BINARY_DIR="${PROJECT_BINARY_DIR}")
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
