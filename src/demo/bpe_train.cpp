@@ -1,0 +1,167 @@
+#include "demo/bpe_train.hpp"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "text/utf8.hpp"
+#include "util/error.hpp"
+
+namespace lw::demo {
+namespace {
+
+// Splits text into pre-tokenizer pieces with PCRE2 (UTF + UCP).
+std::vector<std::string> split_pieces(const std::string& text, pcre2_code* re, pcre2_match_data* md) {
+  std::vector<std::string> out;
+  PCRE2_SIZE start = 0;
+  auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  while (start < text.size()) {
+    int rc = pcre2_match(re, subject, text.size(), start, 0, md, nullptr);
+    if (rc < 0) break;
+    PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+    if (ov[1] == ov[0]) {  // empty match: step one byte to guarantee progress
+      ++start;
+      continue;
+    }
+    out.emplace_back(text.substr(ov[0], ov[1] - ov[0]));
+    start = ov[1];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string byte_to_unicode(unsigned char b) {
+  // Bytes '!'..'~', '¡'..'¬', '®'..'ÿ' keep their code point; the other 68 map to U+0100 + n in
+  // byte order.
+  auto printable = [](int c) { return (c >= 33 && c <= 126) || (c >= 161 && c <= 172) || (c >= 174 && c <= 255); };
+  char32_t cp = b;
+  if (!printable(b)) {
+    int n = 0;
+    for (int c = 0; c < b; ++c)
+      if (!printable(c)) ++n;
+    cp = 256 + static_cast<char32_t>(n);
+  }
+  std::string s;
+  text::append_utf8(s, cp);
+  return s;
+}
+
+BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& opts) {
+  int err = 0;
+  PCRE2_SIZE off = 0;
+  std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)> re(
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(opts.pattern.c_str()), PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
+                    &err, &off, nullptr),
+      &pcre2_code_free);
+  if (!re) fail_input("bpe: invalid pre-tokenizer pattern at offset {}", off);
+  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
+      pcre2_match_data_create_from_pattern(re.get(), nullptr), &pcre2_match_data_free);
+
+  std::map<std::string, int64_t> piece_counts;  // ordered: deterministic
+  for (const auto& t : texts)
+    for (auto& p : split_pieces(t, re.get(), md.get())) ++piece_counts[p];
+
+  BpeModel m;
+  m.pattern = opts.pattern;
+  m.specials = opts.specials;
+  for (int b = 0; b < 256; ++b) m.tokens.emplace_back(1, static_cast<char>(b));
+
+  struct Word {
+    std::vector<int32_t> syms;
+    int64_t count;
+  };
+  std::vector<Word> words;
+  for (auto& [p, c] : piece_counts) {
+    Word w{{}, c};
+    for (unsigned char ch : p) w.syms.push_back(ch);
+    words.push_back(std::move(w));
+  }
+
+  const int32_t target = opts.vocab_size - static_cast<int32_t>(opts.specials.size());
+  while (static_cast<int32_t>(m.tokens.size()) < target) {
+    std::map<std::pair<int32_t, int32_t>, int64_t> pairs;
+    for (const auto& w : words)
+      for (size_t i = 0; i + 1 < w.syms.size(); ++i) pairs[{w.syms[i], w.syms[i + 1]}] += w.count;
+    std::pair<int32_t, int32_t> best{-1, -1};
+    int64_t best_count = 0;
+    std::string best_bytes;
+    for (auto& [pr, c] : pairs) {
+      std::string bytes = m.tokens[pr.first] + m.tokens[pr.second];
+      if (c > best_count || (c == best_count && bytes < best_bytes)) {
+        best = pr;
+        best_count = c;
+        best_bytes = std::move(bytes);
+      }
+    }
+    if (best_count < opts.min_pair_count) break;
+    auto id = static_cast<int32_t>(m.tokens.size());
+    m.tokens.push_back(best_bytes);
+    m.merges.push_back(best);
+    for (auto& w : words) {
+      std::vector<int32_t> out;
+      out.reserve(w.syms.size());
+      for (size_t i = 0; i < w.syms.size(); ++i) {
+        if (i + 1 < w.syms.size() && w.syms[i] == best.first && w.syms[i + 1] == best.second) {
+          out.push_back(id);
+          ++i;
+        } else {
+          out.push_back(w.syms[i]);
+        }
+      }
+      w.syms = std::move(out);
+    }
+  }
+  return m;
+}
+
+nlohmann::json to_hf_tokenizer_json(const BpeModel& m) {
+  auto enc = [](const std::string& bytes) {
+    std::string s;
+    for (unsigned char b : bytes) s += byte_to_unicode(b);
+    return s;
+  };
+  nlohmann::json vocab = nlohmann::json::object();
+  for (size_t i = 0; i < m.tokens.size(); ++i) vocab[enc(m.tokens[i])] = i;
+  nlohmann::json merges = nlohmann::json::array();
+  for (auto [a, b] : m.merges) merges.push_back(enc(m.tokens[a]) + " " + enc(m.tokens[b]));
+  nlohmann::json added = nlohmann::json::array();
+  for (size_t i = 0; i < m.specials.size(); ++i) {
+    added.push_back({{"id", m.tokens.size() + i},
+                     {"content", m.specials[i]},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", true}});
+  }
+  return {
+      {"version", "1.0"},
+      {"truncation", nullptr},
+      {"padding", nullptr},
+      {"added_tokens", added},
+      {"normalizer", nullptr},
+      {"pre_tokenizer",
+       {{"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Split"}, {"pattern", {{"Regex", m.pattern}}}, {"behavior", "Isolated"}, {"invert", false}},
+          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}}},
+      {"post_processor", nullptr},
+      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"model",
+       {{"type", "BPE"},
+        {"dropout", nullptr},
+        {"unk_token", nullptr},
+        {"continuing_subword_prefix", nullptr},
+        {"end_of_word_suffix", nullptr},
+        {"fuse_unk", false},
+        {"byte_fallback", false},
+        {"ignore_merges", false},
+        {"vocab", vocab},
+        {"merges", merges}}}};
+}
+
+}  // namespace lw::demo
