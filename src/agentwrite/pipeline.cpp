@@ -1,0 +1,420 @@
+#include "agentwrite/pipeline.hpp"
+
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "agentwrite/clean.hpp"
+#include "agentwrite/length_request.hpp"
+#include "text/words.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace lw::agentwrite {
+
+const char* status_name(ItemStatus s) {
+  switch (s) {
+    case ItemStatus::done: return "done";
+    case ItemStatus::dropped: return "dropped";
+    case ItemStatus::failed: return "failed";
+    case ItemStatus::planned: return "planned";
+  }
+  return "?";
+}
+
+std::string settings_fingerprint(const PipelineConfig& c) {
+  auto hash = [](const std::string& s) { return item_key(s, 0).substr(0, 16); };
+  nlohmann::json j = {{"plan_template", hash(c.plan_template.empty() ? default_plan_template() : c.plan_template)},
+                      {"write_template", hash(c.write_template.empty() ? default_write_template() : c.write_template)},
+                      {"parallel", c.parallel},
+                      {"length_control", c.length_control},
+                      {"max_plan_steps", c.limits.max_steps}};
+  return j.dump();
+}
+
+namespace {
+
+constexpr int kPlanStep = -1;
+
+struct ItemState {
+  std::string key;
+  int64_t explicit_target = 0;
+  int plan_attempts = 0;
+  std::string last_rejection;
+  bool have_plan = false;
+  bool given_plan = false;
+  Plan plan;
+  std::string plan_text;
+  std::vector<std::optional<StoredParagraph>> paras;
+  std::vector<bool> issued;  // a request for this step is queued or in flight
+  bool plan_issued = false;
+  int in_flight = 0;
+  bool finished = false;
+  bool failed = false;
+  std::string fail_reason;
+  std::map<int, int> failures;  // per step (kPlanStep for the plan) in this run
+
+  int64_t target() const { return explicit_target > 0 ? explicit_target : plan.total_words(); }
+};
+
+struct Task {
+  size_t item;
+  int step;
+  bool operator<(const Task& o) const { return item != o.item ? item < o.item : step < o.step; }
+};
+
+class Runner {
+ public:
+  Runner(net::ChatBackend& backend, Store& store, const std::vector<WorkItem>& items, const PipelineConfig& config,
+         const Observer& observer, RunStats& stats)
+      : backend_(backend), store_(store), items_(items), cfg_(config), obs_(observer), stats_(stats) {
+    plan_tmpl_ = cfg_.plan_template.empty() ? default_plan_template() : cfg_.plan_template;
+    write_tmpl_ = cfg_.write_template.empty() ? default_write_template() : cfg_.write_template;
+    validate_plan_template(plan_tmpl_, "plan template");
+    validate_write_template(write_tmpl_, "write template");
+  }
+
+  std::vector<ItemResult> run() {
+    restore();
+    {
+      std::lock_guard lk(mu_);
+      for (size_t i = 0; i < states_.size(); ++i) schedule_locked(i);
+    }
+    int n = std::max(1, cfg_.concurrency);
+    std::vector<std::thread> workers;
+    for (int w = 0; w < n; ++w) workers.emplace_back([this] { work(); });
+    for (auto& t : workers) t.join();
+    if (fatal_) std::rethrow_exception(fatal_);
+    std::vector<ItemResult> out;
+    out.reserve(states_.size());
+    for (size_t i = 0; i < states_.size(); ++i) out.push_back(result_of(i));
+    return out;
+  }
+
+ private:
+  void restore() {
+    std::map<std::string, int> seen;
+    std::vector<std::string> keys;
+    states_.resize(items_.size());
+    for (size_t i = 0; i < items_.size(); ++i) {
+      auto& st = states_[i];
+      st.key = item_key(items_[i].prompt, seen[items_[i].prompt]++);
+      keys.push_back(st.key);
+      st.explicit_target =
+          items_[i].target_words > 0 ? items_[i].target_words : explicit_target_words(items_[i].prompt);
+    }
+    auto stored = store_.load(keys);
+    for (size_t i = 0; i < items_.size(); ++i) {
+      auto& st = states_[i];
+      const auto& s = stored[st.key];
+      if (items_[i].plan) {
+        PlanParse pp = parse_plan(*items_[i].plan, st.explicit_target, cfg_.limits);
+        if (!pp.ok()) fail_input("instruction {}: the given plan is unusable: {}", i + 1, pp.rejection);
+        adopt_plan(st, std::move(pp.plan), *items_[i].plan);
+        st.given_plan = true;
+      } else {
+        st.plan_attempts = static_cast<int>(s.plans.size());
+        for (const auto& p : s.plans) {
+          if (!p.accepted) {
+            st.last_rejection = p.reason;
+            continue;
+          }
+          PlanParse pp = parse_plan(p.text, st.explicit_target, cfg_.limits);
+          if (pp.ok()) {
+            adopt_plan(st, std::move(pp.plan), p.text);
+            ++stats_.reused_plans;
+          }
+        }
+      }
+      if (st.have_plan) {
+        for (const auto& [step, para] : s.paragraphs) {
+          if (step < 0 || step >= static_cast<int>(st.paras.size())) continue;
+          st.paras[step] = para;
+          ++stats_.reused_paragraphs;
+          if (obs_.on_paragraph) obs_.on_paragraph(i, step, para, true);
+        }
+      }
+    }
+  }
+
+  void adopt_plan(ItemState& st, Plan plan, const std::string& text) {
+    st.plan = std::move(plan);
+    st.plan_text = text;
+    st.have_plan = true;
+    st.paras.assign(st.plan.steps.size(), std::nullopt);
+    st.issued.assign(st.plan.steps.size(), false);
+  }
+
+  void push_locked(size_t i, int step) {
+    ready_.insert({i, step});
+    cv_.notify_one();
+  }
+
+  // Queues what item i can do next, or finishes it.
+  void schedule_locked(size_t i) {
+    auto& st = states_[i];
+    if (st.finished) return;
+    if (st.failed) {
+      if (st.in_flight == 0) finish_locked(i);
+      return;
+    }
+    if (!st.have_plan) {
+      if (st.plan_attempts >= cfg_.max_plan_attempts) {
+        finish_locked(i);
+      } else if (!st.plan_issued) {
+        st.plan_issued = true;
+        push_locked(i, kPlanStep);
+      }
+      return;
+    }
+    if (cfg_.plan_only) {
+      finish_locked(i);
+      return;
+    }
+    bool all_done = true;
+    for (size_t k = 0; k < st.paras.size(); ++k) {
+      if (st.paras[k]) continue;
+      all_done = false;
+      if (!st.issued[k]) {
+        st.issued[k] = true;
+        push_locked(i, static_cast<int>(k));
+      }
+      if (!cfg_.parallel) break;  // sequential: only the first missing step
+    }
+    if (all_done) finish_locked(i);
+  }
+
+  void finish_locked(size_t i) {
+    auto& st = states_[i];
+    if (st.finished) return;
+    st.finished = true;
+    if (obs_.on_item_done) obs_.on_item_done(i, result_of(i));
+  }
+
+  ItemResult result_of(size_t i) const {
+    const auto& st = states_[i];
+    ItemResult r;
+    r.plan_text = st.plan_text;
+    r.plan = st.plan;
+    r.target_words = st.have_plan ? st.target() : st.explicit_target;
+    if (st.failed) {
+      r.status = ItemStatus::failed;
+      r.reason = st.fail_reason;
+    } else if (!st.have_plan) {
+      r.status = st.plan_attempts >= cfg_.max_plan_attempts ? ItemStatus::dropped : ItemStatus::failed;
+      r.reason = st.plan_attempts >= cfg_.max_plan_attempts
+                     ? fmt::format("plan rejected {} times (last: {})", st.plan_attempts, st.last_rejection)
+                     : "not finished";
+    } else if (cfg_.plan_only) {
+      r.status = ItemStatus::planned;
+    } else {
+      for (const auto& p : st.paras) {
+        if (!p) {
+          r.status = ItemStatus::failed;
+          r.reason = "not finished";
+          return r;
+        }
+        r.paragraphs.push_back(p->text);
+      }
+      r.response = join_paragraphs(r.paragraphs);
+      r.response_length = text::count_words(r.response);
+      double need = cfg_.min_length_fraction * static_cast<double>(r.target_words);
+      if (r.target_words > 0 && static_cast<double>(r.response_length) < need) {
+        r.status = ItemStatus::dropped;
+        r.reason = fmt::format("too short: {} words < {} x target {}", r.response_length, cfg_.min_length_fraction,
+                               r.target_words);
+      } else {
+        r.status = ItemStatus::done;
+      }
+    }
+    return r;
+  }
+
+  net::ChatRequest request_locked(const Task& t) {
+    const auto& st = states_[t.item];
+    const auto& item = items_[t.item];
+    net::ChatRequest req;
+    req.model = cfg_.model;
+    req.temperature = cfg_.temperature;
+    req.top_p = cfg_.top_p;
+    req.max_tokens = cfg_.max_tokens;
+    std::string prompt;
+    if (t.step == kPlanStep) {
+      prompt = render_plan_prompt(plan_tmpl_, item.prompt);
+      if (st.plan_attempts > 0) req.seed = st.plan_attempts;  // a different sample for a re-plan
+    } else {
+      std::vector<int64_t> written;
+      std::vector<std::string> done;
+      if (!cfg_.parallel) {
+        for (int k = 0; k < t.step; ++k) {
+          written.push_back(st.paras[k]->words);
+          done.push_back(st.paras[k]->text);
+        }
+      }
+      BudgetOptions bo;
+      bo.length_control = cfg_.length_control;
+      auto budgets = step_budgets(st.plan, written, st.target(), bo);
+      prompt = render_write_prompt(write_tmpl_, item.prompt, format_plan(st.plan, budgets), join_paragraphs(done),
+                                   format_step(st.plan, static_cast<size_t>(t.step), budgets[t.step]));
+    }
+    req.messages.push_back({"user", std::move(prompt)});
+    return req;
+  }
+
+  void work() {
+    std::unique_lock lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [this] { return !ready_.empty() || in_flight_ == 0 || fatal_; });
+      if (fatal_ || (ready_.empty() && in_flight_ == 0)) {
+        cv_.notify_all();
+        return;
+      }
+      Task t = *ready_.begin();
+      ready_.erase(ready_.begin());
+      auto& st = states_[t.item];
+      if (st.failed) {  // queued before its instruction failed
+        schedule_locked(t.item);
+        continue;
+      }
+      net::ChatRequest req = request_locked(t);
+      ++st.in_flight;
+      ++in_flight_;
+      ++stats_.requests;
+      lk.unlock();
+
+      net::ChatResponse resp;
+      std::string error;
+      try {
+        net::DeltaCallback cb;
+        if (cfg_.stream && obs_.on_delta)
+          cb = [this, t](std::string_view d) { obs_.on_delta(t.item, t.step, d); };
+        resp = backend_.complete(req, cb);
+      } catch (const std::exception& e) {
+        error = e.what();
+        if (error.empty()) error = "request failed";
+      }
+
+      try {
+        if (error.empty()) handle_response(t, resp);
+        else store_.put_failure(st.key, t.step, error);
+      } catch (...) {
+        lk.lock();
+        if (!fatal_) fatal_ = std::current_exception();
+        --st.in_flight;
+        --in_flight_;
+        cv_.notify_all();
+        return;
+      }
+
+      lk.lock();
+      --st.in_flight;
+      --in_flight_;
+      stats_.completion_tokens += resp.usage.completion_tokens;
+      stats_.seconds += resp.seconds;
+      if (!error.empty()) {
+        ++stats_.failed_requests;
+        int n = ++st.failures[t.step];
+        std::string what = t.step == kPlanStep ? "plan" : fmt::format("paragraph {}", t.step + 1);
+        if (n <= cfg_.step_retries) {
+          log::warn("instruction {}: {} failed ({}); retrying", t.item + 1, what, error);
+          ready_.insert(t);
+        } else {
+          log::warn("instruction {}: {} failed: {}", t.item + 1, what, error);
+          st.failed = true;
+          st.fail_reason = fmt::format("{} failed: {}", what, error);
+        }
+      } else {
+        apply_locked(t);
+      }
+      schedule_locked(t.item);
+      cv_.notify_all();
+    }
+  }
+
+  // Parses and stores a response (outside the lock: the store has its own), keeping the result
+  // in pending_ for apply_locked.
+  void handle_response(const Task& t, const net::ChatResponse& resp) {
+    auto& st = states_[t.item];
+    if (t.step == kPlanStep) {
+      PlanParse pp = parse_plan(resp.content, st.explicit_target, cfg_.limits);
+      int attempt;
+      {
+        std::lock_guard lk(mu_);
+        attempt = st.plan_attempts;
+      }
+      store_.put_plan(st.key, {attempt, resp.content, pp.ok(), pp.rejection});
+      std::lock_guard lk(mu_);
+      pending_plans_[t.item] = {std::move(pp), resp.content};
+    } else {
+      StoredParagraph p;
+      p.step = t.step;
+      p.text = resp.content;
+      p.words = text::count_words(clean_paragraph(resp.content));
+      p.finish_reason = resp.finish_reason;
+      p.completion_tokens = resp.usage.completion_tokens;
+      p.seconds = resp.seconds;
+      store_.put_paragraph(st.key, p);
+      std::lock_guard lk(mu_);
+      pending_paras_[{t.item, t.step}] = std::move(p);
+    }
+  }
+
+  void apply_locked(const Task& t) {
+    auto& st = states_[t.item];
+    if (t.step == kPlanStep) {
+      auto node = pending_plans_.extract(t.item);
+      auto& [pp, text] = node.mapped();
+      ++st.plan_attempts;
+      st.plan_issued = false;
+      if (pp.ok()) {
+        for (const auto& note : pp.plan.notes) log::debug("instruction {}: plan: {}", t.item + 1, note);
+        adopt_plan(st, std::move(pp.plan), text);
+        if (obs_.on_plan) obs_.on_plan(t.item, st.plan);
+      } else {
+        st.last_rejection = pp.rejection;
+        log::warn("instruction {}: plan rejected ({}), attempt {}/{}", t.item + 1, pp.rejection, st.plan_attempts,
+                  cfg_.max_plan_attempts);
+      }
+    } else {
+      auto node = pending_paras_.extract({t.item, t.step});
+      st.paras[t.step] = std::move(node.mapped());
+      st.issued[t.step] = false;
+      if (obs_.on_paragraph) obs_.on_paragraph(t.item, t.step, *st.paras[t.step], false);
+    }
+  }
+
+  net::ChatBackend& backend_;
+  Store& store_;
+  const std::vector<WorkItem>& items_;
+  const PipelineConfig& cfg_;
+  const Observer& obs_;
+  RunStats& stats_;
+  std::string plan_tmpl_, write_tmpl_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ItemState> states_;
+  std::set<Task> ready_;
+  int in_flight_ = 0;
+  std::exception_ptr fatal_;
+  std::map<size_t, std::pair<PlanParse, std::string>> pending_plans_;
+  std::map<std::pair<size_t, int>, StoredParagraph> pending_paras_;
+};
+
+}  // namespace
+
+std::vector<ItemResult> run_pipeline(net::ChatBackend& backend, Store& store, const std::vector<WorkItem>& items,
+                                     const PipelineConfig& config, const Observer& observer, RunStats* stats) {
+  RunStats local;
+  RunStats& s = stats ? *stats : local;
+  store.check_settings(settings_fingerprint(config));
+  Runner r(backend, store, items, config, observer, s);
+  return r.run();
+}
+
+}  // namespace lw::agentwrite

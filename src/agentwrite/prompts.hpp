@@ -1,0 +1,42 @@
+#pragma once
+// Prompt templates and budgets for AgentWrite.
+//
+// Templates use the reference placeholders: the plan template needs $INST$ (the instruction); the
+// write template needs $STEP$ (the current step line) and may use $INST$, $PLAN$ (the whole plan,
+// one step per line) and $TEXT$ (the text written so far; empty in parallel mode). The reference
+// prompts in shared/data/reference-prompts are accepted as they are.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agentwrite/plan.hpp"
+
+namespace lw::agentwrite {
+
+// Our own default wording.
+const std::string& default_plan_template();
+const std::string& default_write_template();
+
+// Throws InputError naming `what` (a file or "plan template") if a required placeholder is missing.
+void validate_plan_template(const std::string& tmpl, const std::string& what);
+void validate_write_template(const std::string& tmpl, const std::string& what);
+
+std::string render_plan_prompt(const std::string& tmpl, const std::string& instruction);
+std::string render_write_prompt(const std::string& tmpl, const std::string& instruction, const std::string& plan,
+                                const std::string& text_so_far, const std::string& step);
+
+// Length control. Given the words written for the first written.size() steps, returns the budget
+// of every step: finished steps keep their planned budget; the remaining ones are scaled by
+//   s = clamp((target − written) / planned_remaining, 0.3, 3)
+// so the total lands near `target` (the instruction's length, or the plan's total when it gives
+// none). Scaled budgets are at least min(planned, 50) words. With control off, the plan as is.
+struct BudgetOptions {
+  bool length_control = true;
+  double min_scale = 0.3;
+  double max_scale = 3.0;
+  int64_t floor_words = 50;
+};
+std::vector<int64_t> step_budgets(const Plan& plan, const std::vector<int64_t>& written, int64_t target,
+                                  const BudgetOptions& opts = {});
+
+}  // namespace lw::agentwrite

@@ -1,0 +1,77 @@
+#pragma once
+// The durable checkpoint of an AgentWrite run: every finished plan request and paragraph is
+// committed to SQLite (WAL mode) as soon as it arrives, so a rerun resumes exactly where the last
+// one stopped and a kill -9 loses at most the requests in flight. One process at a time may use a
+// store (an exclusive flock on the database file; released by the kernel if the process dies).
+//
+// Items are keyed by a hash of their instruction plus its occurrence number, so reordering the
+// input keeps the work that was done. The run's settings that shape prompts (templates, parallel,
+// length control) are recorded; reopening with different settings is refused.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace lw::agentwrite {
+
+struct StoredPlan {
+  int attempt = 0;
+  std::string text;
+  bool accepted = false;
+  std::string reason;  // why it was rejected
+};
+
+struct StoredParagraph {
+  int step = 0;
+  std::string text;           // as the model wrote it
+  int64_t words = 0;          // words of the cleaned paragraph
+  std::string finish_reason;
+  int64_t completion_tokens = 0;
+  double seconds = 0;
+};
+
+struct StoredItem {
+  std::vector<StoredPlan> plans;                 // by attempt
+  std::map<int, StoredParagraph> paragraphs;     // by step
+};
+
+class Store {
+ public:
+  // ":memory:" gives a private in-memory store (for single writes without a checkpoint).
+  explicit Store(const std::filesystem::path& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Records the settings on first use; throws InputError naming the differences when the store
+  // was made with other settings.
+  void check_settings(const std::string& settings_json);
+
+  // Everything stored for these item keys (absent keys map to empty items).
+  std::map<std::string, StoredItem> load(const std::vector<std::string>& keys);
+
+  void put_plan(const std::string& key, const StoredPlan& plan);
+  void put_paragraph(const std::string& key, const StoredParagraph& p);
+  void put_failure(const std::string& key, int step, const std::string& message);
+  int64_t failure_count();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  void exec(const char* sql);
+  std::mutex mu_;
+  sqlite3* db_ = nullptr;
+  int lock_fd_ = -1;
+  std::string path_;
+};
+
+// The key of an instruction: 16 hex digits of its FNV-1a 64 hash, '-', its occurrence number.
+std::string item_key(const std::string& prompt, int occurrence);
+
+}  // namespace lw::agentwrite
