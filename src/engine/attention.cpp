@@ -1,0 +1,160 @@
+// Causal attention, tiled with an online softmax (flash-attention style): for each query tile the
+// key tiles are visited once, keeping a running max m, sum l and weighted sum acc per query, so
+// memory is O(tile) per thread regardless of T.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "engine/ops.hpp"
+#include "util/error.hpp"
+
+namespace lw::engine {
+
+namespace {
+
+constexpr int kBq = 32;  // queries per tile
+constexpr int kBk = 64;  // keys per tile
+
+struct Scratch {
+  std::vector<float> kt;   // (hd, kBk) transposed key tile
+  std::vector<float> s;    // (kBk) scores of one query
+  std::vector<float> acc;  // (kBq, hd)
+  std::vector<float> m, l; // (kBq)
+  void ensure(int hd) {
+    if (static_cast<int>(kt.size()) < hd * kBk) {
+      kt.assign(static_cast<size_t>(hd) * kBk, 0.0f);
+      acc.assign(static_cast<size_t>(kBq) * hd, 0.0f);
+    }
+    s.resize(kBk);
+    m.resize(kBq);
+    l.resize(kBq);
+  }
+};
+
+// Queries r in [0, nq) of one head, at positions first_pos + r, against keys 0..first_pos + r.
+// q: row r at q + r*q_stride; k, v: row j at k + j*kv_stride; out like q; lse: r*lse_stride.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void attend_tile(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
+                 int hd, float scale, int nq, int first_pos, float* out, float* lse,
+                 int64_t lse_stride, float* kt, float* s, float* acc, float* m, float* l) {
+  for (int r = 0; r < nq; ++r) {
+    m[r] = -INFINITY;
+    l[r] = 0.0f;
+    float* a = acc + static_cast<int64_t>(r) * hd;
+    for (int d = 0; d < hd; ++d) a[d] = 0.0f;
+  }
+  const int kend = first_pos + nq;  // keys [0, kend) are visible to the last query
+  for (int j0 = 0; j0 < kend; j0 += kBk) {
+    const int nb = std::min(kBk, kend - j0);
+    for (int jj = 0; jj < nb; ++jj) {
+      const float* kr = k + static_cast<int64_t>(j0 + jj) * kv_stride;
+      for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = kr[d];
+    }
+    for (int r = 0; r < nq; ++r) {
+      const int pos = first_pos + r;
+      if (j0 > pos) break;  // later rows see more keys; rows are ordered by position
+      const int jmax = std::min(nb, pos - j0 + 1);
+      const float* qr = q + static_cast<int64_t>(r) * q_stride;
+      for (int jj = 0; jj < kBk; ++jj) s[jj] = 0.0f;
+      for (int d = 0; d < hd; ++d) {
+        const float qd = qr[d];
+        const float* ktd = kt + d * kBk;
+#pragma omp simd
+        for (int jj = 0; jj < kBk; ++jj) s[jj] += qd * ktd[jj];
+      }
+      float mx = -INFINITY;
+      for (int jj = 0; jj < jmax; ++jj) {
+        s[jj] *= scale;
+        mx = std::max(mx, s[jj]);
+      }
+      const float m_new = std::max(m[r], mx);
+      const float corr = std::exp(m[r] - m_new);
+      float sum = 0.0f;
+      for (int jj = 0; jj < jmax; ++jj) {
+        s[jj] = std::exp(s[jj] - m_new);
+        sum += s[jj];
+      }
+      l[r] = l[r] * corr + sum;
+      m[r] = m_new;
+      float* a = acc + static_cast<int64_t>(r) * hd;
+#pragma omp simd
+      for (int d = 0; d < hd; ++d) a[d] *= corr;
+      for (int jj = 0; jj < jmax; ++jj) {
+        const float p = s[jj];
+        const float* vr = v + static_cast<int64_t>(j0 + jj) * kv_stride;
+#pragma omp simd
+        for (int d = 0; d < hd; ++d) a[d] += p * vr[d];
+      }
+    }
+  }
+  for (int r = 0; r < nq; ++r) {
+    const float inv = 1.0f / l[r];
+    const float* a = acc + static_cast<int64_t>(r) * hd;
+    float* o = out + static_cast<int64_t>(r) * q_stride;
+    for (int d = 0; d < hd; ++d) o[d] = a[d] * inv;
+    if (lse) lse[r * lse_stride] = m[r] + std::log(l[r]);
+  }
+}
+
+struct Item {
+  int seq, head, q0;
+};
+
+}  // namespace
+
+void attention_seqs_forward(const std::vector<AttnSeq>& seqs, const AttnDims& d) {
+  LW_CHECK(d.n_head > 0 && d.n_kv_head > 0 && d.n_head % d.n_kv_head == 0 && d.hd > 0,
+           "attention: bad head dims");
+  const int group = d.n_head / d.n_kv_head;
+  std::vector<Item> items;
+  for (int s = 0; s < static_cast<int>(seqs.size()); ++s) {
+    LW_CHECK(seqs[s].Tq <= seqs[s].Tk, "attention: Tq {} > Tk {}", seqs[s].Tq, seqs[s].Tk);
+    // Longest tiles (latest queries) first for better dynamic balance.
+    for (int q0 = (seqs[s].Tq - 1) / kBq * kBq; q0 >= 0; q0 -= kBq)
+      for (int h = 0; h < d.n_head; ++h) items.push_back({s, h, q0});
+  }
+  const int n = static_cast<int>(items.size());
+#pragma omp parallel if (n > 1)
+  {
+    Scratch sc;
+    sc.ensure(d.hd);
+#pragma omp for schedule(dynamic, 1)
+    for (int it = 0; it < n; ++it) {
+      const Item& item = items[it];
+      const AttnSeq& a = seqs[item.seq];
+      const int nq = std::min(kBq, a.Tq - item.q0);
+      const int kh = item.head / group;
+      const int64_t qoff = static_cast<int64_t>(item.q0) * a.q_stride + item.head * d.hd;
+      attend_tile(a.q + qoff, a.q_stride, a.k + kh * d.hd, a.v + kh * d.hd, a.kv_stride, d.hd,
+                  d.scale, nq, a.Tk - a.Tq + item.q0, a.out + qoff,
+                  a.lse ? a.lse + static_cast<int64_t>(item.q0) * a.lse_stride + item.head : nullptr,
+                  a.lse_stride, sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+    }
+  }
+}
+
+void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                       const int32_t* cu_seqlens, int n_seq, const AttnDims& d) {
+  LW_CHECK(cu_seqlens[0] == 0, "attention: cu_seqlens[0] must be 0");
+  const int64_t qs = static_cast<int64_t>(d.n_head) * d.hd, ks = static_cast<int64_t>(d.n_kv_head) * d.hd;
+  std::vector<AttnSeq> seqs;
+  for (int s = 0; s < n_seq; ++s) {
+    const int b = cu_seqlens[s], e = cu_seqlens[s + 1];
+    LW_CHECK(e >= b, "attention: cu_seqlens must be non-decreasing");
+    if (e == b) continue;
+    seqs.push_back({q + b * qs, k + b * ks, v + b * ks, out + b * qs,
+                    lse ? lse + static_cast<int64_t>(b) * d.n_head : nullptr, e - b, e - b, qs, ks,
+                    d.n_head});
+  }
+  attention_seqs_forward(seqs, d);
+}
+
+void attention_kv_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                          int Tq, int Tk, int64_t kv_stride, const AttnDims& d) {
+  const int64_t qs = static_cast<int64_t>(d.n_head) * d.hd;
+  attention_seqs_forward({AttnSeq{q, k, v, out, lse, Tq, Tk, qs, kv_stride, d.n_head}}, d);
+}
+
+}  // namespace lw::engine

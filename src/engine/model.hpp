@@ -1,0 +1,121 @@
+#pragma once
+// A loaded model: config + weight views + the storage that backs them (mmaps or owned buffers),
+// and the forward pass over a packed batch, with or without a KV cache.
+//
+//   auto m = engine::load_model("models/tiny");            // HF dir or FILE.gguf
+//   engine::KvCache cache(m->config(), /*n_slots=*/4, /*max_ctx=*/4096);
+//   engine::Workspace ws;
+//   engine::Batch b = engine::Batch::single(prompt_ids, /*slot=*/0);
+//   std::vector<float> logits;                             // (rows, V)
+//   engine::forward(*m, b, &cache, ws, logits);            // prefill, last row's logits
+//   b = engine::Batch::decode({next0, next1}, {0, 1});     // one token for each of two slots
+//   engine::forward(*m, b, &cache, ws, logits);            // (2, V)
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/params.hpp"
+
+namespace lw::engine {
+
+struct LoadOptions {
+  // Convert matrices at load time (keep: storage dtype stays in memory). f32 turns
+  // bf16/f16/q8_0 into f32 (more memory, faster prefill); bf16 halves an f32 model.
+  enum class Convert { keep, f32, bf16 } convert = Convert::keep;
+  // Context limit override (0: the config's max_context).
+  int max_context = 0;
+};
+
+class Model {
+ public:
+  Model(ModelConfig cfg, ModelWeights w, std::vector<std::shared_ptr<void>> storage,
+        std::string source);
+  const ModelConfig& config() const { return cfg_; }
+  const ModelWeights& weights() const { return w_; }
+  const std::vector<float>& inv_freq() const { return inv_freq_; }
+  // Where it came from (path) and a one-line summary (arch, dims, dtypes, bytes).
+  const std::string& source() const { return source_; }
+  std::string describe() const;
+  // Bytes of weight storage (mapped or owned).
+  size_t weight_bytes() const;
+
+ private:
+  ModelConfig cfg_;
+  ModelWeights w_;
+  std::vector<std::shared_ptr<void>> storage_;
+  std::vector<float> inv_freq_;
+  std::string source_;
+};
+
+// Loads an HF model directory (config.json + model.safetensors or model.safetensors.index.json
+// shards), or a .gguf file. Throws InputError naming the file and tensor for missing or
+// mis-shaped tensors, unsupported dtypes, truncated files.
+std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& opts = {});
+
+// Builds a model around weights the caller owns (the trainer's f32 master weights, tests).
+std::unique_ptr<Model> make_model(const ModelConfig& cfg, const ModelWeights& w);
+
+// A model with random weights N(0, std) (and ones for norms), owned, in the given dtype. For tests
+// and benchmarks.
+std::unique_ptr<Model> make_random_model(const ModelConfig& cfg, uint64_t seed, DType dtype,
+                                         float std = 0.02f);
+
+// A 64-byte aligned heap buffer owned by the shared_ptr (model storage, scratch).
+std::shared_ptr<void> alloc_buffer(size_t bytes);
+
+// Preallocated key/value cache: n_slots sequences of up to max_ctx tokens each.
+// Layout per layer: k, v (n_slots, max_ctx, n_kv_head*hd) f32. Pages are committed lazily by the
+// OS, so reserving a long context costs address space, not memory, until it is used.
+class KvCache {
+ public:
+  KvCache(const ModelConfig& cfg, int n_slots, int max_ctx);
+  int n_slots() const { return n_slots_; }
+  int max_ctx() const { return max_ctx_; }
+  int length(int slot) const { return len_.at(slot); }
+  void set_length(int slot, int len);  // truncate (e.g. rewind); len <= length(slot)
+  void clear(int slot) { set_length(slot, 0); }
+  size_t bytes() const;  // total reserved bytes
+  // (max_ctx, kv_dim) rows of one layer and slot.
+  float* k(int layer, int slot);
+  float* v(int layer, int slot);
+  int kv_dim() const { return kv_dim_; }
+
+ private:
+  int n_layer_, n_slots_, max_ctx_, kv_dim_;
+  std::shared_ptr<float> k_, v_;
+  std::vector<int> len_;
+};
+
+// A packed batch of token sequences. Without a cache each sequence starts at position 0 (training,
+// eval, --dump-logits). With a cache sequence s appends its tokens to slot slots[s] at positions
+// cache.length(slot)...; its attention sees the cached tokens plus its own.
+struct Batch {
+  std::vector<int32_t> tokens;      // (T) all sequences' tokens back to back
+  std::vector<int32_t> cu_seqlens;  // (n_seq + 1)
+  std::vector<int> slots;           // (n_seq) cache slots; ignored without a cache
+  bool all_logits = false;          // true: logits for every token (T, V); false: last of each (n_seq, V)
+
+  int T() const { return static_cast<int>(tokens.size()); }
+  int n_seq() const { return static_cast<int>(cu_seqlens.size()) - 1; }
+  static Batch single(std::span<const int32_t> ids, int slot = 0, bool all_logits = false);
+  static Batch packed(const std::vector<std::vector<int32_t>>& seqs, bool all_logits = true);
+  static Batch decode(std::span<const int32_t> next_ids, std::span<const int> slots);
+};
+
+// Activation buffers reused across calls (grown as needed).
+struct Workspace {
+  std::vector<float> x, xn, q, k, v, att, ff_gate, ff_up, rope_cos, rope_sin;  // see forward.cpp
+  std::vector<int32_t> pos;
+};
+
+// Runs the model over a batch. logits is resized to (rows, V), rows = T (all_logits) or n_seq.
+// With a cache, each slot's length grows by its sequence's token count; throws InputError when a
+// slot would exceed max_ctx.
+void forward(const Model& m, const Batch& b, KvCache* cache, Workspace& ws,
+             std::vector<float>& logits);
+
+}  // namespace lw::engine

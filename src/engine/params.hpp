@@ -1,0 +1,71 @@
+#pragma once
+// The parameter list, declared once. For a config it enumerates every tensor in a fixed order with
+// its canonical HF name, shape and role. The loader, the trainer (zero-grad, AdamW, save) and
+// convert all walk this list, so they can never disagree.
+//
+// Canonical names (what the engine and trainer save):
+//   llama: model.embed_tokens.weight (V, C)
+//          model.layers.{i}.input_layernorm.weight (C)
+//          model.layers.{i}.self_attn.{q,k,v,o}_proj.weight  q:(n_head*hd, C) k,v:(n_kv_head*hd, C)
+//                                                           o:(C, n_head*hd)
+//          model.layers.{i}.post_attention_layernorm.weight (C)
+//          model.layers.{i}.mlp.{gate,up}_proj.weight (ffn, C), mlp.down_proj.weight (C, ffn)
+//          model.norm.weight (C), lm_head.weight (V, C) unless tie_word_embeddings
+//   glm4 (GlmForCausalLM): as llama plus self_attn.{q,k,v}_proj.bias, and one fused
+//          mlp.gate_up_proj.weight (2*ffn, C) = [gate; up] instead of gate_proj/up_proj.
+// The ChatGLM layout (transformer.encoder.layers.{i}.self_attention.query_key_value, ...) is an
+// alias the loader maps onto these names (engine/loader.hpp).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/tensor.hpp"
+
+namespace lw::engine {
+
+enum class ParamRole {
+  embedding,   // token embedding (V, C)
+  norm,        // RMSNorm weight (C)
+  linear,      // projection weight (out, in)
+  bias,        // projection bias (out)
+  lm_head,     // output projection (V, C)
+};
+
+struct ParamSpec {
+  std::string name;            // canonical HF name
+  std::vector<int64_t> shape;  // row-major; matrices are (out_features, in_features)
+  ParamRole role = ParamRole::linear;
+  int layer = -1;              // -1 for non-layer tensors
+  bool weight_decay = false;   // AdamW decay: linear/embedding/lm_head yes; norms and biases no
+  int64_t numel() const;
+};
+
+// Every tensor of the model in a fixed order: embedding, layers 0..n-1, final norm, lm_head.
+std::vector<ParamSpec> param_specs(const ModelConfig& cfg);
+
+// Per-layer weight views the forward pass reads. Norm weights and biases are always f32 (the
+// loader converts them); matrices keep their storage dtype.
+struct LayerWeights {
+  Tensor attn_norm;       // (C) f32
+  Tensor wq, wk, wv, wo;  // (q_dim, C) (kv_dim, C) (kv_dim, C) (C, q_dim)
+  Tensor bq, bk, bv;      // (q_dim) (kv_dim) (kv_dim) f32; empty unless qkv_bias
+  Tensor ffn_norm;        // (C) f32
+  Tensor w_gate, w_up;    // (ffn, C) each (views into gate_up for glm4)
+  Tensor w_down;          // (C, ffn)
+};
+
+struct ModelWeights {
+  Tensor tok_embd;    // (V, C)
+  std::vector<LayerWeights> layers;
+  Tensor final_norm;  // (C) f32
+  Tensor lm_head;     // (V, C); a view of tok_embd when tied
+};
+
+// Builds the weight views from one Tensor per ParamSpec (in param_specs order): `get(spec)` returns
+// the tensor for that spec (already checked or converted by the caller). Splits glm4's gate_up.
+ModelWeights bind_weights(const ModelConfig& cfg,
+                          const std::function<Tensor(const ParamSpec&)>& get);
+
+}  // namespace lw::engine
