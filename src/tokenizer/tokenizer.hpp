@@ -44,12 +44,22 @@ class Tokenizer {
   virtual std::string fingerprint() const = 0;
   // "bpe" or "spm".
   virtual std::string kind() const = 0;
+
+  // The text token `id` adds when it follows `prev` (-1 at the start) in decode(); decode() is
+  // the concatenation of these. Byte-level BPE: token_bytes(id). SentencePiece drops the dummy
+  // prefix space at the start and after a special token. Used by StreamDecoder.
+  virtual std::string decode_piece(TokenId id, TokenId prev) const;
 };
 
 // Loads a tokenizer from a .tiktoken file, a tokenizer.json, a SentencePiece .model, a .gguf
 // file or a model directory (tokenizer.json, tokenizer.model or *.tiktoken inside). Throws
 // InputError naming the file and what is wrong.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path);
+
+// Encodes many texts on `threads` threads (0: hardware concurrency); result i is encode(texts[i]).
+std::vector<std::vector<TokenId>> encode_batch(const Tokenizer& tok,
+                                               std::span<const std::string> texts,
+                                               bool allow_special = false, int threads = 0);
 
 // Incremental decoding for streaming: feed ids one by one, get back only complete UTF-8 text.
 class StreamDecoder {
@@ -63,6 +73,7 @@ class StreamDecoder {
  private:
   const Tokenizer& tok_;
   std::string pending_;
+  TokenId prev_ = -1;
 };
 
 }  // namespace lw::tok
