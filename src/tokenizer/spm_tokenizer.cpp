@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <queue>
 
+#include "text/utf8.hpp"
 #include "util/error.hpp"
 
 namespace lw::tok {
@@ -10,14 +11,6 @@ namespace lw::tok {
 namespace {
 
 constexpr std::string_view kSpace = "\xE2\x96\x81";  // ▁
-
-size_t utf8_len(unsigned char b) {
-  if (b < 0x80) return 1;
-  if ((b & 0xE0) == 0xC0) return 2;
-  if ((b & 0xF0) == 0xE0) return 3;
-  if ((b & 0xF8) == 0xF0) return 4;
-  return 1;
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -91,7 +84,11 @@ void SpmTokenizer::encode_fragment(std::string_view raw, bool prefix, std::vecto
   };
   std::vector<Sym> syms;
   for (size_t i = 0; i < text.size();) {
-    size_t len = std::min(utf8_len(static_cast<unsigned char>(text[i])), text.size() - i);
+    // One symbol per UTF-8 character; each maximal invalid subsequence is a symbol of its own
+    // (it falls back to byte tokens, so arbitrary bytes round-trip).
+    size_t j = i;
+    (void)text::decode_one(text, j);
+    size_t len = j - i;
     auto idx = static_cast<int32_t>(syms.size());
     syms.push_back({i, len, idx - 1, -1});
     if (idx > 0) syms[static_cast<size_t>(idx) - 1].next = idx;

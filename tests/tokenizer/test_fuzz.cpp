@@ -33,6 +33,19 @@ std::string random_bytes(std::mt19937& rng, size_t n, bool texty) {
   return s;
 }
 
+std::string spaces_for_u2581(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s.compare(i, 3, "\xE2\x96\x81") == 0) {
+      out.push_back(' ');
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
 TEST(Fuzz, EncodersRoundTripRandomBytes) {
   std::vector<std::unique_ptr<lw::tok::Tokenizer>> toks;
   toks.push_back(lw::tok::load_tokenizer(vocab("cl100k_base.tiktoken")));
@@ -49,8 +62,10 @@ TEST(Fuzz, EncodersRoundTripRandomBytes) {
       const auto& t = toks[k];
       auto ids = t->encode(s, /*allow_special=*/false);
       for (TokenId id : ids) ASSERT_TRUE(id >= 0 && id < t->vocab_size());
+      // SentencePiece writes spaces as U+2581, so a literal U+2581 in the text decodes as a space.
+      std::string expected = t->kind() == "spm" ? spaces_for_u2581(s) : s;
       if (all_bytes[k] || lw::text::is_valid(s)) {
-        ASSERT_EQ(t->decode(ids), s) << "tokenizer " << k << " iteration " << iter;
+        ASSERT_EQ(t->decode(ids), expected) << "tokenizer " << k << " iteration " << iter;
       }
       (void)t->encode(s, /*allow_special=*/true);  // must not crash either
     }

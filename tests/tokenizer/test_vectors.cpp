@@ -4,49 +4,21 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <sstream>
 
-#include "io/file.hpp"
 #include "io/gguf.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "vector_cases.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using lw::tok::TokenId;
 
-fs::path vocab_dir() { return fs::path(LW_SHARED_DIR) / "data" / "vocab"; }
+using lw::testing::vocab_dir;
 
-struct Case {
-  std::string text;
-  std::vector<TokenId> ids;
-};
-
-std::vector<Case> read_cases(const std::string& vocab) {
-  std::string inp = lw::io::read_file(vocab_dir() / (vocab + ".inp"));
-  std::string out = lw::io::read_file(vocab_dir() / (vocab + ".out"));
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> texts;
-  size_t pos = 0;
-  while (pos < inp.size()) {
-    size_t e = inp.find(sep, pos);
-    if (e == std::string::npos) break;
-    texts.push_back(inp.substr(pos, e - pos));
-    pos = e + sep.size();
-  }
-  std::vector<Case> cases;
-  std::istringstream lines(out);
-  std::string line;
-  for (const auto& t : texts) {
-    std::getline(lines, line);
-    Case c{t, {}};
-    std::istringstream ids(line);
-    TokenId id;
-    while (ids >> id) c.ids.push_back(id);
-    cases.push_back(std::move(c));
-  }
-  return cases;
+std::vector<lw::testing::VocabCase> read_cases(const std::string& vocab) {
+  return lw::testing::read_vocab_cases(vocab);
 }
 
 class VocabVectors : public ::testing::TestWithParam<std::string> {};
