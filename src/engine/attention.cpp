@@ -52,9 +52,9 @@ void attend_tile(const float* q, int64_t q_stride, const float* k, const float* 
       const float* kr = k + static_cast<int64_t>(j0 + jj) * kv_stride;
       for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = kr[d];
     }
-    for (int r = 0; r < nq; ++r) {
+    // Rows before j0 - first_pos see none of this tile's keys.
+    for (int r = std::max(0, j0 - first_pos); r < nq; ++r) {
       const int pos = first_pos + r;
-      if (j0 > pos) break;  // later rows see more keys; rows are ordered by position
       const int jmax = std::min(nb, pos - j0 + 1);
       const float* qr = q + static_cast<int64_t>(r) * q_stride;
       for (int jj = 0; jj < kBk; ++jj) s[jj] = 0.0f;
@@ -116,7 +116,10 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs, const AttnDims& d)
       for (int h = 0; h < d.n_head; ++h) items.push_back({s, h, q0});
   }
   const int n = static_cast<int>(items.size());
-#pragma omp parallel if (n > 1)
+  // Threads only when there is enough work (score entries x hd) to repay a parallel region.
+  double work = 0;
+  for (const auto& s : seqs) work += double(s.Tq) * s.Tk * d.n_head * d.hd;
+#pragma omp parallel if (n > 1 && work > 2e5)
   {
     Scratch sc;
     sc.ensure(d.hd);

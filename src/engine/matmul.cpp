@@ -182,7 +182,7 @@ void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt
   RowsFn fn = rows_fn(nt);
   const int64_t block = 16;
   const int64_t nblocks = (w.rows() + block - 1) / block;
-#pragma omp parallel for schedule(static) if (nblocks > 4)
+#pragma omp parallel for schedule(static) if (nblocks > 4 && w.rows() * w.cols() * nt > (1 << 18))
   for (int64_t b = 0; b < nblocks; ++b) {
     int64_t r0 = b * block, r1 = std::min(w.rows(), r0 + block);
     fn(out, x, w, bias, r0, r1, OC);
@@ -215,7 +215,7 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
     for (int64_t r0 = 0; r0 < OC; r0 += panel) {
       const int64_t n = std::min(panel, OC - r0);
       const int64_t chunk = 16;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * IC > (1 << 16))
       for (int64_t c = 0; c < n; c += chunk) {
         int64_t m = std::min(chunk, n - c);
         to_f32(w.dtype, static_cast<const char*>(w.data) + dtype_bytes(w.dtype, (r0 + c) * IC),
@@ -227,7 +227,7 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
     }
   }
   if (bias) {
-#pragma omp parallel for schedule(static) if (T > 64)
+#pragma omp parallel for schedule(static) if (T * OC > (1 << 16))
     for (int t = 0; t < T; ++t)
       for (int64_t o = 0; o < OC; ++o) out[t * OC + o] += bias[o];
   }

@@ -26,7 +26,7 @@ void embedding_forward(float* out, const int32_t* ids, int T, const Tensor& tabl
     if (ids[t] < 0 || ids[t] >= V)
       fail_input("token id {} at position {} is outside the vocabulary [0, {})", ids[t], t, V);
   }
-#pragma omp parallel for schedule(static) if (T > 16)
+#pragma omp parallel for schedule(static) if (int64_t{T} * C > (1 << 16))
   for (int t = 0; t < T; ++t) {
     const Tensor row = table.row_slice(ids[t], 1);
     to_f32(table.dtype, row.data, out + static_cast<int64_t>(t) * C, C);
@@ -35,7 +35,7 @@ void embedding_forward(float* out, const int32_t* ids, int T, const Tensor& tabl
 
 void rmsnorm_forward(float* out, float* rstd, const float* x, const float* w, int T, int C,
                      float eps) {
-#pragma omp parallel for schedule(static) if (T > 8)
+#pragma omp parallel for schedule(static) if (int64_t{T} * C > (1 << 16))
   for (int t = 0; t < T; ++t) {
     const float* xr = x + static_cast<int64_t>(t) * C;
     float* o = out + static_cast<int64_t>(t) * C;
@@ -52,7 +52,7 @@ void rmsnorm_forward(float* out, float* rstd, const float* x, const float* w, in
 void rope_cos_sin(float* cos, float* sin, const int32_t* pos, int T,
                   const std::vector<float>& inv_freq) {
   const int half = static_cast<int>(inv_freq.size());
-#pragma omp parallel for schedule(static) if (T > 64)
+#pragma omp parallel for schedule(static) if (int64_t{T} * half > (1 << 14))
   for (int t = 0; t < T; ++t) {
     for (int i = 0; i < half; ++i) {
       // The angle is rounded to f32 first, as HF computes it (positions @ inv_freq in f32).
@@ -67,7 +67,7 @@ void rope_forward(float* x, const float* cos, const float* sin, int T, int n_hea
                   int rot_dim, bool interleaved, bool inverse) {
   const int half = rot_dim / 2;
   const float sgn = inverse ? -1.0f : 1.0f;
-#pragma omp parallel for schedule(static) if (T > 16)
+#pragma omp parallel for schedule(static) if (int64_t{T} * n_head * rot_dim > (1 << 16))
   for (int t = 0; t < T; ++t) {
     const float* c = cos + static_cast<int64_t>(t) * half;
     const float* s = sin + static_cast<int64_t>(t) * half;
@@ -100,7 +100,7 @@ void swiglu_forward(float* out, const float* gate, const float* up, int T, int f
 }
 
 void softmax_forward(float* out, const float* x, int rows, int cols) {
-#pragma omp parallel for schedule(static) if (rows > 8)
+#pragma omp parallel for schedule(static) if (int64_t{rows} * cols > (1 << 16))
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<int64_t>(r) * cols;
     float* o = out + static_cast<int64_t>(r) * cols;

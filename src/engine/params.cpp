@@ -85,4 +85,39 @@ ModelWeights bind_weights(const ModelConfig& c, const std::function<Tensor(const
   return w;
 }
 
+Tensor weight_of(const ModelConfig& c, const ModelWeights& w, const ParamSpec& spec) {
+  if (spec.layer < 0) {
+    if (spec.role == ParamRole::embedding) return w.tok_embd;
+    if (spec.role == ParamRole::norm) return w.final_norm;
+    return w.lm_head;
+  }
+  const LayerWeights& L = w.layers.at(spec.layer);
+  const std::string& n = spec.name;
+  auto ends = [&](std::string_view sx) {
+    return n.size() >= sx.size() && std::string_view(n).substr(n.size() - sx.size()) == sx;
+  };
+  if (ends("input_layernorm.weight")) return L.attn_norm;
+  if (ends("q_proj.weight")) return L.wq;
+  if (ends("k_proj.weight")) return L.wk;
+  if (ends("v_proj.weight")) return L.wv;
+  if (ends("q_proj.bias")) return L.bq;
+  if (ends("k_proj.bias")) return L.bk;
+  if (ends("v_proj.bias")) return L.bv;
+  if (ends("o_proj.weight")) return L.wo;
+  if (ends("post_attention_layernorm.weight")) return L.ffn_norm;
+  if (ends("gate_up_proj.weight")) {
+    LW_CHECK(L.w_gate.dtype == L.w_up.dtype &&
+                 static_cast<char*>(L.w_gate.data) + L.w_gate.nbytes() == L.w_up.data,
+             "{}: gate and up are not one fused buffer", n);
+    Tensor t = L.w_gate;
+    t.shape = {2 * static_cast<int64_t>(c.ffn), c.C};
+    return t;
+  }
+  if (ends("gate_proj.weight")) return L.w_gate;
+  if (ends("up_proj.weight")) return L.w_up;
+  if (ends("down_proj.weight")) return L.w_down;
+  LW_CHECK(false, "weight_of: unknown parameter {}", n);
+  return {};
+}
+
 }  // namespace lw::engine

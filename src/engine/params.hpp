@@ -68,4 +68,8 @@ struct ModelWeights {
 ModelWeights bind_weights(const ModelConfig& cfg,
                           const std::function<Tensor(const ParamSpec&)>& get);
 
+// The inverse of bind_weights: the tensor of `spec` in `w`. For glm4's gate_up_proj the gate and up
+// views must be adjacent rows of one buffer (as bind_weights makes them); otherwise an error.
+Tensor weight_of(const ModelConfig& cfg, const ModelWeights& w, const ParamSpec& spec);
+
 }  // namespace lw::engine

@@ -1,0 +1,165 @@
+// Every fast kernel against its naive reference (engine/ops_ref.hpp).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/config.hpp"
+#include "util/error.hpp"
+#include "engine/ops.hpp"
+#include "engine/ops_ref.hpp"
+#include "engine_test_util.hpp"
+
+using namespace lw::engine;
+using namespace lw::engine::testing;
+
+TEST(Dtypes, ConversionsRoundTrip) {
+  for (float f : {0.0f, 1.0f, -2.5f, 65504.0f, 1e-5f, 6.1e-5f, 3.14159f, -1e-7f}) {
+    EXPECT_NEAR(f16_to_f32(f32_to_f16(f)), f, std::fabs(f) * 1e-3 + 6e-8) << f;
+    EXPECT_NEAR(bf16_to_f32(f32_to_bf16(f)), f, std::fabs(f) * 8e-3) << f;
+  }
+  EXPECT_EQ(f32_to_f16(1.0f), 0x3C00);
+  EXPECT_EQ(f32_to_bf16(1.0f), 0x3F80);
+  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_TRUE(std::isinf(f16_to_f32(f32_to_f16(1e6f))));
+  auto x = randn(64, 1);
+  std::vector<uint8_t> q(dtype_bytes(DType::q8_0, 64));
+  from_f32(DType::q8_0, x.data(), q.data(), 64);
+  std::vector<float> back(64);
+  to_f32(DType::q8_0, q.data(), back.data(), 64);
+  EXPECT_LT(rel_err(back, x), 0.01);
+}
+
+TEST(Ops, RmsnormMatchesReference) {
+  const int T = 5, C = 70;
+  auto x = randn(T * C, 2), w = randn(C, 3);
+  std::vector<float> a(T * C), b(T * C), ra(T), rb(T);
+  rmsnorm_forward(a.data(), ra.data(), x.data(), w.data(), T, C, 1e-5f);
+  ref::rmsnorm_forward(b.data(), rb.data(), x.data(), w.data(), T, C, 1e-5f);
+  EXPECT_LT(rel_err(a, b), 1e-6);
+  EXPECT_LT(rel_err(ra, rb), 1e-6);
+}
+
+struct MatmulCase {
+  DType dtype;
+  int T, OC, IC;
+  bool bias;
+};
+
+class MatmulTest : public ::testing::TestWithParam<MatmulCase> {};
+
+TEST_P(MatmulTest, MatchesReference) {
+  const auto p = GetParam();
+  auto wf = randn(static_cast<size_t>(p.OC) * p.IC, 4, 0.1f);
+  std::vector<uint8_t> wbuf(dtype_bytes(p.dtype, static_cast<int64_t>(p.OC) * p.IC));
+  from_f32(p.dtype, wf.data(), wbuf.data(), static_cast<int64_t>(p.OC) * p.IC);
+  Tensor w{p.dtype, wbuf.data(), {p.OC, p.IC}};
+  auto x = randn(static_cast<size_t>(p.T) * p.IC, 5);
+  auto bias = randn(p.OC, 6);
+  std::vector<float> a(static_cast<size_t>(p.T) * p.OC), b(a.size());
+  matmul_forward(a.data(), x.data(), w, p.bias ? bias.data() : nullptr, p.T);
+  ref::matmul_forward(b.data(), x.data(), w, p.bias ? bias.data() : nullptr, p.T);
+  EXPECT_LT(rel_err(a, b), 1e-5) << dtype_name(p.dtype) << " T=" << p.T;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kernels, MatmulTest,
+    ::testing::Values(MatmulCase{DType::f32, 1, 37, 64, false}, MatmulCase{DType::f32, 3, 40, 71, true},
+                      MatmulCase{DType::f32, 8, 33, 96, true}, MatmulCase{DType::f32, 11, 50, 64, false},
+                      MatmulCase{DType::f32, 40, 70, 48, true}, MatmulCase{DType::bf16, 1, 37, 64, true},
+                      MatmulCase{DType::bf16, 2, 37, 45, false}, MatmulCase{DType::bf16, 9, 64, 64, false},
+                      MatmulCase{DType::bf16, 33, 129, 80, true}, MatmulCase{DType::f16, 1, 20, 48, false},
+                      MatmulCase{DType::f16, 5, 20, 47, true}, MatmulCase{DType::f16, 20, 20, 48, false},
+                      MatmulCase{DType::q8_0, 1, 20, 64, false}, MatmulCase{DType::q8_0, 7, 21, 96, true},
+                      MatmulCase{DType::q8_0, 25, 19, 64, false}));
+
+TEST(Ops, RopeMatchesReferenceAllModes) {
+  for (bool interleaved : {false, true}) {
+    for (float factor : {1.0f, 0.5f}) {
+      ModelConfig c = tiny_llama();
+      c.hd = 16;
+      c.partial_rotary_factor = factor;
+      c.rope_scaling = {"llama3", 8.0f, 1.0f, 4.0f, 64};
+      auto inv = rope_inv_freq(c);
+      const int T = 7, H = 3;
+      std::vector<int32_t> pos = {0, 1, 2, 50, 51, 300, 4000};
+      auto x = randn(T * H * c.hd, 7);
+      auto y = x;
+      std::vector<float> cs(T * c.rot_dim() / 2), sn(cs.size());
+      rope_cos_sin(cs.data(), sn.data(), pos.data(), T, inv);
+      rope_forward(x.data(), cs.data(), sn.data(), T, H, c.hd, c.rot_dim(), interleaved);
+      ref::rope_forward(y.data(), pos.data(), T, H, c.hd, c.rot_dim(), interleaved, inv);
+      EXPECT_LT(rel_err(x, y), 1e-6);
+      // The inverse rotation restores the input.
+      auto z = randn(T * H * c.hd, 7);
+      rope_forward(z.data(), cs.data(), sn.data(), T, H, c.hd, c.rot_dim(), interleaved, /*inverse=*/true);
+      auto orig = randn(T * H * c.hd, 7);
+      rope_forward(x.data(), cs.data(), sn.data(), T, H, c.hd, c.rot_dim(), interleaved, /*inverse=*/true);
+      EXPECT_LT(rel_err(x, orig), 1e-6);
+    }
+  }
+}
+
+TEST(Ops, Llama3RopeScalingBands) {
+  ModelConfig c = tiny_llama();
+  c.hd = 128;
+  c.rope_theta = 500000.0f;
+  auto plain = rope_inv_freq(c);
+  c.rope_scaling = {"llama3", 8.0f, 1.0f, 4.0f, 8192};
+  auto scaled = rope_inv_freq(c);
+  // High frequencies (short wavelengths) unchanged, low frequencies divided by the factor.
+  EXPECT_EQ(scaled[0], plain[0]);
+  EXPECT_NEAR(scaled.back(), plain.back() / 8.0f, plain.back() * 1e-6);
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_LE(scaled[i], plain[i] * (1 + 1e-6));
+    EXPECT_GE(scaled[i], plain[i] / 8.0f * (1 - 1e-6));
+  }
+}
+
+TEST(Ops, SwigluAndSoftmaxMatchReference) {
+  auto g = randn(3 * 50, 8), u = randn(3 * 50, 9);
+  std::vector<float> a(150), b(150);
+  swiglu_forward(a.data(), g.data(), u.data(), 3, 50);
+  ref::swiglu_forward(b.data(), g.data(), u.data(), 3, 50);
+  EXPECT_LT(rel_err(a, b), 1e-6);
+  auto x = randn(4 * 33, 10, 5.0f);
+  softmax_forward(a.data(), x.data(), 4, 33);
+  ref::softmax_forward(b.data(), x.data(), 4, 33);
+  EXPECT_LT(rel_err(a.data(), b.data(), 132), 1e-6);
+}
+
+TEST(Ops, VarlenAttentionMatchesReference) {
+  AttnDims d{6, 2, 16, 1.0f / 4.0f};
+  // Lengths across tile boundaries (32 queries, 64 keys per tile), including a single token.
+  std::vector<int32_t> cu = {0, 1, 34, 104, 234};
+  const int T = cu.back(), n_seq = 4;
+  auto q = randn(T * d.n_head * d.hd, 11), k = randn(T * d.n_kv_head * d.hd, 12),
+       v = randn(T * d.n_kv_head * d.hd, 13);
+  std::vector<float> a(q.size()), b(q.size()), lse(T * d.n_head);
+  attention_forward(a.data(), lse.data(), q.data(), k.data(), v.data(), cu.data(), n_seq, d);
+  ref::attention_forward(b.data(), q.data(), k.data(), v.data(), cu.data(), n_seq, d);
+  EXPECT_LT(rel_err(a, b), 1e-5);
+  // The first token of a sequence sees only itself: its output is its own value row.
+  for (int c = 0; c < d.hd; ++c) EXPECT_NEAR(a[1 * d.n_head * d.hd + c], v[1 * d.n_kv_head * d.hd + c], 1e-6);
+  // lse of a lone token is its scaled self-score.
+  double self = 0;
+  for (int c = 0; c < d.hd; ++c) self += double(q[c]) * k[c];
+  EXPECT_NEAR(lse[0], self * d.scale, 1e-4);
+}
+
+TEST(Ops, KvAttentionEqualsLastRowsOfFullAttention) {
+  AttnDims d{4, 4, 8, 0.3f};
+  const int Tk = 90, Tq = 37;
+  std::vector<int32_t> cu = {0, Tk};
+  auto q = randn(Tk * 32, 14), k = randn(Tk * 32, 15), v = randn(Tk * 32, 16);
+  std::vector<float> full(q.size()), part(Tq * 32);
+  ref::attention_forward(full.data(), q.data(), k.data(), v.data(), cu.data(), 1, d);
+  attention_kv_forward(part.data(), nullptr, q.data() + (Tk - Tq) * 32, k.data(), v.data(), Tq, Tk, 32, d);
+  EXPECT_LT(rel_err(part.data(), full.data() + (Tk - Tq) * 32, part.size()), 1e-5);
+}
+
+TEST(Ops, EmbeddingRejectsOutOfRangeIds) {
+  std::vector<float> table(10 * 4, 1.0f), out(4);
+  Tensor t = Tensor::of(table.data(), {10, 4});
+  int32_t bad = 10;
+  EXPECT_THROW(embedding_forward(out.data(), &bad, 1, t), lw::InputError);
+}
