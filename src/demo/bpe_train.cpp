@@ -7,7 +7,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "text/utf8.hpp"
+#include "tokenizer/byte_level.hpp"
 #include "util/error.hpp"
 
 namespace lw::demo {
@@ -33,22 +33,6 @@ std::vector<std::string> split_pieces(const std::string& text, pcre2_code* re, p
 }
 
 }  // namespace
-
-std::string byte_to_unicode(unsigned char b) {
-  // Bytes '!'..'~', '¡'..'¬', '®'..'ÿ' keep their code point; the other 68 map to U+0100 + n in
-  // byte order.
-  auto printable = [](int c) { return (c >= 33 && c <= 126) || (c >= 161 && c <= 172) || (c >= 174 && c <= 255); };
-  char32_t cp = b;
-  if (!printable(b)) {
-    int n = 0;
-    for (int c = 0; c < b; ++c)
-      if (!printable(c)) ++n;
-    cp = 256 + static_cast<char32_t>(n);
-  }
-  std::string s;
-  text::append_utf8(s, cp);
-  return s;
-}
 
 BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& opts) {
   int err = 0;
@@ -119,11 +103,7 @@ BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions&
 }
 
 nlohmann::json to_hf_tokenizer_json(const BpeModel& m) {
-  auto enc = [](const std::string& bytes) {
-    std::string s;
-    for (unsigned char b : bytes) s += byte_to_unicode(b);
-    return s;
-  };
+  auto enc = [](const std::string& bytes) { return tok::byte_level_encode(bytes); };
   nlohmann::json vocab = nlohmann::json::object();
   for (size_t i = 0; i < m.tokens.size(); ++i) vocab[enc(m.tokens[i])] = i;
   nlohmann::json merges = nlohmann::json::array();

@@ -33,7 +33,4 @@ BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions&
 // The HF tokenizer.json for the model (byte-level: GPT-2 byte-to-unicode mapping).
 nlohmann::json to_hf_tokenizer_json(const BpeModel& model);
 
-// The GPT-2 byte-to-unicode mapping: printable bytes map to themselves, the rest to U+0100...
-std::string byte_to_unicode(unsigned char b);
-
 }  // namespace lw::demo

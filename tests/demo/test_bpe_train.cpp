@@ -2,6 +2,10 @@
 
 #include "demo/bpe_train.hpp"
 #include "demo/corpus.hpp"
+#include "io/file.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+#include <filesystem>
 
 namespace {
 
@@ -44,11 +48,31 @@ TEST(BpeTrain, LearnsWholeWordsOnSmallVocabulary) {
   EXPECT_EQ(j["model"]["vocab"].size(), m.tokens.size());
 }
 
-TEST(BpeTrain, ByteToUnicodeMapping) {
-  EXPECT_EQ(byte_to_unicode('a'), "a");
-  EXPECT_EQ(byte_to_unicode(' '), "\xC4\xA0");   // U+0120 'Ġ'
-  EXPECT_EQ(byte_to_unicode('\n'), "\xC4\x8A");  // U+010A 'Ċ'
-  EXPECT_EQ(byte_to_unicode(0), "\xC4\x80");     // U+0100
+TEST(BpeTrain, TokenizerJsonLoadsAndRoundTrips) {
+  CorpusOptions o;
+  o.count = 40;
+  o.max_words = 150;
+  auto ex = generate_corpus(o);
+  std::vector<std::string> texts;
+  for (auto& e : ex) texts.push_back(e.instruction + "\n" + e.response);
+  BpeTrainOptions opts;
+  opts.vocab_size = 700;
+  opts.specials = {"<|im_start|>", "<|im_end|>"};
+  BpeModel m = train_bpe(texts, opts);
+  auto dir = std::filesystem::temp_directory_path() / "lw_demo_bpe";
+  std::filesystem::create_directories(dir);
+  lw::io::write_file_atomic(dir / "tokenizer.json", to_hf_tokenizer_json(m).dump());
+  auto tok = lw::tok::load_tokenizer(dir / "tokenizer.json");
+  EXPECT_EQ(tok->vocab_size(), static_cast<int32_t>(m.tokens.size() + 2));
+  for (const auto& t : texts) {
+    auto ids = tok->encode(t);
+    EXPECT_EQ(tok->decode(ids), t);
+    EXPECT_LT(ids.size(), t.size() / 2) << "words should be mostly single tokens";
+  }
+  auto sp = tok->encode("<|im_start|>user", /*allow_special=*/true);
+  ASSERT_FALSE(sp.empty());
+  EXPECT_EQ(sp[0], static_cast<int32_t>(m.tokens.size()));
+  EXPECT_TRUE(tok->is_special(sp[0]));
 }
 
 }  // namespace
