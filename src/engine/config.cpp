@@ -89,9 +89,11 @@ struct Fields {
 };
 
 void read_rope_scaling(const Fields& f, ModelConfig& c) {
-  if (!f.has("rope_scaling")) return;
-  const Json& rs = f.j["rope_scaling"];
-  if (!rs.is_object()) fail_input("{}: field \"rope_scaling\": expected an object or null", f.where);
+  // transformers >= 5 writes "rope_parameters" (rope_type, rope_theta, factor, ...) instead.
+  const char* key = f.has("rope_scaling") ? "rope_scaling" : f.has("rope_parameters") ? "rope_parameters" : nullptr;
+  if (!key) return;
+  const Json& rs = f.j[key];
+  if (!rs.is_object()) fail_input("{}: field \"{}\": expected an object or null", f.where, key);
   std::string type;
   if (rs.contains("rope_type") && rs["rope_type"].is_string()) type = rs["rope_type"];
   else if (rs.contains("type") && rs["type"].is_string()) type = rs["type"];
@@ -117,6 +119,8 @@ ModelConfig parse_llama_like(const Fields& f, Arch arch) {
   c.ffn = f.integer("intermediate_size");
   c.rms_eps = static_cast<float>(f.number_or("rms_norm_eps", 1e-6));
   c.rope_theta = static_cast<float>(f.number_or("rope_theta", 10000.0));
+  if (!f.has("rope_theta") && f.has("rope_parameters") && f.j["rope_parameters"].is_object())
+    c.rope_theta = static_cast<float>(Fields{f.j["rope_parameters"], f.where}.number_or("rope_theta", 10000.0));
   c.max_context = f.integer_or("max_position_embeddings", 2048);
   c.bos_id = f.ids("bos_token_id").empty() ? -1 : f.ids("bos_token_id")[0];
   c.eos_ids = f.ids("eos_token_id");
