@@ -51,10 +51,12 @@ std::string render_loglog_scatter(const ScatterChart& c) {
   s += fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{}</text>\n", kLeft,
                    escape_html(c.title));
 
-  // Grid and ticks; the upper bound gets its own tick unless it would crowd the last one.
+  // Grid and ticks; both bounds get a tick, replacing a 1-2-5 tick that would crowd them.
   std::vector<double> ticks = log_ticks(c.lo, c.hi);
-  if (ticks.empty() || (px(c.hi) - px(ticks.back())) > 24) ticks.push_back(c.hi);
-  if (ticks.front() > c.lo && (px(ticks.front()) - px(c.lo)) > 24) ticks.insert(ticks.begin(), c.lo);
+  if (!ticks.empty() && ticks.back() < c.hi && px(c.hi) - px(ticks.back()) < 24) ticks.pop_back();
+  if (ticks.empty() || ticks.back() < c.hi) ticks.push_back(c.hi);
+  if (ticks.size() > 1 && ticks.front() > c.lo && px(ticks.front()) - px(c.lo) < 24) ticks.erase(ticks.begin());
+  if (ticks.front() > c.lo) ticks.insert(ticks.begin(), c.lo);
   s += "<g stroke=\"#e4e4e4\" stroke-width=\"1\">\n";
   for (double t : ticks) {
     s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" />\n", px(t), kTop, kTop + kSize);
