@@ -1,0 +1,215 @@
+// Variable-length causal attention, forward and flash-style backward (see attention.hpp).
+#include "train/attention.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "train/blas.hpp"
+#include "util/error.hpp"
+
+namespace lw::train {
+
+void check_cu_seqlens(const std::vector<int32_t>& cu, int T, const char* where) {
+  if (cu.size() < 2 || cu.front() != 0 || cu.back() != T)
+    fail_input("{}: cu_seqlens must start at 0 and end at {} (got {} entries)", where, T, cu.size());
+  for (size_t i = 1; i < cu.size(); i++)
+    if (cu[i] <= cu[i - 1]) fail_input("{}: cu_seqlens not strictly increasing at index {}", where, i);
+}
+
+namespace {
+
+// One unit of parallel work: a sequence and a KV head (its query heads write disjoint dq, and
+// dk/dv of that head and sequence belong to it alone).
+struct Task {
+  int s0, s1, g;
+};
+
+std::vector<Task> make_tasks(const std::vector<int32_t>& cu, int n_kv_head) {
+  std::vector<Task> tasks;
+  for (size_t s = 0; s + 1 < cu.size(); s++)
+    for (int g = 0; g < n_kv_head; g++) tasks.push_back({cu[s], cu[s + 1], g});
+  // Longest first: better balance under dynamic scheduling.
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [](const Task& a, const Task& b) { return a.s1 - a.s0 > b.s1 - b.s0; });
+  return tasks;
+}
+
+// Parallelise over tasks when there are enough of them; otherwise run tasks serially and let
+// BLAS use the threads inside each GEMM.
+// Tiny problems (tests, short rows) stay serial: a parallel region costs more than the work.
+bool parallel_tasks(const std::vector<Task>& tasks, const AttnDims& d) {
+  double work = 0;
+  for (const Task& t : tasks) work += (double)(t.s1 - t.s0) * (t.s1 - t.s0);
+  work *= (double)d.hd * d.n_head / d.n_kv_head;
+  return (int)tasks.size() >= 2 * omp_get_max_threads() && work > 2e6;
+}
+
+}  // namespace
+
+template <typename F>
+void attention_forward(F* out, F* lse, const F* q, const F* k, const F* v,
+                       const std::vector<int32_t>& cu, const AttnDims& d) {
+  check_cu_seqlens(cu, d.T, "attention");
+  const int qd = d.q_dim(), kvd = d.kv_dim(), hd = d.hd, group = d.n_head / d.n_kv_head;
+  const F scale = F(1) / std::sqrt(F(hd));
+  auto tasks = make_tasks(cu, d.n_kv_head);
+  int max_len = 0;
+  for (size_t s = 0; s + 1 < cu.size(); s++) max_len = std::max(max_len, cu[s + 1] - cu[s]);
+  const bool par = parallel_tasks(tasks, d);
+#pragma omp parallel if (par)
+  {
+    std::vector<F> S((size_t)kBlockQ * max_len);  // (kBlockQ, L) scores -> probabilities
+#pragma omp for schedule(dynamic, 1)
+    for (size_t ti = 0; ti < tasks.size(); ti++) {
+      const Task tk = tasks[ti];
+      const F* kg = k + (int64_t)tk.s0 * kvd + tk.g * hd;  // (L, hd) rows with stride kvd
+      const F* vg = v + (int64_t)tk.s0 * kvd + tk.g * hd;
+      for (int h = tk.g * group; h < (tk.g + 1) * group; h++) {
+        for (int i0 = tk.s0; i0 < tk.s1; i0 += kBlockQ) {
+          int bq = std::min(kBlockQ, tk.s1 - i0);
+          int nk = i0 + bq - tk.s0;  // keys of the causal prefix of this block
+          const F* qb = q + (int64_t)i0 * qd + h * hd;
+          gemm(false, true, bq, nk, hd, scale, qb, qd, kg, kvd, F(0), S.data(), nk);
+          for (int r = 0; r < bq; r++) {
+            F* row = S.data() + (size_t)r * nk;
+            int valid = i0 - tk.s0 + r + 1;  // keys 0..valid-1 visible
+            F mx = -std::numeric_limits<F>::infinity();
+            for (int j = 0; j < valid; j++) mx = std::max(mx, row[j]);
+            F sum = 0;
+            for (int j = 0; j < valid; j++) {
+              row[j] = std::exp(row[j] - mx);
+              sum += row[j];
+            }
+            F inv = F(1) / sum;
+            for (int j = 0; j < valid; j++) row[j] *= inv;
+            for (int j = valid; j < nk; j++) row[j] = 0;
+            lse[(int64_t)h * d.T + i0 + r] = mx + std::log(sum);
+          }
+          gemm(false, false, bq, hd, nk, F(1), S.data(), nk, vg, kvd, F(0),
+               out + (int64_t)i0 * qd + h * hd, qd);
+        }
+      }
+    }
+  }
+}
+
+template <typename F>
+void attention_backward(F* dq, F* dk, F* dv, const F* dout, const F* q, const F* k, const F* v,
+                        const F* out, const F* lse, const std::vector<int32_t>& cu,
+                        const AttnDims& d) {
+  check_cu_seqlens(cu, d.T, "attention");
+  const int qd = d.q_dim(), kvd = d.kv_dim(), hd = d.hd, group = d.n_head / d.n_kv_head;
+  const F scale = F(1) / std::sqrt(F(hd));
+  auto tasks = make_tasks(cu, d.n_kv_head);
+  int max_len = 0;
+  for (size_t s = 0; s + 1 < cu.size(); s++) max_len = std::max(max_len, cu[s + 1] - cu[s]);
+  const bool par = parallel_tasks(tasks, d);
+#pragma omp parallel if (par)
+  {
+    std::vector<F> P((size_t)kBlockQ * max_len);   // (kBlockQ, L) probabilities
+    std::vector<F> dP((size_t)kBlockQ * max_len);  // (kBlockQ, L) dP, then dS
+    std::vector<F> D(kBlockQ);                     // rowsum(dout * out)
+#pragma omp for schedule(dynamic, 1)
+    for (size_t ti = 0; ti < tasks.size(); ti++) {
+      const Task tk = tasks[ti];
+      const int L = tk.s1 - tk.s0;
+      const F* kg = k + (int64_t)tk.s0 * kvd + tk.g * hd;
+      const F* vg = v + (int64_t)tk.s0 * kvd + tk.g * hd;
+      F* dkg = dk + (int64_t)tk.s0 * kvd + tk.g * hd;
+      F* dvg = dv + (int64_t)tk.s0 * kvd + tk.g * hd;
+      for (int t = 0; t < L; t++) {
+        std::memset(dkg + (int64_t)t * kvd, 0, sizeof(F) * hd);
+        std::memset(dvg + (int64_t)t * kvd, 0, sizeof(F) * hd);
+      }
+      for (int h = tk.g * group; h < (tk.g + 1) * group; h++) {
+        for (int i0 = tk.s0; i0 < tk.s1; i0 += kBlockQ) {
+          int bq = std::min(kBlockQ, tk.s1 - i0);
+          int nk = i0 + bq - tk.s0;
+          const F* qb = q + (int64_t)i0 * qd + h * hd;
+          const F* dob = dout + (int64_t)i0 * qd + h * hd;
+          const F* ob = out + (int64_t)i0 * qd + h * hd;
+          // Recompute P = exp(scale * q k^T - lse) on the causal prefix.
+          gemm(false, true, bq, nk, hd, scale, qb, qd, kg, kvd, F(0), P.data(), nk);
+          for (int r = 0; r < bq; r++) {
+            F* row = P.data() + (size_t)r * nk;
+            int valid = i0 - tk.s0 + r + 1;
+            F l = lse[(int64_t)h * d.T + i0 + r];
+            for (int j = 0; j < valid; j++) row[j] = std::exp(row[j] - l);
+            for (int j = valid; j < nk; j++) row[j] = 0;
+            F acc = 0;
+            for (int c = 0; c < hd; c++) acc += dob[(int64_t)r * qd + c] * ob[(int64_t)r * qd + c];
+            D[r] = acc;
+          }
+          // dV (nk, hd) += P^T dO
+          gemm(true, false, nk, hd, bq, F(1), P.data(), nk, dob, qd, F(1), dvg, kvd);
+          // dP = dO V^T; dS = P * (dP - D)
+          gemm(false, true, bq, nk, hd, F(1), dob, qd, vg, kvd, F(0), dP.data(), nk);
+          for (int r = 0; r < bq; r++) {
+            F* ds = dP.data() + (size_t)r * nk;
+            const F* p = P.data() + (size_t)r * nk;
+            for (int j = 0; j < nk; j++) ds[j] = p[j] * (ds[j] - D[r]);
+          }
+          // dQ = scale * dS K ; dK += scale * dS^T Q
+          gemm(false, false, bq, hd, nk, scale, dP.data(), nk, kg, kvd, F(0),
+               dq + (int64_t)i0 * qd + h * hd, qd);
+          gemm(true, false, nk, hd, bq, scale, dP.data(), nk, qb, qd, F(1), dkg, kvd);
+        }
+      }
+    }
+  }
+}
+
+template <typename F>
+void attention_forward_ref(F* out, const F* q, const F* k, const F* v,
+                           const std::vector<int32_t>& cu, const AttnDims& d) {
+  const int qd = d.q_dim(), kvd = d.kv_dim(), hd = d.hd, group = d.n_head / d.n_kv_head;
+  const double scale = 1.0 / std::sqrt((double)hd);
+  for (size_t s = 0; s + 1 < cu.size(); s++) {
+    int s0 = cu[s], L = cu[s + 1] - cu[s];
+    std::vector<double> att((size_t)L * L);
+    for (int h = 0; h < d.n_head; h++) {
+      int g = h / group;
+      for (int i = 0; i < L; i++) {
+        double mx = -1e300;
+        for (int j = 0; j < L; j++) {
+          double sc = -1e300;
+          if (j <= i) {
+            sc = 0;
+            for (int c = 0; c < hd; c++)
+              sc += (double)q[(int64_t)(s0 + i) * qd + h * hd + c] *
+                    k[(int64_t)(s0 + j) * kvd + g * hd + c];
+            sc *= scale;
+          }
+          att[(size_t)i * L + j] = sc;
+          mx = std::max(mx, sc);
+        }
+        double sum = 0;
+        for (int j = 0; j <= i; j++) sum += std::exp(att[(size_t)i * L + j] - mx);
+        for (int c = 0; c < hd; c++) {
+          double acc = 0;
+          for (int j = 0; j <= i; j++)
+            acc += std::exp(att[(size_t)i * L + j] - mx) / sum * v[(int64_t)(s0 + j) * kvd + g * hd + c];
+          out[(int64_t)(s0 + i) * qd + h * hd + c] = (F)acc;
+        }
+      }
+    }
+  }
+}
+
+#define LW_INSTANTIATE(F)                                                                       \
+  template void attention_forward<F>(F*, F*, const F*, const F*, const F*,                      \
+                                     const std::vector<int32_t>&, const AttnDims&);             \
+  template void attention_backward<F>(F*, F*, F*, const F*, const F*, const F*, const F*,       \
+                                      const F*, const F*, const std::vector<int32_t>&,          \
+                                      const AttnDims&);                                         \
+  template void attention_forward_ref<F>(F*, const F*, const F*, const F*,                      \
+                                         const std::vector<int32_t>&, const AttnDims&);
+LW_INSTANTIATE(float)
+LW_INSTANTIATE(double)
+#undef LW_INSTANTIATE
+
+}  // namespace lw::train
