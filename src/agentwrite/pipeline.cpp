@@ -291,7 +291,7 @@ class Runner {
       std::string error;
       try {
         net::DeltaCallback cb;
-        if (cfg_.stream && obs_.on_delta)
+        if (cfg_.stream && obs_.on_delta && t.step != kPlanStep)
           cb = [this, t](std::string_view d) { obs_.on_delta(t.item, t.step, d); };
         resp = backend_.complete(req, cb);
       } catch (const std::exception& e) {

@@ -17,7 +17,7 @@ constexpr const char* kCnNum = "[0-9一二两三四五六七八九十百零〇]+
 
 struct Patterns {
   // Markdown decoration at the start of a line: headings, bullets, quotes.
-  Regex lead{R"(^(?:\s*(?:#{1,6}|[-*+•·▪◦>]|\d+[.)、](?=\s*(?:paragraph|para|section|part|step|段落|第))))\s*)+)"};
+  Regex lead{R"(^(?:\s*(?:#{1,6}|[-*+•·▪◦>]|\d+[.)、](?=\s*(?:paragraph|para|section|part|step|段落|第)))\s*)+)"};
   // A step label at the start of a line; group 1 is its number.
   Regex label{fmt::format(
       R"(^(?:(?:paragraph|para\.?|section|part|step|subtask)\s*#?\s*(\d+)|段落\s*({0})|第\s*({0})\s*(?:段落?|部分|节|步)|(?:\(|（)?(\d{{1,2}})(?:\)|）|[.、:：](?!\d)))\s*(?:[-–—:：.、)）|]\s*)*)",
@@ -108,7 +108,8 @@ Split split_body(std::string body) {
     }
   }
   if (pats().main_label.search(body, m) && m.begin() <= 16) body = body.substr(m.end());
-  body = pats().trailing_sep.replace_all(trim(body), "");
+  body = trim(body);
+  if (out.had_count) body = pats().trailing_sep.replace_all(body, "");
   if (body.size() >= 2 && body.front() == '[' && body.back() == ']') body = body.substr(1, body.size() - 2);
   out.main_point = trim(body);
   return out;
@@ -137,7 +138,7 @@ PlanParse parse_plan(std::string_view text, int64_t target_words, const PlanLimi
   Plan& plan = out.plan;
   std::vector<int64_t> labels;
   bool open = false, drift_free = true;
-  int preamble = 0;
+  int outside = 0;
   size_t pos = 0;
   std::string clean_text = strip_invisible(text);
   std::string_view all(clean_text);
@@ -146,7 +147,10 @@ PlanParse parse_plan(std::string_view text, int64_t target_words, const PlanLimi
     if (nl == std::string_view::npos) nl = all.size();
     std::string line = trim(strip_emphasis(std::string(all.substr(pos, nl - pos))));
     pos = nl + 1;
-    if (line.empty()) continue;
+    if (line.empty()) {
+      open = false;  // a blank line ends a step: text after it is not its continuation
+      continue;
+    }
     RegexMatch m;
     if (pats().lead.search(line, m)) line = trim(line.substr(m.end()));
     if (line.empty() || line == "---" || line == "...") continue;
@@ -172,7 +176,7 @@ PlanParse parse_plan(std::string_view text, int64_t target_words, const PlanLimi
       continue;
     }
     if (!open) {
-      ++preamble;
+      ++outside;
       continue;
     }
     PlanStep& st = plan.steps.back();
@@ -192,7 +196,7 @@ PlanParse parse_plan(std::string_view text, int64_t target_words, const PlanLimi
     plan.notes.push_back(fmt::format("dropped {} empty step(s)", plan.steps.size() - kept.size()));
   plan.steps = std::move(kept);
 
-  if (preamble > 0) plan.notes.push_back(fmt::format("ignored {} line(s) before the first step", preamble));
+  if (outside > 0) plan.notes.push_back(fmt::format("ignored {} line(s) outside the steps", outside));
   for (size_t i = 0; i < labels.size(); ++i)
     if (labels[i] != static_cast<int64_t>(i + 1)) drift_free = false;
   if (!drift_free && !labels.empty()) {
