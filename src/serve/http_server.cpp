@@ -1,0 +1,221 @@
+#include "serve/http_server.hpp"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <random>
+
+#include "net/errors.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace lw::serve {
+
+using Json = nlohmann::json;
+
+struct HttpServer::Impl {
+  httplib::Server server;
+  std::atomic<int> listen_fd{-1};
+};
+
+namespace {
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+void send_json(httplib::Response& res, int status, const Json& j) {
+  res.status = status;
+  res.set_content(dump(j), "application/json");
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Holds one of the server's pending places for as long as a request is being served.
+class PendingSlot {
+ public:
+  PendingSlot(std::atomic<int>& pending, int capacity) : pending_(pending) {
+    int n = pending_.fetch_add(1) + 1;
+    ok_ = n <= capacity;
+  }
+  ~PendingSlot() { pending_.fetch_sub(1); }
+  PendingSlot(const PendingSlot&) = delete;
+  PendingSlot& operator=(const PendingSlot&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  std::atomic<int>& pending_;
+  bool ok_ = false;
+};
+
+// The status, error type and code a backend failure is reported with.
+struct Failure {
+  int status;
+  std::string type, code, message;
+};
+
+Failure classify(const std::exception& e) {
+  if (auto* c = dynamic_cast<const net::ContextLengthError*>(&e))
+    return {400, "invalid_request_error", "context_length_exceeded", c->what()};
+  if (auto* h = dynamic_cast<const net::HttpStatusError*>(&e))
+    return {h->status() >= 400 && h->status() < 600 ? h->status() : 502, "upstream_error", "", h->what()};
+  if (dynamic_cast<const InputError*>(&e)) return {400, "invalid_request_error", "", e.what()};
+  return {500, "server_error", "", e.what()};
+}
+
+struct ClientGone {};
+
+}  // namespace
+
+HttpServer::HttpServer(net::ChatBackend& backend, ServerOptions options)
+    : backend_(backend), opts_(std::move(options)), impl_(std::make_unique<Impl>()) {
+  capacity_ = opts_.max_pending > 0 ? opts_.max_pending : backend_.suggested_concurrency() + 32;
+  if (opts_.model_name.empty()) opts_.model_name = "local";
+  auto& srv = impl_->server;
+  // Enough workers that every admitted request has one, plus a few to answer /health and 503s.
+  const size_t workers = static_cast<size_t>(capacity_) + 8;
+  srv.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  srv.set_payload_max_length(opts_.max_body_bytes);
+  srv.set_read_timeout(opts_.read_timeout_s, 0);
+  srv.set_write_timeout(opts_.write_timeout_s, 0);
+  srv.set_keep_alive_timeout(2);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second server
+  // silently share a port that is already in use. The fd is kept to raise the listen backlog.
+  srv.set_socket_options([impl = impl_.get()](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    impl->listen_fd = sock;
+  });
+  install_routes();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::install_routes() {
+  auto& srv = impl_->server;
+  const int64_t started = unix_now();
+
+  srv.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, {{"status", "ok"}, {"active", pending_.load()}, {"capacity", capacity_}});
+  });
+  srv.Get("/v1/models", [this, started](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, models_json(opts_.model_name, started));
+  });
+
+  srv.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    auto slot = std::make_shared<PendingSlot>(pending_, capacity_);
+    if (!slot->ok()) {
+      rejected_.fetch_add(1);
+      res.set_header("Retry-After", "1");
+      send_json(res, 503,
+                error_json(fmt::format("server busy: {} requests already queued or running", capacity_),
+                           "server_busy", "queue_full"));
+      return;
+    }
+    ParsedRequest p;
+    try {
+      p = parse_chat_request(req.body, opts_.limits);
+    } catch (const BadRequest& e) {
+      send_json(res, 400, error_json(e.what(), "invalid_request_error"));
+      return;
+    }
+    const std::string id = fmt::format("chatcmpl-{:x}{:06x}", next_id_.fetch_add(1), std::random_device{}() & 0xffffff);
+    const int64_t created = unix_now();
+    const std::string model = opts_.model_name;
+
+    if (!p.stream) {
+      try {
+        net::ChatResponse r = backend_.complete(p.chat);
+        served_.fetch_add(1);
+        log::info("{}: {} prompt + {} completion tokens, {:.2f} s, finish {}", id, r.usage.prompt_tokens,
+                  r.usage.completion_tokens, r.seconds, r.finish_reason);
+        send_json(res, 200, completion_json(r, id, model, created));
+      } catch (const std::exception& e) {
+        Failure f = classify(e);
+        log::warn("{}: {} {}", id, f.status, f.message);
+        send_json(res, f.status, error_json(f.message, f.type, f.code));
+      }
+      return;
+    }
+
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, p = std::move(p), id, created, model, slot](size_t, httplib::DataSink& sink) {
+          auto write = [&](const std::string& s) {
+            if (!sink.write(s.data(), s.size())) throw ClientGone{};
+          };
+          try {
+            try {
+              write(sse_event(chunk_json(id, model, created, "", /*role_first=*/true, "")));
+              net::ChatResponse r = backend_.complete(p.chat, [&](std::string_view d) {
+                if (!d.empty()) write(sse_event(chunk_json(id, model, created, d, false, "")));
+              });
+              write(sse_event(chunk_json(id, model, created, "", false, r.finish_reason)));
+              if (p.include_usage) write(sse_event(usage_chunk_json(id, model, created, r.usage)));
+              served_.fetch_add(1);
+              log::info("{}: {} prompt + {} completion tokens, {:.2f} s, finish {} (stream)", id,
+                        r.usage.prompt_tokens, r.usage.completion_tokens, r.seconds, r.finish_reason);
+            } catch (const ClientGone&) {
+              throw;
+            } catch (const std::exception& e) {
+              Failure f = classify(e);
+              log::warn("{}: {} {} (stream)", id, f.status, f.message);
+              write(sse_event(error_json(f.message, f.type, f.code)));
+            }
+            write("data: [DONE]\n\n");
+          } catch (const ClientGone&) {
+            log::info("{}: client went away; generation cancelled", id);
+            return false;
+          }
+          sink.done();
+          return true;
+        },
+        [slot](bool) {});
+  });
+
+  srv.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string msg = res.status == 404   ? fmt::format("no route for {} {}", req.method, req.path)
+                      : res.status == 413 ? std::string("request body too large")
+                                          : fmt::format("HTTP {}", res.status);
+    res.set_content(dump(error_json(msg, "invalid_request_error")), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+}
+
+int HttpServer::bind() {
+  auto& srv = impl_->server;
+  if (opts_.port == 0) {
+    port_ = srv.bind_to_any_port(opts_.host);
+    if (port_ <= 0) fail("cannot listen on {}: no free port", opts_.host);
+  } else {
+    if (!srv.bind_to_port(opts_.host, opts_.port))
+      fail("cannot listen on {}:{} (address in use, or not an address of this machine)", opts_.host, opts_.port);
+    port_ = opts_.port;
+  }
+  // httplib listens with a backlog of 5; a burst of clients connecting at once would overflow it
+  // and see resets. Calling listen() again on the bound socket raises the backlog.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
+  return port_;
+}
+
+void HttpServer::run() {
+  LW_CHECK(port_ > 0, "run() before bind()");
+  impl_->server.listen_after_bind();
+}
+
+void HttpServer::start() {
+  bind();
+  thread_ = std::thread([this] { run(); });
+  while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void HttpServer::stop() {
+  if (impl_) impl_->server.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace lw::serve

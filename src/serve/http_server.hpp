@@ -1,0 +1,68 @@
+#pragma once
+// An OpenAI-compatible HTTP server (cpp-httplib) in front of any net::ChatBackend, normally the
+// in-process engine (serve/local_backend.hpp), which batches concurrent requests together.
+//
+//   POST /v1/chat/completions   stream (Server-Sent Events) and non-stream
+//   GET  /v1/models             the one model served
+//   GET  /health                {"status":"ok", "active":N, "capacity":M}
+//
+// Limits: at most `max_pending` requests are inside the server at once (running or waiting for the
+// backend); one more is answered 503 with Retry-After at once. Bodies over max_body_bytes get 413;
+// bodies nested deeper than limits.max_json_depth get 400. Binds 127.0.0.1 unless told otherwise.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "net/chat.hpp"
+#include "serve/openai_api.hpp"
+
+namespace lw::serve {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                // 0: any free port (tests)
+  std::string model_name;         // shown in /v1/models and every reply
+  int max_pending = 0;            // requests in the server at once; 0: backend concurrency + 32
+  size_t max_body_bytes = 8u << 20;
+  ApiLimits limits;
+  int read_timeout_s = 30;        // reading one request
+  int write_timeout_s = 60;       // a client that stops reading a stream this long is dropped
+};
+
+class HttpServer {
+ public:
+  HttpServer(net::ChatBackend& backend, ServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds host:port (throws lw::Error when it cannot) and returns the port bound.
+  int bind();
+  // Serves until stop(); bind() first.
+  void run();
+  // bind() + run() on a background thread; returns once the server accepts connections.
+  void start();
+  void stop();
+
+  int port() const { return port_; }
+  int capacity() const { return capacity_; }
+  int64_t served() const { return served_.load(); }
+  int64_t rejected() const { return rejected_.load(); }
+
+ private:
+  struct Impl;
+  void install_routes();
+
+  net::ChatBackend& backend_;
+  ServerOptions opts_;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+  int capacity_ = 0;
+  std::atomic<int> pending_{0};
+  std::atomic<int64_t> served_{0}, rejected_{0}, next_id_{0};
+  std::thread thread_;
+};
+
+}  // namespace lw::serve

@@ -1,0 +1,137 @@
+#include "serve/local_backend.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include <fmt/ranges.h>
+
+#include "io/gguf.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace lw::serve {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kDefaultContextCap = 32768;
+
+bool is_gguf(const fs::path& p) { return fs::is_regular_file(p) && p.extension() == ".gguf"; }
+
+// The chat format: --format, else detected from the model directory or the GGUF metadata.
+tok::ChatFormatId pick_format(const fs::path& path, const tok::Tokenizer& tok, const std::string& name) {
+  if (!name.empty()) return tok::parse_chat_format(name);
+  if (!is_gguf(path)) {
+    auto d = tok::detect_chat_format(path, &tok);
+    log::info("chat format {} ({})", tok::chat_format_name(d.id), d.reason);
+    return d.id;
+  }
+  auto f = io::GgufFile::open(path);
+  tok::ChatFormatHints h;
+  h.chat_template = f.get_string_opt("tokenizer.chat_template").value_or("");
+  if (auto a = f.get_string_opt("general.architecture")) h.architectures.push_back(*a);
+  h.model_name = f.get_string_opt("general.name").value_or(path.stem().string());
+  h.has_token = [&tok](std::string_view t) { return tok.token_to_id(t).has_value(); };
+  auto d = tok::detect_chat_format(h);
+  if (!d)
+    fail_input("{}: cannot tell the model's chat format from its metadata; give --format ({})", path.string(),
+               fmt::join(tok::chat_format_names(), ", "));
+  log::info("chat format {} ({})", tok::chat_format_name(d->id), d->reason);
+  return d->id;
+}
+
+std::string model_name_of(const fs::path& path) {
+  fs::path p = path;
+  if (p.filename().empty()) p = p.parent_path();  // "models/tiny/"
+  return is_gguf(path) ? p.stem().string() : p.filename().string();
+}
+
+}  // namespace
+
+LocalBackend::LocalBackend(std::unique_ptr<engine::Model> model, std::unique_ptr<tok::Tokenizer> tok,
+                           tok::ChatFormatId format, const LocalOptions& options, std::string name)
+    : model_(std::move(model)), tok_(std::move(tok)), format_(format, *tok_), opts_(options),
+      name_(std::move(name)) {
+  stop_ids_ = format_.stop_ids();
+  for (int32_t id : model_->config().eos_ids)
+    if (std::find(stop_ids_.begin(), stop_ids_.end(), id) == stop_ids_.end()) stop_ids_.push_back(id);
+  SchedulerOptions so;
+  so.n_slots = opts_.parallel;
+  so.max_context = opts_.max_context > 0 ? opts_.max_context
+                                         : std::min(model_->config().max_context, kDefaultContextCap);
+  so.prefill_chunk = opts_.prefill_chunk;
+  so.threads = opts_.threads;
+  sched_ = std::make_unique<Scheduler>(*model_, *tok_, so);
+  log::info("local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB reserved",
+            name_, model_->describe(), format_.name(), so.n_slots, sched_->max_context(),
+            sched_->kv_cache_bytes() >> 20);
+}
+
+LocalBackend::~LocalBackend() = default;
+
+net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net::DeltaCallback& on_delta) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (req.messages.empty()) fail_input("the request has no messages");
+  std::vector<tok::ChatMessage> msgs;
+  msgs.reserve(req.messages.size());
+  for (const auto& m : req.messages) msgs.push_back({m.role, m.content});
+
+  SeqParams p;
+  p.prompt = format_.render_prompt(msgs);
+  p.sampling.temperature = static_cast<float>(req.temperature.value_or(opts_.default_temperature));
+  p.sampling.top_p = static_cast<float>(req.top_p.value_or(opts_.default_top_p));
+  p.sampling.seed = req.seed ? static_cast<uint64_t>(*req.seed)
+                             : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  p.max_new_tokens = req.max_tokens.value_or(-1);
+  p.stop_ids = stop_ids_;
+  p.stop_strings = req.stop;
+  std::shared_ptr<SeqStream> out = sched_->submit(std::move(p));
+
+  // Whatever happens here (on_delta throwing because a client went away), the sequence leaves
+  // the batch; cancelling a finished sequence does nothing.
+  struct CancelOnExit {
+    SeqStream& s;
+    ~CancelOnExit() { s.cancel(); }
+  } guard{*out};
+
+  net::ChatResponse r;
+  std::string piece;
+  while (out->next(piece)) {
+    r.content += piece;
+    if (on_delta) on_delta(piece);
+  }
+  if (!out->error().empty()) fail("local model {}: {}", name_, out->error());
+  r.finish_reason = out->finish_reason();
+  r.usage.prompt_tokens = out->prompt_tokens();
+  r.usage.completion_tokens = out->completion_tokens();
+  r.usage.total_tokens = r.usage.prompt_tokens + r.usage.completion_tokens;
+  r.model = name_;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+int LocalBackend::suggested_concurrency() const { return sched_->n_slots(); }
+
+std::string LocalBackend::describe() const {
+  return fmt::format("local {} ({}, {} format, {} parallel)", name_, model_->describe(), format_.name(),
+                     sched_->n_slots());
+}
+
+std::unique_ptr<LocalBackend> open_local_backend(const fs::path& path, const LocalOptions& options) {
+  if (!fs::exists(path)) fail_input("{}: no such model directory or .gguf file", path.string());
+  auto model = engine::load_model(path, options.load);
+  auto tok = tok::load_tokenizer(options.tokenizer.empty() ? path : fs::path(options.tokenizer));
+  if (tok->vocab_size() > model->config().V)
+    fail_input("{}: the tokenizer has {} tokens but the model's vocabulary has only {}", path.string(),
+               tok->vocab_size(), model->config().V);
+  tok::ChatFormatId format = pick_format(path, *tok, options.format);
+  return std::make_unique<LocalBackend>(std::move(model), std::move(tok), format, options, model_name_of(path));
+}
+
+std::unique_ptr<net::ChatBackend> make_local_backend(const fs::path& path, const LocalOptions& options) {
+  return open_local_backend(path, options);
+}
+
+}  // namespace lw::serve

@@ -1,0 +1,198 @@
+#include "serve/openai_api.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace lw::serve {
+
+using Json = nlohmann::json;
+
+int json_depth(std::string_view text, int limit) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+      if (max_depth > limit) return max_depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& msg) { throw BadRequest(msg); }
+
+double number_field(const Json& j, const char* name, double lo, double hi, bool lo_open) {
+  const Json& v = j.at(name);
+  if (!v.is_number()) bad(fmt::format("field \"{}\": expected a number", name));
+  double d = v.get<double>();
+  if (!std::isfinite(d) || d > hi || d < lo || (lo_open && d == lo))
+    bad(fmt::format("field \"{}\": {} is out of range {}{}, {}]", name, d, lo_open ? "(" : "[", lo, hi));
+  return d;
+}
+
+int64_t int_field(const Json& j, const char* name, int64_t lo, int64_t hi) {
+  const Json& v = j.at(name);
+  int64_t x = 0;
+  if (v.is_number_integer()) {
+    x = v.get<int64_t>();
+  } else if (v.is_number_float() && std::trunc(v.get<double>()) == v.get<double>() &&
+             std::fabs(v.get<double>()) < 9e15) {
+    x = static_cast<int64_t>(v.get<double>());
+  } else {
+    bad(fmt::format("field \"{}\": expected an integer", name));
+  }
+  if (x < lo || x > hi) bad(fmt::format("field \"{}\": {} is out of range [{}, {}]", name, x, lo, hi));
+  return x;
+}
+
+std::string message_content(const Json& m, size_t i) {
+  auto it = m.find("content");
+  if (it == m.end() || it->is_null()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_array()) {
+    std::string out;
+    for (const auto& part : *it) {
+      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+        bad(fmt::format("messages[{}].content: only text parts ({{\"type\":\"text\",\"text\":...}}) are supported", i));
+      out += part["text"].get<std::string>();
+    }
+    return out;
+  }
+  bad(fmt::format("messages[{}].content: expected a string or an array of text parts", i));
+}
+
+}  // namespace
+
+ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits) {
+  if (json_depth(body, limits.max_json_depth) > limits.max_json_depth)
+    bad(fmt::format("request body nests deeper than {} levels", limits.max_json_depth));
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) bad("request body is not valid JSON");
+  if (!j.is_object()) bad("request body must be a JSON object");
+
+  ParsedRequest out;
+  auto& c = out.chat;
+  if (auto it = j.find("model"); it != j.end() && !it->is_null()) {
+    if (!it->is_string()) bad("field \"model\": expected a string");
+    c.model = it->get<std::string>();
+  }
+  auto msgs = j.find("messages");
+  if (msgs == j.end() || !msgs->is_array() || msgs->empty()) bad("field \"messages\": expected a non-empty array");
+  if (msgs->size() > limits.max_messages)
+    bad(fmt::format("field \"messages\": more than {} messages", limits.max_messages));
+  for (size_t i = 0; i < msgs->size(); ++i) {
+    const Json& m = (*msgs)[i];
+    if (!m.is_object()) bad(fmt::format("messages[{}]: expected an object", i));
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string()) bad(fmt::format("messages[{}].role: expected a string", i));
+    std::string r = role->get<std::string>();
+    if (r == "developer") r = "system";
+    if (r != "system" && r != "user" && r != "assistant" && r != "tool")
+      bad(fmt::format("messages[{}].role: \"{}\" is not one of system, user, assistant, tool", i, r));
+    c.messages.push_back({r, message_content(m, i)});
+  }
+  auto present = [&](const char* k) { return j.contains(k) && !j[k].is_null(); };
+  if (present("temperature")) c.temperature = number_field(j, "temperature", 0.0, 2.0, false);
+  if (present("top_p")) c.top_p = number_field(j, "top_p", 0.0, 1.0, true);
+  if (present("max_tokens")) c.max_tokens = int_field(j, "max_tokens", 1, limits.max_tokens_cap);
+  else if (present("max_completion_tokens"))
+    c.max_tokens = int_field(j, "max_completion_tokens", 1, limits.max_tokens_cap);
+  if (present("seed")) c.seed = int_field(j, "seed", INT64_MIN, INT64_MAX);
+  if (present("n") && int_field(j, "n", 1, 1000) != 1) bad("field \"n\": only n = 1 is supported");
+  if (present("stop")) {
+    const Json& s = j["stop"];
+    if (s.is_string()) {
+      c.stop.push_back(s.get<std::string>());
+    } else if (s.is_array()) {
+      if (s.size() > 16) bad("field \"stop\": at most 16 stop strings");
+      for (const auto& x : s) {
+        if (!x.is_string()) bad("field \"stop\": expected strings");
+        c.stop.push_back(x.get<std::string>());
+      }
+    } else {
+      bad("field \"stop\": expected a string or an array of strings");
+    }
+    std::erase_if(c.stop, [](const std::string& x) { return x.empty(); });
+  }
+  if (present("stream")) {
+    if (!j["stream"].is_boolean()) bad("field \"stream\": expected true or false");
+    out.stream = j["stream"].get<bool>();
+  }
+  if (present("stream_options")) {
+    const Json& so = j["stream_options"];
+    if (!so.is_object()) bad("field \"stream_options\": expected an object");
+    if (so.contains("include_usage")) {
+      if (!so["include_usage"].is_boolean()) bad("field \"stream_options.include_usage\": expected true or false");
+      out.include_usage = so["include_usage"].get<bool>();
+    }
+  }
+  return out;
+}
+
+Json completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model, int64_t created) {
+  return {{"id", id},
+          {"object", "chat.completion"},
+          {"created", created},
+          {"model", model},
+          {"choices",
+           {{{"index", 0},
+             {"message", {{"role", "assistant"}, {"content", r.content}}},
+             {"finish_reason", r.finish_reason}}}},
+          {"usage",
+           {{"prompt_tokens", r.usage.prompt_tokens},
+            {"completion_tokens", r.usage.completion_tokens},
+            {"total_tokens", r.usage.total_tokens}}}};
+}
+
+Json chunk_json(const std::string& id, const std::string& model, int64_t created, std::string_view delta,
+                bool role_first, const std::string& finish_reason) {
+  Json d = Json::object();
+  if (role_first) d["role"] = "assistant";
+  if (role_first || !delta.empty()) d["content"] = std::string(delta);
+  return {{"id", id},
+          {"object", "chat.completion.chunk"},
+          {"created", created},
+          {"model", model},
+          {"choices",
+           {{{"index", 0}, {"delta", d}, {"finish_reason", finish_reason.empty() ? Json() : Json(finish_reason)}}}}};
+}
+
+Json usage_chunk_json(const std::string& id, const std::string& model, int64_t created, const net::Usage& u) {
+  return {{"id", id},
+          {"object", "chat.completion.chunk"},
+          {"created", created},
+          {"model", model},
+          {"choices", Json::array()},
+          {"usage",
+           {{"prompt_tokens", u.prompt_tokens},
+            {"completion_tokens", u.completion_tokens},
+            {"total_tokens", u.total_tokens}}}};
+}
+
+Json error_json(const std::string& message, const std::string& type, const std::string& code) {
+  return {{"error", {{"message", message}, {"type", type}, {"code", code.empty() ? Json() : Json(code)}}}};
+}
+
+Json models_json(const std::string& model, int64_t created) {
+  return {{"object", "list"},
+          {"data", {{{"id", model}, {"object", "model"}, {"created", created}, {"owned_by", "longwriter"}}}}};
+}
+
+std::string sse_event(const Json& j) {
+  return "data: " + j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
+}
+
+}  // namespace lw::serve

@@ -1,0 +1,61 @@
+#pragma once
+// The server side of the OpenAI chat-completions API: parsing and validating a request body into a
+// net::ChatRequest, and building the reply bodies (whole completion, streamed chunks, errors,
+// the model list). Pure functions, no I/O, tested directly.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "net/chat.hpp"
+
+namespace lw::serve {
+
+struct ApiLimits {
+  int max_json_depth = 32;        // nesting of arrays/objects in a request body
+  size_t max_messages = 4096;     // messages in one request
+  int64_t max_tokens_cap = 1 << 20;  // largest max_tokens accepted
+};
+
+// A parsed /v1/chat/completions request.
+struct ParsedRequest {
+  net::ChatRequest chat;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+};
+
+// Thrown for a request the server must refuse with 400; the message names the field.
+class BadRequest : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Deepest nesting of [ and { in a JSON text (strings are skipped), stopping early once `limit` is
+// exceeded. Lets the server refuse deeply nested bodies before parsing them.
+int json_depth(std::string_view text, int limit);
+
+// Parses and validates a request body: messages (role system/user/assistant/tool, content a string
+// or an array of {"type":"text","text":...} parts), temperature [0, 2], top_p (0, 1], max_tokens
+// (or max_completion_tokens) >= 1, stop (string or array of up to 16 strings), seed, stream,
+// stream_options, n (only 1). Unknown fields are ignored. Throws BadRequest.
+ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits = {});
+
+// {"id", "object":"chat.completion", "created", "model", "choices":[...], "usage"}.
+nlohmann::json completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model,
+                               int64_t created);
+// One "chat.completion.chunk". role_first: the opening chunk (delta {"role":"assistant"}).
+// finish_reason non-empty: the closing chunk. With usage set, a chunk carrying usage and an empty
+// choices list (OpenAI's include_usage chunk).
+nlohmann::json chunk_json(const std::string& id, const std::string& model, int64_t created,
+                          std::string_view delta, bool role_first, const std::string& finish_reason);
+nlohmann::json usage_chunk_json(const std::string& id, const std::string& model, int64_t created,
+                                const net::Usage& usage);
+// {"error": {"message", "type", "code"}}; code may be empty (null).
+nlohmann::json error_json(const std::string& message, const std::string& type, const std::string& code = "");
+// {"object":"list","data":[{"id": model, "object":"model", ...}]}.
+nlohmann::json models_json(const std::string& model, int64_t created);
+// "data: <json>\n\n".
+std::string sse_event(const nlohmann::json& j);
+
+}  // namespace lw::serve

@@ -1,0 +1,256 @@
+#include "serve/scheduler.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "engine/generate.hpp"
+#include "net/errors.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace lw::serve {
+
+// ---- SeqStream ----
+
+bool SeqStream::next(std::string& text) {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return !pending_.empty() || done_; });
+  if (pending_.empty()) return false;
+  text.clear();
+  text.swap(pending_);
+  return true;
+}
+
+void SeqStream::emit(std::string text) {
+  if (text.empty()) return;
+  std::lock_guard lk(mu_);
+  pending_ += text;
+  cv_.notify_all();
+}
+
+void SeqStream::finish(std::string reason, std::string error, int64_t completion_tokens) {
+  std::lock_guard lk(mu_);
+  finish_reason_ = std::move(reason);
+  error_ = std::move(error);
+  completion_tokens_ = completion_tokens;
+  done_ = true;
+  cv_.notify_all();
+}
+
+// ---- Scheduler ----
+
+// One sequence holding a cache slot.
+struct Scheduler::Active {
+  Active(Waiting w, int slot_, const tok::Tokenizer& tok)
+      : params(std::move(w.params)), out(std::move(w.out)), slot(slot_), max_new(w.max_new),
+        sampler(params.sampling), decoder(tok), stops(params.stop_strings) {}
+  SeqParams params;
+  std::shared_ptr<SeqStream> out;
+  int slot;
+  int64_t max_new;
+  size_t fed = 0;          // prompt tokens already in the cache
+  int chunk = 0;           // tokens this sequence contributes to the current step
+  int32_t next_id = -1;    // sampled, to be fed at the next step
+  int64_t generated = 0;
+  bool finished = false;
+  engine::Sampler sampler;
+  tok::StreamDecoder decoder;
+  engine::StopMatcher stops;
+};
+
+namespace {
+
+int context_of(const engine::Model& m, const SchedulerOptions& o) {
+  int ctx = o.max_context > 0 ? o.max_context : m.config().max_context;
+  if (ctx < 2) fail_input("context length must be at least 2 tokens, got {}", ctx);
+  return ctx;
+}
+
+int checked_slots(int n) {
+  if (n < 1 || n > 1024) fail_input("the number of parallel sequences must be in [1, 1024], got {}", n);
+  return n;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const engine::Model& model, const tok::Tokenizer& tok, SchedulerOptions options)
+    : model_(model), tok_(tok), opts_(options), max_ctx_(context_of(model, options)),
+      cache_(model.config(), checked_slots(options.n_slots), max_ctx_) {
+  if (opts_.prefill_chunk < 1) fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
+  thread_ = std::thread([this] { loop(); });
+}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (auto& w : waiting_) w.out->finish("stop", "the model is shutting down", 0);
+}
+
+std::shared_ptr<SeqStream> Scheduler::submit(SeqParams params) {
+  const int64_t P = static_cast<int64_t>(params.prompt.size());
+  if (P == 0) fail_input("the prompt has no tokens");
+  const int V = model_.config().V;
+  for (int32_t id : params.prompt)
+    if (id < 0 || id >= V) fail_input("prompt token id {} is outside the vocabulary (size {})", id, V);
+  if (P >= max_ctx_)
+    throw net::ContextLengthError(
+        fmt::format("the prompt has {} tokens but the context length is {} tokens: no room to generate", P, max_ctx_),
+        400, "");
+  Waiting w;
+  w.max_new = max_ctx_ - P;
+  if (params.max_new_tokens >= 0) w.max_new = std::min(w.max_new, params.max_new_tokens);
+  w.out = std::make_shared<SeqStream>();
+  w.out->prompt_tokens_ = P;
+  w.params = std::move(params);
+  auto out = w.out;
+  if (w.max_new == 0) {
+    out->finish("length", "", 0);
+    return out;
+  }
+  {
+    std::lock_guard lk(mu_);
+    if (stop_) fail("the model is shutting down");
+    waiting_.push_back(std::move(w));
+  }
+  cv_.notify_all();
+  return out;
+}
+
+Scheduler::Stats Scheduler::stats() const {
+  std::lock_guard lk(mu_);
+  return stats_;
+}
+
+void Scheduler::loop() {
+  if (opts_.threads > 0) omp_set_num_threads(opts_.threads);
+  std::vector<std::unique_ptr<Active>> active;
+  std::vector<int> free_slots;
+  for (int s = opts_.n_slots - 1; s >= 0; --s) free_slots.push_back(s);
+  for (;;) {
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || !active.empty(); });
+      if (stop_) break;
+      while (!waiting_.empty() && !free_slots.empty()) {
+        Waiting w = std::move(waiting_.front());
+        waiting_.pop_front();
+        if (w.out->cancelled()) {
+          w.out->finish("stop", "", 0);
+          continue;
+        }
+        int slot = free_slots.back();
+        free_slots.pop_back();
+        cache_.clear(slot);
+        active.push_back(std::make_unique<Active>(std::move(w), slot, tok_));
+      }
+    }
+    for (auto& a : active)
+      if (a->out->cancelled()) {
+        a->finished = true;
+        a->out->finish("stop", "", a->generated);
+      }
+    if (std::any_of(active.begin(), active.end(), [](const auto& a) { return !a->finished; })) step(active);
+    for (auto it = active.begin(); it != active.end();) {
+      if ((*it)->finished) {
+        free_slots.push_back((*it)->slot);
+        it = active.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& a : active) a->out->finish("stop", "the model is shutting down", a->generated);
+}
+
+void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
+  // Pack one batch: a decode token per generating sequence, prompt chunks within the budget.
+  engine::Batch b;
+  b.cu_seqlens.push_back(0);
+  std::vector<Active*> rows;
+  int budget = opts_.prefill_chunk;
+  int64_t prompt_fed = 0;
+  for (auto& a : active) {
+    if (a->finished) continue;
+    const size_t P = a->params.prompt.size();
+    if (a->fed < P) {
+      if (budget <= 0) continue;
+      a->chunk = static_cast<int>(std::min<size_t>(P - a->fed, static_cast<size_t>(budget)));
+      budget -= a->chunk;
+      prompt_fed += a->chunk;
+      b.tokens.insert(b.tokens.end(), a->params.prompt.begin() + static_cast<std::ptrdiff_t>(a->fed),
+                      a->params.prompt.begin() + static_cast<std::ptrdiff_t>(a->fed + a->chunk));
+    } else {
+      a->chunk = 1;
+      b.tokens.push_back(a->next_id);
+    }
+    b.cu_seqlens.push_back(static_cast<int32_t>(b.tokens.size()));
+    b.slots.push_back(a->slot);
+    rows.push_back(a.get());
+  }
+  b.all_logits = false;  // (n_seq, V): the last position of each sequence
+  try {
+    engine::forward(model_, b, &cache_, ws_, logits_);
+  } catch (const std::exception& e) {
+    log::error("forward pass failed: {}", e.what());
+    for (Active* a : rows) {
+      a->finished = true;
+      a->out->finish("stop", e.what(), a->generated);
+    }
+    return;
+  }
+  {
+    std::lock_guard lk(mu_);
+    ++stats_.steps;
+    stats_.max_batch_seqs = std::max<int64_t>(stats_.max_batch_seqs, static_cast<int64_t>(rows.size()));
+    stats_.prompt_tokens += prompt_fed;
+  }
+  const int V = model_.config().V;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    Active& a = *rows[r];
+    if (a.fed < a.params.prompt.size()) {
+      a.fed += static_cast<size_t>(a.chunk);
+      if (a.fed < a.params.prompt.size()) continue;  // more prompt to feed
+    }
+    accept(a, a.sampler.sample(std::span<const float>(logits_.data() + r * static_cast<size_t>(V),
+                                                      static_cast<size_t>(V))));
+  }
+}
+
+// Takes one sampled token: stop id, text (through the stop-string matcher), or the length limit.
+void Scheduler::accept(Active& a, int32_t id) {
+  ++a.generated;
+  {
+    std::lock_guard lk(mu_);
+    ++stats_.tokens_generated;
+  }
+  const auto& stop_ids = a.params.stop_ids;
+  if (std::find(stop_ids.begin(), stop_ids.end(), id) != stop_ids.end()) {
+    end(a, "stop");
+    return;
+  }
+  a.out->emit(a.stops.push(a.decoder.push(id)));
+  if (a.stops.stopped()) {
+    end(a, "stop");
+  } else if (a.generated >= a.max_new) {
+    end(a, "length");
+  } else {
+    a.next_id = id;
+  }
+}
+
+void Scheduler::end(Active& a, const std::string& reason) {
+  if (!a.stops.stopped()) {
+    std::string tail = a.stops.push(a.decoder.flush());
+    tail += a.stops.flush();
+    a.out->emit(std::move(tail));
+  }
+  a.finished = true;
+  a.out->finish(reason, "", a.generated);
+}
+
+}  // namespace lw::serve

@@ -1,0 +1,127 @@
+#pragma once
+// Continuous batching over the engine: one scheduler thread owns the KV cache and runs every
+// forward pass. Each step packs, for every active sequence, either its next token (decode) or the
+// next chunk of its prompt (chunked prefill, at most prefill_chunk prompt tokens per step in all)
+// into one engine::Batch, runs forward() once, and samples one token for each sequence whose prompt
+// is complete. Sequences join as soon as a cache slot is free and leave as soon as they finish, so
+// concurrent callers share every decode step.
+//
+//   Scheduler s(model, tokenizer, {.n_slots = 4});
+//   auto out = s.submit({.prompt = ids, .max_new_tokens = 100});   // from any thread
+//   std::string piece;
+//   while (out->next(piece)) std::cout << piece;                   // streamed text
+//   out->finish_reason();                                          // "stop" or "length"
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/model.hpp"
+#include "engine/sampler.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace lw::serve {
+
+struct SeqParams {
+  std::vector<int32_t> prompt;            // (P) token ids, 1 <= P < max_context
+  engine::SamplingParams sampling;
+  int64_t max_new_tokens = -1;            // < 0: up to the context limit
+  std::vector<int32_t> stop_ids;          // end the reply (not part of the text)
+  std::vector<std::string> stop_strings;  // cut the text before the first match
+};
+
+// The output of one submitted sequence, read by the thread that submitted it.
+class SeqStream {
+ public:
+  // Blocks until more text is available (returns true with it in `text`) or the sequence has
+  // ended and all text was read (returns false).
+  bool next(std::string& text);
+  // Asks the scheduler to drop the sequence (e.g. the client went away); next() then returns false.
+  void cancel() { cancelled_.store(true); }
+  bool cancelled() const { return cancelled_.load(); }
+
+  // Valid once next() returned false.
+  const std::string& finish_reason() const { return finish_reason_; }  // "stop", "length"
+  const std::string& error() const { return error_; }                  // non-empty when it failed
+  int64_t prompt_tokens() const { return prompt_tokens_; }
+  int64_t completion_tokens() const { return completion_tokens_; }
+
+ private:
+  friend class Scheduler;
+  void emit(std::string text);
+  void finish(std::string reason, std::string error, int64_t completion_tokens);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string pending_;
+  bool done_ = false;
+  std::atomic<bool> cancelled_{false};
+  std::string finish_reason_, error_;
+  int64_t prompt_tokens_ = 0, completion_tokens_ = 0;
+};
+
+struct SchedulerOptions {
+  int n_slots = 4;           // sequences decoded together (KV cache slots)
+  int max_context = 0;       // tokens per sequence, prompt + reply (0: the model's max_context)
+  int prefill_chunk = 512;   // prompt tokens per step, shared by sequences still prefilling
+  int threads = 0;           // OpenMP threads of the forward pass (0: the default)
+};
+
+class Scheduler {
+ public:
+  // model and tok must outlive the scheduler.
+  Scheduler(const engine::Model& model, const tok::Tokenizer& tok, SchedulerOptions options);
+  ~Scheduler();  // ends every sequence still running (error "shutting down") and joins the thread
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues a sequence. Thread-safe. Throws net::ContextLengthError when the prompt leaves no room
+  // in the context, InputError for an empty prompt or an out-of-vocabulary id.
+  std::shared_ptr<SeqStream> submit(SeqParams params);
+
+  int max_context() const { return max_ctx_; }
+  int n_slots() const { return opts_.n_slots; }
+  size_t kv_cache_bytes() const { return cache_.bytes(); }
+
+  struct Stats {
+    int64_t steps = 0;             // forward passes
+    int64_t max_batch_seqs = 0;    // most sequences in one forward pass
+    int64_t tokens_generated = 0;
+    int64_t prompt_tokens = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Active;
+  struct Waiting {
+    SeqParams params;
+    std::shared_ptr<SeqStream> out;
+    int64_t max_new = 0;
+  };
+  void loop();
+  void step(std::vector<std::unique_ptr<Active>>& active);
+  void accept(Active& a, int32_t id);
+  void end(Active& a, const std::string& reason);
+
+  const engine::Model& model_;
+  const tok::Tokenizer& tok_;
+  SchedulerOptions opts_;
+  int max_ctx_ = 0;
+  engine::KvCache cache_;
+  engine::Workspace ws_;
+  std::vector<float> logits_;
+
+  mutable std::mutex mu_;  // guards waiting_, stop_, stats_
+  std::condition_variable cv_;
+  std::deque<Waiting> waiting_;
+  bool stop_ = false;
+  Stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace lw::serve

@@ -1,0 +1,95 @@
+// Request parsing and reply building of the server's OpenAI API.
+#include <gtest/gtest.h>
+
+#include "serve/openai_api.hpp"
+
+namespace {
+
+using lw::serve::BadRequest;
+using lw::serve::parse_chat_request;
+
+TEST(OpenAIApi, ParsesAFullRequest) {
+  auto p = parse_chat_request(R"({"model":"m","messages":[{"role":"system","content":"be brief"},
+      {"role":"user","content":[{"type":"text","text":"hel"},{"type":"text","text":"lo"}]}],
+      "temperature":0.5,"top_p":0.9,"max_tokens":12,"stop":["\n\n",""],"seed":7,"stream":true,
+      "stream_options":{"include_usage":true},"n":1,"unknown":{"x":1}})");
+  EXPECT_EQ(p.chat.model, "m");
+  ASSERT_EQ(p.chat.messages.size(), 2u);
+  EXPECT_EQ(p.chat.messages[0].role, "system");
+  EXPECT_EQ(p.chat.messages[1].content, "hello");
+  EXPECT_EQ(*p.chat.temperature, 0.5);
+  EXPECT_EQ(*p.chat.top_p, 0.9);
+  EXPECT_EQ(*p.chat.max_tokens, 12);
+  EXPECT_EQ(p.chat.stop, std::vector<std::string>{"\n\n"});
+  EXPECT_EQ(*p.chat.seed, 7);
+  EXPECT_TRUE(p.stream);
+  EXPECT_TRUE(p.include_usage);
+}
+
+TEST(OpenAIApi, DefaultsStayUnset) {
+  auto p = parse_chat_request(R"({"messages":[{"role":"user","content":"hi"}],"stop":"END",
+                                  "max_completion_tokens":3})");
+  EXPECT_FALSE(p.chat.temperature.has_value());
+  EXPECT_FALSE(p.chat.seed.has_value());
+  EXPECT_EQ(*p.chat.max_tokens, 3);
+  EXPECT_EQ(p.chat.stop, std::vector<std::string>{"END"});
+  EXPECT_FALSE(p.stream);
+}
+
+TEST(OpenAIApi, RejectsBadRequestsNamingTheField) {
+  auto msg = [](const std::string& body) {
+    try {
+      parse_chat_request(body);
+    } catch (const BadRequest& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(msg("not json").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(msg("[1]").find("JSON object"), std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[]})").find("messages"), std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"robot","content":"x"}]})").find("robot"), std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"temperature":3})").find("temperature"),
+            std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"top_p":0})").find("top_p"), std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"max_tokens":0})").find("max_tokens"),
+            std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"max_tokens":1.5})").find("integer"),
+            std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"n":2})").find("n = 1"), std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":[{"type":"image_url"}]}]})").find("text parts"),
+            std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"stream":"yes"})").find("stream"),
+            std::string::npos);
+}
+
+TEST(OpenAIApi, RefusesDeepNestingBeforeParsing) {
+  std::string deep = R"({"messages":[{"role":"user","content":"x"}],"x":)" + std::string(5000, '[') +
+                     std::string(5000, ']') + "}";
+  EXPECT_THROW(parse_chat_request(deep), BadRequest);
+  EXPECT_EQ(lw::serve::json_depth(R"({"a":"[[[[{{{{","b":[1,{"c":2}]})", 100), 3);
+  EXPECT_EQ(lw::serve::json_depth(R"(["\"[[[", []])", 100), 2);
+}
+
+TEST(OpenAIApi, BuildsRepliesAndChunks) {
+  lw::net::ChatResponse r;
+  r.content = "hi";
+  r.finish_reason = "length";
+  r.usage = {5, 2, 7};
+  auto j = lw::serve::completion_json(r, "id1", "m", 42);
+  EXPECT_EQ(j["choices"][0]["message"]["content"], "hi");
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(j["usage"]["total_tokens"], 7);
+  auto first = lw::serve::chunk_json("id1", "m", 42, "", true, "");
+  EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
+  EXPECT_TRUE(first["choices"][0]["finish_reason"].is_null());
+  auto last = lw::serve::chunk_json("id1", "m", 42, "", false, "stop");
+  EXPECT_TRUE(last["choices"][0]["delta"].empty());
+  EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
+  auto u = lw::serve::usage_chunk_json("id1", "m", 42, r.usage);
+  EXPECT_TRUE(u["choices"].empty());
+  EXPECT_EQ(u["usage"]["prompt_tokens"], 5);
+  EXPECT_EQ(lw::serve::sse_event({{"a", 1}}), "data: {\"a\":1}\n\n");
+}
+
+}  // namespace
