@@ -1,8 +1,11 @@
 #include "common/backend.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 
+#include "net/openai_client.hpp"
 #include "util/error.hpp"
+#include "util/log.hpp"
 
 namespace lw::apps {
 
@@ -16,20 +19,69 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
   cmd->add_option(p + "api-key-file", o.api_key_file,
                   "File holding the API key (default: $OPENAI_API_KEY). The key is never printed or logged");
   cmd->add_option(p + "concurrency", o.concurrency, "Requests in flight at once")->capture_default_str();
-  cmd->add_option(p + "timeout", o.timeout_s, "Seconds allowed for one request")->capture_default_str();
-  cmd->add_option(p + "retries", o.max_retries, "Retries on connect errors, timeouts, 429 and 5xx")
+  cmd->add_option(p + "timeout", o.timeout_s, "Seconds allowed for one request attempt, connect to last byte")
+      ->capture_default_str();
+  cmd->add_option(p + "connect-timeout", o.connect_timeout_s, "Seconds allowed to connect to a server")
+      ->capture_default_str();
+  cmd->add_option(p + "retries", o.max_retries,
+                  "Retries on connect errors, timeouts, 429 and 5xx (exponential backoff with jitter;\n"
+                  "Retry-After honoured). 400/401/403/404 are never retried")
       ->capture_default_str();
 }
 
-std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const std::string& prefix) {
-  std::string base = o.base_url;
-  if (base.empty()) {
-    if (const char* env = std::getenv("OPENAI_BASE_URL")) base = env;
-  }
-  if (base.empty() && o.model.empty())
-    fail_input("no model: give --{0}base-url URL --{0}model NAME for a server, or --{0}model PATH for a local model",
-               prefix);
-  fail("the OpenAI-compatible client is not built yet");
+std::string resolved_base_url(const BackendOptions& o) {
+  if (!o.base_url.empty()) return o.base_url;
+  if (const char* env = std::getenv("OPENAI_BASE_URL")) return env;
+  return "";
 }
+
+namespace {
+
+bool looks_like_local_model(const std::string& model) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(model, ec)) return true;
+  if (model.size() > 5 && model.compare(model.size() - 5, 5, ".gguf") == 0) return true;
+  return model.rfind("/", 0) == 0 || model.rfind("./", 0) == 0 || model.rfind("../", 0) == 0 ||
+         model.rfind("~", 0) == 0;
+}
+
+}  // namespace
+
+std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const std::string& prefix) {
+  const std::string base = resolved_base_url(o);
+  if (base.empty()) {
+    if (o.model.empty())
+      fail_input("no model: give --{0}base-url URL --{0}model NAME for a server, or --{0}model PATH for a local model",
+                 prefix);
+    if (looks_like_local_model(o.model)) return make_local_backend(o, prefix);
+    fail_input("--{0}model \"{1}\" is not a local model path, and no server is given: add --{0}base-url URL "
+               "(or set $OPENAI_BASE_URL) to use it on a server",
+               prefix, o.model);
+  }
+  net::ClientOptions c;
+  c.base_urls = net::split_base_urls(base);
+  c.api_key = net::load_api_key(o.api_key_file);
+  c.default_model = o.model;
+  c.concurrency = o.concurrency;
+  c.connect_timeout_s = o.connect_timeout_s;
+  c.timeout_s = o.timeout_s;
+  c.max_retries = o.max_retries;
+  c.backoff_base_s = o.backoff_base_s;
+  c.backoff_cap_s = o.backoff_cap_s;
+  auto client = std::make_unique<net::OpenAIClient>(std::move(c));
+  log::debug("model backend: {}", client->describe());
+  return client;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LOCAL ENGINE BRANCH (placeholder): the engine replaces this definition with one that loads
+// o.model (directory or .gguf) with o.format and o.threads and returns the in-process backend.
+std::unique_ptr<net::ChatBackend> make_local_backend(const BackendOptions& o, const std::string& prefix) {
+  fail_input("--{}model {}: local models need the engine, which is not built yet; use a server with "
+             "--{}base-url URL",
+             prefix, o.model, prefix);
+}
+// ---------------------------------------------------------------------------------------------
 
 }  // namespace lw::apps

@@ -22,14 +22,28 @@ struct BackendOptions {
   int max_retries = 6;
   std::string format;        // chat format for a local model ("" = detect)
   int threads = 0;           // engine threads for a local model (0 = all cores)
+  double backoff_base_s = 0.5;  // first retry waits 0.25..0.5 s, doubling per retry ...
+  double backoff_cap_s = 30;    // ... up to this ceiling (Retry-After from the server wins)
 };
 
-// Adds --base-url, --model, --api-key-file, --concurrency, --timeout, --retries (and engine
-// options). `prefix` prefixes every long option name ("judge-" gives --judge-base-url, ...).
+// Adds --base-url, --model, --api-key-file, --concurrency, --timeout, --connect-timeout, --retries
+// (and engine options). `prefix` prefixes every long option name ("judge-" gives
+// --judge-base-url, ...).
 void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& prefix = "");
 
 // Builds the backend the options describe. Throws InputError when neither a base URL nor a local
 // model is given, naming the options to use.
 std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const std::string& prefix = "");
+
+// The base URL list the options select: --base-url, else $OPENAI_BASE_URL, else "".
+std::string resolved_base_url(const BackendOptions& o);
+
+// ---------------------------------------------------------------------------------------------
+// LOCAL ENGINE BRANCH. make_backend calls this when there is no --base-url / $OPENAI_BASE_URL and
+// --model names a local path (a model directory or a .gguf file). The engine module implements it
+// (replace the placeholder definition in backend.cpp); until then it throws InputError "local
+// models need the engine".
+std::unique_ptr<net::ChatBackend> make_local_backend(const BackendOptions& o, const std::string& prefix);
+// ---------------------------------------------------------------------------------------------
 
 }  // namespace lw::apps

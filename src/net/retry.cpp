@@ -19,7 +19,8 @@ double backoff_delay_s(int attempt, double base_s, double cap_s, std::mt19937_64
 
 std::optional<double> parse_retry_after(std::string_view value, double now_unix_s) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' ||
+                            value.back() == '\n'))
     value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
   bool numeric = std::all_of(value.begin(), value.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
