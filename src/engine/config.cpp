@@ -278,6 +278,11 @@ std::vector<float> rope_inv_freq(const ModelConfig& c) {
       }
     }
   }
+  if (!c.rope_freq_factors.empty()) {
+    LW_CHECK(c.rope_freq_factors.size() == inv.size(), "rope_freq_factors: {} values for {} frequencies",
+             c.rope_freq_factors.size(), inv.size());
+    for (size_t i = 0; i < inv.size(); ++i) inv[i] /= c.rope_freq_factors[i];
+  }
   return inv;
 }
 

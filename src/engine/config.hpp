@@ -39,6 +39,9 @@ struct ModelConfig {
   float rms_eps = 1e-5f;
   float rope_theta = 10000.0f;
   RopeScaling rope_scaling;
+  // Per-frequency divisors (rot_dim/2 of them) applied after rope_scaling; GGUF files carry Llama
+  // 3.1 scaling this way (tensor rope_freqs.weight). Empty: none.
+  std::vector<float> rope_freq_factors;
   // Fraction of each head's dims that are rotated (GLM-4: 0.5); rot_dim() = hd * factor.
   float partial_rotary_factor = 1.0f;
   // false: Llama/NeoX "rotate half" pairs (i, i + rot/2); true: GLM pairs (2i, 2i+1).

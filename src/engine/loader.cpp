@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/gguf_model.hpp"
 #include "engine/model.hpp"
 #include "io/safetensors.hpp"
 #include "util/error.hpp"
@@ -14,7 +15,7 @@ namespace lw::engine {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<Model> load_gguf_model(const fs::path& path, const LoadOptions& opts);
+// engine/gguf_model.hpp
 
 namespace {
 
