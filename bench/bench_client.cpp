@@ -9,7 +9,9 @@
 //   client    64 threads calling lw::net::OpenAIClient::complete (concurrency 64): building the
 //             JSON body, libcurl, parsing the reply (or the SSE stream).
 // Counters: requests/s and p50/p99 latency of both, the latency the client adds (client − baseline)
-// and the throughput ratio client/baseline.
+// and the throughput ratio client/baseline; and process CPU time per request of both (the server's
+// share is the same in both runs, so the difference is the client's own cost; steadier than
+// latency on a busy machine).
 //
 //   ./build/bench/bench_client --benchmark_counters_tabular=true
 #include <arpa/inet.h>
@@ -18,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -177,8 +180,15 @@ lw::net::ChatRequest bench_request(int i) {
   return r;
 }
 
+double process_cpu_s() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 struct RunStats {
   double seconds = 0;
+  double cpu_s = 0;  // CPU time of the whole process (server included) during the run
   std::vector<double> latencies_us;
   double rps() const { return static_cast<double>(latencies_us.size()) / seconds; }
   double pct(double p) {
@@ -195,6 +205,7 @@ RunStats run_parallel(int requests, Fn make_worker) {
   s.latencies_us.assign(static_cast<size_t>(requests), 0.0);
   std::atomic<int> next{0};
   auto t0 = Clock::now();
+  double cpu0 = process_cpu_s();
   std::vector<std::thread> threads;
   for (int t = 0; t < kInFlight; ++t) {
     threads.emplace_back([&] {
@@ -208,6 +219,7 @@ RunStats run_parallel(int requests, Fn make_worker) {
   }
   for (auto& th : threads) th.join();
   s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  s.cpu_s = process_cpu_s() - cpu0;
   return s;
 }
 
@@ -283,6 +295,11 @@ void BM_Client1000x64(benchmark::State& state) {
   state.counters["base_p99_us"] = b99;
   state.counters["client_p99_us"] = c99;
   state.counters["added_p99_us"] = c99 - b99;
+  // CPU per request is steadier than latency on a loaded machine: the server's share is the same
+  // in both runs, so the difference is what the client costs over raw sockets.
+  state.counters["base_cpu_us_req"] = base.cpu_s * 1e6 / kRequests;
+  state.counters["client_cpu_us_req"] = cli.cpu_s * 1e6 / kRequests;
+  state.counters["added_cpu_us_req"] = (cli.cpu_s - base.cpu_s) * 1e6 / kRequests;
   state.SetLabel(stream ? "streaming (SSE)" : "non-streaming");
 }
 BENCHMARK(BM_Client1000x64)->Arg(0)->Arg(1)->ArgName("stream")->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
