@@ -1,0 +1,69 @@
+// GGUF (llama architecture) -> HF safetensors directory, through the engine's GGUF loader (which
+// undoes llama.cpp's q/k row permutation) and its HF writer.
+#include <cmath>
+
+#include "engine/config.hpp"
+#include "engine/gguf_model.hpp"
+#include "engine/model.hpp"
+#include "engine/save.hpp"
+#include "io/gguf.hpp"
+#include "serve/convert.hpp"
+#include "serve/convert_common.hpp"
+#include "serve/gguf_tokenizer.hpp"
+#include "util/error.hpp"
+
+namespace lw::serve {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// llama.cpp stores Llama 3.1 rope scaling as per-frequency divisors (rope_freqs.weight). HF wants
+// the parameters: find the llama3 scaling that reproduces the divisors (factor = the largest one;
+// the band edges of the published Llama 3.x configs), else refuse.
+void rope_factors_to_scaling(engine::ModelConfig& c, const std::string& where) {
+  if (c.rope_freq_factors.empty()) return;
+  const std::vector<float> want = c.rope_freq_factors;
+  float factor = 1.0f;
+  for (float f : want) factor = std::max(factor, f);
+  c.rope_freq_factors.clear();
+  if (factor == 1.0f) return;  // all ones: no scaling
+  for (int orig : {8192, 4096, 2048, 16384}) {
+    engine::ModelConfig plain = c, scaled = c;
+    plain.rope_scaling = {};
+    scaled.rope_scaling = {"llama3", factor, 1.0f, 4.0f, orig};
+    auto base = engine::rope_inv_freq(plain), s = engine::rope_inv_freq(scaled);
+    bool same = true;
+    for (size_t i = 0; i < base.size() && same; ++i)
+      same = std::fabs(base[i] / s[i] - want[i]) <= 1e-3f * want[i];
+    if (same) {
+      c.rope_scaling = scaled.rope_scaling;
+      return;
+    }
+  }
+  fail_input("{}: rope_freqs.weight does not match a Llama 3 rope_scaling (factor {}); cannot write config.json",
+             where, factor);
+}
+
+}  // namespace
+
+ConvertReport convert_gguf_to_hf(const fs::path& in, const fs::path& out, const ConvertOptions& opts) {
+  if (!fs::is_regular_file(in)) fail_input("{}: expected a .gguf file", in.string());
+  if (fs::exists(out) && !fs::is_directory(out)) fail_input("{}: exists and is not a directory", out.string());
+  auto model = engine::load_gguf_model(in, {});
+  engine::ModelConfig cfg = model->config();
+  rope_factors_to_scaling(cfg, in.string());
+  std::optional<engine::DType> dtype = parse_convert_dtype(opts.dtype);
+  engine::save_hf_model(cfg, model->weights(), out, dtype);
+
+  ConvertReport rep;
+  rep.tensors = static_cast<int>(engine::param_specs(cfg).size());
+  rep.bytes = fs::file_size(out / "model.safetensors");
+  if (opts.tokenizer) {
+    auto f = io::GgufFile::open(in);
+    rep.tokenizer = write_hf_tokenizer_from_gguf(f, out, rep.notes);
+  }
+  return rep;
+}
+
+}  // namespace lw::serve
