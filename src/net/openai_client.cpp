@@ -98,6 +98,8 @@ struct Attempt {
   std::exception_ptr parse_error;     // ProtocolError from the stream
   bool done = false;                  // saw data: [DONE]
   bool delivered = false;             // text was passed to on_delta
+  bool sse_reply = false;             // streaming: the 200 reply is an event stream ...
+  bool json_reply = false;            // ... or one JSON completion (server ignored "stream")
   std::string stream_error;           // {"error": ...} inside the stream
   ChatResponse resp;                  // the stream, accumulated
   std::string curl_message;
@@ -281,7 +283,17 @@ void OpenAIClient::perform(Handle& h, const std::string& url, const std::string&
     size_t len = size * n;
     long code = 0;
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (c->stream && code == 200) {
+    if (c->stream && code == 200 && !at.json_reply) {
+      if (!at.sse_reply) {  // a server that ignored "stream": true answers with one JSON object
+        std::string_view v(data, len);
+        size_t first = v.find_first_not_of(" \t\r\n");
+        if (first == std::string_view::npos) return len;
+        (v[first] == '{' ? at.json_reply : at.sse_reply) = true;
+        if (at.json_reply) {
+          at.body.append(v.substr(first));
+          return len;
+        }
+      }
       if (c->parser->stopped()) return (at.done || !at.stream_error.empty()) ? len : 0;
       try {
         c->parser->feed(std::string_view(data, len));
@@ -325,7 +337,7 @@ void OpenAIClient::perform(Handle& h, const std::string& url, const std::string&
   curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &connect_us);
   a.connected = a.status > 0 || connect_us > 0;
   a.curl_message = h.errbuf[0] ? h.errbuf : curl_easy_strerror(a.code);
-  if (a.code == CURLE_OK && stream && a.status == 200 && !parser.stopped()) {
+  if (a.code == CURLE_OK && stream && a.status == 200 && !a.json_reply && !parser.stopped()) {
     try {
       parser.finish();
     } catch (...) {
@@ -394,7 +406,7 @@ std::optional<Failure> classify(const Attempt& a, bool stream, const ClientOptio
     }
     return f;
   }
-  if (!stream) return std::nullopt;
+  if (!stream || a.json_reply) return std::nullopt;
   if (!a.stream_error.empty()) {
     f.kind = Failure::status;
     f.server_message = a.stream_error;
@@ -471,7 +483,7 @@ ChatResponse OpenAIClient::complete(const ChatRequest& request, const DeltaCallb
     const std::string where = display_url(url);
     if (!failure) {
       ChatResponse r;
-      if (stream) {
+      if (stream && !a.json_reply) {
         r = std::move(a.resp);
       } else {
         try {
@@ -479,6 +491,7 @@ ChatResponse OpenAIClient::complete(const ChatRequest& request, const DeltaCallb
         } catch (const ProtocolError& e) {
           throw ProtocolError(redact(where + ": " + e.what()));
         }
+        if (stream && !r.content.empty()) on_delta(r.content);
       }
       r.seconds = seconds_since(t0);
       log::debug("{}: HTTP 200 in {:.3f} s, finish_reason {}, {} completion tokens", where, r.seconds,

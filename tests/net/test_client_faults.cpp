@@ -285,6 +285,20 @@ TEST(ClientFaults, StreamBrokenAfterTextIsNotRetried) {
   EXPECT_EQ(srv.request_count(), 1);
 }
 
+TEST(ClientFaults, ServerIgnoringStreamStillDeliversTheText) {
+  FakeOpenAIServer srv([](const FakeRequest&) {
+    FakeReply rep;
+    rep.raw_body = R"({"choices":[{"message":{"content":"all at once"},"finish_reason":"stop"}]})";
+    return rep;
+  });
+  OpenAIClient client(fast_options(srv.base_url()));
+  std::string got;
+  auto r = client.complete(user("x"), [&](std::string_view d) { got.append(d); });
+  EXPECT_EQ(got, "all at once");
+  EXPECT_EQ(r.finish_reason, "stop");
+  EXPECT_EQ(srv.request_count(), 1);
+}
+
 TEST(ClientFaults, ErrorEventInsideTheStream) {
   FakeOpenAIServer srv([](const FakeRequest&) {
     FakeReply rep;
