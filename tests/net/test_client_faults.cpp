@@ -141,7 +141,7 @@ TEST(ClientFaults, HungServerHitsTheTimeout) {
     return r;
   });
   auto o = fast_options(srv.base_url());
-  o.timeout_s = 0.5;
+  o.timeout_s = 1;
   o.max_retries = 1;
   OpenAIClient client(o);
   EXPECT_THROW(client.complete(user("x")), lw::net::TimeoutError);
