@@ -2,7 +2,7 @@
 // thread and two (encode_batch over 64 KB chunks), for cl100k_base (tiktoken, Llama 3 pattern) and
 // the Llama SentencePiece vocabulary; plus the long-piece scaling check (10k vs 100k repetitions of
 // one character: equal ns/byte means linear-looking time).
-//   ./build/bench/bench_tokenizer --benchmark_min_time=1x
+//   ./build/bench/bench_tokenizer
 #include <benchmark/benchmark.h>
 
 #include <cctype>

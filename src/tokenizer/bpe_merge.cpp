@@ -39,8 +39,8 @@ void emit(const BpeRanks& r, std::string_view piece, const Sym& s, std::vector<T
 }  // namespace
 
 void BpeRanks::merge_piece_naive(std::string_view piece, std::vector<TokenId>& out) const {
-  std::vector<Sym> syms;
-  syms.reserve(piece.size());
+  thread_local std::vector<Sym> syms;
+  syms.clear();
   for (size_t i = 0; i < piece.size(); ++i) {
     syms.push_back({static_cast<uint32_t>(i), 1, 0, 0, byte_id[static_cast<uint8_t>(piece[i])]});
   }

@@ -1,0 +1,51 @@
+// `longwriter tokenize` end to end (skipped when the binary has not been built).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cli/cli_helpers.hpp"
+
+namespace {
+
+std::string cl100k() { return std::string(LW_SHARED_DIR) + "/data/vocab/cl100k_base.tiktoken"; }
+
+bool have_binary() { return std::filesystem::exists(lw::testing::longwriter_bin()); }
+
+TEST(TokenizeCli, EncodesAndDecodes) {
+  if (!have_binary()) GTEST_SKIP() << "longwriter not built";
+  auto r = lw::testing::run_longwriter("tokenize --tokenizer " + cl100k(), "hello world");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "15339 1917\n");
+  r = lw::testing::run_longwriter("tokenize --tokenizer " + cl100k() + " --decode", "15339 1917\n");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "hello world");
+}
+
+TEST(TokenizeCli, SpecialTokensNeedTheFlag) {
+  if (!have_binary()) GTEST_SKIP() << "longwriter not built";
+  auto r = lw::testing::run_longwriter("tokenize --special --tokenizer " + cl100k(), "<|endoftext|>");
+  EXPECT_EQ(r.out, "100257\n");
+  r = lw::testing::run_longwriter("tokenize --tokenizer " + cl100k(), "<|endoftext|>");
+  EXPECT_NE(r.out, "100257\n");
+}
+
+TEST(TokenizeCli, BadInputExitsWithTwo) {
+  if (!have_binary()) GTEST_SKIP() << "longwriter not built";
+  auto r = lw::testing::run_longwriter("tokenize --tokenizer " + cl100k() + " --decode", "12 abc");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("abc"), std::string::npos);
+  r = lw::testing::run_longwriter("tokenize --tokenizer /nonexistent/tok.json", "x");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  r = lw::testing::run_longwriter("tokenize --tokenizer " + cl100k() + " --decode", "999999999");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+}
+
+TEST(TokenizeCli, InfoShowsSpecials) {
+  if (!have_binary()) GTEST_SKIP() << "longwriter not built";
+  auto r = lw::testing::run_longwriter("tokenize --info --tokenizer " + cl100k());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("vocab_size: 100277"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("eos: 100257"), std::string::npos) << r.out;
+}
+
+}  // namespace
