@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
@@ -15,38 +16,18 @@ double now_s() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Incremental text of generated ids: emits only complete UTF-8 sequences.
+// Incremental text of generated ids (tok::StreamDecoder: exact, complete UTF-8 only); nothing
+// without a tokenizer.
 class TextStream {
  public:
-  explicit TextStream(const tok::Tokenizer* tok) : tok_(tok) {}
-  std::string push(int32_t id) {
-    if (!tok_) return {};
-    pending_ += tok_->token_bytes(id);
-    size_t cut = complete_prefix(pending_);
-    std::string out = pending_.substr(0, cut);
-    pending_.erase(0, cut);
-    return out;
+  explicit TextStream(const tok::Tokenizer* tok) {
+    if (tok) dec_.emplace(*tok);
   }
-  std::string flush() {
-    std::string out;
-    out.swap(pending_);
-    return out;
-  }
+  std::string push(int32_t id) { return dec_ ? dec_->push(id) : std::string(); }
+  std::string flush() { return dec_ ? dec_->flush() : std::string(); }
 
  private:
-  // Length of the longest prefix that does not end inside a multi-byte character.
-  static size_t complete_prefix(const std::string& s) {
-    size_t n = s.size();
-    for (size_t back = 1; back <= 4 && back <= n; ++back) {
-      unsigned char c = static_cast<unsigned char>(s[n - back]);
-      if ((c & 0xC0) == 0x80) continue;  // continuation byte
-      size_t need = (c & 0x80) == 0 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-      return back < need ? n - back : n;
-    }
-    return n;
-  }
-  const tok::Tokenizer* tok_;
-  std::string pending_;
+  std::optional<tok::StreamDecoder> dec_;
 };
 
 }  // namespace

@@ -1,0 +1,203 @@
+// longwriter generate: run a local model (HF directory or .gguf) on one prompt with the native
+// engine, streaming the text, then print prefill and decode speed.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/registry.hpp"
+#include "engine/generate.hpp"
+#include "engine/model.hpp"
+#include "engine/ops.hpp"
+#include "io/file.hpp"
+#include "io/gguf.hpp"
+#include "tokenizer/chat_format.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace lw;
+
+struct Options {
+  std::string model, prompt, chat, prompt_ids, system, format, dump_logits, dtype = "keep";
+  std::vector<std::string> stop;
+  int max_new_tokens = 256, top_k = 0, threads = 0, max_context = 0;
+  double temperature = 0.0, top_p = 1.0;
+  uint64_t seed = 0;
+  bool print_ids = false, no_bos = false;
+};
+
+std::vector<int32_t> parse_ids(const std::string& s) {
+  std::vector<int32_t> ids;
+  std::string tok;
+  std::istringstream in(s);
+  while (in >> tok) {
+    if (!tok.empty() && tok.back() == ',') tok.pop_back();
+    if (tok.empty()) continue;
+    try {
+      size_t used = 0;
+      long v = std::stol(tok, &used);
+      if (used != tok.size() || v < 0 || v > INT32_MAX) throw std::invalid_argument(tok);
+      ids.push_back(static_cast<int32_t>(v));
+    } catch (const std::exception&) {
+      fail_input("--prompt-ids: '{}' is not a token id (expected non-negative integers separated by spaces)", tok);
+    }
+  }
+  if (ids.empty()) fail_input("--prompt-ids: no token ids given");
+  return ids;
+}
+
+tok::ChatFormatId chat_format_for(const Options& o, const tok::Tokenizer& tk) {
+  if (!o.format.empty()) return tok::parse_chat_format(o.format);
+  if (fs::is_directory(o.model)) return tok::detect_chat_format(o.model, &tk).id;
+  tok::ChatFormatHints h;
+  auto g = io::GgufFile::open(o.model);
+  h.chat_template = g.get_string_opt("tokenizer.chat_template").value_or("");
+  h.architectures = {g.get_string_opt("general.architecture").value_or("")};
+  h.model_name = fs::path(o.model).filename().string();
+  h.has_token = [&tk](std::string_view t) { return tk.token_to_id(t).has_value(); };
+  auto d = tok::detect_chat_format(h);
+  if (!d) fail_input("{}: cannot detect the chat format; give --format ({})", o.model, "llama3, llama3-longwriter, glm4, chatml");
+  return d->id;
+}
+
+void dump_logits(const engine::Model& m, const std::vector<int32_t>& ids, const std::string& path) {
+  engine::Workspace ws;
+  std::vector<float> logits;
+  engine::forward(m, engine::Batch::single(ids, 0, /*all_logits=*/true), nullptr, ws, logits);
+  io::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(logits.data()),
+                                               logits.size() * sizeof(float)));
+  nlohmann::json h = {{"file", fs::path(path).filename().string()},
+                      {"dtype", "float32"},
+                      {"byte_order", "little"},
+                      {"layout", "row-major [T, V]: row t = logits after prompt token t"},
+                      {"T", ids.size()},
+                      {"V", m.config().V},
+                      {"input_ids", ids},
+                      {"model", m.source()}};
+  io::write_file_atomic(path + ".json", h.dump(1) + "\n");
+  log::info("wrote logits [{}, {}] to {} (header {}.json)", ids.size(), m.config().V, path, path);
+}
+
+int run(const Options& o) {
+  const int given = !o.prompt.empty() + !o.chat.empty() + !o.prompt_ids.empty();
+  if (given != 1) fail_input("give exactly one of --prompt, --chat or --prompt-ids");
+  engine::set_num_threads(o.threads);
+  engine::LoadOptions lo;
+  if (o.dtype == "f32") lo.convert = engine::LoadOptions::Convert::f32;
+  else if (o.dtype == "bf16") lo.convert = engine::LoadOptions::Convert::bf16;
+  else if (o.dtype != "keep") fail_input("--dtype: expected keep, f32 or bf16 (got '{}')", o.dtype);
+  lo.max_context = o.max_context;
+  auto model = engine::load_model(o.model, lo);
+  log::info("{}", model->describe());
+
+  std::unique_ptr<tok::Tokenizer> tk;
+  try {
+    tk = tok::load_tokenizer(o.model);
+  } catch (const Error& e) {
+    if (o.prompt_ids.empty()) throw;
+    log::warn("no tokenizer ({}); printing token ids only", e.what());
+  }
+  const auto& cfg = model->config();
+  std::vector<int32_t> ids;
+  engine::GenerateOptions go;
+  go.stop_ids = cfg.eos_ids;
+  if (tk)
+    for (auto id : tk->stop_ids()) go.stop_ids.push_back(id);
+  if (!o.prompt_ids.empty()) {
+    ids = parse_ids(o.prompt_ids);
+  } else if (!o.prompt.empty()) {
+    const int32_t bos = cfg.bos_id >= 0 ? cfg.bos_id : tk->bos_id();
+    if (bos >= 0 && !o.no_bos) ids.push_back(bos);
+    auto enc = tk->encode(o.prompt);
+    ids.insert(ids.end(), enc.begin(), enc.end());
+  } else {
+    tok::ChatFormat fmt(chat_format_for(o, *tk), *tk);
+    std::vector<tok::ChatMessage> msgs;
+    if (!o.system.empty()) msgs.push_back({"system", o.system});
+    msgs.push_back({"user", o.chat});
+    ids = fmt.render_prompt(msgs);
+    for (auto id : fmt.stop_ids()) go.stop_ids.push_back(id);
+    log::info("chat format {}", fmt.name());
+  }
+  if (!o.dump_logits.empty()) dump_logits(*model, ids, o.dump_logits);
+
+  go.max_new_tokens = o.max_new_tokens;
+  go.sampling.temperature = static_cast<float>(o.temperature);
+  go.sampling.top_k = o.top_k;
+  go.sampling.top_p = static_cast<float>(o.top_p);
+  go.sampling.seed = o.seed;
+  go.stop_strings = o.stop;
+  go.max_context = o.max_context;
+  auto res = engine::generate(*model, tk.get(), ids, go, [&](int32_t, std::string_view delta) {
+    if (!delta.empty()) {
+      std::fwrite(delta.data(), 1, delta.size(), stdout);
+      std::fflush(stdout);
+    }
+    return true;
+  });
+  if (tk) std::printf("\n");
+  if (o.print_ids || !tk) {
+    std::string line;
+    for (size_t i = 0; i < res.tokens.size(); ++i) line += (i ? " " : "") + std::to_string(res.tokens[i]);
+    std::printf("%s\n", line.c_str());
+  }
+  const int n_dec = static_cast<int>(res.tokens.size());
+  std::fprintf(stderr,
+               "prompt %d tokens, generated %d (%s); prefill %.1f tokens/s (%.2f s), decode %.1f tokens/s "
+               "(%.2f s); KV cache %.1f MB; %d threads, %s\n",
+               res.prompt_tokens, n_dec, res.finish_reason.c_str(),
+               res.prefill_s > 0 ? res.prompt_tokens / res.prefill_s : 0.0, res.prefill_s,
+               res.decode_s > 0 && n_dec > 1 ? (n_dec - 1) / res.decode_s : 0.0, res.decode_s,
+               res.kv_cache_bytes / 1e6, engine::num_threads(), engine::simd_level());
+  return 0;
+}
+
+const bool registered = apps::register_command("generate", [](CLI::App& root) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = root.add_subcommand(
+      "generate",
+      "Generate text from a local model with the native engine (HF directory with config.json +\n"
+      "*.safetensors, or a llama .gguf file). The prompt is raw text (--prompt, BOS added), a user\n"
+      "message rendered with the model's chat format (--chat), or token ids (--prompt-ids; works\n"
+      "without a tokenizer). The text streams to stdout; speeds go to stderr.\n"
+      "Example: longwriter generate --model models/tiny --chat \"Write a poem\" --max-new-tokens 200");
+  cmd->add_option("--model", o->model, "Local model: a directory (config.json + safetensors) or a .gguf file")
+      ->required();
+  cmd->add_option("--prompt", o->prompt, "Raw prompt text (tokenized as is, after a BOS token)");
+  cmd->add_option("--chat", o->chat, "A user message, rendered with the chat format into a prompt");
+  cmd->add_option("--system", o->system, "System message for --chat");
+  cmd->add_option("--format", o->format,
+                  "Chat format for --chat: llama3, llama3-longwriter, glm4, chatml (default: detected\n"
+                  "from the model's chat_template, architecture and special tokens)");
+  cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as token ids, e.g. \"1 15043 3186\"");
+  cmd->add_option("--max-new-tokens", o->max_new_tokens,
+                  "Most tokens to generate (capped by the context limit)")
+      ->capture_default_str();
+  cmd->add_option("--temperature", o->temperature, "Sampling temperature; 0 = greedy (argmax)")
+      ->capture_default_str();
+  cmd->add_option("--top-k", o->top_k, "Sample from the k most likely tokens (0 = off)")->capture_default_str();
+  cmd->add_option("--top-p", o->top_p, "Nucleus sampling: smallest set with this probability mass (1 = off)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed for sampling")->capture_default_str();
+  cmd->add_option("--stop", o->stop, "Stop when this text appears (repeatable); the text is not printed");
+  cmd->add_option("--max-context", o->max_context,
+                  "Context limit in tokens, prompt included (default: the model's max_position_embeddings)");
+  cmd->add_option("--dtype", o->dtype,
+                  "Weights in memory: keep (as stored), f32, or bf16 (half the memory of f32)")
+      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->add_flag("--no-bos", o->no_bos, "Do not add a BOS token before --prompt");
+  cmd->add_flag("--print-ids", o->print_ids, "Also print the generated token ids (one line, space-separated)");
+  cmd->add_option("--dump-logits", o->dump_logits,
+                  "Write the logits of every prompt position to FILE: raw float32 little-endian,\n"
+                  "row-major [T, V] (row t follows prompt token t), plus FILE.json with T, V and the ids");
+  apps::set_action(cmd, [o] { return run(*o); });
+});
+
+}  // namespace
