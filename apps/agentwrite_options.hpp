@@ -1,0 +1,86 @@
+#pragma once
+// Options shared by `longwriter write` and `longwriter agentwrite` (plan/write templates, parallel
+// mode, length control, sampling). Header-only: used by apps/write.cpp and apps/agentwrite.cpp.
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "agentwrite/pipeline.hpp"
+#include "agentwrite/prompts.hpp"
+#include "io/file.hpp"
+
+namespace lw::apps {
+
+struct AgentWriteOptions {
+  std::string plan_template_file, write_template_file;
+  std::string plan_template, write_template;  // loaded text ("" = defaults)
+  bool parallel = false;
+  bool no_length_control = false;
+  int max_plan_attempts = 3;
+  int max_steps = 50;
+  int step_retries = 1;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int64_t> max_tokens;
+};
+
+inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
+  cmd->add_flag("--parallel", o.parallel,
+                "Write every paragraph from the plan alone, all at once (the paper's parallel variant:\n"
+                "faster, less coherent; no length control)");
+  cmd->add_flag("--no-length-control", o.no_length_control,
+                "Keep the plan's budgets as they are. By default, when a paragraph over- or undershoots,\n"
+                "the remaining budgets are rescaled so the total lands near the target");
+  cmd->add_option("--plan-template", o.plan_template_file,
+                  "Plan prompt template file; $INST$ is replaced by the instruction (default: built in;\n"
+                  "the reference prompts/plan.txt works as is)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--write-template", o.write_template_file,
+                  "Write prompt template file; $INST$, $PLAN$, $TEXT$ (text so far) and $STEP$ (the step\n"
+                  "to write) are replaced (default: built in; the reference prompts/write.txt works as is)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--max-plan-attempts", o.max_plan_attempts,
+                  "Plans that are empty or have too many steps are re-requested up to this many times in all")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--max-steps", o.max_steps, "Plans with more steps than this are rejected")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--step-retries", o.step_retries,
+                  "A request that still fails after the client's own retries is tried again this many times\n"
+                  "before its instruction is marked failed")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  cmd->add_option("--temperature", o.temperature, "Sampling temperature (default: the server's)");
+  cmd->add_option("--top-p", o.top_p, "Nucleus sampling top-p (default: the server's)");
+  cmd->add_option("--max-tokens", o.max_tokens, "Token limit per request (default: the server's)");
+}
+
+inline void load_templates(AgentWriteOptions& o) {
+  if (!o.plan_template_file.empty()) {
+    o.plan_template = io::read_file(o.plan_template_file);
+    agentwrite::validate_plan_template(o.plan_template, o.plan_template_file);
+  }
+  if (!o.write_template_file.empty()) {
+    o.write_template = io::read_file(o.write_template_file);
+    agentwrite::validate_write_template(o.write_template, o.write_template_file);
+  }
+}
+
+inline agentwrite::PipelineConfig pipeline_config(const AgentWriteOptions& o) {
+  agentwrite::PipelineConfig c;
+  c.plan_template = o.plan_template;
+  c.write_template = o.write_template;
+  c.parallel = o.parallel;
+  c.length_control = !o.no_length_control;
+  c.max_plan_attempts = o.max_plan_attempts;
+  c.limits.max_steps = o.max_steps;
+  c.step_retries = o.step_retries;
+  c.temperature = o.temperature;
+  c.top_p = o.top_p;
+  c.max_tokens = o.max_tokens;
+  return c;
+}
+
+}  // namespace lw::apps
