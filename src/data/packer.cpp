@@ -135,7 +135,12 @@ PackManifest pack_files(const PackOptions& opts, const tok::Tokenizer& tokenizer
   const uint32_t pad = static_cast<uint32_t>(m.tokenizer.pad_id);
   PackWriter writer(opts.out, m, opts.rows_per_shard);
   std::unique_ptr<ReferenceWriter> ref;
-  if (opts.write_reference) ref = std::make_unique<ReferenceWriter>(opts.out, opts.max_len);
+  if (opts.write_reference) {
+    ref = std::make_unique<ReferenceWriter>(opts.out, opts.max_len);
+  } else {  // never leave a previous run's reference files beside a new pack
+    for (const char* f : {"inputs_pack.npy", "labels_pack.npy", "weights_pack.npy", "attention_masks_pack.json"})
+      fs::remove(opts.out / f, ec);
+  }
   {
     std::unique_ptr<Progress> prog;
     if (opts.progress) prog = std::make_unique<Progress>("pack", static_cast<int64_t>(bins.size()), "rows");
