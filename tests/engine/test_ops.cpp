@@ -146,6 +146,20 @@ TEST(Ops, VarlenAttentionMatchesReference) {
   EXPECT_NEAR(lse[0], self * d.scale, 1e-4);
 }
 
+TEST(Ops, VarlenAttentionAllHeadDims) {
+  // hd 64 and 128 take the AVX-512 path where the CPU has it; 20 and 8 the portable one.
+  for (int hd : {8, 20, 64, 128}) {
+    AttnDims d{4, 2, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
+    std::vector<int32_t> cu = {0, 65, 100};
+    const int T = cu.back();
+    auto q = randn(T * 4 * hd, 21), k = randn(T * 2 * hd, 22), v = randn(T * 2 * hd, 23);
+    std::vector<float> a(q.size()), b(q.size());
+    attention_forward(a.data(), nullptr, q.data(), k.data(), v.data(), cu.data(), 2, d);
+    ref::attention_forward(b.data(), q.data(), k.data(), v.data(), cu.data(), 2, d);
+    EXPECT_LT(rel_err(a, b), 1e-5) << "hd " << hd;
+  }
+}
+
 TEST(Ops, KvAttentionEqualsLastRowsOfFullAttention) {
   AttnDims d{4, 4, 8, 0.3f};
   const int Tk = 90, Tq = 37;
