@@ -1,9 +1,11 @@
 #include "common/backend.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
 #include "net/openai_client.hpp"
+#include "serve/local_backend.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -26,6 +28,11 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
   cmd->add_option(p + "retries", o.max_retries,
                   "Retries on connect errors, timeouts, 429 and 5xx (exponential backoff with jitter;\n"
                   "Retry-After honoured). 400/401/403/404 are never retried")
+      ->capture_default_str();
+  cmd->add_option(p + "format", o.format,
+                  "Chat format of a local --" + prefix + "model: llama3-longwriter, llama3, glm4, chatml\n"
+                  "(default: detected from the model)");
+  cmd->add_option(p + "threads", o.threads, "Engine threads for a local --" + prefix + "model (0: all cores)")
       ->capture_default_str();
 }
 
@@ -75,12 +82,17 @@ std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const st
 }
 
 // ---------------------------------------------------------------------------------------------
-// LOCAL ENGINE BRANCH (placeholder): the engine replaces this definition with one that loads
-// o.model (directory or .gguf) with o.format and o.threads and returns the in-process backend.
+// LOCAL ENGINE BRANCH: the in-process engine (serve/local_backend.hpp) loads o.model (directory or
+// .gguf) with o.format and o.threads; --concurrency sequences are decoded together.
 std::unique_ptr<net::ChatBackend> make_local_backend(const BackendOptions& o, const std::string& prefix) {
-  fail_input("--{}model {}: local models need the engine, which is not built yet; use a server with "
-             "--{}base-url URL",
-             prefix, o.model, prefix);
+  (void)prefix;
+  serve::LocalOptions lo;
+  lo.format = o.format;
+  lo.threads = o.threads;
+  lo.parallel = std::clamp(o.concurrency, 1, 64);
+  auto backend = serve::make_local_backend(o.model, lo);
+  log::debug("model backend: {}", backend->describe());
+  return backend;
 }
 // ---------------------------------------------------------------------------------------------
 

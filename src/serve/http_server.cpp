@@ -210,7 +210,11 @@ void HttpServer::run() {
 void HttpServer::start() {
   bind();
   thread_ = std::thread([this] { run(); });
-  while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!impl_->server.is_running()) {
+    if (std::chrono::steady_clock::now() > until) fail("the HTTP server on port {} did not start", port_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void HttpServer::stop() {

@@ -1,0 +1,92 @@
+// longwriter serve --model PATH: an OpenAI-compatible HTTP server over the in-process engine.
+#include <cstdio>
+#include <memory>
+
+#include "common/registry.hpp"
+#include "serve/http_server.hpp"
+#include "serve/local_backend.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace {
+
+struct Options {
+  std::string model;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string name;
+  lw::serve::LocalOptions local;
+  std::string dtype = "keep";
+  int queue = 64;
+  double max_body_mb = 8;
+};
+
+const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = root.add_subcommand(
+      "serve",
+      "Serve a local model (HF directory or .gguf) over an OpenAI-compatible HTTP API:\n"
+      "  POST /v1/chat/completions (\"stream\": true for Server-Sent Events), GET /v1/models, GET /health.\n"
+      "Concurrent requests are decoded together (continuous batching, --parallel sequences per step);\n"
+      "up to --queue more wait their turn, and beyond that the server answers 503 with Retry-After.\n"
+      "Listens on 127.0.0.1 unless --host says otherwise. Stop it with Ctrl-C.\n"
+      "Example: longwriter serve --model models/tiny --port 8080 &\n"
+      "         longwriter chat --base-url http://127.0.0.1:8080/v1 --model tiny \"Hello\"");
+  cmd->add_option("--model", o->model, "Local model: an HF directory (config.json + safetensors) or a .gguf file")
+      ->required();
+  cmd->add_option("--host", o->host, "Address to listen on (0.0.0.0 exposes the server to the network)")
+      ->capture_default_str();
+  cmd->add_option("--port", o->port, "TCP port (0: any free port, printed at start)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--name", o->name, "Model name reported by /v1/models and in replies (default: the directory or file name)");
+  cmd->add_option("--format", o->local.format,
+                  "Chat format: llama3-longwriter, llama3, glm4, chatml (default: detected from the model)");
+  cmd->add_option("--tokenizer", o->local.tokenizer,
+                  "Tokenizer file or directory (default: the model's own tokenizer)");
+  cmd->add_option("--threads", o->local.threads, "Engine threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--parallel", o->local.parallel, "Sequences decoded together in one batch (KV cache slots)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--max-context", o->local.max_context,
+                  "Tokens per sequence, prompt + reply (0: the model's context, at most 32768)")
+      ->capture_default_str();
+  cmd->add_option("--prefill-chunk", o->local.prefill_chunk,
+                  "Prompt tokens processed per step, so long prompts do not stall other replies")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--dtype", o->dtype, "Weights in memory: keep (as stored), f32, bf16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"keep", "f32", "bf16"}));
+  cmd->add_option("--temperature", o->local.default_temperature,
+                  "Temperature for requests that set none (OpenAI's default is 1)")
+      ->capture_default_str();
+  cmd->add_option("--queue", o->queue, "Requests that may wait beyond --parallel before 503 is answered")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-body-mb", o->max_body_mb, "Largest request body accepted (413 beyond)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  lw::apps::set_action(cmd, [o] {
+    o->local.load.convert = o->dtype == "f32"    ? lw::engine::LoadOptions::Convert::f32
+                            : o->dtype == "bf16" ? lw::engine::LoadOptions::Convert::bf16
+                                                 : lw::engine::LoadOptions::Convert::keep;
+    auto backend = lw::serve::open_local_backend(o->model, o->local);
+    lw::serve::ServerOptions so;
+    so.host = o->host;
+    so.port = o->port;
+    so.model_name = o->name.empty() ? backend->name() : o->name;
+    so.max_pending = o->local.parallel + o->queue;
+    so.max_body_bytes = static_cast<size_t>(o->max_body_mb * 1024 * 1024);
+    lw::serve::HttpServer server(*backend, so);
+    int port = server.bind();
+    std::printf("serving %s on http://%s:%d/v1 (OpenAI-compatible; %d parallel, queue %d)\n",
+                so.model_name.c_str(), o->host.c_str(), port, o->local.parallel, o->queue);
+    std::fflush(stdout);
+    server.run();
+    return 0;
+  });
+});
+
+}  // namespace
