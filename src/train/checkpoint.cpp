@@ -1,0 +1,223 @@
+// Training model I/O and checkpoints (see checkpoint.hpp).
+#include "train/checkpoint.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/model.hpp"
+#include "engine/save.hpp"
+#include "io/file.hpp"
+#include "io/safetensors.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lw::train {
+
+namespace {
+
+// The engine tensor(s) backing one parameter spec of a loaded model.
+std::vector<engine::Tensor> tensors_for(const engine::ModelWeights& w, const engine::ParamSpec& s) {
+  if (s.role == engine::ParamRole::embedding) return {w.tok_embd};
+  if (s.role == engine::ParamRole::lm_head) return {w.lm_head};
+  if (s.layer < 0) return {w.final_norm};
+  const auto& L = w.layers.at(s.layer);
+  auto ends = [&](const char* suf) {
+    size_t n = std::strlen(suf);
+    return s.name.size() >= n && s.name.compare(s.name.size() - n, n, suf) == 0;
+  };
+  if (ends("input_layernorm.weight")) return {L.attn_norm};
+  if (ends("post_attention_layernorm.weight")) return {L.ffn_norm};
+  if (ends("q_proj.weight")) return {L.wq};
+  if (ends("k_proj.weight")) return {L.wk};
+  if (ends("v_proj.weight")) return {L.wv};
+  if (ends("o_proj.weight")) return {L.wo};
+  if (ends("q_proj.bias")) return {L.bq};
+  if (ends("k_proj.bias")) return {L.bk};
+  if (ends("v_proj.bias")) return {L.bv};
+  if (ends("gate_up_proj.weight")) return {L.w_gate, L.w_up};
+  if (ends("gate_proj.weight")) return {L.w_gate};
+  if (ends("up_proj.weight")) return {L.w_up};
+  if (ends("down_proj.weight")) return {L.w_down};
+  fail("load_weights: unknown parameter {}", s.name);
+}
+
+bool same_dims(const engine::ModelConfig& a, const engine::ModelConfig& b) {
+  return a.arch == b.arch && a.V == b.V && a.C == b.C && a.n_layer == b.n_layer &&
+         a.n_head == b.n_head && a.n_kv_head == b.n_kv_head && a.hd == b.hd && a.ffn == b.ffn &&
+         a.tie_word_embeddings == b.tie_word_embeddings && a.qkv_bias == b.qkv_bias;
+}
+
+void add_params(io::SafetensorsWriter& w, TrainModel<float>& m) {
+  for (size_t i = 0; i < m.specs().size(); i++) {
+    const auto& s = m.specs()[i];
+    w.add_ref(s.name, io::StDType::F32, s.shape, m.params.data() + m.offsets()[i],
+              sizeof(float) * s.numel());
+  }
+}
+
+void read_params(const io::SafetensorsReader& r, TrainModel<float>& m) {
+  for (size_t i = 0; i < m.specs().size(); i++) {
+    const auto& s = m.specs()[i];
+    const auto& t = r.get(s.name, s.shape);
+    if (t.dtype != io::StDType::F32) fail_input("{}: {} must be F32 in a checkpoint", t.file, s.name);
+    std::memcpy(m.params.data() + m.offsets()[i], t.data, t.nbytes);
+  }
+}
+
+}  // namespace
+
+void load_weights(TrainModel<float>& m, const fs::path& path) {
+  engine::LoadOptions lo;
+  lo.convert = engine::LoadOptions::Convert::f32;
+  auto em = engine::load_model(path, lo);
+  if (!same_dims(em->config(), m.config()))
+    fail_input("{}: model dimensions differ from the training config", path.string());
+  for (size_t i = 0; i < m.specs().size(); i++) {
+    const auto& s = m.specs()[i];
+    float* dst = m.params.data() + m.offsets()[i];
+    int64_t done = 0;
+    for (const engine::Tensor& t : tensors_for(em->weights(), s)) {
+      if (t.empty()) fail_input("{}: tensor {} missing", path.string(), s.name);
+      engine::to_f32(t.dtype, t.data, dst + done, t.numel());
+      done += t.numel();
+    }
+    LW_CHECK(done == s.numel(), "load_weights: {} has {} elements, expected {}", s.name, done, s.numel());
+  }
+}
+
+void save_model_dir(TrainModel<float>& m, const fs::path& dir,
+                    const std::optional<fs::path>& tokenizer_from) {
+  fs::create_directories(dir);
+  engine::ModelWeights w = engine::bind_weights(m.config(), [&](const engine::ParamSpec& s) {
+    for (size_t i = 0; i < m.specs().size(); i++)
+      if (m.specs()[i].name == s.name)
+        return engine::Tensor::of(m.params.data() + m.offsets()[i], s.shape);
+    fail("save_model_dir: no parameter {}", s.name);
+  });
+  engine::save_hf_model(m.config(), w, dir, engine::DType::f32);
+  if (tokenizer_from && fs::is_directory(*tokenizer_from)) {
+    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+                             "special_tokens_map.json", "generation_config.json", "vocab.json",
+                             "merges.txt", "tokenizer.tiktoken"}) {
+      fs::path src = *tokenizer_from / name;
+      if (fs::exists(src) && fs::absolute(src) != fs::absolute(dir / name))
+        io::write_file_atomic(dir / name, io::read_file(src));
+    }
+  }
+}
+
+fs::path save_checkpoint(const fs::path& out_dir, TrainModel<float>& m, const AdamWState& opt,
+                         const TrainState& st) {
+  fs::path root = out_dir / "checkpoints";
+  fs::create_directories(root);
+  std::string name = fmt::format("step-{:08d}", st.step);
+  fs::path final_dir = root / name;
+  fs::path tmp = root / (name + ".tmp");
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  {
+    io::SafetensorsWriter w;
+    add_params(w, m);
+    w.write(tmp / "model.safetensors");
+  }
+  {
+    io::SafetensorsWriter w;
+    std::vector<int64_t> shape = {(int64_t)opt.m.size()};
+    w.add_ref("adam.m", io::StDType::F32, shape, opt.m.data(), sizeof(float) * opt.m.size());
+    w.add_ref("adam.v", io::StDType::F32, shape, opt.v.data(), sizeof(float) * opt.v.size());
+    w.write(tmp / "optimizer.safetensors");
+  }
+  nlohmann::json j = {{"step", st.step},          {"cursor", st.cursor},
+                      {"epoch", st.epoch},        {"rng_state", std::to_string(st.rng_state)},
+                      {"tokens_seen", st.tokens_seen}, {"adam_step", opt.step},
+                      {"options", st.options}};
+  io::write_file_atomic(tmp / "state.json", j.dump(2) + "\n");
+  fs::remove_all(final_dir);
+  fs::rename(tmp, final_dir);
+  io::write_file_atomic(root / "latest", name + "\n");
+  return final_dir;
+}
+
+std::optional<fs::path> latest_checkpoint(const fs::path& out_dir) {
+  fs::path latest = out_dir / "checkpoints" / "latest";
+  if (!fs::exists(latest)) return std::nullopt;
+  std::string name = io::read_file(latest);
+  while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
+  fs::path p = out_dir / "checkpoints" / name;
+  if (!fs::exists(p / "state.json")) fail_input("{}: names {}, which is incomplete", latest.string(), p.string());
+  return p;
+}
+
+TrainState load_checkpoint(const fs::path& ckpt, TrainModel<float>& m, AdamWState& opt) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(io::read_file(ckpt / "state.json"));
+  } catch (const nlohmann::json::exception& e) {
+    fail_input("{}: malformed state.json: {}", ckpt.string(), e.what());
+  }
+  TrainState st;
+  try {
+    st.step = j.at("step").get<int64_t>();
+    st.cursor = j.at("cursor").get<int64_t>();
+    st.epoch = j.at("epoch").get<int64_t>();
+    st.rng_state = std::stoull(j.at("rng_state").get<std::string>());
+    st.tokens_seen = j.at("tokens_seen").get<int64_t>();
+    opt.step = j.at("adam_step").get<int64_t>();
+    st.options = j.at("options");
+  } catch (const std::exception& e) {
+    fail_input("{}/state.json: missing or mistyped field: {}", ckpt.string(), e.what());
+  }
+  read_params(io::SafetensorsReader(ckpt / "model.safetensors"), m);
+  io::SafetensorsReader r(ckpt / "optimizer.safetensors");
+  const int64_t n = m.n_params();
+  const auto& tm = r.get("adam.m", {n});
+  const auto& tv = r.get("adam.v", {n});
+  opt.m.assign((const float*)tm.data, (const float*)tm.data + n);
+  opt.v.assign((const float*)tv.data, (const float*)tv.data + n);
+  return st;
+}
+
+void prune_checkpoints(const fs::path& out_dir, int keep) {
+  if (keep <= 0) return;
+  fs::path root = out_dir / "checkpoints";
+  if (!fs::exists(root)) return;
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(root)) {
+    std::string n = e.path().filename().string();
+    if (e.is_directory() && n.rfind("step-", 0) == 0 && n.find(".tmp") == std::string::npos)
+      dirs.push_back(e.path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  for (size_t i = 0; i + keep < dirs.size(); i++) fs::remove_all(dirs[i]);
+}
+
+}  // namespace lw::train
+
+namespace lw::train {
+
+InitSpec resolve_init(const fs::path& init) {
+  InitSpec s;
+  s.path = init;
+  if (!fs::exists(init)) fail_input("--model: {} does not exist", init.string());
+  if (fs::is_directory(init)) {
+    s.tokenizer_dir = init;
+    s.has_weights = fs::exists(init / "model.safetensors") || fs::exists(init / "model.safetensors.index.json");
+    if (s.has_weights) {
+      engine::LoadOptions lo;
+      s.cfg = engine::load_model(init, lo)->config();
+    } else {
+      s.cfg = engine::load_hf_config(init);
+    }
+  } else if (init.extension() == ".gguf") {
+    s.has_weights = true;
+    s.cfg = engine::load_model(init)->config();
+  } else {
+    s.cfg = engine::load_hf_config(init);
+    s.tokenizer_dir = init.parent_path().empty() ? fs::path(".") : init.parent_path();
+  }
+  return s;
+}
+
+}  // namespace lw::train

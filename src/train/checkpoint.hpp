@@ -1,0 +1,65 @@
+#pragma once
+// Model I/O for training: initial weights from a model directory (any dtype the engine reads, as
+// f32 master weights), the final HF-style model directory, and resumable checkpoints.
+//
+// A checkpoint is a directory OUT/checkpoints/step-NNNNNNNN/ holding
+//   model.safetensors      f32 master weights (canonical names)
+//   optimizer.safetensors  AdamW moments "adam.m" and "adam.v" (flat, parameter order)
+//   state.json             step, data cursor, RNG state, the options that must match on resume
+// It is written into a temporary directory and renamed into place, and OUT/checkpoints/latest
+// (a one-line file naming the directory) is replaced atomically afterwards, so a kill at any
+// moment leaves either the previous or the new checkpoint.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "train/model.hpp"
+#include "train/optim.hpp"
+
+namespace lw::train {
+
+// Copies the weights of the model at `path` (HF dir or .gguf) into m (converted to f32). The
+// model's config must equal m's (dimensions).
+void load_weights(TrainModel<float>& m, const std::filesystem::path& path);
+
+// Writes an HF-style model directory: config.json + model.safetensors (f32) and, when
+// tokenizer_from is a directory, its tokenizer files (tokenizer.json, tokenizer_config.json,
+// tokenizer.model, special_tokens_map.json, generation_config.json, vocab/merges files).
+void save_model_dir(TrainModel<float>& m, const std::filesystem::path& dir,
+                    const std::optional<std::filesystem::path>& tokenizer_from);
+
+struct TrainState {
+  int64_t step = 0;          // optimizer steps done
+  int64_t cursor = 0;        // rows consumed in the current epoch order
+  int64_t epoch = 0;
+  uint64_t rng_state = 0;
+  int64_t tokens_seen = 0;
+  nlohmann::json options;    // options that must match to resume (data, dims, batch, weighting)
+};
+
+std::filesystem::path save_checkpoint(const std::filesystem::path& out_dir, TrainModel<float>& m,
+                                      const AdamWState& opt, const TrainState& st);
+// The latest complete checkpoint of out_dir, if any.
+std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& out_dir);
+TrainState load_checkpoint(const std::filesystem::path& ckpt, TrainModel<float>& m, AdamWState& opt);
+// Keeps only the newest `keep` checkpoints (keep <= 0: keep all).
+void prune_checkpoints(const std::filesystem::path& out_dir, int keep);
+
+}  // namespace lw::train
+
+namespace lw::train {
+
+// What `--model INIT` names: a model directory (weights loaded), a directory with only
+// config.json, or a config.json file (random initialisation).
+struct InitSpec {
+  engine::ModelConfig cfg;
+  bool has_weights = false;
+  std::filesystem::path path;                          // what to load weights from
+  std::optional<std::filesystem::path> tokenizer_dir;  // where tokenizer files may be found
+};
+InitSpec resolve_init(const std::filesystem::path& init);
+
+}  // namespace lw::train

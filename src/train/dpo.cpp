@@ -1,0 +1,239 @@
+// DPO (see dpo.hpp).
+#include "train/dpo.hpp"
+
+#include <cmath>
+
+#include "io/file.hpp"
+#include "io/jsonl.hpp"
+#include "tokenizer/chat_format.hpp"
+#include "train/checkpoint.hpp"
+#include "train/rng.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/progress.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lw::train {
+
+namespace {
+
+std::vector<int32_t> id_array(const io::Record& rec, const std::string& field) {
+  if (!rec.value.contains(field) || !rec.value[field].is_array())
+    fail_input("{}: field \"{}\": expected an array of token ids", rec.where(), field);
+  std::vector<int32_t> out;
+  for (const auto& x : rec.value[field]) {
+    if (!x.is_number_integer() || x.get<int64_t>() < 0)
+      fail_input("{}: field \"{}\": expected non-negative integers", rec.where(), field);
+    out.push_back(x.get<int32_t>());
+  }
+  return out;
+}
+
+double log_sigmoid(double x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); }
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+}  // namespace
+
+std::vector<DpoPair> load_dpo_pairs(const fs::path& path, const tok::Tokenizer* tok,
+                                    const tok::ChatFormat* fmt) {
+  std::vector<DpoPair> pairs;
+  io::JsonlReader rd(path);
+  io::Record rec;
+  while (rd.next(rec)) {
+    DpoPair p;
+    if (rec.has("prompt_ids")) {
+      auto prompt = id_array(rec, "prompt_ids");
+      for (int side = 0; side < 2; side++) {
+        auto resp = id_array(rec, side == 0 ? "chosen_ids" : "rejected_ids");
+        if (resp.empty()) fail_input("{}: empty response", rec.where());
+        auto& ids = side == 0 ? p.chosen : p.rejected;
+        auto& mask = side == 0 ? p.chosen_mask : p.rejected_mask;
+        ids = prompt;
+        ids.insert(ids.end(), resp.begin(), resp.end());
+        mask.assign(prompt.size(), 0);
+        mask.insert(mask.end(), resp.size(), 1);
+      }
+    } else {
+      if (!tok || !fmt)
+        fail_input("{}: text pairs need a tokenizer and chat format (the model directory's)", rec.where());
+      std::string prompt = rec.get_string("prompt");
+      for (int side = 0; side < 2; side++) {
+        std::string resp = rec.get_string(side == 0 ? "chosen" : "rejected");
+        std::vector<tok::ChatMessage> msgs = {{"user", prompt}, {"assistant", resp}};
+        tok::RenderedChat rc = fmt->render(msgs);
+        auto& ids = side == 0 ? p.chosen : p.rejected;
+        auto& mask = side == 0 ? p.chosen_mask : p.rejected_mask;
+        ids.assign(rc.ids.begin(), rc.ids.end());
+        mask = rc.labels;
+      }
+    }
+    pairs.push_back(std::move(p));
+  }
+  if (pairs.empty()) fail_input("{}: no preference pairs", path.string());
+  return pairs;
+}
+
+Row dpo_row(const DpoPair& p) {
+  std::vector<int32_t> tokens, labels;
+  for (int side = 0; side < 2; side++) {
+    const auto& ids = side == 0 ? p.chosen : p.rejected;
+    const auto& mask = side == 0 ? p.chosen_mask : p.rejected_mask;
+    for (size_t i = 0; i < ids.size(); i++) {
+      tokens.push_back(ids[i]);
+      labels.push_back(mask[i] ? ids[i] : -100);
+    }
+  }
+  int nc = (int)p.chosen.size();
+  return row_from_labels(tokens, {0, nc, (int)tokens.size()}, labels, {});
+}
+
+namespace {
+// Per-segment sums of -nll over targets.
+std::pair<double, double> segment_logps(const Row& row, const std::vector<float>& nll) {
+  double lp[2] = {0, 0};
+  for (int s = 0; s < 2; s++)
+    for (int t = row.cu_seqlens[s]; t < row.cu_seqlens[s + 1]; t++)
+      if (row.targets[t] >= 0) lp[s] -= nll[t];
+  return {lp[0], lp[1]};
+}
+}  // namespace
+
+std::pair<double, double> pair_logps(TrainModel<float>& m, const Row& row) {
+  std::vector<float> zero(row.T(), 0.0f), nll(row.T(), 0.0f);
+  m.forward(row, /*recompute=*/true);
+  m.head(row.targets.data(), zero.data(), nll.data(), false, /*nll_for_all_targets=*/true);
+  return segment_logps(row, nll);
+}
+
+std::vector<std::pair<double, double>> reference_logps(TrainModel<float>& ref,
+                                                       const std::vector<DpoPair>& pairs,
+                                                       const fs::path& cache,
+                                                       const std::string& ref_id) {
+  // Fingerprint: FNV-1a over the pair tokens and masks plus the reference id.
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](uint64_t x) { h = (h ^ x) * 1099511628211ULL; };
+  for (char c : ref_id) mix((uint8_t)c);
+  for (const auto& p : pairs) {
+    for (auto* v : {&p.chosen, &p.rejected}) {
+      mix(v->size());
+      for (int32_t x : *v) mix((uint64_t)x);
+    }
+    for (auto* v : {&p.chosen_mask, &p.rejected_mask})
+      for (uint8_t x : *v) mix(x);
+  }
+  std::string fp = fmt::format("{:016x}", h);
+  if (fs::exists(cache)) {
+    try {
+      auto j = nlohmann::json::parse(io::read_file(cache));
+      if (j.value("fingerprint", "") == fp && j["logps"].size() == pairs.size()) {
+        std::vector<std::pair<double, double>> out;
+        for (const auto& x : j["logps"]) out.emplace_back(x[0].get<double>(), x[1].get<double>());
+        log::info("reference log-probabilities from {}", cache.string());
+        return out;
+      }
+    } catch (const std::exception&) {
+      log::warn("{}: unreadable cache, recomputing", cache.string());
+    }
+  }
+  std::vector<std::pair<double, double>> out;
+  Progress progress("reference log-probs", (int64_t)pairs.size(), "pairs");
+  for (const auto& p : pairs) {
+    out.push_back(pair_logps(ref, dpo_row(p)));
+    progress.add(1);
+  }
+  progress.finish();
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& [c, r] : out) arr.push_back({c, r});
+  fs::create_directories(cache.parent_path().empty() ? fs::path(".") : cache.parent_path());
+  io::write_file_atomic(cache, nlohmann::json({{"fingerprint", fp}, {"ref", ref_id}, {"logps", arr}}).dump() + "\n");
+  return out;
+}
+
+DpoStep dpo_accumulate(TrainModel<float>& m, const std::vector<const DpoPair*>& batch,
+                       const std::vector<std::pair<double, double>>& ref, double beta) {
+  DpoStep st;
+  const double B = (double)batch.size();
+  for (size_t i = 0; i < batch.size(); i++) {
+    Row row = dpo_row(*batch[i]);
+    std::vector<float> w(row.T(), 0.0f), nll(row.T(), 0.0f);
+    m.forward(row, false);
+    m.head(row.targets.data(), w.data(), nll.data(), false, true);
+    auto [lc, lr] = segment_logps(row, nll);
+    double rc = beta * (lc - ref[i].first), rr = beta * (lr - ref[i].second);
+    double z = rc - rr;
+    st.loss += -log_sigmoid(z) / B;
+    st.accuracy += (z > 0) / B;
+    st.margin += z / B;
+    st.chosen_reward += rc / B;
+    st.rejected_reward += rr / B;
+    // d loss / d logp_chosen = -beta * sigmoid(-z) / B; logp = -sum nll, so the weight on each
+    // chosen token's NLL is +beta * sigmoid(-z) / B, and its negative on rejected tokens.
+    float coef = (float)(beta * sigmoid(-z) / B);
+    for (int s = 0; s < 2; s++)
+      for (int t = row.cu_seqlens[s]; t < row.cu_seqlens[s + 1]; t++)
+        if (row.targets[t] >= 0) w[t] = s == 0 ? coef : -coef;
+    m.head(row.targets.data(), w.data(), nullptr, /*grad=*/true);
+    m.backward();
+  }
+  return st;
+}
+
+std::vector<DpoStep> dpo_train(TrainModel<float>& policy, const std::vector<DpoPair>& pairs,
+                               const std::vector<std::pair<double, double>>& ref_logps,
+                               const DpoOptions& o) {
+  if (o.batch_pairs < 1) fail_input("--batch-pairs must be at least 1");
+  if (!(o.beta > 0)) fail_input("--beta must be positive");
+  fs::create_directories(o.out);
+  const int64_t n = (int64_t)pairs.size();
+  const int64_t per_epoch = (n + o.batch_pairs - 1) / o.batch_pairs;
+  const int64_t total = per_epoch * o.epochs;
+  LrSchedule sched;
+  sched.kind = o.schedule;
+  sched.peak = o.adamw.lr;
+  sched.total_steps = total;
+  sched.warmup_steps = (int64_t)std::ceil(o.warmup_ratio * (double)total);
+  AdamWState opt;
+  const auto decay = decay_mask(policy.specs());
+  io::JsonlWriter metrics(o.out / "metrics.jsonl");
+  std::vector<DpoStep> hist;
+  Progress progress("dpo", total, "steps");
+  int64_t step = 0;
+  for (int e = 0; e < o.epochs; e++) {
+    std::vector<int64_t> order(n);
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    if (o.shuffle) {
+      Rng r(o.seed * 0x9e3779b97f4a7c15ULL + (uint64_t)e + 1);
+      for (int64_t i = n - 1; i > 0; i--) std::swap(order[i], order[r.below(i + 1)]);
+    }
+    for (int64_t b0 = 0; b0 < n; b0 += o.batch_pairs) {
+      std::vector<const DpoPair*> batch;
+      std::vector<std::pair<double, double>> ref;
+      for (int64_t i = b0; i < std::min(n, b0 + o.batch_pairs); i++) {
+        batch.push_back(&pairs[order[i]]);
+        ref.push_back(ref_logps[order[i]]);
+      }
+      policy.zero_grad();
+      DpoStep st = dpo_accumulate(policy, batch, ref, o.beta);
+      clip_grad_norm(policy.grads.data(), policy.n_params(), o.clip);
+      st.lr = sched.at(step);
+      adamw_update(policy.params.data(), policy.grads.data(), opt, decay, o.adamw, st.lr);
+      st.step = ++step;
+      hist.push_back(st);
+      metrics.write({{"step", st.step}, {"loss", st.loss}, {"accuracy", st.accuracy},
+                     {"margin", st.margin}, {"chosen_reward", st.chosen_reward},
+                     {"rejected_reward", st.rejected_reward}, {"lr", st.lr}});
+      progress.set_detail(fmt::format("loss {:.4f} · acc {:.2f}", st.loss, st.accuracy));
+      progress.set(step);
+      if (o.log_every > 0 && step % o.log_every == 0)
+        log::info("dpo step {}/{}  loss {:.4f}  acc {:.2f}  margin {:.4f}  lr {:.3e}", step, total,
+                  st.loss, st.accuracy, st.margin, st.lr);
+    }
+  }
+  progress.finish();
+  metrics.commit();
+  save_model_dir(policy, o.out, o.tokenizer_from);
+  return hist;
+}
+
+}  // namespace lw::train
