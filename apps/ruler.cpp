@@ -1,0 +1,79 @@
+// longwriter ruler: LongWrite-Ruler — how closely a model hits required lengths.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "bench/judge.hpp"
+#include "bench/predict.hpp"
+#include "bench/ruler.hpp"
+#include "common/backend.hpp"
+#include "common/registry.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace {
+
+struct Options {
+  std::string data, out, pred, name;
+  int64_t max_tokens = 32768;
+  double temperature = 0.5;
+  int64_t limit = -1;
+  bool no_stream = false;
+  lw::apps::BackendOptions backend;
+};
+
+const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
+  auto o = std::make_shared<Options>();
+  o->backend.timeout_s = 3600;
+  auto* cmd = root.add_subcommand(
+      "ruler",
+      "LongWrite-Ruler: generate a response for each prompt (resumable, into DIR/pred.jsonl) and\n"
+      "report, per required length L, the mean and max produced length and the share within\n"
+      "+-20% of L, with a log-log chart of produced vs required (DIR/ruler.json, .md, .html).\n"
+      "With --pred FILE no model is needed: the existing predictions are analysed.\n"
+      "Example:\n"
+      "  longwriter ruler --data ../shared/data/longbench/longwrite_ruler.jsonl --out runs/m1-ruler \\\n"
+      "    --base-url http://127.0.0.1:8000/v1 --model m1");
+  cmd->add_option("--data", o->data, "Prompt file (JSONL with \"prompt\" and \"length\")")->check(CLI::ExistingFile);
+  cmd->add_option("-o,--out", o->out, "Output directory (pred.jsonl and the ruler report)")->required();
+  cmd->add_option("--pred", o->pred, "Analyse these predictions instead of generating (JSONL)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--name", o->name, "Model name in the report (default: the --out directory's name)");
+  cmd->add_option("--max-tokens", o->max_tokens, "Most tokens generated per response")->capture_default_str();
+  cmd->add_option("--temperature", o->temperature, "Sampling temperature")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "Only the first N prompts (default: all)");
+  cmd->add_flag("--no-stream", o->no_stream, "Do not stream tokens");
+  lw::apps::add_backend_options(cmd, o->backend);
+  lw::apps::set_action(cmd, [o] {
+    namespace fs = std::filesystem;
+    int rc = 0;
+    std::string pred = o->pred;
+    if (pred.empty()) {
+      if (o->data.empty()) lw::fail_input("give --data FILE (with a model) or --pred FILE");
+      if (o->max_tokens <= 0) lw::fail_input("--max-tokens must be positive, got {}", o->max_tokens);
+      auto prompts = lw::bench::load_prompts(o->data);
+      auto backend = lw::apps::make_backend(o->backend);
+      pred = (fs::path(o->out) / "pred.jsonl").string();
+      lw::bench::PredictOptions p;
+      p.concurrency = std::max(1, o->backend.concurrency);
+      p.max_tokens = o->max_tokens;
+      p.temperature = o->temperature;
+      p.stream = !o->no_stream;
+      p.limit = o->limit;
+      auto sum = lw::bench::run_predict(*backend, prompts, pred, p);
+      std::printf("%s\n", lw::bench::describe(sum, "prompts").c_str());
+      for (const auto& f : sum.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
+      if (sum.failed > 0) rc = 1;
+    }
+    auto rep = lw::bench::analyze_ruler(lw::bench::load_predictions(pred));
+    rep.name = !o->name.empty() ? o->name : fs::absolute(fs::path(o->out)).lexically_normal().filename().string();
+    rep.pred_path = pred;
+    lw::bench::write_ruler_report(rep, o->out);
+    std::printf("%s", lw::bench::ruler_markdown(rep).c_str());
+    std::printf("wrote %s/ruler.json, ruler.md, ruler.html\n", o->out.c_str());
+    return rc;
+  });
+});
+
+}  // namespace
