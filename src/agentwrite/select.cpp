@@ -54,9 +54,21 @@ double agreement(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b)
 }  // namespace
 
 std::string reason_bucket(const std::string& reason) {
-  size_t p = reason.find(':');
   if (reason.rfind("rule:", 0) == 0 || reason.rfind("long-form:", 0) == 0) return reason;
-  return p == std::string::npos ? reason : reason.substr(0, p);
+  // The text before any ':' or '(' with numbers replaced by N: "plan rejected 3 times (last: ...)"
+  // → "plan rejected N times", "paragraph 4 failed: HTTP 500" → "paragraph N failed".
+  std::string head = reason.substr(0, reason.find_first_of(":("));
+  std::string out;
+  for (size_t i = 0; i < head.size(); ++i) {
+    if (head[i] >= '0' && head[i] <= '9') {
+      while (i + 1 < head.size() && head[i + 1] >= '0' && head[i + 1] <= '9') ++i;
+      out += 'N';
+    } else {
+      out += head[i];
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 Decision classify_instruction(std::string_view prompt, const RuleSet& rules, const SelectOptions& opts) {

@@ -120,7 +120,10 @@ TEST(CliWrite, ReferenceTemplates) {
 }
 
 TEST(CliWrite, BadInputExitsWithTwo) {
-  auto r = run_longwriter("write \"x\" --write-template /dev/null --base-url http://127.0.0.1:9/v1 --model m");
+  auto dir = temp_dir("badinput");
+  lw::io::write_file_atomic(dir / "empty.txt", "no placeholders here\n");
+  auto r = run_longwriter("write \"x\" --write-template " + (dir / "empty.txt").string() +
+                          " --base-url http://127.0.0.1:9/v1 --model m");
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("$STEP$"), std::string::npos) << r.out;
   r = run_longwriter("agentwrite --out x.jsonl --base-url http://127.0.0.1:9/v1 --model m");
