@@ -41,14 +41,18 @@ const bool registered = lw::apps::register_command("bench score", [](CLI::App& r
   cmd->add_option("--name", o->name, "Model name in the report (default: the --out directory's name)");
   lw::apps::set_action(cmd, [o] {
     namespace fs = std::filesystem;
-    auto preds = lw::bench::load_predictions(o->pred);
-    std::vector<lw::io::Record> judges, data;
-    if (!o->judge.empty()) {
-      lw::io::JsonlReader r(o->judge);
+    // Lines may carry "response_length" instead of "response"; compute_scores checks the fields.
+    auto read_tolerant = [](const std::string& path) {
+      std::vector<lw::io::Record> out;
+      lw::io::JsonlReader r(path);
       r.set_tolerate_torn_tail(true);
       lw::io::Record rec;
-      while (r.next(rec)) judges.push_back(rec);
-    }
+      while (r.next(rec)) out.push_back(rec);
+      return out;
+    };
+    auto preds = read_tolerant(o->pred);
+    std::vector<lw::io::Record> judges, data;
+    if (!o->judge.empty()) judges = read_tolerant(o->judge);
     if (!o->data.empty()) data = lw::io::read_jsonl(o->data);
     auto rep = lw::bench::compute_scores(preds, o->judge.empty() ? nullptr : &judges, o->data.empty() ? nullptr : &data);
     rep.name = !o->name.empty() ? o->name : fs::absolute(fs::path(o->out)).lexically_normal().filename().string();
