@@ -51,6 +51,7 @@ struct ItemState {
   Plan plan;
   std::string plan_text;
   std::vector<std::optional<StoredParagraph>> paras;
+  std::vector<std::string> cleaned;  // clean_paragraph of each finished paragraph (for $TEXT$)
   std::vector<bool> issued;  // a request for this step is queued or in flight
   bool plan_issued = false;
   int in_flight = 0;
@@ -135,6 +136,7 @@ class Runner {
         for (const auto& [step, para] : s.paragraphs) {
           if (step < 0 || step >= static_cast<int>(st.paras.size())) continue;
           st.paras[step] = para;
+          st.cleaned[step] = clean_paragraph(para.text);
           ++stats_.reused_paragraphs;
           if (obs_.on_paragraph) obs_.on_paragraph(i, step, para, true);
         }
@@ -147,6 +149,7 @@ class Runner {
     st.plan_text = text;
     st.have_plan = true;
     st.paras.assign(st.plan.steps.size(), std::nullopt);
+    st.cleaned.assign(st.plan.steps.size(), std::string());
     st.issued.assign(st.plan.steps.size(), false);
   }
 
@@ -249,17 +252,19 @@ class Runner {
       if (st.plan_attempts > 0) req.seed = st.plan_attempts;  // a different sample for a re-plan
     } else {
       std::vector<int64_t> written;
-      std::vector<std::string> done;
+      std::string so_far;
       if (!cfg_.parallel) {
         for (int k = 0; k < t.step; ++k) {
           written.push_back(st.paras[k]->words);
-          done.push_back(st.paras[k]->text);
+          if (st.cleaned[k].empty()) continue;
+          if (!so_far.empty()) so_far += "\n\n";
+          so_far += st.cleaned[k];
         }
       }
       BudgetOptions bo;
       bo.length_control = cfg_.length_control;
       auto budgets = step_budgets(st.plan, written, st.target(), bo);
-      prompt = render_write_prompt(write_tmpl_, item.prompt, format_plan(st.plan, budgets), join_paragraphs(done),
+      prompt = render_write_prompt(write_tmpl_, item.prompt, format_plan(st.plan, budgets), so_far,
                                    format_step(st.plan, static_cast<size_t>(t.step), budgets[t.step]));
     }
     req.messages.push_back({"user", std::move(prompt)});
@@ -354,13 +359,14 @@ class Runner {
       StoredParagraph p;
       p.step = t.step;
       p.text = resp.content;
-      p.words = text::count_words(clean_paragraph(resp.content));
+      std::string cleaned = clean_paragraph(resp.content);
+      p.words = text::count_words(cleaned);
       p.finish_reason = resp.finish_reason;
       p.completion_tokens = resp.usage.completion_tokens;
       p.seconds = resp.seconds;
       store_.put_paragraph(st.key, p);
       std::lock_guard lk(mu_);
-      pending_paras_[{t.item, t.step}] = std::move(p);
+      pending_paras_[{t.item, t.step}] = {std::move(p), std::move(cleaned)};
     }
   }
 
@@ -382,7 +388,8 @@ class Runner {
       }
     } else {
       auto node = pending_paras_.extract({t.item, t.step});
-      st.paras[t.step] = std::move(node.mapped());
+      st.paras[t.step] = std::move(node.mapped().first);
+      st.cleaned[t.step] = std::move(node.mapped().second);
       st.issued[t.step] = false;
       if (obs_.on_paragraph) obs_.on_paragraph(t.item, t.step, *st.paras[t.step], false);
     }
@@ -403,7 +410,7 @@ class Runner {
   int in_flight_ = 0;
   std::exception_ptr fatal_;
   std::map<size_t, std::pair<PlanParse, std::string>> pending_plans_;
-  std::map<std::pair<size_t, int>, StoredParagraph> pending_paras_;
+  std::map<std::pair<size_t, int>, std::pair<StoredParagraph, std::string>> pending_paras_;
 };
 
 }  // namespace
