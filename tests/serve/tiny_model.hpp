@@ -8,6 +8,8 @@
 
 #include "engine/model.hpp"
 #include "engine/save.hpp"
+#include "io/gguf.hpp"
+#include "serve/gguf_tokenizer.hpp"
 #include "serve/local_backend.hpp"
 
 namespace lw::testing {
@@ -37,6 +39,25 @@ inline std::filesystem::path tiny_model_dir() {
     auto cfg = tiny_serve_config();
     auto m = engine::make_random_model(cfg, /*seed=*/7, engine::DType::f32, /*std=*/0.5f);
     engine::save_hf_model(cfg, m->weights(), d);
+    return d;
+  }();
+  return dir;
+}
+
+// A tiny random Llama over the GPT-2 vocabulary with its own tokenizer.json (written from the shared
+// GGUF vocabulary), usable without --tokenizer; format llama3-longwriter (<|endoftext|> as BOS/EOS).
+inline std::filesystem::path tiny_gpt2_model_dir() {
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() / ("lw_serve_tiny_gpt2_" + std::to_string(::getpid()));
+    auto cfg = tiny_serve_config();
+    cfg.V = 50257;
+    cfg.bos_id = 50256;
+    cfg.eos_ids = {50256};
+    auto m = engine::make_random_model(cfg, /*seed=*/8, engine::DType::f32, /*std=*/0.5f);
+    engine::save_hf_model(cfg, m->weights(), d);
+    std::string notes;
+    auto vocab = io::GgufFile::open(std::string(LW_SHARED_DIR) + "/data/vocab/ggml-vocab-gpt-2.gguf");
+    serve::write_hf_tokenizer_from_gguf(vocab, d, notes);
     return d;
   }();
   return dir;

@@ -1,0 +1,119 @@
+// The CLI end to end: `longwriter serve` started as a process on an ephemeral port answers
+// `longwriter chat`; `longwriter convert` round-trips the model; `chat --model DIR` runs the model
+// in-process.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+
+#include "cli/cli_helpers.hpp"
+#include "tiny_model.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A child process whose stdout is a pipe; killed (SIGTERM) and reaped on destruction.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(fds[1]);
+    out_ = ::fdopen(fds[0], "r");
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+    }
+    if (out_) std::fclose(out_);
+  }
+  // The next line of stdout ("" at end of file).
+  std::string line() {
+    char buf[1024];
+    if (!out_ || !std::fgets(buf, sizeof buf, out_)) return "";
+    return buf;
+  }
+  bool started() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+  std::FILE* out_ = nullptr;
+};
+
+std::string q(const fs::path& p) {
+  std::string s(1, '\'');
+  s.append(p.string());
+  s.push_back('\'');
+  return s;
+}
+
+TEST(ServeCli, ServeAnswersLongwriterChatAndLocalModelsRunInProcess) {
+  const fs::path model = lw::testing::tiny_gpt2_model_dir();
+  Child srv({lw::testing::longwriter_bin(), "--log-level", "warn", "serve", "--model", model.string(), "--format",
+             "llama3-longwriter", "--port", "0", "--threads", "1", "--parallel", "2"});
+  ASSERT_TRUE(srv.started());
+  std::string first = srv.line();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(first, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/v1)"))) << first;
+  const std::string url = "http://127.0.0.1:" + m[1].str() + "/v1";
+  const std::string ask = " --temperature 0 --max-tokens 6 'Hello there'";
+  auto served = lw::testing::run_longwriter("--log-level error chat --base-url " + url + " --model tiny --retries 0" + ask);
+  EXPECT_EQ(served.exit_code, 0) << served.out;
+  EXPECT_FALSE(served.out.empty());
+  // No --base-url: --model is a local directory run in-process; greedy gives the same reply.
+  auto local = lw::testing::run_longwriter("--log-level error chat --model " + q(model) +
+                                           " --format llama3-longwriter --threads 1" + ask);
+  EXPECT_EQ(local.exit_code, 0) << local.out;
+  EXPECT_EQ(local.out, served.out);
+  // The GGUF conversion carries the tokenizer, and runs in-process to the same reply.
+  const fs::path gguf = fs::temp_directory_path() / ("lw_serve_cli_" + std::to_string(::getpid()) + ".gguf");
+  auto conv = lw::testing::run_longwriter("convert " + q(model) + " " + q(gguf));
+  ASSERT_EQ(conv.exit_code, 0) << conv.out;
+  EXPECT_NE(conv.out.find("tokenizer"), std::string::npos) << conv.out;
+  auto from_gguf = lw::testing::run_longwriter("--log-level error chat --model " + q(gguf) +
+                                               " --format llama3-longwriter --threads 1" + ask);
+  EXPECT_EQ(from_gguf.exit_code, 0) << from_gguf.out;
+  EXPECT_EQ(from_gguf.out, served.out);
+  fs::remove(gguf);
+}
+
+TEST(ServeCli, ConvertRoundTripsAndExplainsItself) {
+  const fs::path model = lw::testing::tiny_gpt2_model_dir();
+  const fs::path out = fs::temp_directory_path() / ("lw_serve_cli_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  fs::create_directories(out);
+  auto r = lw::testing::run_longwriter("convert " + q(model) + " " + q(out / "tiny.gguf") + " --dtype f16");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("wrote"), std::string::npos);
+  r = lw::testing::run_longwriter("convert " + q(out / "tiny.gguf") + " " + q(out / "back"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(out / "back" / "model.safetensors"));
+  r = lw::testing::run_longwriter("convert " + q(model) + " " + q(out / "x.bin"));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  r = lw::testing::run_longwriter("serve --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--host"), std::string::npos);
+  EXPECT_NE(r.out.find("503"), std::string::npos);
+  fs::remove_all(out);
+}
+
+}  // namespace
