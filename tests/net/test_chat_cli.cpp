@@ -86,7 +86,7 @@ TEST(ChatCli, ModelChoiceErrorsAreInputErrors) {
   EXPECT_NE(none.out.find("--base-url"), std::string::npos) << none.out;
   auto local = run_longwriter("chat --model ./models/llama.gguf hi");
   EXPECT_EQ(local.exit_code, 2) << local.out;
-  EXPECT_NE(local.out.find("local models need the engine"), std::string::npos) << local.out;
+  EXPECT_NE(local.out.find("./models/llama.gguf"), std::string::npos) << local.out;  // routed to the local branch
   auto bad_url = run_longwriter("chat --base-url localhost:8000 --model m hi");
   EXPECT_EQ(bad_url.exit_code, 2) << bad_url.out;
 }
