@@ -1,6 +1,7 @@
 // longwriter bench predict: one response per LongBench-Write prompt, resumable.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "bench/predict.hpp"
 #include "common/backend.hpp"
@@ -14,6 +15,7 @@ struct Options {
   std::string data, out, system;
   int64_t max_tokens = 32768;
   double temperature = 0.5;
+  std::optional<int64_t> seed;
   double top_p = -1;
   int64_t limit = -1;
   bool no_stream = false;
@@ -41,6 +43,7 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
   cmd->add_option("-o,--out", o->out, "Prediction file (JSONL), appended to and resumed")->required();
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens generated per response")->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Sampling temperature")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Sampling seed: prompt i is sent seed + i (reproducible runs; default: none)");
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling top-p (default: the server's)");
   cmd->add_option("--system", o->system, "A system message sent before each prompt (default: none)");
   cmd->add_option("--limit", o->limit, "Only the first N prompts (default: all)");
@@ -57,6 +60,7 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
     p.concurrency = o->backend.concurrency;
     p.max_tokens = o->max_tokens;
     p.temperature = o->temperature;
+    p.seed = o->seed;
     if (o->top_p >= 0) p.top_p = o->top_p;
     p.system = o->system;
     p.stream = !o->no_stream;

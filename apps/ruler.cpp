@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "bench/judge.hpp"
 #include "bench/predict.hpp"
@@ -18,6 +19,7 @@ struct Options {
   std::string data, out, pred, name;
   int64_t max_tokens = 32768;
   double temperature = 0.5;
+  std::optional<int64_t> seed;
   int64_t limit = -1;
   bool no_stream = false;
   lw::apps::BackendOptions backend;
@@ -42,6 +44,7 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
   cmd->add_option("--name", o->name, "Model name in the report (default: the --out directory's name)");
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens generated per response")->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Sampling temperature")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Sampling seed: prompt i is sent seed + i (reproducible runs; default: none)");
   cmd->add_option("--limit", o->limit, "Only the first N prompts (default: all)");
   cmd->add_flag("--no-stream", o->no_stream, "Do not stream tokens");
   lw::apps::add_backend_options(cmd, o->backend);
@@ -59,6 +62,7 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
       p.concurrency = std::max(1, o->backend.concurrency);
       p.max_tokens = o->max_tokens;
       p.temperature = o->temperature;
+      p.seed = o->seed;
       p.stream = !o->no_stream;
       p.limit = o->limit;
       auto sum = lw::bench::run_predict(*backend, prompts, pred, p);

@@ -77,6 +77,8 @@ PipelineSummary run_predict(net::ChatBackend& backend, const std::vector<io::Rec
     req.temperature = opts.temperature;
     req.top_p = opts.top_p;
     req.max_tokens = opts.max_tokens;
+    // A per-prompt seed (base + index in the prompt file) keeps sampled runs reproducible.
+    if (opts.seed) req.seed = *opts.seed + static_cast<int64_t>(todo[k]);
     ++in_flight;
     int64_t my_bytes = 0;
     net::DeltaCallback on_delta;

@@ -22,6 +22,7 @@ struct PredictOptions {
   std::string system;  // optional system message before each prompt
   bool stream = true;  // stream tokens (live progress; keeps long requests alive)
   int64_t limit = -1;  // only the first N prompts (-1: all)
+  std::optional<int64_t> seed;  // sent as seed + prompt index (reproducible sampling)
 };
 
 // Reads a prompt file (LongBench-Write / LongWrite-Ruler JSONL: "prompt", "type", "length").

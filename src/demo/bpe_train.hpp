@@ -15,9 +15,10 @@ struct BpeTrainOptions {
   int32_t vocab_size = 2048;  // bytes (256) + merges + specials
   int64_t min_pair_count = 2;
   std::vector<std::string> specials;  // appended after the merged vocabulary
-  // The pre-tokenizer pattern (GPT-2 style: words keep their leading space).
+  // The pre-tokenizer pattern (GPT-2 style: words keep their leading space; digit runs stay whole so
+  // frequent numbers such as a target length become single tokens).
   std::string pattern =
-      R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+      R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 };
 
 struct BpeModel {
