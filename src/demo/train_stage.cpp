@@ -8,7 +8,6 @@
 #include "train/trainer.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
-#include "util/progress.hpp"
 
 namespace lw::demo {
 
@@ -45,18 +44,14 @@ nlohmann::json train_model(const DemoScale& s, const TrainStageArgs& a) {
   o.tokenizer_from = a.tokenizer_dir;
   o.log_every = 0;
 
-  int64_t total = train::total_steps_for(src.size(), o);
-  Progress progress("train " + a.out.filename().string(), total, "steps");
+  // The trainer draws its own progress line (step, loss, tokens/s, lr, ETA).
   double last_loss = 0;
   int64_t tokens = 0;
   auto res = train::train(m, src, o, {{"demo", s.name}, {"V", cfg.V}},
                           [&](const train::StepMetrics& sm) {
                             last_loss = sm.token_loss;
                             tokens += sm.tokens;
-                            progress.set_detail(fmt::format("loss {:.3f}, {:.0f} tok/s", sm.token_loss, sm.tokens_per_s));
-                            progress.set(sm.step);
                           });
-  progress.finish();
   if (!res.finished) fail("demo: training of {} stopped before the end", a.out.string());
 
   // Record the chat format so `longwriter generate --chat` and `serve` detect it.
