@@ -184,7 +184,6 @@ DemoResult run_demo(const DemoOptions& opts) {
       a.eos_id = *tok->token_to_id("<|im_end|>");
       a.seed = opts.seed;
       a.threads = opts.threads;
-      a.progress = opts.progress;
       return train_model(scale, a);
     });
   }

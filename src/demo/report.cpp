@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "bench/svg_chart.hpp"
+#include "bench/table.hpp"
 #include "io/file.hpp"
 
 namespace lw::demo {
@@ -12,19 +13,6 @@ namespace {
 nlohmann::json curve_json(const RulerCurve& c) {
   return {{"model", c.model}, {"lengths", c.lengths}, {"mean_produced", c.mean_produced},
           {"max_produced", c.max_produced}, {"S_l", c.s_l}};
-}
-
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    switch (ch) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      default: o += ch;
-    }
-  }
-  return o;
 }
 
 }  // namespace
@@ -86,7 +74,7 @@ std::string demo_html(const DemoResult& r) {
   std::string md = demo_markdown(r);
   return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>longwriter demo</title>"
          "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto}</style></head><body>\n"
-         "<pre>" + html_escape(md) + "</pre>\n" + bench::render_loglog_scatter(ch) + "\n</body></html>\n";
+         "<pre>" + bench::escape_html(md) + "</pre>\n" + bench::render_loglog_scatter(ch) + "\n</body></html>\n";
 }
 
 void write_demo_report(const DemoResult& r, const std::filesystem::path& dir) {
