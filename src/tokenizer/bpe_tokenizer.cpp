@@ -146,16 +146,7 @@ bool BpeTokenizer::is_special(TokenId id) const {
 }
 
 std::vector<TokenId> BpeTokenizer::stop_ids() const {
-  std::vector<TokenId> out;
-  if (cfg_.eos >= 0) out.push_back(cfg_.eos);
-  for (TokenId id : cfg_.extra_stops) out.push_back(id);
-  for (const auto& name : known_stop_token_names()) {
-    auto id = token_to_id(name);
-    if (id && is_special(*id)) out.push_back(*id);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return collect_stop_ids(*this, cfg_.eos, cfg_.extra_stops);
 }
 
 }  // namespace lw::tok

@@ -1,5 +1,7 @@
 #include "tokenizer/vocab.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace lw::tok {
@@ -77,6 +79,19 @@ const std::vector<std::string>& known_stop_token_names() {
       "<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|endoftext|>", "<|im_end|>",
       "<|user|>",   "<|observation|>", "</s>",       "<|end|>",       "<eos>", "<end_of_turn>"};
   return names;
+}
+
+std::vector<TokenId> collect_stop_ids(const Tokenizer& tok, TokenId eos, const std::vector<TokenId>& extra_stops) {
+  std::vector<TokenId> out;
+  if (eos >= 0) out.push_back(eos);
+  for (TokenId id : extra_stops) out.push_back(id);
+  for (const auto& name : known_stop_token_names()) {
+    auto id = tok.token_to_id(name);
+    if (id && tok.is_special(*id)) out.push_back(*id);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace lw::tok

@@ -58,4 +58,8 @@ class Fingerprint {
 // Names of tokens that end a generation when present as specials (besides eos).
 const std::vector<std::string>& known_stop_token_names();
 
+// Sorted, unique stop ids of a tokenizer: eos (when >= 0), extra_stops, and every known stop token
+// name that the vocabulary holds as a special token. Shared by the BPE and SentencePiece tokenizers.
+std::vector<TokenId> collect_stop_ids(const Tokenizer& tok, TokenId eos, const std::vector<TokenId>& extra_stops);
+
 }  // namespace lw::tok
