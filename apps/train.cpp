@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "common/registry.hpp"
-#include "data/pack_format.hpp"
+#include "io/pack_format.hpp"
 #include "train/checkpoint.hpp"
 #include "train/source.hpp"
 #include "train/trainer.hpp"

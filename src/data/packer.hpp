@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "data/conversation.hpp"
-#include "data/pack_format.hpp"
+#include "io/pack_format.hpp"
 #include "data/planner.hpp"
 #include "data/row_builder.hpp"
 #include "tokenizer/chat_format.hpp"

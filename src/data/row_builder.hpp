@@ -10,9 +10,21 @@
 #include <string>
 #include <string_view>
 
-#include "data/pack_format.hpp"
+#include "io/pack_format.hpp"
 
 namespace lw::data {
+
+// The pack file format lives in io (io/pack_format.hpp); the packing pipeline uses its names.
+using io::kIgnoreLabel;
+using io::PackManifest;
+using io::PackReader;
+using io::PackRow;
+using io::PackRowView;
+using io::PackTokenizerInfo;
+using io::PackWriter;
+using io::ReferenceWriter;
+using io::row_labels;
+using io::validate_row;
 
 enum class Weighting { longalign, token, sequence };
 Weighting parse_weighting(std::string_view name);  // InputError for anything else

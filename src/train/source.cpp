@@ -1,13 +1,13 @@
 // Row sources (see source.hpp).
 #include "train/source.hpp"
 
-#include "data/pack_format.hpp"
+#include "io/pack_format.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
 
 PackSource::PackSource(const std::filesystem::path& dir)
-    : reader_(std::make_unique<data::PackReader>(dir)) {}
+    : reader_(std::make_unique<io::PackReader>(dir)) {}
 PackSource::~PackSource() = default;
 
 int64_t PackSource::size() const { return reader_->num_rows(); }
@@ -15,7 +15,7 @@ int64_t PackSource::size() const { return reader_->num_rows(); }
 int32_t PackSource::vocab_size() const { return reader_->manifest().tokenizer.vocab_size; }
 
 Row PackSource::row(int64_t i) const {
-  data::PackRowView v = reader_->row(i);
+  io::PackRowView v = reader_->row(i);
   const int n_seq = (int)v.n_seqs;
   const int T = (int)v.real_tokens();
   std::vector<int32_t> tokens(T), labels(T), cu(n_seq + 1);

@@ -1,5 +1,5 @@
 #pragma once
-// Where training rows come from: a pack directory (src/data native format), or rows in memory.
+// Where training rows come from: a pack directory (the native pack format, io/pack_format.hpp), or rows in memory.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -7,7 +7,7 @@
 
 #include "train/batch.hpp"
 
-namespace lw::data {
+namespace lw::io {
 class PackReader;
 }
 
@@ -38,12 +38,12 @@ class PackSource : public RowSource {
   ~PackSource() override;
   int64_t size() const override;
   Row row(int64_t i) const override;
-  const data::PackReader& reader() const { return *reader_; }
+  const io::PackReader& reader() const { return *reader_; }
   // Largest token id + 1 seen in the manifest's tokenizer (vocab size), 0 if unknown.
   int32_t vocab_size() const;
 
  private:
-  std::unique_ptr<data::PackReader> reader_;
+  std::unique_ptr<io::PackReader> reader_;
 };
 
 }  // namespace lw::train

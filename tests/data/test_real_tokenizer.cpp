@@ -8,7 +8,7 @@
 
 #include "cli/cli_helpers.hpp"
 #include "data/conversation.hpp"
-#include "data/pack_format.hpp"
+#include "io/pack_format.hpp"
 #include "data/packer.hpp"
 #include "data/sha256.hpp"
 #include "io/file.hpp"

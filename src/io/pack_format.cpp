@@ -1,4 +1,4 @@
-#include "data/pack_format.hpp"
+#include "io/pack_format.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -12,7 +12,7 @@
 #include "io/npy.hpp"
 #include "util/error.hpp"
 
-namespace lw::data {
+namespace lw::io {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -440,4 +440,4 @@ void ReferenceWriter::commit() {
   m.masks.commit();
 }
 
-}  // namespace lw::data
+}  // namespace lw::io

@@ -34,7 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace lw::data {
+namespace lw::io {
 
 inline constexpr int kPackVersion = 1;
 inline constexpr int64_t kIgnoreLabel = -100;
@@ -183,4 +183,4 @@ class ReferenceWriter {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace lw::data
+}  // namespace lw::io
