@@ -1,0 +1,299 @@
+// End to end through the longwriter binary: chat examples -> `pack` (a byte-level BPE tokenizer
+// written here, chatml) -> `train` from a config.json (random init, ~0.1M parameters) to near-zero
+// loss -> `generate` (greedy) reproduces every training answer exactly; an interrupted run
+// resumed with the same command gives the uninterrupted metrics.jsonl; `eval-loss` buckets; `dpo`
+// raises the chosen-minus-rejected margin; bad inputs exit with code 2.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_helpers.hpp"
+#include "io/file.hpp"
+#include "io/jsonl.hpp"
+#include "tokenizer/byte_level.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using lw::testing::run_longwriter;
+using nlohmann::json;
+
+// Byte-level vocabulary without merges: id b is byte b; then the chatml specials.
+constexpr int kEndOfText = 256, kImStart = 257, kImEnd = 258, kVocab = 259;
+
+const std::vector<std::pair<std::string, std::string>> kExamples = {
+    {"apple", "red fruit, crisp and sweet."},
+    {"river", "water running to the sea!"},
+    {"piano", "black and white keys, 88."},
+    {"cloud", "grey vapour drifting high"},
+    {"tiger", "striped cat of the jungle."},
+    {"lemon", "sour yellow citrus, zesty"},
+};
+
+std::string q(const fs::path& p) { return fmt::format("'{}'", p.string()); }
+
+json tokenizer_json() {
+  json vocab = json::object();
+  for (int b = 0; b < 256; b++) vocab[lw::tok::byte_level_encode(std::string(1, char(b)))] = b;
+  json added = json::array();
+  const char* names[] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
+  for (int i = 0; i < 3; i++)
+    added.push_back({{"id", 256 + i}, {"content", names[i]}, {"single_word", false}, {"lstrip", false},
+                     {"rstrip", false}, {"normalized", false}, {"special", true}});
+  return {{"version", "1.0"},
+          {"added_tokens", added},
+          {"normalizer", nullptr},
+          {"pre_tokenizer",
+           {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"post_processor", nullptr},
+          {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"model",
+           {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"fuse_unk", false},
+            {"byte_fallback", false}, {"vocab", vocab}, {"merges", json::array()}}}};
+}
+
+json model_config() {
+  return {{"architectures", {"LlamaForCausalLM"}},
+          {"model_type", "llama"},
+          {"vocab_size", kVocab},
+          {"hidden_size", 64},
+          {"num_hidden_layers", 2},
+          {"num_attention_heads", 4},
+          {"num_key_value_heads", 2},
+          {"intermediate_size", 128},
+          {"max_position_embeddings", 256},
+          {"rms_norm_eps", 1e-5},
+          {"rope_theta", 10000.0},
+          {"tie_word_embeddings", false},
+          {"bos_token_id", kEndOfText},
+          {"eos_token_id", kImEnd}};
+}
+
+// The chatml prompt of a user message, as token ids (bytes + specials).
+std::vector<int> prompt_ids(const std::string& user) {
+  std::vector<int> ids = {kImStart};
+  for (unsigned char c : fmt::format("user\n{}", user)) ids.push_back(c);
+  ids.push_back(kImEnd);
+  ids.push_back('\n');
+  ids.push_back(kImStart);
+  for (unsigned char c : std::string("assistant\n")) ids.push_back(c);
+  return ids;
+}
+
+std::string join_ids(const std::vector<int>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); i++) {
+    if (i) s += ' ';
+    s += std::to_string(ids[i]);
+  }
+  return s;
+}
+
+std::vector<json> read_metrics(const fs::path& f) {
+  std::vector<json> out;
+  for (auto& r : lw::io::read_jsonl(f)) out.push_back(r.value);
+  return out;
+}
+
+// The common flags of the learning run (everything but --out).
+std::string train_flags(const fs::path& dir) {
+  return fmt::format(
+      "train --data {} --model {} --epochs 100 --batch-packs 2 --lr 1e-2 --min-lr 1e-3 --weight-decay 0 "
+      "--warmup-steps 5 --seed 3 --threads 1 --log-every 0",
+      q(dir / "pack"), q(dir / "init" / "config.json"));
+}
+
+class TrainCli : public ::testing::Test {
+ protected:
+  static fs::path dir_;
+  static std::string train_output_;
+  static int train_exit_;
+
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / fmt::format("lw_train_cli_{}", ::getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "tok");
+    fs::create_directories(dir_ / "init");
+    lw::io::write_file_atomic(dir_ / "tok" / "tokenizer.json", tokenizer_json().dump());
+    // The tokenizer files sit next to config.json, so the trained model directory gets them.
+    lw::io::write_file_atomic(dir_ / "init" / "tokenizer.json", tokenizer_json().dump());
+    lw::io::write_file_atomic(dir_ / "init" / "config.json", model_config().dump(2));
+    std::string chats;
+    for (const auto& [u, a] : kExamples)
+      chats += json{{"messages", {{{"role", "user"}, {"content", u}}, {{"role", "assistant"}, {"content", a}}}}}
+                   .dump() + "\n";
+    lw::io::write_file_atomic(dir_ / "chats.jsonl", chats);
+    auto p = run_longwriter(fmt::format("pack --in {} --tokenizer {} --format chatml --max-len 128 --out {} "
+                                        "--no-reference --threads 1",
+                                        q(dir_ / "chats.jsonl"), q(dir_ / "tok"), q(dir_ / "pack")));
+    ASSERT_EQ(p.exit_code, 0) << p.out;
+    auto t = run_longwriter(fmt::format("{} --out {}", train_flags(dir_), q(dir_ / "run")));
+    train_exit_ = t.exit_code;
+    train_output_ = t.out;
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+};
+
+fs::path TrainCli::dir_;
+std::string TrainCli::train_output_;
+int TrainCli::train_exit_ = -1;
+
+TEST_F(TrainCli, LearnsThePackAndGenerateReproducesEveryAnswer) {
+  ASSERT_EQ(train_exit_, 0) << train_output_;
+  auto m = read_metrics(dir_ / "run" / "metrics.jsonl");
+  ASSERT_GE(m.size(), 100u);
+  EXPECT_GT(m.front()["token_loss"].get<double>(), 4.0);  // ~ln(259) at random init
+  EXPECT_LT(m.back()["token_loss"].get<double>(), 0.02) << "final token loss";
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json"})
+    EXPECT_TRUE(fs::exists(dir_ / "run" / f)) << f;
+
+  for (const auto& [user, answer] : kExamples) {
+    auto g = run_longwriter(fmt::format("generate --model {} --prompt-ids '{}' --max-new-tokens 60 --print-ids "
+                                        "--threads 1",
+                                        q(dir_ / "run"), join_ids(prompt_ids(user))));
+    ASSERT_EQ(g.exit_code, 0) << g.out;
+    std::vector<int> want;
+    for (unsigned char c : answer) want.push_back(c);
+    want.push_back(kImEnd);
+    EXPECT_NE(g.out.find(fmt::format("\n{}\n", join_ids(want))), std::string::npos)
+        << "prompt " << user << ": expected ids " << join_ids(want) << "\n" << g.out;
+    EXPECT_NE(g.out.find(answer), std::string::npos) << g.out;  // the streamed text
+  }
+  // The same through the chat format and the tokenizer copied into the model directory.
+  auto c = run_longwriter(fmt::format("generate --model {} --chat piano --format chatml --max-new-tokens 60 "
+                                      "--threads 1",
+                                      q(dir_ / "run")));
+  ASSERT_EQ(c.exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("black and white keys, 88."), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find(fmt::format("generated {} (stop)", std::string("black and white keys, 88.").size() + 1)),
+            std::string::npos)
+      << c.out;
+}
+
+TEST_F(TrainCli, InterruptedRunResumesToTheSameLossCurve) {
+  ASSERT_EQ(train_exit_, 0) << train_output_;
+  // 12 steps uninterrupted vs. stopped after 7 (last checkpoint at step 4) with a torn metrics
+  // line (as a kill during a write leaves it), then the same command again.
+  const std::string flags = fmt::format("{} --max-steps 12 --save-every 4", train_flags(dir_));
+  auto a = run_longwriter(fmt::format("{} --out {}", flags, q(dir_ / "whole")));
+  ASSERT_EQ(a.exit_code, 0) << a.out;
+  auto b1 = run_longwriter(fmt::format("{} --out {} --stop-after 7", flags, q(dir_ / "parts")));
+  ASSERT_EQ(b1.exit_code, 0) << b1.out;
+  EXPECT_EQ(read_metrics(dir_ / "parts" / "metrics.jsonl").size(), 7u);
+  EXPECT_FALSE(fs::exists(dir_ / "parts" / "model.safetensors"));  // not finished
+  {
+    std::ofstream torn(dir_ / "parts" / "metrics.jsonl", std::ios::app);
+    torn << "{\"step\": 8, \"loss\": 1.2";
+  }
+  auto b2 = run_longwriter(fmt::format("{} --out {}", flags, q(dir_ / "parts")));
+  ASSERT_EQ(b2.exit_code, 0) << b2.out;
+  EXPECT_NE(b2.out.find("resumed"), std::string::npos) << b2.out;
+
+  auto whole = read_metrics(dir_ / "whole" / "metrics.jsonl");
+  auto parts = read_metrics(dir_ / "parts" / "metrics.jsonl");
+  ASSERT_EQ(whole.size(), 12u);
+  ASSERT_EQ(parts.size(), 12u);
+  for (size_t i = 0; i < 12; i++) {
+    EXPECT_EQ(parts[i]["step"], whole[i]["step"]);
+    EXPECT_EQ(parts[i]["loss"].get<double>(), whole[i]["loss"].get<double>()) << "step " << i + 1;
+    EXPECT_EQ(parts[i]["grad_norm"].get<double>(), whole[i]["grad_norm"].get<double>()) << "step " << i + 1;
+  }
+  EXPECT_EQ(lw::io::read_file(dir_ / "parts" / "model.safetensors"),
+            lw::io::read_file(dir_ / "whole" / "model.safetensors"));
+}
+
+TEST_F(TrainCli, EvalLossPrintsBucketsAndIsLowAfterTraining) {
+  ASSERT_EQ(train_exit_, 0) << train_output_;
+  auto e = run_longwriter(fmt::format("eval-loss --data {} --model {} --buckets 0 8 16 --json {} --threads 1",
+                                      q(dir_ / "pack"), q(dir_ / "run"), q(dir_ / "eval.json")));
+  ASSERT_EQ(e.exit_code, 0) << e.out;
+  EXPECT_NE(e.out.find("ppl"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("0-7"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("8-15"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("16+"), std::string::npos) << e.out;
+  auto j = json::parse(lw::io::read_file(dir_ / "eval.json"));
+  EXPECT_EQ(j["sequences"].get<int>(), (int)kExamples.size()) << j.dump();
+  // Every answer byte plus its <|im_end|> is a target.
+  int targets = 0;
+  for (const auto& ex : kExamples) targets += (int)ex.second.size() + 1;
+  EXPECT_EQ(j["targets"].get<int>(), targets) << j.dump();
+  EXPECT_LT(j["loss"].get<double>(), 0.05) << e.out;
+  ASSERT_TRUE(j["buckets"].is_array());
+  for (const auto& b : j["buckets"]) EXPECT_LT(b["loss"].get<double>(), 0.1) << b.dump();
+}
+
+TEST_F(TrainCli, DpoRaisesTheMarginOfChosenOverRejected) {
+  ASSERT_EQ(train_exit_, 0) << train_output_;
+  std::string pairs;
+  const std::vector<std::array<std::string, 3>> p = {{"apple", "green and tart.", "rotten."},
+                                                     {"river", "deep and cold.", "dry."},
+                                                     {"piano", "grand and loud.", "out of tune."},
+                                                     {"cloud", "white and soft.", "heavy rain."}};
+  for (const auto& [pr, ch, rj] : p) pairs += json{{"prompt", pr}, {"chosen", ch}, {"rejected", rj}}.dump() + "\n";
+  lw::io::write_file_atomic(dir_ / "pairs.jsonl", pairs);
+  auto d = run_longwriter(fmt::format("dpo --pairs {} --model {} --out {} --format chatml --epochs 6 "
+                                      "--batch-pairs 2 --lr 2e-3 --beta 0.1 --warmup-ratio 0 --threads 1",
+                                      q(dir_ / "pairs.jsonl"), q(dir_ / "run"), q(dir_ / "dpo")));
+  ASSERT_EQ(d.exit_code, 0) << d.out;
+  EXPECT_TRUE(fs::exists(dir_ / "dpo" / "ref_logps.json"));
+  EXPECT_TRUE(fs::exists(dir_ / "dpo" / "model.safetensors"));
+  auto m = read_metrics(dir_ / "dpo" / "metrics.jsonl");
+  ASSERT_EQ(m.size(), 12u);
+  // Step 1 starts at the reference: loss ln 2, margin 0.
+  EXPECT_NEAR(m.front()["loss"].get<double>(), std::log(2.0), 1e-3);
+  EXPECT_LT(m.back()["loss"].get<double>(), 0.5 * std::log(2.0)) << m.back().dump();
+  EXPECT_GT(m.back()["margin"].get<double>(), m.front()["margin"].get<double>() + 1.0) << m.back().dump();
+}
+
+TEST_F(TrainCli, BadInputsExitWithTwoAndNameTheProblem) {
+  auto missing = run_longwriter(fmt::format("train --data /nonexistent/lw_pack --model {} --out {}",
+                                            q(dir_ / "init" / "config.json"), q(dir_ / "bad1")));
+  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  EXPECT_NE(missing.out.find("/nonexistent/lw_pack"), std::string::npos) << missing.out;
+
+  json cfg = model_config();
+  cfg["hidden_size"] = "wide";
+  fs::create_directories(dir_ / "badcfg");
+  lw::io::write_file_atomic(dir_ / "badcfg" / "config.json", cfg.dump());
+  auto bad = run_longwriter(fmt::format("train --data {} --model {} --out {}", q(dir_ / "pack"),
+                                        q(dir_ / "badcfg" / "config.json"), q(dir_ / "bad2")));
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("hidden_size"), std::string::npos) << bad.out;
+
+  // A vocabulary smaller than the pack's tokenizer.
+  cfg = model_config();
+  cfg["vocab_size"] = 100;
+  lw::io::write_file_atomic(dir_ / "badcfg" / "config.json", cfg.dump());
+  auto small = run_longwriter(fmt::format("train --data {} --model {} --out {}", q(dir_ / "pack"),
+                                          q(dir_ / "badcfg" / "config.json"), q(dir_ / "bad3")));
+  EXPECT_EQ(small.exit_code, 2) << small.out;
+  EXPECT_NE(small.out.find("vocabulary"), std::string::npos) << small.out;
+
+  auto weighting = run_longwriter(fmt::format("train --data {} --model {} --out {} --weighting average",
+                                              q(dir_ / "pack"), q(dir_ / "init" / "config.json"), q(dir_ / "bad4")));
+  EXPECT_EQ(weighting.exit_code, 2) << weighting.out;
+  EXPECT_NE(weighting.out.find("average"), std::string::npos) << weighting.out;
+
+  auto eval = run_longwriter(fmt::format("eval-loss --data {} --model {}", q(dir_ / "pack"),
+                                         q(dir_ / "init" / "config.json")));
+  EXPECT_EQ(eval.exit_code, 2) << eval.out;
+
+  fs::create_directories(dir_ / "badpairs");
+  lw::io::write_file_atomic(dir_ / "badpairs" / "pairs.jsonl", "{\"prompt\": \"x\"}\n");
+  auto dpo = run_longwriter(fmt::format("dpo --pairs {} --model {} --out {} --format chatml",
+                                        q(dir_ / "badpairs" / "pairs.jsonl"), q(dir_ / "run"), q(dir_ / "bad5")));
+  EXPECT_EQ(dpo.exit_code, 2) << dpo.out;
+  EXPECT_NE(dpo.out.find("pairs.jsonl:1"), std::string::npos) << dpo.out;
+}
+
+}  // namespace
