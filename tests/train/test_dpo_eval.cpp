@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "tiny_model.hpp"
@@ -137,6 +138,8 @@ TEST(Weighting, TokenVersusSequenceOnAShortLongMix) {
     fs::remove_all(out);
   }
   // Bucket 0: short answers (and the long one's start); bucket 2: offsets 64+ of the long answer.
+  // The numbers for docs/training.md.
+  std::printf("weighting token:\n%sweighting sequence:\n%s", res[0].table().c_str(), res[1].table().c_str());
   ASSERT_GT(res[0].buckets[2].targets, 0);
   EXPECT_LT(res[0].buckets[2].loss(), res[1].buckets[2].loss())
       << "token " << res[0].table() << "sequence " << res[1].table();
