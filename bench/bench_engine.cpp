@@ -6,17 +6,29 @@
 //
 //   build/bench/bench_engine --benchmark_filter='Prefill|Decode|WeightRead'
 //   LW_BENCH_LONG=1 build/bench/bench_engine   # adds context 16384 (minutes)
+//
+// For a comparison with another engine on the very same weights (scripts/bench/compare_llamacpp.sh):
+//   LW_BENCH_MAKE_MODEL=DIR build/bench/bench_engine   # writes the random model as an HF directory
+//                                                     # (config.json, model.safetensors f32, GPT-2
+//                                                     # tokenizer.json) and exits
+//   LW_BENCH_MODEL=PATH build/bench/bench_engine ...   # benchmarks that model (HF dir or .gguf; the
+//                                                     # f32 / bf16 cases convert it at load time)
 #include <benchmark/benchmark.h>
 
 #include <cblas.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <random>
 
 #include "engine/model.hpp"
 #include "engine/ops.hpp"
+#include "engine/save.hpp"
+#include "io/gguf.hpp"
+#include "serve/gguf_tokenizer.hpp"
 
 using namespace lw::engine;
 
@@ -33,14 +45,39 @@ ModelConfig llama150m() {
   c.ffn = 2048;
   c.max_context = 32768;
   c.rope_theta = 10000.0f;
+  c.bos_id = 50256;  // GPT-2's <|endoftext|>, so the tokenizer written beside it agrees
+  c.eos_ids = {50256};
   return c;
 }
 
+// The random model, or LW_BENCH_MODEL converted to `dt` at load time.
 const Model& model(DType dt) {
   static std::map<DType, std::unique_ptr<Model>> cache;
   auto& m = cache[dt];
-  if (!m) m = make_random_model(llama150m(), 1, dt, 0.02f);
+  if (!m) {
+    if (const char* path = std::getenv("LW_BENCH_MODEL")) {
+      LoadOptions o;
+      o.convert = dt == DType::f32 ? LoadOptions::Convert::f32 : LoadOptions::Convert::bf16;
+      m = load_model(path, o);
+    } else {
+      m = make_random_model(llama150m(), 1, dt, 0.02f);
+    }
+  }
   return *m;
+}
+
+// LW_BENCH_MAKE_MODEL=DIR: the benchmark's random f32 model as an HF directory, with the GPT-2
+// vocabulary (50,257 tokens, from the shared test vocabularies) as tokenizer.json.
+int make_model_dir(const std::filesystem::path& dir) {
+  const ModelConfig cfg = llama150m();
+  auto m = make_random_model(cfg, 1, DType::f32, 0.02f);
+  save_hf_model(cfg, m->weights(), dir, DType::f32);
+  const auto vocab = lw::io::GgufFile::open(std::filesystem::path(LW_SHARED_DIR) / "data/vocab/ggml-vocab-gpt-2.gguf");
+  std::string notes;
+  const bool ok = lw::serve::write_hf_tokenizer_from_gguf(vocab, dir, notes);
+  std::fprintf(stderr, "%s", notes.c_str());
+  std::printf("wrote %s: %s%s\n", dir.string().c_str(), m->describe().c_str(), ok ? ", tokenizer.json" : "");
+  return ok ? 0 : 1;
 }
 
 DType dtype_arg(int64_t v) { return v == 0 ? DType::f32 : DType::bf16; }
@@ -174,7 +211,7 @@ void prefill_args(benchmark::internal::Benchmark* b) {
 
 void decode_args(benchmark::internal::Benchmark* b) {
   for (int dt : {0, 1}) {
-    for (int L : {512, 4096}) b->Args({dt, L, 1});
+    for (int L : {64, 512, 4096}) b->Args({dt, L, 1});
     if (long_runs()) b->Args({dt, 16384, 1});
     b->Args({dt, 512, 4});
   }
@@ -188,4 +225,18 @@ BENCHMARK(BM_Prefill)->Apply(prefill_args)->UseRealTime()->Unit(benchmark::kMill
 BENCHMARK(BM_Decode)->Apply(decode_args)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Attention)->RangeMultiplier(4)->Range(512, 8192)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (const char* dir = std::getenv("LW_BENCH_MAKE_MODEL")) {
+    try {
+      return make_model_dir(dir);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/attention_decode.hpp"
+#include "engine/attention_exp.hpp"
 #include "engine/ops.hpp"
 #include "util/error.hpp"
 
@@ -103,23 +105,6 @@ void attend_tile(const float* q, int64_t q_stride, const float* k, const float* 
 
 #define LW_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 
-// exp(x) for x <= 0 (scores minus their max): 2^(x log2 e) = 2^n * 2^f, f in [-0.5, 0.5], with a
-// degree-6 polynomial for 2^f (relative error ~2e-7); exp(-inf) = 0.
-LW_AVX512 inline __m512 exp512(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-  const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
-  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_mul_ps(_mm512_sub_ps(t, n), _mm512_set1_ps(0.693147180559945309f));  // ln-space
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
-
 // The same computation as attend_tile for hd % 16 == 0, hd <= 128: scores of a key tile in four
 // registers, a vectorised exp, and the row's output accumulator held in registers over the tile.
 LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float* k, const float* v,
@@ -167,7 +152,7 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float*
       const __m512 mn = _mm512_set1_ps(m_new);
       __m512 sum = _mm512_setzero_ps();
       for (int b = 0; b < 4; ++b) {
-        sv[b] = exp512(_mm512_sub_ps(sv[b], mn));
+        sv[b] = simd::exp512(_mm512_sub_ps(sv[b], mn));
         sum = _mm512_add_ps(sum, sv[b]);
         _mm512_storeu_ps(s + 16 * b, sv[b]);
       }
@@ -199,6 +184,8 @@ bool use_avx512(int hd) {
   return cpu && hd % 16 == 0 && hd <= 128;
 }
 
+// One unit of work: query tile q0 of one head, or (q0 < 0) the decode row of every query head
+// that shares KV head `head`.
 struct Item {
   int seq, head, q0;
 };
@@ -210,8 +197,15 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs, const AttnDims& d)
            "attention: bad head dims");
   const int group = d.n_head / d.n_kv_head;
   std::vector<Item> items;
+  const bool decode_path = decode_attention_supported(d.hd);
+  int max_decode_tk = 0;
   for (int s = 0; s < static_cast<int>(seqs.size()); ++s) {
     LW_CHECK(seqs[s].Tq <= seqs[s].Tk, "attention: Tq {} > Tk {}", seqs[s].Tq, seqs[s].Tk);
+    if (decode_path && seqs[s].Tq == 1) {
+      for (int kh = 0; kh < d.n_kv_head; ++kh) items.push_back({s, kh, -1});
+      max_decode_tk = std::max(max_decode_tk, seqs[s].Tk);
+      continue;
+    }
     // Longest tiles (latest queries) first for better dynamic balance.
     for (int q0 = (seqs[s].Tq - 1) / kBq * kBq; q0 >= 0; q0 -= kBq)
       for (int h = 0; h < d.n_head; ++h) items.push_back({s, h, q0});
@@ -225,10 +219,20 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs, const AttnDims& d)
   {
     Scratch sc;
     sc.ensure(d.hd);
+    std::vector<float> scores;  // (group, Tk) of a decode item
 #pragma omp for schedule(dynamic, 1)
     for (int it = 0; it < n; ++it) {
       const Item& item = items[it];
       const AttnSeq& a = seqs[item.seq];
+      if (item.q0 < 0) {
+        const int64_t off = static_cast<int64_t>(item.head) * group * d.hd;
+        if (scores.size() < static_cast<size_t>(group) * max_decode_tk)
+          scores.resize(static_cast<size_t>(group) * max_decode_tk);
+        attend_decode_group(a.q + off, a.k + item.head * d.hd, a.v + item.head * d.hd, a.kv_stride, d.hd,
+                            group, d.scale, a.Tk, a.out + off, a.lse ? a.lse + item.head * group : nullptr,
+                            scores.data());
+        continue;
+      }
       const int nq = std::min(kBq, a.Tq - item.q0);
       const int kh = item.head / group;
       const int64_t qoff = static_cast<int64_t>(item.q0) * a.q_stride + item.head * d.hd;

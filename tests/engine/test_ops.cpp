@@ -171,6 +171,73 @@ TEST(Ops, KvAttentionEqualsLastRowsOfFullAttention) {
   EXPECT_LT(rel_err(part.data(), full.data() + (Tk - Tq) * 32, part.size()), 1e-5);
 }
 
+// Decode (Tq = 1) takes attention_decode.cpp's path where the CPU has AVX-512 and hd is 32, 64 or
+// 128; it must equal the reference's last row (and the tiled kernel's lse) for every group size,
+// key counts around its 16-wide vector tail, and a KV row stride wider than the heads.
+TEST(Ops, DecodeAttentionMatchesReference) {
+  for (int hd : {32, 64, 128, 20}) {
+    for (int group : {1, 3, 4, 6}) {
+      for (int Tk : {1, 15, 17, 100}) {
+        AttnDims d{2 * group, 2, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
+        const int qs = d.n_head * hd, ks = d.n_kv_head * hd, kv_stride = ks + 16;
+        auto q = randn(static_cast<size_t>(Tk) * qs, 31), k = randn(static_cast<size_t>(Tk) * ks, 32),
+             v = randn(static_cast<size_t>(Tk) * ks, 33);
+        std::vector<int32_t> cu = {0, Tk};
+        std::vector<float> full(q.size()), full_lse(static_cast<size_t>(Tk) * d.n_head);
+        ref::attention_forward(full.data(), q.data(), k.data(), v.data(), cu.data(), 1, d);
+        std::vector<float> tiled(q.size());
+        attention_forward(tiled.data(), full_lse.data(), q.data(), k.data(), v.data(), cu.data(), 1, d);
+        // The cache layout: rows of kv_stride floats.
+        std::vector<float> kc(static_cast<size_t>(Tk) * kv_stride, 99.0f), vc(kc.size(), 99.0f);
+        for (int j = 0; j < Tk; ++j)
+          for (int c = 0; c < ks; ++c) {
+            kc[static_cast<size_t>(j) * kv_stride + c] = k[static_cast<size_t>(j) * ks + c];
+            vc[static_cast<size_t>(j) * kv_stride + c] = v[static_cast<size_t>(j) * ks + c];
+          }
+        std::vector<float> out(qs), lse(d.n_head);
+        const float* qlast = q.data() + static_cast<size_t>(Tk - 1) * qs;
+        attention_seqs_forward({AttnSeq{qlast, kc.data(), vc.data(), out.data(), lse.data(), 1, Tk, qs, kv_stride,
+                                        d.n_head}},
+                               d);
+        const std::string what = "hd " + std::to_string(hd) + " group " + std::to_string(group) + " Tk " +
+                                 std::to_string(Tk);
+        EXPECT_LT(rel_err(out.data(), full.data() + static_cast<size_t>(Tk - 1) * qs, qs), 1e-5) << what;
+        for (int h = 0; h < d.n_head; ++h)
+          EXPECT_NEAR(lse[h], full_lse[static_cast<size_t>(Tk - 1) * d.n_head + h], 1e-4) << what;
+      }
+    }
+  }
+}
+
+// Batched decode mixed with a chunk: three sequences in one call, two with one query (decode path)
+// and one with four (tiled path), each equal to the reference on its own.
+TEST(Ops, MixedDecodeAndChunkAttention) {
+  AttnDims d{12, 4, 64, 0.125f};
+  const int qs = 12 * 64, ks = 4 * 64;
+  const std::vector<int> Tks = {40, 130, 77}, Tqs = {1, 4, 1};
+  std::vector<std::vector<float>> q, k, v, want, got;
+  std::vector<AttnSeq> seqs;
+  for (int s = 0; s < 3; ++s) {
+    const int Tk = Tks[s];
+    q.push_back(randn(static_cast<size_t>(Tk) * qs, 40 + s));
+    k.push_back(randn(static_cast<size_t>(Tk) * ks, 50 + s));
+    v.push_back(randn(static_cast<size_t>(Tk) * ks, 60 + s));
+    std::vector<int32_t> cu = {0, Tk};
+    want.emplace_back(q[s].size());
+    ref::attention_forward(want[s].data(), q[s].data(), k[s].data(), v[s].data(), cu.data(), 1, d);
+    got.emplace_back(static_cast<size_t>(Tqs[s]) * qs);
+  }
+  for (int s = 0; s < 3; ++s)
+    seqs.push_back({q[s].data() + static_cast<size_t>(Tks[s] - Tqs[s]) * qs, k[s].data(), v[s].data(),
+                    got[s].data(), nullptr, Tqs[s], Tks[s], qs, ks, 0});
+  attention_seqs_forward(seqs, d);
+  for (int s = 0; s < 3; ++s)
+    EXPECT_LT(rel_err(got[s].data(), want[s].data() + static_cast<size_t>(Tks[s] - Tqs[s]) * qs,
+                      got[s].size()),
+              1e-5)
+        << "sequence " << s;
+}
+
 TEST(Ops, EmbeddingRejectsOutOfRangeIds) {
   std::vector<float> table(10 * 4, 1.0f), out(4);
   Tensor t = Tensor::of(table.data(), {10, 4});

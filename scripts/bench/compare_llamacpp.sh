@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Same-run comparison of the native engine with llama.cpp on the very same weights: the issue's
+# ~152M random Llama (hidden 768, 12 layers, 12 heads, 4 KV heads, FFN 2048, vocab 50,257), f32 and
+# bf16, 2 threads. Prints one table: our tokens/s, llama.cpp's tokens/s and the ratio, for
+#   prefill 512 (llama-bench pp512)      decode from an empty context (llama-bench tg128; ours at context 64)
+#   prefill 4096 and decode at context 4096 (llama-batched-bench -npp 4096 -ntg 32)
+#   with --long: prefill 16384 and decode at context 16384
+# and our attention time / memory vs T (BM_Attention). All raw outputs are kept in OUT.
+#
+# Usage:
+#   LLAMA_CPP=/path/to/llama.cpp/build/bin scripts/bench/compare_llamacpp.sh [--long] [--build DIR]
+#       [--models DIR] [--out DIR] [--threads N] [--reps N]
+# llama.cpp is built beside the project, never inside it, e.g.
+#   cmake -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+#         -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF
+#   ninja -C build -j2 llama-bench llama-batched-bench
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$ROOT/build
+MODELS=${TMPDIR:-/tmp}/lw-llama152m
+OUT=
+THREADS=2
+REPS=3
+LONG=0
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --long) LONG=1 ;;
+    --build) BUILD=$(cd "$2" && pwd); shift ;;
+    --models) MODELS=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
+    --reps) REPS=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+: "${LLAMA_CPP:?set LLAMA_CPP to the build/bin folder of llama.cpp (with llama-bench and llama-batched-bench)}"
+for t in llama-bench llama-batched-bench; do
+  [[ -x $LLAMA_CPP/$t ]] || { echo "$LLAMA_CPP/$t: not found or not executable" >&2; exit 2; }
+done
+BENCH=$BUILD/bench/bench_engine
+LW=$BUILD/longwriter
+for b in "$BENCH" "$LW"; do
+  [[ -x $b ]] || { echo "$b: not built (ninja -C $BUILD bench_engine longwriter)" >&2; exit 2; }
+done
+OUT=${OUT:-$MODELS/run-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$MODELS" "$OUT"
+
+# 1. The weights: one random f32 HF directory (+ GPT-2 tokenizer), converted to GGUF f32 and bf16.
+HF=$MODELS/llama152m
+if [[ ! -f $HF/model.safetensors ]]; then
+  LW_BENCH_MAKE_MODEL=$HF "$BENCH"
+fi
+for dt in f32 bf16; do
+  [[ -f $MODELS/llama152m-$dt.gguf ]] || "$LW" convert "$HF" "$MODELS/llama152m-$dt.gguf" --dtype "$dt"
+done
+
+lscpu | grep -E 'Model name|^CPU\(s\)|Flags' | sed 's/Flags:.*/AVX-512 flags: &/' |
+  grep -oE 'Model name:.*|CPU\(s\):.*|avx512[a-z_0-9]*' | tr '\n' ' ' > "$OUT/cpu.txt"
+echo >> "$OUT/cpu.txt"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt"
+
+# 2. llama.cpp: pp512 / tg128 with llama-bench; prefill and decode at long contexts with
+#    llama-batched-bench (it reports the prefill of PP tokens and the decode speed right after it).
+"$LLAMA_CPP/llama-bench" -m "$MODELS/llama152m-f32.gguf" -m "$MODELS/llama152m-bf16.gguf" -t "$THREADS" \
+  -p 512 -n 128 -r "$REPS" -o json > "$OUT/llama_bench.json" 2> "$OUT/llama_bench.log"
+CTXS=(4096)
+[[ $LONG == 1 ]] && CTXS+=(16384)
+for dt in f32 bf16; do
+  for ctx in "${CTXS[@]}"; do
+    "$LLAMA_CPP/llama-batched-bench" -m "$MODELS/llama152m-$dt.gguf" -t "$THREADS" -tb "$THREADS" \
+      -c $((ctx + 64)) -b 2048 -ub 512 -npp "$ctx" -ntg 32 -npl 1 --output-format jsonl \
+      > "$OUT/llama_batched_${dt}_$ctx.log" 2>&1
+    grep '^{' "$OUT/llama_batched_${dt}_$ctx.log" > "$OUT/llama_batched_${dt}_$ctx.jsonl"
+  done
+done
+echo "load average after llama.cpp: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
+
+# 3. Ours, on the same weights (the HF directory, converted to f32 / bf16 at load time).
+FILTER='BM_Prefill/[01]/(512|4096'
+DFILTER='BM_Decode/[01]/(64|4096'
+[[ $LONG == 1 ]] && { FILTER+='|16384'; DFILTER+='|16384'; }
+env OMP_NUM_THREADS="$THREADS" LW_BENCH_MODEL="$HF" LW_BENCH_LONG=$LONG "$BENCH" \
+  --benchmark_filter="^($FILTER)/|$DFILTER)/1/|BM_Attention)" \
+  --benchmark_format=json > "$OUT/bench_engine.json" 2> "$OUT/bench_engine.log"
+echo "load average after ours: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
+
+# 4. The table.
+python3 - "$OUT" <<'EOF'
+import json, glob, os, re, sys
+out = sys.argv[1]
+ours = {}
+attn = []
+for b in json.load(open(os.path.join(out, "bench_engine.json")))["benchmarks"]:
+    parts = b["name"].split("/")
+    if parts[0] == "BM_Attention":
+        attn.append((int(parts[1]), b["real_time"], b["GFLOP/s"], b["scratch_KB_per_thread"], b["io_MB"], b["naive_scores_MB"]))
+        continue
+    dt = "f32" if parts[1] == "0" else "bf16"
+    kind = "prefill" if parts[0] == "BM_Prefill" else "decode"
+    ours[(dt, kind, int(parts[2]))] = b["tokens/s"]
+theirs = {}
+for r in json.load(open(os.path.join(out, "llama_bench.json"))):
+    dt = "bf16" if "bf16" in r["model_filename"] else "f32"
+    if r["n_prompt"] > 0 and r["n_gen"] == 0:
+        theirs[(dt, "prefill", r["n_prompt"])] = r["avg_ts"]
+    elif r["n_gen"] > 0 and r["n_prompt"] == 0:
+        theirs[(dt, "decode", 64)] = r["avg_ts"]
+for f in glob.glob(os.path.join(out, "llama_batched_*.jsonl")):
+    dt, ctx = re.search(r"llama_batched_(\w+?)_(\d+)\.jsonl", f).groups()
+    for line in open(f):
+        r = json.loads(line)
+        theirs[(dt, "prefill", int(ctx))] = r["speed_pp"]
+        theirs[(dt, "decode", int(ctx))] = r["speed_tg"]
+print()
+print(open(os.path.join(out, "cpu.txt")).read().strip())
+print(open(os.path.join(out, "load.txt")).read().strip())
+print()
+print("| case | dtype | ours tok/s | llama.cpp tok/s | ours / llama.cpp |")
+print("|---|---|---:|---:|---:|")
+label = {("prefill", 512): "prefill 512 (pp512)", ("decode", 64): "decode, empty context (tg128; ours at 64)",
+         ("prefill", 4096): "prefill 4,096", ("decode", 4096): "decode at context 4,096",
+         ("prefill", 16384): "prefill 16,384", ("decode", 16384): "decode at context 16,384"}
+for key in label:
+    for dt in ("f32", "bf16"):
+        a, b = ours.get((dt,) + key), theirs.get((dt,) + key)
+        if a is None and b is None:
+            continue
+        fa = f"{a:,.1f}" if a else "-"
+        fb = f"{b:,.1f}" if b else "-"
+        ratio = f"{a / b:.2f}x" if a and b else "-"
+        print(f"| {label[key]} | {dt} | {fa} | {fb} | {ratio} |")
+if attn:
+    print()
+    print("Our attention alone (12 heads, 4 KV heads, hd 64, one causal sequence):")
+    print("| T | time ms | GFLOP/s | scratch KB/thread | q,k,v,out MB | naive T*T scores MB |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for T, ms, gf, kb, io, naive in sorted(attn):
+        print(f"| {T:,} | {ms:,.1f} | {gf:.1f} | {kb:.1f} | {io:.1f} | {naive:,.1f} |")
+print()
+print(f"raw outputs: {out}")
+EOF
