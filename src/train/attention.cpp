@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 
 #include "train/blas.hpp"
+#include "train/softmax_rows.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
@@ -77,14 +77,9 @@ void attention_forward(F* out, F* lse, const F* q, const F* k, const F* v,
           for (int r = 0; r < bq; r++) {
             F* row = S.data() + (size_t)r * nk;
             int valid = i0 - tk.s0 + r + 1;  // keys 0..valid-1 visible
-            F mx = -std::numeric_limits<F>::infinity();
-            for (int j = 0; j < valid; j++) mx = std::max(mx, row[j]);
-            F sum = 0;
-            for (int j = 0; j < valid; j++) {
-              row[j] = std::exp(row[j] - mx);
-              sum += row[j];
-            }
-            F inv = F(1) / sum;
+            const F mx = row_max(row, valid);
+            const F sum = exp_sub_sum(row, valid, mx);
+            const F inv = F(1) / sum;
             for (int j = 0; j < valid; j++) row[j] *= inv;
             for (int j = valid; j < nk; j++) row[j] = 0;
             lse[(int64_t)h * d.T + i0 + r] = mx + std::log(sum);
@@ -138,7 +133,7 @@ void attention_backward(F* dq, F* dk, F* dv, const F* dout, const F* q, const F*
             F* row = P.data() + (size_t)r * nk;
             int valid = i0 - tk.s0 + r + 1;
             F l = lse[(int64_t)h * d.T + i0 + r];
-            for (int j = 0; j < valid; j++) row[j] = std::exp(row[j] - l);
+            exp_sub_sum(row, valid, l);  // l >= every score of the row
             for (int j = valid; j < nk; j++) row[j] = 0;
             F acc = 0;
             for (int c = 0; c < hd; c++) acc += dob[(int64_t)r * qd + c] * ob[(int64_t)r * qd + c];

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "train/blas.hpp"
+#include "train/softmax_rows.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
@@ -36,14 +37,9 @@ double cross_entropy_fused(const CrossEntropyArgs<F>& a) {
     for (int i = 0; i < n; i++) {
       int t = rows[r0 + i];
       F* lg = logits.data() + (size_t)i * V;
-      F mx = lg[0];
-      for (int j = 1; j < V; j++) mx = std::max(mx, lg[j]);
+      const F mx = row_max(lg, V);
       const F target_logit = lg[a.targets[t]];
-      double sum = 0;
-      for (int j = 0; j < V; j++) {
-        lg[j] = std::exp(lg[j] - mx);  // one exp per logit, reused by the gradient
-        sum += lg[j];
-      }
+      const double sum = exp_sub_sum(lg, V, mx);  // one exp per logit, reused by the gradient
       double lse = mx + std::log(sum);
       double nll = lse - target_logit;
       if (a.token_nll) a.token_nll[t] = (F)nll;
