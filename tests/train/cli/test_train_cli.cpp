@@ -3,12 +3,14 @@
 // loss -> `generate` (greedy) reproduces every training answer exactly; an interrupted run
 // resumed with the same command gives the uninterrupted metrics.jsonl; `eval-loss` buckets; `dpo`
 // raises the chosen-minus-rejected margin; bad inputs exit with code 2.
+// LW_KEEP_TEST_DIR=1 keeps the working directory (its path is printed) for a look at the files.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -123,6 +125,7 @@ class TrainCli : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = fs::temp_directory_path() / fmt::format("lw_train_cli_{}", ::getpid());
     fs::remove_all(dir_);
+    if (std::getenv("LW_KEEP_TEST_DIR")) std::printf("working directory: %s\n", dir_.c_str());
     fs::create_directories(dir_ / "tok");
     fs::create_directories(dir_ / "init");
     lw::io::write_file_atomic(dir_ / "tok" / "tokenizer.json", tokenizer_json().dump());
@@ -142,7 +145,9 @@ class TrainCli : public ::testing::Test {
     train_exit_ = t.exit_code;
     train_output_ = t.out;
   }
-  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static void TearDownTestSuite() {
+    if (!std::getenv("LW_KEEP_TEST_DIR")) fs::remove_all(dir_);
+  }
 };
 
 fs::path TrainCli::dir_;
