@@ -3,15 +3,23 @@
 // tokens holding 4 sequences, vs the same 4 sequences padded to the longest one (the usual
 // per-sequence batch). Reports real (non-padding) tokens/s and the process's peak RSS.
 //
-//   OMP_NUM_THREADS=2 ./build/bench_train --benchmark_counters_tabular=true
+// The BM_Op* benchmarks time the parts of one step at the same shapes (T = 4096 in 4 sequences,
+// one layer for the per-layer parts; multiply those by 8 layers) to show where the time goes.
+//
+//   OMP_NUM_THREADS=2 ./build/bench/bench_train --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <cmath>
+#include <iterator>
 #include <vector>
 
 #include "engine/config.hpp"
+#include "train/attention.hpp"
 #include "train/batch.hpp"
+#include "train/cross_entropy.hpp"
 #include "train/model.hpp"
+#include "train/ops.hpp"
 #include "train/optim.hpp"
 #include "train/rng.hpp"
 
@@ -72,6 +80,118 @@ void run(benchmark::State& state, bool padded, bool recompute) {
   state.counters["peak_rss_MiB"] = (double)ru.ru_maxrss / 1024.0;
 }
 
+std::vector<float> random_floats(size_t n, uint64_t seed, float scale) {
+  Rng r(seed);
+  std::vector<float> x(n);
+  for (auto& v : x) v = (float)(r.normal() * scale);
+  return x;
+}
+
+std::vector<int32_t> packed_cu() {
+  std::vector<int32_t> cu = {0};
+  for (int l : kLens) cu.push_back(cu.back() + l);
+  return cu;
+}
+
+// Varlen attention forward + backward of one layer (q/k/v after RoPE).
+void BM_OpAttention(benchmark::State& state) {
+  auto c = bench_config();
+  auto cu = packed_cu();
+  const int T = cu.back();
+  AttnDims d{T, c.n_head, c.n_kv_head, c.hd};
+  auto q = random_floats((size_t)T * d.q_dim(), 1, 1.0f), k = random_floats((size_t)T * d.kv_dim(), 2, 1.0f),
+       v = random_floats((size_t)T * d.kv_dim(), 3, 1.0f), dout = random_floats((size_t)T * d.q_dim(), 4, 1.0f);
+  std::vector<float> out(q.size()), lse((size_t)c.n_head * T), dq(q.size()), dk(k.size()), dv(v.size());
+  for (auto _ : state) {
+    attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), cu, d);
+    attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(), out.data(),
+                       lse.data(), cu, d);
+    benchmark::DoNotOptimize(dq.data());
+  }
+}
+
+// The seven projections of one layer (q, k, v, o, gate, up, down), forward + backward.
+void BM_OpLinears(benchmark::State& state) {
+  auto c = bench_config();
+  const int T = 4096, C = c.C, qd = c.n_head * c.hd, kvd = c.n_kv_head * c.hd, Fd = c.ffn;
+  struct P { int ic, oc; };
+  const P ps[] = {{C, qd}, {C, kvd}, {C, kvd}, {qd, C}, {C, Fd}, {C, Fd}, {Fd, C}};
+  std::vector<std::vector<float>> W, dW, x, y, dx;
+  for (const auto& p : ps) {
+    W.push_back(random_floats((size_t)p.oc * p.ic, 5, 0.02f));
+    dW.emplace_back((size_t)p.oc * p.ic);
+    x.push_back(random_floats((size_t)T * p.ic, 6, 1.0f));
+    y.emplace_back((size_t)T * p.oc);
+    dx.emplace_back((size_t)T * p.ic);
+  }
+  for (auto _ : state) {
+    for (size_t i = 0; i < std::size(ps); i++)
+      linear_forward(y[i].data(), x[i].data(), W[i].data(), static_cast<const float*>(nullptr), T, ps[i].ic,
+                     ps[i].oc);
+    for (size_t i = 0; i < std::size(ps); i++)
+      linear_backward(dx[i].data(), dW[i].data(), static_cast<float*>(nullptr), y[i].data(), x[i].data(),
+                      W[i].data(), T, ps[i].ic, ps[i].oc, false);
+    benchmark::DoNotOptimize(dx[0].data());
+  }
+}
+
+// RMSNorm x2, RoPE on q and k, SwiGLU of one layer, forward + backward.
+void BM_OpElementwise(benchmark::State& state) {
+  auto c = bench_config();
+  const int T = 4096, C = c.C;
+  auto x = random_floats((size_t)T * C, 7, 1.0f), w = random_floats(C, 8, 1.0f);
+  std::vector<float> y(x.size()), dx(x.size()), dw(C), rstd(T);
+  auto q = random_floats((size_t)T * c.n_head * c.hd, 9, 1.0f), k = random_floats((size_t)T * c.n_kv_head * c.hd, 10, 1.0f);
+  auto g = random_floats((size_t)T * c.ffn, 11, 1.0f), u = random_floats((size_t)T * c.ffn, 12, 1.0f);
+  std::vector<float> h(g.size()), dg(g.size()), du(g.size());
+  std::vector<float> inv_freq(c.hd / 2);
+  for (int i = 0; i < c.hd / 2; i++) inv_freq[i] = std::pow(10000.0f, -2.0f * i / c.hd);
+  auto rt = make_rope_table<float>(inv_freq, c.hd, false, 4096);
+  auto pos = positions_from_cu(packed_cu());
+  for (auto _ : state) {
+    for (int i = 0; i < 2; i++) {
+      rmsnorm_forward(y.data(), rstd.data(), x.data(), w.data(), T, C, 1e-5f);
+      rmsnorm_backward(dx.data(), dw.data(), y.data(), x.data(), w.data(), rstd.data(), T, C);
+    }
+    rope_forward(q.data(), pos.data(), rt, T, c.n_head, c.hd);
+    rope_forward(k.data(), pos.data(), rt, T, c.n_kv_head, c.hd);
+    rope_backward(q.data(), pos.data(), rt, T, c.n_head, c.hd);
+    rope_backward(k.data(), pos.data(), rt, T, c.n_kv_head, c.hd);
+    swiglu_forward(h.data(), g.data(), u.data(), (int64_t)T * c.ffn);
+    swiglu_backward(dg.data(), du.data(), h.data(), g.data(), u.data(), (int64_t)T * c.ffn);
+    benchmark::DoNotOptimize(dx.data());
+  }
+}
+
+// Fused lm_head + cross-entropy over the 3,840 targets of the pack, forward + backward.
+void BM_OpCrossEntropy(benchmark::State& state) {
+  auto c = bench_config();
+  const int T = 4096;
+  auto h = random_floats((size_t)T * c.C, 13, 1.0f), W = random_floats((size_t)c.V * c.C, 14, 0.02f);
+  std::vector<float> dh(h.size()), dW(W.size()), wt(T, 1.0f / 3840);
+  std::vector<int32_t> tg(T, -1);
+  Rng r(15);
+  for (int t = 0; t < 3840; t++) tg[t] = (int32_t)r.below(c.V);
+  CrossEntropyArgs<float> a;
+  a.h = h.data(); a.W = W.data(); a.targets = tg.data(); a.weights = wt.data();
+  a.T = T; a.C = c.C; a.V = c.V; a.dh = dh.data(); a.dW = dW.data();
+  for (auto _ : state) benchmark::DoNotOptimize(cross_entropy_fused(a));
+}
+
+// Gradient clipping + AdamW over all 18.9M parameters.
+void BM_OpAdamW(benchmark::State& state) {
+  TrainModel<float> m(bench_config());
+  m.init_random(1);
+  auto g = random_floats(m.params.size(), 16, 1e-3f);
+  AdamWState st;
+  AdamWConfig oc;
+  auto decay = decay_mask(m.specs());
+  for (auto _ : state) {
+    clip_grad_norm(g.data(), (int64_t)g.size(), 1.0);
+    adamw_update(m.params.data(), g.data(), st, decay, oc, 1e-4);
+  }
+}
+
 void BM_TrainPacked(benchmark::State& s) { run(s, false, false); }
 void BM_TrainPadded(benchmark::State& s) { run(s, true, false); }
 void BM_TrainPackedRecompute(benchmark::State& s) { run(s, false, true); }
@@ -79,6 +199,11 @@ void BM_TrainPackedRecompute(benchmark::State& s) { run(s, false, true); }
 BENCHMARK(BM_TrainPacked)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_TrainPadded)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_TrainPackedRecompute)->Unit(benchmark::kSecond)->Iterations(2)->UseRealTime();
+BENCHMARK(BM_OpAttention)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_OpLinears)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_OpElementwise)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_OpCrossEntropy)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_OpAdamW)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
 }  // namespace
 

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "train/blas.hpp"
-#include "train/softmax_rows.hpp"
+#include "train/vec_kernels.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
@@ -48,6 +48,26 @@ bool parallel_tasks(const std::vector<Task>& tasks, const AttnDims& d) {
   return (int)tasks.size() >= 2 * omp_get_max_threads() && work > 2e6;
 }
 
+// The query heads of one KV head (its GQA group) are stacked into one (group * bq, hd) block, so
+// every product against that head's K or V is one GEMM with M = group * bq (K/V packed once, dK/dV
+// accumulated once per block instead of once per query head). Stacked row R is query head
+// g * group + R / bq at position i0 + R % bq.
+template <typename F>
+void gather_heads(F* dst, const F* src, int i0, int bq, int h0, int group, int stride, int hd) {
+  for (int hh = 0; hh < group; hh++)
+    for (int r = 0; r < bq; r++)
+      std::memcpy(dst + ((size_t)hh * bq + r) * hd, src + (int64_t)(i0 + r) * stride + (h0 + hh) * hd,
+                  sizeof(F) * hd);
+}
+
+template <typename F>
+void scatter_heads(F* dst, const F* src, int i0, int bq, int h0, int group, int stride, int hd) {
+  for (int hh = 0; hh < group; hh++)
+    for (int r = 0; r < bq; r++)
+      std::memcpy(dst + (int64_t)(i0 + r) * stride + (h0 + hh) * hd, src + ((size_t)hh * bq + r) * hd,
+                  sizeof(F) * hd);
+}
+
 }  // namespace
 
 template <typename F>
@@ -60,33 +80,37 @@ void attention_forward(F* out, F* lse, const F* q, const F* k, const F* v,
   int max_len = 0;
   for (size_t s = 0; s + 1 < cu.size(); s++) max_len = std::max(max_len, cu[s + 1] - cu[s]);
   const bool par = parallel_tasks(tasks, d);
+  const size_t rows = (size_t)group * kBlockQ;
 #pragma omp parallel if (par)
   {
-    std::vector<F> S((size_t)kBlockQ * max_len);  // (kBlockQ, L) scores -> probabilities
+    std::vector<F> S(rows * max_len);  // (group * bq, L) scores -> probabilities
+    std::vector<F> Qs(rows * hd);      // (group * bq, hd) stacked queries
+    std::vector<F> Os(rows * hd);      // (group * bq, hd) stacked outputs
 #pragma omp for schedule(dynamic, 1)
     for (size_t ti = 0; ti < tasks.size(); ti++) {
       const Task tk = tasks[ti];
       const F* kg = k + (int64_t)tk.s0 * kvd + tk.g * hd;  // (L, hd) rows with stride kvd
       const F* vg = v + (int64_t)tk.s0 * kvd + tk.g * hd;
-      for (int h = tk.g * group; h < (tk.g + 1) * group; h++) {
-        for (int i0 = tk.s0; i0 < tk.s1; i0 += kBlockQ) {
-          int bq = std::min(kBlockQ, tk.s1 - i0);
-          int nk = i0 + bq - tk.s0;  // keys of the causal prefix of this block
-          const F* qb = q + (int64_t)i0 * qd + h * hd;
-          gemm(false, true, bq, nk, hd, scale, qb, qd, kg, kvd, F(0), S.data(), nk);
-          for (int r = 0; r < bq; r++) {
-            F* row = S.data() + (size_t)r * nk;
-            int valid = i0 - tk.s0 + r + 1;  // keys 0..valid-1 visible
-            const F mx = row_max(row, valid);
-            const F sum = exp_sub_sum(row, valid, mx);
-            const F inv = F(1) / sum;
-            for (int j = 0; j < valid; j++) row[j] *= inv;
-            for (int j = valid; j < nk; j++) row[j] = 0;
-            lse[(int64_t)h * d.T + i0 + r] = mx + std::log(sum);
-          }
-          gemm(false, false, bq, hd, nk, F(1), S.data(), nk, vg, kvd, F(0),
-               out + (int64_t)i0 * qd + h * hd, qd);
+      const int h0 = tk.g * group;
+      for (int i0 = tk.s0; i0 < tk.s1; i0 += kBlockQ) {
+        const int bq = std::min(kBlockQ, tk.s1 - i0);
+        const int M = group * bq;
+        const int nk = i0 + bq - tk.s0;  // keys of the causal prefix of this block
+        gather_heads(Qs.data(), q, i0, bq, h0, group, qd, hd);
+        gemm(false, true, M, nk, hd, scale, Qs.data(), hd, kg, kvd, F(0), S.data(), nk);
+        for (int R = 0; R < M; R++) {
+          const int hh = R / bq, r = R % bq;
+          F* row = S.data() + (size_t)R * nk;
+          const int valid = i0 - tk.s0 + r + 1;  // keys 0..valid-1 visible
+          const F mx = row_max(row, valid);
+          const F sum = exp_sub_sum(row, valid, mx);
+          const F inv = F(1) / sum;
+          for (int j = 0; j < valid; j++) row[j] *= inv;
+          for (int j = valid; j < nk; j++) row[j] = 0;
+          lse[(int64_t)(h0 + hh) * d.T + i0 + r] = mx + std::log(sum);
         }
+        gemm(false, false, M, hd, nk, F(1), S.data(), nk, vg, kvd, F(0), Os.data(), hd);
+        scatter_heads(out, Os.data(), i0, bq, h0, group, qd, hd);
       }
     }
   }
@@ -103,11 +127,15 @@ void attention_backward(F* dq, F* dk, F* dv, const F* dout, const F* q, const F*
   int max_len = 0;
   for (size_t s = 0; s + 1 < cu.size(); s++) max_len = std::max(max_len, cu[s + 1] - cu[s]);
   const bool par = parallel_tasks(tasks, d);
+  const size_t rows = (size_t)group * kBlockQ;
 #pragma omp parallel if (par)
   {
-    std::vector<F> P((size_t)kBlockQ * max_len);   // (kBlockQ, L) probabilities
-    std::vector<F> dP((size_t)kBlockQ * max_len);  // (kBlockQ, L) dP, then dS
-    std::vector<F> D(kBlockQ);                     // rowsum(dout * out)
+    std::vector<F> P(rows * max_len);   // (group * bq, L) probabilities
+    std::vector<F> dP(rows * max_len);  // (group * bq, L) dP, then dS
+    std::vector<F> Qs(rows * hd);       // (group * bq, hd) stacked queries
+    std::vector<F> dOs(rows * hd);      // (group * bq, hd) stacked output gradients
+    std::vector<F> dQs(rows * hd);      // (group * bq, hd) stacked query gradients
+    std::vector<F> D(rows);             // rowsum(dout * out)
 #pragma omp for schedule(dynamic, 1)
     for (size_t ti = 0; ti < tasks.size(); ti++) {
       const Task tk = tasks[ti];
@@ -116,43 +144,45 @@ void attention_backward(F* dq, F* dk, F* dv, const F* dout, const F* q, const F*
       const F* vg = v + (int64_t)tk.s0 * kvd + tk.g * hd;
       F* dkg = dk + (int64_t)tk.s0 * kvd + tk.g * hd;
       F* dvg = dv + (int64_t)tk.s0 * kvd + tk.g * hd;
+      const int h0 = tk.g * group;
       for (int t = 0; t < L; t++) {
         std::memset(dkg + (int64_t)t * kvd, 0, sizeof(F) * hd);
         std::memset(dvg + (int64_t)t * kvd, 0, sizeof(F) * hd);
       }
-      for (int h = tk.g * group; h < (tk.g + 1) * group; h++) {
-        for (int i0 = tk.s0; i0 < tk.s1; i0 += kBlockQ) {
-          int bq = std::min(kBlockQ, tk.s1 - i0);
-          int nk = i0 + bq - tk.s0;
-          const F* qb = q + (int64_t)i0 * qd + h * hd;
-          const F* dob = dout + (int64_t)i0 * qd + h * hd;
-          const F* ob = out + (int64_t)i0 * qd + h * hd;
-          // Recompute P = exp(scale * q k^T - lse) on the causal prefix.
-          gemm(false, true, bq, nk, hd, scale, qb, qd, kg, kvd, F(0), P.data(), nk);
-          for (int r = 0; r < bq; r++) {
-            F* row = P.data() + (size_t)r * nk;
-            int valid = i0 - tk.s0 + r + 1;
-            F l = lse[(int64_t)h * d.T + i0 + r];
-            exp_sub_sum(row, valid, l);  // l >= every score of the row
-            for (int j = valid; j < nk; j++) row[j] = 0;
-            F acc = 0;
-            for (int c = 0; c < hd; c++) acc += dob[(int64_t)r * qd + c] * ob[(int64_t)r * qd + c];
-            D[r] = acc;
-          }
-          // dV (nk, hd) += P^T dO
-          gemm(true, false, nk, hd, bq, F(1), P.data(), nk, dob, qd, F(1), dvg, kvd);
-          // dP = dO V^T; dS = P * (dP - D)
-          gemm(false, true, bq, nk, hd, F(1), dob, qd, vg, kvd, F(0), dP.data(), nk);
-          for (int r = 0; r < bq; r++) {
-            F* ds = dP.data() + (size_t)r * nk;
-            const F* p = P.data() + (size_t)r * nk;
-            for (int j = 0; j < nk; j++) ds[j] = p[j] * (ds[j] - D[r]);
-          }
-          // dQ = scale * dS K ; dK += scale * dS^T Q
-          gemm(false, false, bq, hd, nk, scale, dP.data(), nk, kg, kvd, F(0),
-               dq + (int64_t)i0 * qd + h * hd, qd);
-          gemm(true, false, nk, hd, bq, scale, dP.data(), nk, qb, qd, F(1), dkg, kvd);
+      for (int i0 = tk.s0; i0 < tk.s1; i0 += kBlockQ) {
+        const int bq = std::min(kBlockQ, tk.s1 - i0);
+        const int M = group * bq;
+        const int nk = i0 + bq - tk.s0;
+        gather_heads(Qs.data(), q, i0, bq, h0, group, qd, hd);
+        gather_heads(dOs.data(), dout, i0, bq, h0, group, qd, hd);
+        // Recompute P = exp(scale * q k^T - lse) on the causal prefix.
+        gemm(false, true, M, nk, hd, scale, Qs.data(), hd, kg, kvd, F(0), P.data(), nk);
+        for (int R = 0; R < M; R++) {
+          const int hh = R / bq, r = R % bq;
+          F* row = P.data() + (size_t)R * nk;
+          const int valid = i0 - tk.s0 + r + 1;
+          exp_sub_sum(row, valid, lse[(int64_t)(h0 + hh) * d.T + i0 + r]);  // lse >= every score
+          for (int j = valid; j < nk; j++) row[j] = 0;
+          const F* dor = dOs.data() + (size_t)R * hd;
+          const F* orow = out + (int64_t)(i0 + r) * qd + (h0 + hh) * hd;
+          F acc = 0;
+          for (int c = 0; c < hd; c++) acc += dor[c] * orow[c];
+          D[R] = acc;
         }
+        // dV (nk, hd) += P^T dO
+        gemm(true, false, nk, hd, M, F(1), P.data(), nk, dOs.data(), hd, F(1), dvg, kvd);
+        // dP = dO V^T; dS = P * (dP - D)
+        gemm(false, true, M, nk, hd, F(1), dOs.data(), hd, vg, kvd, F(0), dP.data(), nk);
+        for (int R = 0; R < M; R++) {
+          F* ds = dP.data() + (size_t)R * nk;
+          const F* p = P.data() + (size_t)R * nk;
+          const F dr = D[R];
+          for (int j = 0; j < nk; j++) ds[j] = p[j] * (ds[j] - dr);
+        }
+        // dQ = scale * dS K ; dK += scale * dS^T Q
+        gemm(false, false, M, hd, nk, scale, dP.data(), nk, kg, kvd, F(0), dQs.data(), hd);
+        scatter_heads(dq, dQs.data(), i0, bq, h0, group, qd, hd);
+        gemm(true, false, nk, hd, M, scale, dP.data(), nk, Qs.data(), hd, F(1), dkg, kvd);
       }
     }
   }

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "train/blas.hpp"
-#include "train/softmax_rows.hpp"
+#include "train/vec_kernels.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {

@@ -1,10 +1,15 @@
 // Training ops: forward/backward pairs (see ops.hpp).
 #include "train/ops.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "train/blas.hpp"
+#include "train/vec_kernels.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
@@ -43,24 +48,30 @@ template <typename F>
 void rmsnorm_backward(F* dx, F* dw, const F* dout, const F* x, const F* w, const F* rstd, int T,
                       int C) {
   // dx: y = x*r*w, r = (mean(x^2)+eps)^-1/2; dx = r*g - x*r^3*(sum g*x)/C with g = dout*w.
-#pragma omp parallel for if (T > 64)
-  for (int t = 0; t < T; t++) {
-    const F* xt = x + (int64_t)t * C;
-    const F* dy = dout + (int64_t)t * C;
-    F r = rstd[t];
-    double dot = 0;
-    for (int c = 0; c < C; c++) dot += (double)dy[c] * w[c] * xt[c];
-    F k = (F)(dot / C) * r * r * r;
-    F* d = dx + (int64_t)t * C;
-    for (int c = 0; c < C; c++) d[c] += r * dy[c] * w[c] - xt[c] * k;
+  // dw[c] = sum_t dout*x*r: each thread sums its (static) block of rows into its own (C) partial
+  // in the same pass; the partials are added in thread order, so results are reproducible.
+  const int n_thr = T > 64 ? omp_get_max_threads() : 1;
+  std::vector<F> part((size_t)n_thr * C, F(0));  // (n_thr, C)
+#pragma omp parallel num_threads(n_thr) if (n_thr > 1)
+  {
+    F* pw = part.data() + (size_t)omp_get_thread_num() * C;
+#pragma omp for schedule(static)
+    for (int t = 0; t < T; t++) {
+      const F* xt = x + (int64_t)t * C;
+      const F* dy = dout + (int64_t)t * C;
+      const F r = rstd[t];
+      double dot = 0;
+      for (int c = 0; c < C; c++) dot += (double)dy[c] * w[c] * xt[c];
+      const F k = (F)(dot / C) * r * r * r;
+      F* d = dx + (int64_t)t * C;
+      for (int c = 0; c < C; c++) {
+        d[c] += r * dy[c] * w[c] - xt[c] * k;
+        pw[c] += dy[c] * xt[c] * r;
+      }
+    }
   }
-  // dw: reduction over tokens, parallel over channels.
-#pragma omp parallel for if (T > 64)
-  for (int c = 0; c < C; c++) {
-    F acc = 0;
-    for (int t = 0; t < T; t++) acc += dout[(int64_t)t * C + c] * x[(int64_t)t * C + c] * rstd[t];
-    dw[c] += acc;
-  }
+  for (int i = 0; i < n_thr; i++)
+    for (int c = 0; c < C; c++) dw[c] += part[(size_t)i * C + c];
 }
 
 template <typename F>
@@ -154,8 +165,19 @@ void rope_backward(F* dx, const int32_t* pos, const RopeTable<F>& rt, int T, int
   rope_apply(dx, pos, rt, T, n_head, hd, F(-1));
 }
 
+namespace {
+// Splits n elements into chunks of kChunk for the threads (f32 vectorised kernels).
+constexpr int64_t kEltChunk = 16384;
+}  // namespace
+
 template <typename F>
 void swiglu_forward(F* out, const F* gate, const F* up, int64_t n) {
+  if constexpr (std::is_same_v<F, float>) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i0 = 0; i0 < n; i0 += kEltChunk)
+      swiglu_forward_rows(out + i0, gate + i0, up + i0, std::min(kEltChunk, n - i0));
+    return;
+  }
 #pragma omp parallel for if (n > 65536)
   for (int64_t i = 0; i < n; i++) {
     F g = gate[i];
@@ -166,6 +188,12 @@ void swiglu_forward(F* out, const F* gate, const F* up, int64_t n) {
 
 template <typename F>
 void swiglu_backward(F* dgate, F* dup, const F* dout, const F* gate, const F* up, int64_t n) {
+  if constexpr (std::is_same_v<F, float>) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i0 = 0; i0 < n; i0 += kEltChunk)
+      swiglu_backward_rows(dgate + i0, dup + i0, dout + i0, gate + i0, up + i0, std::min(kEltChunk, n - i0));
+    return;
+  }
 #pragma omp parallel for if (n > 65536)
   for (int64_t i = 0; i < n; i++) {
     F g = gate[i];

@@ -1,11 +1,11 @@
-// The vectorised softmax row kernels against plain loops (every tail length, a vocabulary-sized row).
+// The vectorised kernels against plain loops (every tail length, a vocabulary-sized row, SwiGLU).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "train/rng.hpp"
-#include "train/softmax_rows.hpp"
+#include "train/vec_kernels.hpp"
 
 namespace lw::train {
 namespace {
@@ -17,7 +17,7 @@ std::vector<float> random_row(int n, uint64_t seed) {
   return x;
 }
 
-TEST(SoftmaxRows, MaxAndExpSumMatchPlainLoops) {
+TEST(VecKernels, MaxAndExpSumMatchPlainLoops) {
   for (int n : {1, 2, 15, 16, 17, 31, 33, 127, 128, 1000, 8192}) {
     std::vector<float> x = random_row(n, 7 + n);
     float want_max = x[0];
@@ -40,12 +40,31 @@ TEST(SoftmaxRows, MaxAndExpSumMatchPlainLoops) {
   EXPECT_LT(low[1], 1e-30f);
 }
 
-TEST(SoftmaxRows, DoubleVersionIsExact) {
+TEST(VecKernels, DoubleVersionIsExact) {
   std::vector<double> x = {0.0, -1.0, -2.5};
   const double s = exp_sub_sum(x.data(), 3, 0.0);
   EXPECT_DOUBLE_EQ(x[1], std::exp(-1.0));
   EXPECT_DOUBLE_EQ(s, 1.0 + std::exp(-1.0) + std::exp(-2.5));
   EXPECT_EQ(row_max(x.data(), 3), 1.0);
+}
+
+TEST(VecKernels, SwiGluMatchesPlainLoops) {
+  for (int n : {1, 15, 16, 17, 100, 4099}) {
+    auto g = random_row(n, 100 + n), u = random_row(n, 200 + n), d = random_row(n, 300 + n);
+    for (auto& v : g) v = v / 3.0f + 3.0f;  // about [-7, 6]
+    g[0] = -120.0f;                        // exp(-g) overflows: sigmoid 0, no NaN
+    std::vector<float> o1(n), o2(n), dg1(n), dg2(n), du1(n), du2(n);
+    swiglu_forward_rows(o1.data(), g.data(), u.data(), n);
+    swiglu_forward_rows_ref(o2.data(), g.data(), u.data(), n);
+    swiglu_backward_rows(dg1.data(), du1.data(), d.data(), g.data(), u.data(), n);
+    swiglu_backward_rows_ref(dg2.data(), du2.data(), d.data(), g.data(), u.data(), n);
+    for (int i = 0; i < n; i++) {
+      ASSERT_NEAR(o1[i], o2[i], 1e-5f * (1.0f + std::fabs(o2[i]))) << "n " << n << " i " << i;
+      ASSERT_NEAR(dg1[i], dg2[i], 1e-5f * (1.0f + std::fabs(dg2[i]))) << "n " << n << " i " << i;
+      ASSERT_NEAR(du1[i], du2[i], 1e-5f * (1.0f + std::fabs(du2[i]))) << "n " << n << " i " << i;
+    }
+    EXPECT_EQ(o1[0], -0.0f * u[0]);
+  }
 }
 
 }  // namespace
