@@ -194,7 +194,9 @@ void BM_Attention(benchmark::State& st) {
   st.counters["tokens/s"] = benchmark::Counter(static_cast<double>(T) * st.iterations(), benchmark::Counter::kIsRate);
   st.counters["GFLOP/s"] = benchmark::Counter(4.0 * T * T / 2 * 64 * 12 * st.iterations() / 1e9, benchmark::Counter::kIsRate);
   st.counters["io_MB"] = (q.size() + k.size() + v.size() + out.size()) * 4 / 1e6;
-  st.counters["scratch_KB_per_thread"] = (64 * 64 + 64 + 32 * 64 + 64) * 4 / 1e3;
+  // Per thread: the transposed key tile (hd x 64), one row of scores, and for the 3 query heads of
+  // a KV head a (32, hd) accumulator with its running max and sum (attention.cpp's Scratch).
+  st.counters["scratch_KB_per_thread"] = (64 * 64 + 64 + 3 * 32 * 64 + 2 * 3 * 32) * 4 / 1e3;
   st.counters["naive_scores_MB"] = static_cast<double>(T) * T * 4 / 1e6;
 }
 

@@ -25,16 +25,15 @@ constexpr int kBk = 64;  // keys per tile
 struct Scratch {
   std::vector<float> kt;   // (hd, kBk) transposed key tile
   std::vector<float> s;    // (kBk) scores of one query
-  std::vector<float> acc;  // (kBq, hd)
-  std::vector<float> m, l; // (kBq)
-  void ensure(int hd) {
-    if (static_cast<int>(kt.size()) < hd * kBk) {
-      kt.assign(static_cast<size_t>(hd) * kBk, 0.0f);
-      acc.assign(static_cast<size_t>(kBq) * hd, 0.0f);
-    }
+  std::vector<float> acc;  // (nh, kBq, hd)
+  std::vector<float> m, l; // (nh, kBq)
+  // nh: query heads handled together (the GQA group on the AVX-512 path, else 1).
+  void ensure(int hd, int nh) {
+    kt.assign(static_cast<size_t>(hd) * kBk, 0.0f);
+    acc.assign(static_cast<size_t>(nh) * kBq * hd, 0.0f);
     s.resize(kBk);
-    m.resize(kBq);
-    l.resize(kBq);
+    m.resize(static_cast<size_t>(nh) * kBq);
+    l.resize(static_cast<size_t>(nh) * kBq);
   }
 };
 
@@ -105,14 +104,16 @@ void attend_tile(const float* q, int64_t q_stride, const float* k, const float* 
 
 #define LW_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 
-// The same computation as attend_tile for hd % 16 == 0, hd <= 128: scores of a key tile in four
-// registers, a vectorised exp, and the row's output accumulator held in registers over the tile.
+// The same computation as attend_tile for hd % 16 == 0, hd <= 128, for the nh query heads that
+// share one KV head (q, out, lse: the first of them; head g at +g*hd, lse +g): each key tile is
+// transposed once for all of them. Scores of a key tile in four registers, a vectorised exp, and
+// the row's output accumulator held in registers over the tile. m, l (nh*nq), acc (nh*nq, hd).
 LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float* k, const float* v,
                                   int64_t kv_stride, int hd, float scale, int nq, int first_pos,
-                                  float* out, float* lse, int64_t lse_stride, float* kt, float* s,
+                                  float* out, float* lse, int64_t lse_stride, int nh, float* kt, float* s,
                                   float* acc, float* m, float* l) {
   const int nv = hd / 16;
-  for (int r = 0; r < nq; ++r) {
+  for (int r = 0; r < nh * nq; ++r) {
     m[r] = -INFINITY;
     l[r] = 0.0f;
     for (int d = 0; d < hd; ++d) acc[static_cast<int64_t>(r) * hd + d] = 0.0f;
@@ -126,10 +127,12 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float*
     }
     for (int jj = nb; jj < kBk; ++jj)
       for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = 0.0f;
-    for (int r = std::max(0, j0 - first_pos); r < nq; ++r) {
+    for (int R = 0; R < nh * nq; ++R) {  // row R of m, l, acc: head g, query r
+      const int g = R / nq, r = R % nq;
+      if (r < j0 - first_pos) continue;  // sees none of this tile's keys
       const int pos = first_pos + r;
       const int jmax = std::min(nb, pos - j0 + 1);
-      const float* qr = q + static_cast<int64_t>(r) * q_stride;
+      const float* qr = q + static_cast<int64_t>(r) * q_stride + g * hd;
       __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
       for (int d = 0; d < hd; ++d) {
         const __m512 qd = _mm512_set1_ps(qr[d]);
@@ -147,8 +150,8 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float*
         sv[b] = _mm512_mask_blend_ps(mk, ninf, sv[b]);
       }
       const float mx = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(sv[0], sv[1]), _mm512_max_ps(sv[2], sv[3])));
-      const float m_new = std::max(m[r], mx);
-      const float corr = std::exp(m[r] - m_new);
+      const float m_new = std::max(m[R], mx);
+      const float corr = std::exp(m[R] - m_new);
       const __m512 mn = _mm512_set1_ps(m_new);
       __m512 sum = _mm512_setzero_ps();
       for (int b = 0; b < 4; ++b) {
@@ -156,9 +159,9 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float*
         sum = _mm512_add_ps(sum, sv[b]);
         _mm512_storeu_ps(s + 16 * b, sv[b]);
       }
-      l[r] = l[r] * corr + _mm512_reduce_add_ps(sum);
-      m[r] = m_new;
-      float* a = acc + static_cast<int64_t>(r) * hd;
+      l[R] = l[R] * corr + _mm512_reduce_add_ps(sum);
+      m[R] = m_new;
+      float* a = acc + static_cast<int64_t>(R) * hd;
       __m512 av[8];
       const __m512 cv = _mm512_set1_ps(corr);
       for (int c = 0; c < nv; ++c) av[c] = _mm512_mul_ps(_mm512_loadu_ps(a + 16 * c), cv);
@@ -170,13 +173,15 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float*
       for (int c = 0; c < nv; ++c) _mm512_storeu_ps(a + 16 * c, av[c]);
     }
   }
-  for (int r = 0; r < nq; ++r) {
-    const float inv = 1.0f / l[r];
-    const float* a = acc + static_cast<int64_t>(r) * hd;
-    float* o = out + static_cast<int64_t>(r) * q_stride;
-    for (int d = 0; d < hd; ++d) o[d] = a[d] * inv;
-    if (lse) lse[r * lse_stride] = m[r] + std::log(l[r]);
-  }
+  for (int g = 0; g < nh; ++g)
+    for (int r = 0; r < nq; ++r) {
+      const int R = g * nq + r;
+      const float inv = 1.0f / l[R];
+      const float* a = acc + static_cast<int64_t>(R) * hd;
+      float* o = out + static_cast<int64_t>(r) * q_stride + g * hd;
+      for (int d = 0; d < hd; ++d) o[d] = a[d] * inv;
+      if (lse) lse[r * lse_stride + g] = m[R] + std::log(l[R]);
+    }
 }
 
 bool use_avx512(int hd) {
@@ -184,10 +189,11 @@ bool use_avx512(int hd) {
   return cpu && hd % 16 == 0 && hd <= 128;
 }
 
-// One unit of work: query tile q0 of one head, or (q0 < 0) the decode row of every query head
-// that shares KV head `head`.
+// One unit of work: query tile q0 of query heads head..head+nh-1 (one head, or on the AVX-512 path
+// the group sharing a KV head), or (q0 < 0) the decode row of every query head that shares KV head
+// `head`.
 struct Item {
-  int seq, head, q0;
+  int seq, head, q0, nh;
 };
 
 }  // namespace
@@ -197,28 +203,32 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs, const AttnDims& d)
            "attention: bad head dims");
   const int group = d.n_head / d.n_kv_head;
   std::vector<Item> items;
+  const bool fast = use_avx512(d.hd);
   const bool decode_path = decode_attention_supported(d.hd);
   int max_decode_tk = 0;
   for (int s = 0; s < static_cast<int>(seqs.size()); ++s) {
     LW_CHECK(seqs[s].Tq <= seqs[s].Tk, "attention: Tq {} > Tk {}", seqs[s].Tq, seqs[s].Tk);
     if (decode_path && seqs[s].Tq == 1) {
-      for (int kh = 0; kh < d.n_kv_head; ++kh) items.push_back({s, kh, -1});
+      for (int kh = 0; kh < d.n_kv_head; ++kh) items.push_back({s, kh, -1, group});
       max_decode_tk = std::max(max_decode_tk, seqs[s].Tk);
       continue;
     }
     // Longest tiles (latest queries) first for better dynamic balance.
-    for (int q0 = (seqs[s].Tq - 1) / kBq * kBq; q0 >= 0; q0 -= kBq)
-      for (int h = 0; h < d.n_head; ++h) items.push_back({s, h, q0});
+    for (int q0 = (seqs[s].Tq - 1) / kBq * kBq; q0 >= 0; q0 -= kBq) {
+      if (fast)
+        for (int kh = 0; kh < d.n_kv_head; ++kh) items.push_back({s, kh * group, q0, group});
+      else
+        for (int h = 0; h < d.n_head; ++h) items.push_back({s, h, q0, 1});
+    }
   }
   const int n = static_cast<int>(items.size());
-  const bool fast = use_avx512(d.hd);
   // Threads only when there is enough work (score entries x hd) to repay a parallel region.
   double work = 0;
   for (const auto& s : seqs) work += double(s.Tq) * s.Tk * d.n_head * d.hd;
 #pragma omp parallel if (n > 1 && work > 2e5)
   {
     Scratch sc;
-    sc.ensure(d.hd);
+    sc.ensure(d.hd, fast ? group : 1);
     std::vector<float> scores;  // (group, Tk) of a decode item
 #pragma omp for schedule(dynamic, 1)
     for (int it = 0; it < n; ++it) {
@@ -236,11 +246,15 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs, const AttnDims& d)
       const int nq = std::min(kBq, a.Tq - item.q0);
       const int kh = item.head / group;
       const int64_t qoff = static_cast<int64_t>(item.q0) * a.q_stride + item.head * d.hd;
-      auto* fn = fast ? &attend_tile_avx512 : &attend_tile;
-      fn(a.q + qoff, a.q_stride, a.k + kh * d.hd, a.v + kh * d.hd, a.kv_stride, d.hd,
-                  d.scale, nq, a.Tk - a.Tq + item.q0, a.out + qoff,
-                  a.lse ? a.lse + static_cast<int64_t>(item.q0) * a.lse_stride + item.head : nullptr,
-                  a.lse_stride, sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+      float* lse = a.lse ? a.lse + static_cast<int64_t>(item.q0) * a.lse_stride + item.head : nullptr;
+      if (fast)
+        attend_tile_avx512(a.q + qoff, a.q_stride, a.k + kh * d.hd, a.v + kh * d.hd, a.kv_stride, d.hd, d.scale,
+                           nq, a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, item.nh, sc.kt.data(),
+                           sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+      else
+        attend_tile(a.q + qoff, a.q_stride, a.k + kh * d.hd, a.v + kh * d.hd, a.kv_stride, d.hd, d.scale, nq,
+                    a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, sc.kt.data(), sc.s.data(),
+                    sc.acc.data(), sc.m.data(), sc.l.data());
     }
   }
 }
