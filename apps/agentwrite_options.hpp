@@ -19,6 +19,7 @@ struct AgentWriteOptions {
   bool no_length_control = false;
   int max_plan_attempts = 3;
   int max_steps = 50;
+  bool trim_plan = false;
   int step_retries = 1;
   std::optional<double> temperature;
   std::optional<double> top_p;
@@ -47,6 +48,9 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
   cmd->add_option("--max-steps", o.max_steps, "Plans with more steps than this are rejected")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd->add_flag("--trim-plan", o.trim_plan,
+                "When the instruction names a length, cut a plan whose word counts overrun it after the step\n"
+                "where the running total reaches the target (instead of writing all of it)");
   cmd->add_option("--step-retries", o.step_retries,
                   "A request that still fails after the client's own retries is tried again this many times\n"
                   "before its instruction is marked failed")
@@ -76,6 +80,7 @@ inline agentwrite::PipelineConfig pipeline_config(const AgentWriteOptions& o) {
   c.length_control = !o.no_length_control;
   c.max_plan_attempts = o.max_plan_attempts;
   c.limits.max_steps = o.max_steps;
+  c.limits.trim_to_target = o.trim_plan;
   c.step_retries = o.step_retries;
   c.temperature = o.temperature;
   c.top_p = o.top_p;

@@ -211,6 +211,18 @@ PlanParse parse_plan(std::string_view text, int64_t target_words, const PlanLimi
     out.rejection = "no plan steps found";
     return out;
   }
+  if (limits.trim_to_target && target_words > 0) {
+    int64_t sum = 0;
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+      if (plan.steps[i].words_given) sum += plan.steps[i].words;
+      if (sum >= target_words && i + 1 < plan.steps.size()) {
+        plan.notes.push_back(fmt::format("trimmed to the first {} of {} steps ({} words reach the {}-word target)",
+                                         i + 1, plan.steps.size(), sum, target_words));
+        plan.steps.resize(i + 1);
+        break;
+      }
+    }
+  }
   if (static_cast<int>(plan.steps.size()) > limits.max_steps) {
     out.rejection = fmt::format("{} steps is more than the limit of {}", plan.steps.size(), limits.max_steps);
     return out;

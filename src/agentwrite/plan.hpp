@@ -33,6 +33,9 @@ struct Plan {
 struct PlanLimits {
   int max_steps = 50;                // more steps than this rejects the plan (the paper drops such plans)
   int64_t default_step_words = 500;  // budget per step when neither plan nor instruction gives one
+  // With an explicit target: drop the steps after the first point where the given budgets reach the
+  // target (a plan that overruns its length, typical of small models, is cut rather than rejected).
+  bool trim_to_target = false;
 };
 
 struct PlanParse {

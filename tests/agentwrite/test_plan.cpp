@@ -1,5 +1,6 @@
 // Plan parsing on realistic plans (tests/fixtures/agentwrite/plans): the reference format, Chinese
 // variants, markdown, numbering drift, missing counts and malformed plans.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "agentwrite/plan.hpp"
@@ -92,6 +93,24 @@ TEST(Plan, RejectionsSayWhy) {
   lim.max_steps = 60;
   EXPECT_TRUE(aw::parse_plan(fixture("malformed_too_many_steps"), 0, lim).ok());
   EXPECT_EQ(aw::parse_plan("", 0).rejection, "no plan steps found");
+}
+
+TEST(Plan, TrimToTargetCutsAnOverrunningPlan) {
+  std::string text;
+  for (int i = 1; i <= 66; ++i) text += fmt::format("Paragraph {} - Main Point: x - Word Count: 300 words\n", i);
+  EXPECT_FALSE(aw::parse_plan(text, 2000).ok());  // 66 steps > 50
+  aw::PlanLimits lim;
+  lim.trim_to_target = true;
+  auto p = aw::parse_plan(text, 2000, lim);
+  ASSERT_TRUE(p.ok()) << p.rejection;
+  ASSERT_EQ(p.plan.steps.size(), 7u);  // 6 x 300 = 1800 < 2000 <= 2100
+  EXPECT_EQ(p.plan.steps.back().words, 300);
+  bool noted = false;
+  for (const auto& n : p.plan.notes) noted |= n.find("trimmed to the first 7 of 66 steps") != std::string::npos;
+  EXPECT_TRUE(noted);
+  // Without a target, or when the plan fits, nothing is cut.
+  EXPECT_EQ(aw::parse_plan(text, 0, lim).rejection, "66 steps is more than the limit of 50");
+  EXPECT_EQ(aw::parse_plan(text, 30000, lim).rejection, "66 steps is more than the limit of 50");
 }
 
 TEST(Plan, MainPointContinuesOverWrappedLines) {
