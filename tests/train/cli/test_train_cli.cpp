@@ -1,13 +1,16 @@
 // End to end through the longwriter binary: chat examples -> `pack` (a byte-level BPE tokenizer
 // written here, chatml) -> `train` from a config.json (random init, ~0.1M parameters) to near-zero
-// loss -> `generate` (greedy) reproduces every training answer exactly; an interrupted run
-// resumed with the same command gives the uninterrupted metrics.jsonl; `eval-loss` buckets; `dpo`
+// loss -> `generate` (greedy) reproduces every training answer exactly; an interrupted run (stopped,
+// or killed with SIGKILL) resumed with the same command gives the uninterrupted metrics.jsonl; `eval-loss` buckets; `dpo`
 // raises the chosen-minus-rejected margin; bad inputs exit with code 2.
 // LW_KEEP_TEST_DIR=1 keeps the working directory (its path is printed) for a look at the files.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -216,6 +220,57 @@ TEST_F(TrainCli, InterruptedRunResumesToTheSameLossCurve) {
   }
   EXPECT_EQ(lw::io::read_file(dir_ / "parts" / "model.safetensors"),
             lw::io::read_file(dir_ / "whole" / "model.safetensors"));
+}
+
+int complete_lines(const fs::path& p) {
+  std::ifstream f(p);
+  std::string line;
+  int n = 0;
+  while (std::getline(f, line))
+    if (!f.eof()) ++n;  // a line without its newline is torn
+  return n;
+}
+
+// Starts `sh -c "exec longwriter ARGS > log 2>&1"`; returns the child's pid (the longwriter process).
+pid_t spawn_longwriter(const std::string& args, const fs::path& log) {
+  const std::string cmd = fmt::format("exec {} {} > {} 2>&1", lw::testing::longwriter_bin(), args, q(log));
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+TEST_F(TrainCli, KilledWithSigkillThenResumedGivesTheUninterruptedRun) {
+  ASSERT_EQ(train_exit_, 0) << train_output_;
+  // The learning run again (same flags; a checkpoint every 10 steps), killed with SIGKILL mid-run.
+  const std::string args = fmt::format("{} --save-every 10 --keep-checkpoints 1 --out {}", train_flags(dir_),
+                                       q(dir_ / "killed"));
+  pid_t pid = spawn_longwriter(args, dir_ / "killed.log");
+  ASSERT_GT(pid, 0);
+  const fs::path metrics = dir_ / "killed" / "metrics.jsonl";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (complete_lines(metrics) < 30 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before the kill: " << lw::io::read_file(dir_ / "killed.log");
+  const int before = complete_lines(metrics);
+  ASSERT_LT(before, 200);
+  auto r = run_longwriter(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("resumed"), std::string::npos) << r.out;
+  auto whole = read_metrics(dir_ / "run" / "metrics.jsonl");
+  auto resumed = read_metrics(metrics);
+  ASSERT_EQ(resumed.size(), whole.size()) << "killed after " << before << " steps";
+  for (size_t i = 0; i < whole.size(); i++) {
+    ASSERT_EQ(resumed[i]["step"], whole[i]["step"]);
+    ASSERT_EQ(resumed[i]["loss"].get<double>(), whole[i]["loss"].get<double>()) << "step " << i + 1;
+  }
+  EXPECT_EQ(lw::io::read_file(dir_ / "killed" / "model.safetensors"),
+            lw::io::read_file(dir_ / "run" / "model.safetensors"));
 }
 
 TEST_F(TrainCli, EvalLossPrintsBucketsAndIsLowAfterTraining) {
