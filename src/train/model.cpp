@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "train/blas.hpp"
 #include "train/cross_entropy.hpp"
 #include "train/rng.hpp"
 #include "util/error.hpp"
@@ -154,14 +155,64 @@ LayerActs<F> TrainModel<F>::acts_for(int l) {
   return a;
 }
 
+namespace {
+template <typename F>
+bool qkv_adjacent(const LayerPtrs<F>& w, int C, int qd, int kvd) {
+  return !w.bq && !w.bk && !w.bv && w.wk == w.wq + (int64_t)qd * C && w.wv == w.wk + (int64_t)kvd * C;
+}
+}  // namespace
+
+template <typename F>
+void TrainModel<F>::qkv_forward(const LayerPtrs<F>& w, LayerActs<F>& a) {
+  const auto& c = cfg_;
+  const int T = T_, C = c.C, qd = c.q_dim(), kvd = c.kv_dim(), N = qd + 2 * kvd;
+  if (!qkv_adjacent(w, C, qd, kvd)) {
+    linear_forward(a.q, a.ln1, w.wq, w.bq, T, C, qd);
+    linear_forward(a.k, a.ln1, w.wk, w.bk, T, C, kvd);
+    linear_forward(a.v, a.ln1, w.wv, w.bv, T, C, kvd);
+    return;
+  }
+  qkv_.resize((size_t)T * N);
+  // (T, N) = ln1 (T, C) @ [Wq; Wk; Wv]^T, then split into q (T, qd), k, v (T, kvd).
+  gemm(false, true, T, N, C, F(1), a.ln1, C, w.wq, C, F(0), qkv_.data(), N);
+#pragma omp parallel for if (T > 256)
+  for (int t = 0; t < T; t++) {
+    const F* r = qkv_.data() + (size_t)t * N;
+    std::memcpy(a.q + (int64_t)t * qd, r, sizeof(F) * qd);
+    std::memcpy(a.k + (int64_t)t * kvd, r + qd, sizeof(F) * kvd);
+    std::memcpy(a.v + (int64_t)t * kvd, r + qd + kvd, sizeof(F) * kvd);
+  }
+}
+
+template <typename F>
+void TrainModel<F>::qkv_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g, const LayerActs<F>& a) {
+  const auto& c = cfg_;
+  const int T = T_, C = c.C, qd = c.q_dim(), kvd = c.kv_dim(), N = qd + 2 * kvd;
+  if (!qkv_adjacent(w, C, qd, kvd)) {
+    linear_backward(d_ln_.data(), g.wq, g.bq, d_q_.data(), a.ln1, w.wq, T, C, qd, false);
+    linear_backward(d_ln_.data(), g.wk, g.bk, d_k_.data(), a.ln1, w.wk, T, C, kvd, true);
+    linear_backward(d_ln_.data(), g.wv, g.bv, d_v_.data(), a.ln1, w.wv, T, C, kvd, true);
+    return;
+  }
+  qkv_.resize((size_t)T * N);
+#pragma omp parallel for if (T > 256)
+  for (int t = 0; t < T; t++) {
+    F* r = qkv_.data() + (size_t)t * N;
+    std::memcpy(r, d_q_.data() + (int64_t)t * qd, sizeof(F) * qd);
+    std::memcpy(r + qd, d_k_.data() + (int64_t)t * kvd, sizeof(F) * kvd);
+    std::memcpy(r + qd + kvd, d_v_.data() + (int64_t)t * kvd, sizeof(F) * kvd);
+  }
+  // d_ln (T, C) = dqkv (T, N) @ Wqkv (N, C); dWqkv (N, C) += dqkv^T @ ln1 (gradients share the layout).
+  gemm(false, false, T, C, N, F(1), qkv_.data(), N, w.wq, C, F(0), d_ln_.data(), C);
+  gemm(true, false, N, C, T, F(1), qkv_.data(), N, a.ln1, C, F(1), g.wq, C);
+}
+
 template <typename F>
 void TrainModel<F>::layer_forward(const LayerPtrs<F>& w, LayerActs<F>& a, F* x_out) {
   const auto& c = cfg_;
   const int T = T_, C = c.C;
   rmsnorm_forward(a.ln1, a.rstd1, a.x, w.attn_norm, T, C, c.rms_eps);
-  linear_forward(a.q, a.ln1, w.wq, w.bq, T, C, c.q_dim());
-  linear_forward(a.k, a.ln1, w.wk, w.bk, T, C, c.kv_dim());
-  linear_forward(a.v, a.ln1, w.wv, w.bv, T, C, c.kv_dim());
+  qkv_forward(w, a);
   rope_forward(a.q, pos_.data(), rope_, T, c.n_head, c.hd);
   rope_forward(a.k, pos_.data(), rope_, T, c.n_kv_head, c.hd);
   AttnDims d{T, c.n_head, c.n_kv_head, c.hd};
@@ -232,7 +283,7 @@ template <typename F>
 void TrainModel<F>::layer_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g,
                                    const LayerActs<F>& a, F* dres) {
   const auto& c = cfg_;
-  const int T = T_, C = c.C, Fd = c.ffn, qd = c.q_dim(), kvd = c.kv_dim();
+  const int T = T_, C = c.C, Fd = c.ffn, qd = c.q_dim();
   // FFN: x_out = x2 + hact @ Wd^T, hact = silu(gate) * up, gate/up = ln2 @ W^T.
   linear_backward(d_hact_.data(), g.w_down, static_cast<F*>(nullptr), dres, a.hact, w.w_down, T,
                   Fd, C, false);
@@ -250,9 +301,7 @@ void TrainModel<F>::layer_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g,
                      a.lse, row_->cu_seqlens, d);
   rope_backward(d_q_.data(), pos_.data(), rope_, T, c.n_head, c.hd);
   rope_backward(d_k_.data(), pos_.data(), rope_, T, c.n_kv_head, c.hd);
-  linear_backward(d_ln_.data(), g.wq, g.bq, d_q_.data(), a.ln1, w.wq, T, C, qd, false);
-  linear_backward(d_ln_.data(), g.wk, g.bk, d_k_.data(), a.ln1, w.wk, T, C, kvd, true);
-  linear_backward(d_ln_.data(), g.wv, g.bv, d_v_.data(), a.ln1, w.wv, T, C, kvd, true);
+  qkv_backward(w, g, a);
   rmsnorm_backward(dres, g.attn_norm, d_ln_.data(), a.x, w.attn_norm, a.rstd1, T, C);
 }
 

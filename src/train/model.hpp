@@ -88,6 +88,11 @@ class TrainModel {
   void layer_forward(const LayerPtrs<F>& w, LayerActs<F>& a, F* x_out);
   void layer_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g, const LayerActs<F>& a,
                       F* dres);
+  // q/k/v projections (forward) and their backward into d_ln_ and the weight gradients: one GEMM
+  // over the stacked (q_dim + 2 kv_dim, C) weight when wq, wk, wv are adjacent without biases
+  // (Llama layout), three otherwise.
+  void qkv_forward(const LayerPtrs<F>& w, LayerActs<F>& a);
+  void qkv_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g, const LayerActs<F>& a);
   LayerActs<F> acts_for(int l);
   void ensure_buffers(int T);
 
@@ -111,6 +116,7 @@ class TrainModel {
   std::vector<F> dhf_;       // (T, C)
   // Backward scratch.
   std::vector<F> d_res_, d_ln_, d_att_, d_q_, d_k_, d_v_, d_gate_, d_up_, d_hact_;
+  std::vector<F> qkv_;  // (T, q_dim + 2 kv_dim) fused q/k/v projection output or gradient
   bool have_dhf_ = false;
 };
 
