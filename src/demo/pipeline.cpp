@@ -138,6 +138,7 @@ Json write_stage(const DemoScale& scale, const fs::path& dir, int threads) {
   cfg.temperature = 0.0;
   cfg.max_tokens = std::min<int64_t>(scale.max_len / 2, 1500);
   cfg.min_length_fraction = 0.0;  // report whatever comes out
+  cfg.limits.trim_to_target = true;  // a tiny model's plan tends to run on past its target
   std::mt19937_64 rng(11);
   agentwrite::WorkItem item;
   item.prompt = make_instruction(Lang::en, "lighthouses", scale.write_target, rng);

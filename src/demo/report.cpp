@@ -56,7 +56,9 @@ std::string demo_markdown(const DemoResult& r) {
   return md;
 }
 
-std::string demo_html(const DemoResult& r) {
+namespace {
+
+std::string ruler_svg(const DemoResult& r) {
   bench::ScatterChart ch;
   ch.title = "Produced vs required length (mean per L)";
   ch.x_label = "required length (words)";
@@ -71,16 +73,23 @@ std::string demo_html(const DemoResult& r) {
       ch.points.push_back({static_cast<double>(c.lengths[i]), std::max(1.0, c.mean_produced[i]), s,
                            fmt::format("{}: L={} mean={:.0f}", c.model, c.lengths[i], c.mean_produced[i])});
   }
+  return bench::render_loglog_scatter(ch);
+}
+
+}  // namespace
+
+std::string demo_html(const DemoResult& r) {
   std::string md = demo_markdown(r);
   return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>longwriter demo</title>"
          "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto}</style></head><body>\n"
-         "<pre>" + bench::escape_html(md) + "</pre>\n" + bench::render_loglog_scatter(ch) + "\n</body></html>\n";
+         "<pre>" + bench::escape_html(md) + "</pre>\n" + ruler_svg(r) + "\n</body></html>\n";
 }
 
 void write_demo_report(const DemoResult& r, const std::filesystem::path& dir) {
   io::write_file_atomic(dir / "report.json", demo_json(r).dump(2));
   io::write_file_atomic(dir / "report.md", demo_markdown(r));
   io::write_file_atomic(dir / "report.html", demo_html(r));
+  io::write_file_atomic(dir / "report.svg", ruler_svg(r) + "\n");  // the chart alone, for docs
 }
 
 }  // namespace lw::demo

@@ -18,10 +18,10 @@ DemoScale full_scale() {
   s.min_words = 30;
   s.short_cap = 300;
   s.long_cap = 3000;
-  s.n_short = 800;
-  s.n_long = 600;
+  s.n_short = 600;
+  s.n_long = 250;
   s.long_round_to = 100;
-  s.n_plan = 200;
+  s.n_plan = 150;
   s.vocab_size = 1024;
   s.hidden = 128;
   s.layers = 4;
@@ -33,7 +33,7 @@ DemoScale full_scale() {
   s.packs_per_step = 1;
   s.lr = 3e-3;
   s.ruler_lengths = {100, 300, 1000, 2000, 4000};
-  s.per_length = 3;
+  s.per_length = 4;
   s.write_target = 2000;
   return s;
 }
@@ -58,8 +58,8 @@ DemoScale quick_scale() {
   s.epochs = 8;
   s.packs_per_step = 1;
   s.lr = 3e-3;
-  s.ruler_lengths = {50, 150, 400};
-  s.per_length = 4;
+  s.ruler_lengths = {50, 150, 300};  // 300: 5x the capped set's cap, inside the long set's range
+  s.per_length = 8;  // sampled lengths vary a lot; 8 per L keeps the means steady
   s.write_target = 300;
   return s;
 }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "demo/pipeline.hpp"
+#include "io/file.hpp"
 
 namespace {
 
@@ -22,7 +23,11 @@ TEST(DemoQuick, LongDataLiftsTheOutputCap) {
   double long_top = r.long_model.mean_produced.back();
   std::cout << lw::demo::demo_markdown(r);
   EXPECT_GT(long_top, 2.0 * capped_top) << "capped " << capped_top << " vs long " << long_top;
+  // The capped model plateaus near its cap.
+  EXPECT_LE(capped_top, 1.5 * static_cast<double>(r.scale.short_cap));
   EXPECT_TRUE(std::filesystem::exists(o.out / "report.html"));
+  ASSERT_TRUE(std::filesystem::exists(o.out / "report.svg"));
+  EXPECT_EQ(lw::io::read_file(o.out / "report.svg").rfind("<svg", 0), 0u);
   EXPECT_TRUE(std::filesystem::exists(o.out / "models" / "long" / "model.safetensors"));
 
   // A rerun reuses every finished stage.
