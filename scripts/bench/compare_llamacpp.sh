@@ -9,7 +9,11 @@
 #
 # Usage:
 #   LLAMA_CPP=/path/to/llama.cpp/build/bin scripts/bench/compare_llamacpp.sh [--long] [--build DIR]
-#       [--models DIR] [--out DIR] [--threads N] [--reps N]
+#       [--models DIR] [--out DIR] [--threads N] [--reps N] [--passive]
+# --passive sets OMP_WAIT_POLICY=PASSIVE for both programs (llama.cpp is built with OpenMP too):
+# idle OpenMP threads sleep instead of spinning. On a machine whose cores are busy with other jobs
+# spinning threads steal each other's time slices and 2-thread decode collapses (10x slower);
+# on an idle machine leave it off.
 # llama.cpp is built beside the project, never inside it, e.g.
 #   cmake -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
 #         -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF
@@ -23,7 +27,7 @@ OUT=
 THREADS=2
 REPS=3
 LONG=0
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case $1 in
     --long) LONG=1 ;;
@@ -32,6 +36,7 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift ;;
     --threads) THREADS=$2; shift ;;
     --reps) REPS=$2; shift ;;
+    --passive) export OMP_WAIT_POLICY=PASSIVE ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -61,6 +66,7 @@ done
 lscpu | grep -E 'Model name|^CPU\(s\)|Flags' | sed 's/Flags:.*/AVX-512 flags: &/' |
   grep -oE 'Model name:.*|CPU\(s\):.*|avx512[a-z_0-9]*' | tr '\n' ' ' > "$OUT/cpu.txt"
 echo >> "$OUT/cpu.txt"
+echo "threads $THREADS, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)}" >> "$OUT/cpu.txt"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt"
 
 # 2. llama.cpp: pp512 / tg128 with llama-bench; prefill and decode at long contexts with
