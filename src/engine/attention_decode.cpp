@@ -21,6 +21,9 @@ namespace {
 
 #define LW_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 
+// Rows ahead to prefetch in the passes over the cache.
+constexpr int kPrefetch = 8;
+
 // scores (group, Tk) = scale * q_g . k_j
 template <int NV>
 LW_AVX512 void scores_pass(const float* q, const float* k, int64_t kv_stride, int group, float scale, int Tk,
@@ -29,6 +32,8 @@ LW_AVX512 void scores_pass(const float* q, const float* k, int64_t kv_stride, in
   const __m512 sc = _mm512_set1_ps(scale);
   for (int j = 0; j < Tk; ++j) {
     const float* kr = k + static_cast<int64_t>(j) * kv_stride;  // (hd)
+    if (j + kPrefetch < Tk)  // cache rows are strided (one KV head of each row): fetch ahead
+      for (int c = 0; c < NV; ++c) _mm_prefetch(reinterpret_cast<const char*>(kr + kPrefetch * kv_stride + 16 * c), _MM_HINT_T0);
     __m512 kv[NV];
     for (int c = 0; c < NV; ++c) kv[c] = _mm512_loadu_ps(kr + 16 * c);
     for (int g = 0; g < group; ++g) {
@@ -73,6 +78,8 @@ LW_AVX512 void pv_pass(const float* p, int Tk, const float* v, int64_t kv_stride
     for (int c = 0; c < NV; ++c) acc[h][c] = _mm512_setzero_ps();
   for (int j = 0; j < Tk; ++j) {
     const float* vr = v + static_cast<int64_t>(j) * kv_stride;  // (hd)
+    if (j + kPrefetch < Tk)
+      for (int c = 0; c < NV; ++c) _mm_prefetch(reinterpret_cast<const char*>(vr + kPrefetch * kv_stride + 16 * c), _MM_HINT_T0);
     __m512 vv[NV];
     for (int c = 0; c < NV; ++c) vv[c] = _mm512_loadu_ps(vr + 16 * c);
     for (int h = 0; h < HC; ++h) {
