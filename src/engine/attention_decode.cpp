@@ -33,7 +33,8 @@ LW_AVX512 void scores_pass(const float* q, const float* k, int64_t kv_stride, in
   for (int j = 0; j < Tk; ++j) {
     const float* kr = k + static_cast<int64_t>(j) * kv_stride;  // (hd)
     if (j + kPrefetch < Tk)  // cache rows are strided (one KV head of each row): fetch ahead
-      for (int c = 0; c < NV; ++c) _mm_prefetch(reinterpret_cast<const char*>(kr + kPrefetch * kv_stride + 16 * c), _MM_HINT_T0);
+      for (int c = 0; c < NV; ++c)
+        _mm_prefetch(reinterpret_cast<const char*>(kr + kPrefetch * kv_stride + 16 * c), _MM_HINT_T0);
     __m512 kv[NV];
     for (int c = 0; c < NV; ++c) kv[c] = _mm512_loadu_ps(kr + 16 * c);
     for (int g = 0; g < group; ++g) {
@@ -71,7 +72,8 @@ LW_AVX512 void softmax_row(float* s, int Tk, float* max_out, float* sum_out) {
 
 // out (HC, hd) = sum_j p[h][j] v_j / l[h], for HC heads at once (each V row loaded once).
 template <int NV, int HC>
-LW_AVX512 void pv_pass(const float* p, int Tk, const float* v, int64_t kv_stride, const float* inv_l, float* out) {
+LW_AVX512 void pv_pass(const float* p, int Tk, const float* v, int64_t kv_stride, const float* inv_l,
+                       float* out) {
   constexpr int hd = NV * 16;
   __m512 acc[HC][NV];
   for (int h = 0; h < HC; ++h)
@@ -79,7 +81,8 @@ LW_AVX512 void pv_pass(const float* p, int Tk, const float* v, int64_t kv_stride
   for (int j = 0; j < Tk; ++j) {
     const float* vr = v + static_cast<int64_t>(j) * kv_stride;  // (hd)
     if (j + kPrefetch < Tk)
-      for (int c = 0; c < NV; ++c) _mm_prefetch(reinterpret_cast<const char*>(vr + kPrefetch * kv_stride + 16 * c), _MM_HINT_T0);
+      for (int c = 0; c < NV; ++c)
+        _mm_prefetch(reinterpret_cast<const char*>(vr + kPrefetch * kv_stride + 16 * c), _MM_HINT_T0);
     __m512 vv[NV];
     for (int c = 0; c < NV; ++c) vv[c] = _mm512_loadu_ps(vr + 16 * c);
     for (int h = 0; h < HC; ++h) {
