@@ -18,8 +18,8 @@ DemoScale full_scale() {
   s.min_words = 30;
   s.short_cap = 300;
   s.long_cap = 3000;
-  s.n_short = 600;
-  s.n_long = 250;
+  s.n_short = 400;
+  s.n_long = 450;
   s.long_round_to = 100;
   s.n_plan = 150;
   s.vocab_size = 1024;
@@ -33,7 +33,7 @@ DemoScale full_scale() {
   s.packs_per_step = 1;
   s.lr = 3e-3;
   s.ruler_lengths = {100, 300, 1000, 2000, 4000};
-  s.per_length = 4;
+  s.per_length = 6;
   s.write_target = 2000;
   return s;
 }
