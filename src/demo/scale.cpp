@@ -44,8 +44,8 @@ DemoScale quick_scale() {
   s.min_words = 20;
   s.short_cap = 60;
   s.long_cap = 360;
-  s.n_short = 200;
-  s.n_long = 240;
+  s.n_short = 150;
+  s.n_long = 360;
   s.long_round_to = 50;
   s.n_plan = 40;
   s.vocab_size = 640;
@@ -59,7 +59,7 @@ DemoScale quick_scale() {
   s.packs_per_step = 1;
   s.lr = 3e-3;
   s.ruler_lengths = {50, 150, 300};  // 300: 5x the capped set's cap, inside the long set's range
-  s.per_length = 8;  // sampled lengths vary a lot; 8 per L keeps the means steady
+  s.per_length = 12;  // sampled lengths vary a lot; 12 per L keeps the means steady
   s.write_target = 300;
   return s;
 }
