@@ -7,21 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/pack_format.hpp"
+#include "data/pack_names.hpp"
 
 namespace lw::data {
-
-// The pack file format lives in io (io/pack_format.hpp); the packing pipeline uses its names.
-using io::kIgnoreLabel;
-using io::PackManifest;
-using io::PackReader;
-using io::PackRow;
-using io::PackRowView;
-using io::PackTokenizerInfo;
-using io::PackWriter;
-using io::ReferenceWriter;
-using io::row_labels;
-using io::validate_row;
 
 struct PackStats {
   int64_t max_len = 0;

@@ -10,21 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "io/pack_format.hpp"
+#include "data/pack_names.hpp"
 
 namespace lw::data {
-
-// The pack file format lives in io (io/pack_format.hpp); the packing pipeline uses its names.
-using io::kIgnoreLabel;
-using io::PackManifest;
-using io::PackReader;
-using io::PackRow;
-using io::PackRowView;
-using io::PackTokenizerInfo;
-using io::PackWriter;
-using io::ReferenceWriter;
-using io::row_labels;
-using io::validate_row;
 
 enum class Weighting { longalign, token, sequence };
 Weighting parse_weighting(std::string_view name);  // InputError for anything else
