@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/engine_options.hpp"
 #include "common/registry.hpp"
 #include "engine/generate.hpp"
 #include "engine/model.hpp"
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 using namespace lw;
 
 struct Options {
-  std::string model, prompt, chat, prompt_ids, system, format, dump_logits, dtype = "keep";
+  std::string model, prompt, chat, prompt_ids, system, format, dump_logits, dtype = "keep", kv_cache = "f16";
   std::vector<std::string> stop;
   int max_new_tokens = 256, top_k = 0, threads = 0, max_context = 0;
   double temperature = 0.0, top_p = 1.0;
@@ -134,6 +135,7 @@ int run(const Options& o) {
   go.sampling.seed = o.seed;
   go.stop_strings = o.stop;
   go.max_context = o.max_context;
+  go.kv_dtype = engine::parse_kv_dtype(o.kv_cache);
   auto res = engine::generate(*model, tk.get(), ids, go, [&](int32_t, std::string_view delta) {
     if (!delta.empty()) {
       std::fwrite(delta.data(), 1, delta.size(), stdout);
@@ -150,11 +152,11 @@ int run(const Options& o) {
   const int n_dec = static_cast<int>(res.tokens.size());
   std::fprintf(stderr,
                "prompt %d tokens, generated %d (%s); prefill %.1f tokens/s (%.2f s), decode %.1f tokens/s "
-               "(%.2f s); KV cache %.1f MB; %d threads, %s\n",
+               "(%.2f s); KV cache %.1f MB %s; %d threads, %s\n",
                res.prompt_tokens, n_dec, res.finish_reason.c_str(),
                res.prefill_s > 0 ? res.prompt_tokens / res.prefill_s : 0.0, res.prefill_s,
                res.decode_s > 0 && n_dec > 1 ? (n_dec - 1) / res.decode_s : 0.0, res.decode_s,
-               res.kv_cache_bytes / 1e6, engine::num_threads(), engine::simd_level());
+               res.kv_cache_bytes / 1e6, o.kv_cache.c_str(), engine::num_threads(), engine::simd_level());
   return 0;
 }
 
@@ -192,6 +194,7 @@ const bool registered = apps::register_command("generate", [](CLI::App& root) {
                   "Weights in memory: keep (as stored), f32, or bf16 (half the memory of f32)")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  apps::add_kv_cache_option(cmd, o->kv_cache);
   cmd->add_flag("--no-bos", o->no_bos, "Do not add a BOS token before --prompt");
   cmd->add_flag("--print-ids", o->print_ids, "Also print the generated token ids (one line, space-separated)");
   cmd->add_option("--dump-logits", o->dump_logits,

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/engine_options.hpp"
 #include "common/registry.hpp"
 #include "serve/http_server.hpp"
 #include "serve/local_backend.hpp"
@@ -17,6 +18,7 @@ struct Options {
   std::string name;
   lw::serve::LocalOptions local;
   std::string dtype = "keep";
+  std::string kv_cache = "f16";
   int queue = 64;
   double max_body_mb = 8;
 };
@@ -55,6 +57,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
                   "Prompt tokens processed per step, so long prompts do not stall other replies")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  lw::apps::add_kv_cache_option(cmd, o->kv_cache);
   cmd->add_option("--dtype", o->dtype, "Weights in memory: keep (as stored), f32, bf16")
       ->capture_default_str()
       ->check(CLI::IsMember({"keep", "f32", "bf16"}));
@@ -72,6 +75,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
     o->local.load.convert = o->dtype == "f32"    ? lw::engine::LoadOptions::Convert::f32
                             : o->dtype == "bf16" ? lw::engine::LoadOptions::Convert::bf16
                                                  : lw::engine::LoadOptions::Convert::keep;
+    o->local.kv_dtype = lw::engine::parse_kv_dtype(o->kv_cache);
     auto backend = lw::serve::open_local_backend(o->model, o->local);
     lw::serve::ServerOptions so;
     so.host = o->host;

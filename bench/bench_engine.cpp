@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <string>
 
 #include "engine/model.hpp"
 #include "engine/ops.hpp"
@@ -81,6 +82,11 @@ int make_model_dir(const std::filesystem::path& dir) {
 }
 
 DType dtype_arg(int64_t v) { return v == 0 ? DType::f32 : DType::bf16; }
+// KV cache dtype argument: 0 f32, 1 f16, 2 bf16.
+DType kv_arg(int64_t v) { return v == 0 ? DType::f32 : v == 1 ? DType::f16 : DType::bf16; }
+std::string label(const benchmark::State& st, int kv_index) {
+  return dtype_name(dtype_arg(st.range(0))) + " kv " + dtype_name(kv_arg(st.range(kv_index)));
+}
 
 std::vector<int32_t> ids(int n) {
   std::mt19937 rng(7);
@@ -89,12 +95,13 @@ std::vector<int32_t> ids(int n) {
   return v;
 }
 
-// Prefill of T tokens (into a KV cache, last-token logits only, as generation does).
+// Prefill of T tokens (into a KV cache of dtype kv_arg(range 2), last-token logits only, as
+// generation does).
 void BM_Prefill(benchmark::State& st) {
   const Model& m = model(dtype_arg(st.range(0)));
   const int T = static_cast<int>(st.range(1));
   auto prompt = ids(T);
-  KvCache cache(m.config(), 1, T);
+  KvCache cache(m.config(), 1, T, kv_arg(st.range(2)));
   Workspace ws;
   std::vector<float> logits;
   for (auto _ : st) {
@@ -103,23 +110,27 @@ void BM_Prefill(benchmark::State& st) {
     benchmark::DoNotOptimize(logits.data());
   }
   st.counters["tokens/s"] = benchmark::Counter(static_cast<double>(T) * st.iterations(), benchmark::Counter::kIsRate);
-  st.SetLabel(dtype_name(dtype_arg(st.range(0))));
+  st.SetLabel(label(st, 2));
 }
 
-// One decode step at context length L (the cache holds L tokens of random keys/values: attention
-// costs what it would after a real prefill), for B sequences decoded together.
+// One decode step at context length L (the cache, of dtype kv_arg(range 3), holds L tokens of
+// random keys/values: attention costs what it would after a real prefill), for B sequences decoded
+// together.
 void BM_Decode(benchmark::State& st) {
   const Model& m = model(dtype_arg(st.range(0)));
   const int L = static_cast<int>(st.range(1)), B = static_cast<int>(st.range(2));
-  KvCache cache(m.config(), B, L + 1);
+  KvCache cache(m.config(), B, L + 1, kv_arg(st.range(3)));
   std::mt19937 rng(3);
   std::normal_distribution<float> nd;
+  std::vector<float> k(static_cast<size_t>(L) * cache.kv_dim()), v(k.size());  // (L, kv_dim)
   for (int l = 0; l < m.config().n_layer; ++l)
-    for (int s = 0; s < B; ++s)
-      for (int64_t i = 0; i < static_cast<int64_t>(L) * cache.kv_dim(); ++i) {
-        cache.k(l, s)[i] = nd(rng);
-        cache.v(l, s)[i] = nd(rng);
+    for (int s = 0; s < B; ++s) {
+      for (size_t i = 0; i < k.size(); ++i) {
+        k[i] = nd(rng);
+        v[i] = nd(rng);
       }
+      cache.store(l, s, 0, k.data(), v.data(), L);
+    }
   std::vector<int> slots(B);
   for (int s = 0; s < B; ++s) slots[s] = s;
   std::vector<int32_t> next(B, 42);
@@ -133,7 +144,9 @@ void BM_Decode(benchmark::State& st) {
   st.counters["tokens/s"] = benchmark::Counter(static_cast<double>(B) * st.iterations(), benchmark::Counter::kIsRate);
   st.counters["GB/s_weights"] =
       benchmark::Counter(static_cast<double>(m.weight_bytes()) * st.iterations() / 1e9, benchmark::Counter::kIsRate);
-  st.SetLabel(dtype_name(dtype_arg(st.range(0))));
+  // Bytes one step must read: the weights plus the cached keys and values of every sequence.
+  st.counters["kv_MB_read"] = static_cast<double>(cache.bytes()) * L / (L + 1) / 1e6;
+  st.SetLabel(label(st, 3));
 }
 
 // Baseline: read every weight byte once (what one decode step must at least do).
@@ -202,20 +215,27 @@ void BM_Attention(benchmark::State& st) {
 
 bool long_runs() { return std::getenv("LW_BENCH_LONG") != nullptr; }
 
+// Arguments: weights dtype (0 f32, 1 bf16), tokens, [sequences,] KV cache dtype (0 f32, 1 f16,
+// 2 bf16). llama.cpp's cache is f16 by default: kv 1 is the like-for-like comparison.
 void prefill_args(benchmark::internal::Benchmark* b) {
   for (int dt : {0, 1}) {
-    b->Args({dt, 128});
-    b->Args({dt, 512});
-    b->Args({dt, 4096});
-    if (long_runs()) b->Args({dt, 16384});
+    b->Args({dt, 128, 0});
+    for (int kv : {0, 1}) {
+      b->Args({dt, 512, kv});
+      b->Args({dt, 4096, kv});
+      if (long_runs()) b->Args({dt, 16384, kv});
+    }
   }
 }
 
 void decode_args(benchmark::internal::Benchmark* b) {
   for (int dt : {0, 1}) {
-    for (int L : {64, 512, 4096}) b->Args({dt, L, 1});
-    if (long_runs()) b->Args({dt, 16384, 1});
-    b->Args({dt, 512, 4});
+    for (int kv : {0, 1, 2}) {
+      for (int L : {64, 512, 4096}) b->Args({dt, L, 1, kv});
+      if (long_runs()) b->Args({dt, 16384, 1, kv});
+    }
+    b->Args({dt, 512, 4, 0});
+    b->Args({dt, 512, 4, 1});
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/engine_options.hpp"
 #include "net/openai_client.hpp"
 #include "serve/local_backend.hpp"
 #include "util/error.hpp"
@@ -34,6 +35,7 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
                   "(default: detected from the model)");
   cmd->add_option(p + "threads", o.threads, "Engine threads for a local --" + prefix + "model (0: all cores)")
       ->capture_default_str();
+  add_kv_cache_option(cmd, o.kv_cache, prefix);
 }
 
 std::string resolved_base_url(const BackendOptions& o) {
@@ -89,6 +91,7 @@ std::unique_ptr<net::ChatBackend> make_local_backend(const BackendOptions& o, co
   serve::LocalOptions lo;
   lo.format = o.format;
   lo.threads = o.threads;
+  lo.kv_dtype = engine::parse_kv_dtype(o.kv_cache);
   lo.parallel = std::clamp(o.concurrency, 1, 64);
   auto backend = serve::make_local_backend(o.model, lo);
   log::debug("model backend: {}", backend->describe());

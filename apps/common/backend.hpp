@@ -22,6 +22,7 @@ struct BackendOptions {
   int max_retries = 6;
   std::string format;        // chat format for a local model ("" = detect)
   int threads = 0;           // engine threads for a local model (0 = all cores)
+  std::string kv_cache = "f16";  // KV cache dtype of a local model
   double backoff_base_s = 0.5;  // first retry waits 0.25..0.5 s, doubling per retry ...
   double backoff_cap_s = 30;    // ... up to this ceiling (Retry-After from the server wins)
 };
@@ -40,9 +41,8 @@ std::string resolved_base_url(const BackendOptions& o);
 
 // ---------------------------------------------------------------------------------------------
 // LOCAL ENGINE BRANCH. make_backend calls this when there is no --base-url / $OPENAI_BASE_URL and
-// --model names a local path (a model directory or a .gguf file). The engine module implements it
-// (replace the placeholder definition in backend.cpp); until then it throws InputError "local
-// models need the engine".
+// --model names a local path (a model directory or a .gguf file): the in-process engine
+// (serve/local_backend.hpp).
 std::unique_ptr<net::ChatBackend> make_local_backend(const BackendOptions& o, const std::string& prefix);
 // ---------------------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Same-run comparison of the native engine with llama.cpp on the very same weights: the issue's
 # ~152M random Llama (hidden 768, 12 layers, 12 heads, 4 KV heads, FFN 2048, vocab 50,257), f32 and
-# bf16, 2 threads. Prints one table: our tokens/s, llama.cpp's tokens/s and the ratio, for
+# bf16, 2 threads. Prints one table: our tokens/s with an f16 KV cache (llama.cpp's default, the
+# like-for-like figure) and with an f32 one, llama.cpp's tokens/s and the ratios, for
 #   prefill 512 (llama-bench pp512)      decode from an empty context (llama-bench tg128; ours at context 64)
 #   prefill 4096 and decode at context 4096 (llama-batched-bench -npp 4096 -ntg 32)
 #   with --long: prefill 16384 and decode at context 16384
@@ -90,7 +91,7 @@ FILTER='BM_Prefill/[01]/(512|4096'
 DFILTER='BM_Decode/[01]/(64|4096'
 [[ $LONG == 1 ]] && { FILTER+='|16384'; DFILTER+='|16384'; }
 env OMP_NUM_THREADS="$THREADS" LW_BENCH_MODEL="$HF" LW_BENCH_LONG=$LONG "$BENCH" \
-  --benchmark_filter="^($FILTER)/|$DFILTER)/1/|BM_Attention)" \
+  --benchmark_filter="^($FILTER)/[01]/|$DFILTER)/1/[01]/|BM_Attention)" \
   --benchmark_format=json > "$OUT/bench_engine.json" 2> "$OUT/bench_engine.log"
 echo "load average after ours: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
 
@@ -107,7 +108,8 @@ for b in json.load(open(os.path.join(out, "bench_engine.json")))["benchmarks"]:
         continue
     dt = "f32" if parts[1] == "0" else "bf16"
     kind = "prefill" if parts[0] == "BM_Prefill" else "decode"
-    ours[(dt, kind, int(parts[2]))] = b["tokens/s"]
+    kv = parts[3] if kind == "prefill" else parts[4]  # KV cache: 0 f32, 1 f16
+    ours[(dt, kind, int(parts[2]), "f16" if kv == "1" else "f32")] = b["tokens/s"]
 theirs = {}
 for r in json.load(open(os.path.join(out, "llama_bench.json"))):
     dt = "bf16" if "bf16" in r["model_filename"] else "f32"
@@ -125,20 +127,20 @@ print()
 print(open(os.path.join(out, "cpu.txt")).read().strip())
 print(open(os.path.join(out, "load.txt")).read().strip())
 print()
-print("| case | dtype | ours tok/s | llama.cpp tok/s | ours / llama.cpp |")
-print("|---|---|---:|---:|---:|")
+print("| case | weights | ours, KV f16 | ours, KV f32 | llama.cpp (KV f16) | ours f16 / llama.cpp | ours f32 / llama.cpp |")
+print("|---|---|---:|---:|---:|---:|---:|")
 label = {("prefill", 512): "prefill 512 (pp512)", ("decode", 64): "decode, empty context (tg128; ours at 64)",
          ("prefill", 4096): "prefill 4,096", ("decode", 4096): "decode at context 4,096",
          ("prefill", 16384): "prefill 16,384", ("decode", 16384): "decode at context 16,384"}
 for key in label:
     for dt in ("f32", "bf16"):
-        a, b = ours.get((dt,) + key), theirs.get((dt,) + key)
-        if a is None and b is None:
+        a16, a32 = ours.get((dt,) + key + ("f16",)), ours.get((dt,) + key + ("f32",))
+        b = theirs.get((dt,) + key)
+        if a16 is None and a32 is None and b is None:
             continue
-        fa = f"{a:,.1f}" if a else "-"
-        fb = f"{b:,.1f}" if b else "-"
-        ratio = f"{a / b:.2f}x" if a and b else "-"
-        print(f"| {label[key]} | {dt} | {fa} | {fb} | {ratio} |")
+        f = lambda x: f"{x:,.1f}" if x else "-"
+        r = lambda x: f"{x / b:.2f}x" if x and b else "-"
+        print(f"| {label[key]} | {dt} | {f(a16)} | {f(a32)} | {f(b)} | {r(a16)} | {r(a32)} |")
 if attn:
     print()
     print("Our attention alone (12 heads, 4 KV heads, hd 64, one causal sequence):")

@@ -94,6 +94,7 @@ serve::LocalOptions local_options(const DemoScale& scale, int threads) {
   lo.threads = threads;
   lo.parallel = 4;
   lo.max_context = static_cast<int>(scale.max_len);
+  lo.kv_dtype = engine::DType::f32;  // exact keys and values: the tables in docs/demo.md were made so
   return lo;
 }
 

@@ -12,6 +12,7 @@
 
 #include "engine/attention_decode.hpp"
 #include "engine/attention_exp.hpp"
+#include "engine/kv_load.hpp"
 #include "engine/ops.hpp"
 #include "util/error.hpp"
 
@@ -108,10 +109,12 @@ void attend_tile(const float* q, int64_t q_stride, const float* k, const float* 
 // share one KV head (q, out, lse: the first of them; head g at +g*hd, lse +g): each key tile is
 // transposed once for all of them. Scores of a key tile in four registers, a vectorised exp, and
 // the row's output accumulator held in registers over the tile. m, l (nh*nq), acc (nh*nq, hd).
-LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float* k, const float* v,
-                                  int64_t kv_stride, int hd, float scale, int nq, int first_pos,
-                                  float* out, float* lse, int64_t lse_stride, int nh, float* kt, float* s,
-                                  float* acc, float* m, float* l) {
+// K and V are read in their storage dtype KT (16-bit elements of a KV cache widened in registers).
+template <DType KT>
+LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const simd::KvElem<KT>* k,
+                                  const simd::KvElem<KT>* v, int64_t kv_stride, int hd, float scale, int nq,
+                                  int first_pos, float* out, float* lse, int64_t lse_stride, int nh, float* kt,
+                                  float* s, float* acc, float* m, float* l) {
   const int nv = hd / 16;
   for (int r = 0; r < nh * nq; ++r) {
     m[r] = -INFINITY;
@@ -122,8 +125,14 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float*
   for (int j0 = 0; j0 < kend; j0 += kBk) {
     const int nb = std::min(kBk, kend - j0);
     for (int jj = 0; jj < nb; ++jj) {
-      const float* kr = k + static_cast<int64_t>(j0 + jj) * kv_stride;
-      for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = kr[d];
+      const auto* kr = k + static_cast<int64_t>(j0 + jj) * kv_stride;  // (hd)
+      if constexpr (KT == DType::f32) {
+        for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = kr[d];
+      } else {
+        alignas(64) float row[128];
+        for (int c = 0; c < nv; ++c) _mm512_store_ps(row + 16 * c, simd::load16<KT>(kr + 16 * c));
+        for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = row[d];
+      }
     }
     for (int jj = nb; jj < kBk; ++jj)
       for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = 0.0f;
@@ -167,8 +176,8 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float*
       for (int c = 0; c < nv; ++c) av[c] = _mm512_mul_ps(_mm512_loadu_ps(a + 16 * c), cv);
       for (int jj = 0; jj < jmax; ++jj) {
         const __m512 p = _mm512_set1_ps(s[jj]);
-        const float* vr = v + static_cast<int64_t>(j0 + jj) * kv_stride;
-        for (int c = 0; c < nv; ++c) av[c] = _mm512_fmadd_ps(p, _mm512_loadu_ps(vr + 16 * c), av[c]);
+        const auto* vr = v + static_cast<int64_t>(j0 + jj) * kv_stride;
+        for (int c = 0; c < nv; ++c) av[c] = _mm512_fmadd_ps(p, simd::load16<KT>(vr + 16 * c), av[c]);
       }
       for (int c = 0; c < nv; ++c) _mm512_storeu_ps(a + 16 * c, av[c]);
     }
@@ -184,6 +193,32 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const float*
     }
 }
 
+template <DType KT>
+const simd::KvElem<KT>* at(const void* p, int64_t n) {
+  return static_cast<const simd::KvElem<KT>*>(p) + n;
+}
+
+// attend_tile_avx512 for K/V of any storage dtype; k, v point at the KV head's first element.
+void attend_tile_any(DType kt_dtype, const float* q, int64_t q_stride, const void* k, const void* v,
+                     int64_t kv_stride, int hd, float scale, int nq, int first_pos, float* out, float* lse,
+                     int64_t lse_stride, int nh, Scratch& sc) {
+  auto run = [&]<DType KT>() {
+    attend_tile_avx512<KT>(q, q_stride, at<KT>(k, 0), at<KT>(v, 0), kv_stride, hd, scale, nq, first_pos, out, lse,
+                           lse_stride, nh, sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+  };
+  switch (kt_dtype) {
+    case DType::f32: run.operator()<DType::f32>(); break;
+    case DType::f16: run.operator()<DType::f16>(); break;
+    case DType::bf16: run.operator()<DType::bf16>(); break;
+    default: fail("attention: K/V dtype {} is not supported", dtype_name(kt_dtype));
+  }
+}
+
+// A sequence's keys and values widened to f32 (for the portable tiled kernel, which reads f32).
+struct Widened {
+  std::vector<float> k, v;  // (Tk, kv_stride)
+};
+
 bool use_avx512(int hd) {
   static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
   return cpu && hd % 16 == 0 && hd <= 128;
@@ -198,13 +233,31 @@ struct Item {
 
 }  // namespace
 
-void attention_seqs_forward(const std::vector<AttnSeq>& seqs, const AttnDims& d) {
+void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims& d) {
   LW_CHECK(d.n_head > 0 && d.n_kv_head > 0 && d.n_head % d.n_kv_head == 0 && d.hd > 0,
            "attention: bad head dims");
   const int group = d.n_head / d.n_kv_head;
   std::vector<Item> items;
   const bool fast = use_avx512(d.hd);
   const bool decode_path = decode_attention_supported(d.hd);
+  // The AVX-512 kernels read 16-bit K/V as they are; the portable kernel gets an f32 copy.
+  std::vector<AttnSeq> seqs = seqs_in;
+  std::vector<Widened> widened;
+  widened.reserve(seqs.size());
+  for (AttnSeq& a : seqs) {
+    if (a.kv_dtype == DType::f32 || fast || (decode_path && a.Tq == 1)) continue;
+    LW_CHECK(a.kv_dtype == DType::f16 || a.kv_dtype == DType::bf16, "attention: K/V dtype {} is not supported",
+             dtype_name(a.kv_dtype));
+    Widened& w = widened.emplace_back();
+    const int64_t n = a.Tk * a.kv_stride;
+    w.k.resize(n);
+    w.v.resize(n);
+    to_f32(a.kv_dtype, a.k, w.k.data(), n);
+    to_f32(a.kv_dtype, a.v, w.v.data(), n);
+    a.k = w.k.data();
+    a.v = w.v.data();
+    a.kv_dtype = DType::f32;
+  }
   int max_decode_tk = 0;
   for (int s = 0; s < static_cast<int>(seqs.size()); ++s) {
     LW_CHECK(seqs[s].Tq <= seqs[s].Tk, "attention: Tq {} > Tk {}", seqs[s].Tq, seqs[s].Tk);
@@ -238,23 +291,26 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs, const AttnDims& d)
         const int64_t off = static_cast<int64_t>(item.head) * group * d.hd;
         if (scores.size() < static_cast<size_t>(group) * max_decode_tk)
           scores.resize(static_cast<size_t>(group) * max_decode_tk);
-        attend_decode_group(a.q + off, a.k + item.head * d.hd, a.v + item.head * d.hd, a.kv_stride, d.hd,
-                            group, d.scale, a.Tk, a.out + off, a.lse ? a.lse + item.head * group : nullptr,
-                            scores.data());
+        const size_t kv_off = dtype_bytes(a.kv_dtype, static_cast<int64_t>(item.head) * d.hd);
+        attend_decode_group(a.q + off, static_cast<const char*>(a.k) + kv_off, static_cast<const char*>(a.v) + kv_off,
+                            a.kv_dtype, a.kv_stride, d.hd, group, d.scale, a.Tk, a.out + off,
+                            a.lse ? a.lse + item.head * group : nullptr, scores.data());
         continue;
       }
       const int nq = std::min(kBq, a.Tq - item.q0);
       const int kh = item.head / group;
       const int64_t qoff = static_cast<int64_t>(item.q0) * a.q_stride + item.head * d.hd;
       float* lse = a.lse ? a.lse + static_cast<int64_t>(item.q0) * a.lse_stride + item.head : nullptr;
+      const size_t kv_off = dtype_bytes(a.kv_dtype, static_cast<int64_t>(kh) * d.hd);
+      const void* k = static_cast<const char*>(a.k) + kv_off;
+      const void* v = static_cast<const char*>(a.v) + kv_off;
       if (fast)
-        attend_tile_avx512(a.q + qoff, a.q_stride, a.k + kh * d.hd, a.v + kh * d.hd, a.kv_stride, d.hd, d.scale,
-                           nq, a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, item.nh, sc.kt.data(),
-                           sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+        attend_tile_any(a.kv_dtype, a.q + qoff, a.q_stride, k, v, a.kv_stride, d.hd, d.scale, nq,
+                        a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, item.nh, sc);
       else
-        attend_tile(a.q + qoff, a.q_stride, a.k + kh * d.hd, a.v + kh * d.hd, a.kv_stride, d.hd, d.scale, nq,
-                    a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, sc.kt.data(), sc.s.data(),
-                    sc.acc.data(), sc.m.data(), sc.l.data());
+        attend_tile(a.q + qoff, a.q_stride, static_cast<const float*>(k), static_cast<const float*>(v), a.kv_stride,
+                    d.hd, d.scale, nq, a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, sc.kt.data(),
+                    sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
     }
   }
 }

@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "engine/attention_exp.hpp"
+#include "engine/kv_load.hpp"
 #include "util/error.hpp"
 
 namespace lw::engine {
@@ -25,18 +26,23 @@ namespace {
 constexpr int kPrefetch = 8;
 
 // scores (group, Tk) = scale * q_g . k_j
-template <int NV>
-LW_AVX512 void scores_pass(const float* q, const float* k, int64_t kv_stride, int group, float scale, int Tk,
-                           float* scores) {
+// Prefetches row j + kPrefetch of a strided cache: its hd elements of E, one 64-byte line at a time.
+template <typename E, int hd>
+inline void prefetch_row(const E* r, int64_t kv_stride) {
+  const char* p = reinterpret_cast<const char*>(r + kPrefetch * kv_stride);
+  for (int b = 0; b < static_cast<int>(hd * sizeof(E)); b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+}
+
+template <int NV, DType KT>
+LW_AVX512 void scores_pass(const float* q, const simd::KvElem<KT>* k, int64_t kv_stride, int group, float scale,
+                           int Tk, float* scores) {
   constexpr int hd = NV * 16;
   const __m512 sc = _mm512_set1_ps(scale);
   for (int j = 0; j < Tk; ++j) {
-    const float* kr = k + static_cast<int64_t>(j) * kv_stride;  // (hd)
-    if (j + kPrefetch < Tk)  // cache rows are strided (one KV head of each row): fetch ahead
-      for (int c = 0; c < NV; ++c)
-        _mm_prefetch(reinterpret_cast<const char*>(kr + kPrefetch * kv_stride + 16 * c), _MM_HINT_T0);
+    const auto* kr = k + static_cast<int64_t>(j) * kv_stride;  // (hd)
+    if (j + kPrefetch < Tk) prefetch_row<simd::KvElem<KT>, hd>(kr, kv_stride);  // rows are strided
     __m512 kv[NV];
-    for (int c = 0; c < NV; ++c) kv[c] = _mm512_loadu_ps(kr + 16 * c);
+    for (int c = 0; c < NV; ++c) kv[c] = simd::load16<KT>(kr + 16 * c);
     for (int g = 0; g < group; ++g) {
       const float* qg = q + g * hd;
       __m512 t = _mm512_mul_ps(_mm512_loadu_ps(qg), kv[0]);
@@ -71,20 +77,18 @@ LW_AVX512 void softmax_row(float* s, int Tk, float* max_out, float* sum_out) {
 }
 
 // out (HC, hd) = sum_j p[h][j] v_j / l[h], for HC heads at once (each V row loaded once).
-template <int NV, int HC>
-LW_AVX512 void pv_pass(const float* p, int Tk, const float* v, int64_t kv_stride, const float* inv_l,
+template <int NV, int HC, DType KT>
+LW_AVX512 void pv_pass(const float* p, int Tk, const simd::KvElem<KT>* v, int64_t kv_stride, const float* inv_l,
                        float* out) {
   constexpr int hd = NV * 16;
   __m512 acc[HC][NV];
   for (int h = 0; h < HC; ++h)
     for (int c = 0; c < NV; ++c) acc[h][c] = _mm512_setzero_ps();
   for (int j = 0; j < Tk; ++j) {
-    const float* vr = v + static_cast<int64_t>(j) * kv_stride;  // (hd)
-    if (j + kPrefetch < Tk)
-      for (int c = 0; c < NV; ++c)
-        _mm_prefetch(reinterpret_cast<const char*>(vr + kPrefetch * kv_stride + 16 * c), _MM_HINT_T0);
+    const auto* vr = v + static_cast<int64_t>(j) * kv_stride;  // (hd)
+    if (j + kPrefetch < Tk) prefetch_row<simd::KvElem<KT>, hd>(vr, kv_stride);
     __m512 vv[NV];
-    for (int c = 0; c < NV; ++c) vv[c] = _mm512_loadu_ps(vr + 16 * c);
+    for (int c = 0; c < NV; ++c) vv[c] = simd::load16<KT>(vr + 16 * c);
     for (int h = 0; h < HC; ++h) {
       const __m512 pj = _mm512_set1_ps(p[static_cast<int64_t>(h) * Tk + j]);
       for (int c = 0; c < NV; ++c) acc[h][c] = _mm512_fmadd_ps(pj, vv[c], acc[h][c]);
@@ -100,11 +104,13 @@ LW_AVX512 void pv_pass(const float* p, int Tk, const float* v, int64_t kv_stride
 template <int NV>
 constexpr int kMaxHeads = NV >= 8 ? 2 : 4;
 
-template <int NV>
-void decode_group(const float* q, const float* k, const float* v, int64_t kv_stride, int group, float scale,
+template <int NV, DType KT>
+void decode_group(const float* q, const void* kp, const void* vp, int64_t kv_stride, int group, float scale,
                   int Tk, float* out, float* lse, float* scores) {
   constexpr int hd = NV * 16;
-  scores_pass<NV>(q, k, kv_stride, group, scale, Tk, scores);
+  const auto* k = static_cast<const simd::KvElem<KT>*>(kp);
+  const auto* v = static_cast<const simd::KvElem<KT>*>(vp);
+  scores_pass<NV, KT>(q, k, kv_stride, group, scale, Tk, scores);
   float inv_l[8];
   for (int h0 = 0; h0 < group; h0 += kMaxHeads<NV>) {
     const int hc = std::min(kMaxHeads<NV>, group - h0);
@@ -117,13 +123,13 @@ void decode_group(const float* q, const float* k, const float* v, int64_t kv_str
     const float* p = scores + static_cast<int64_t>(h0) * Tk;
     float* o = out + h0 * hd;
     switch (hc) {
-      case 1: pv_pass<NV, 1>(p, Tk, v, kv_stride, inv_l, o); break;
-      case 2: pv_pass<NV, 2>(p, Tk, v, kv_stride, inv_l, o); break;
+      case 1: pv_pass<NV, 1, KT>(p, Tk, v, kv_stride, inv_l, o); break;
+      case 2: pv_pass<NV, 2, KT>(p, Tk, v, kv_stride, inv_l, o); break;
       case 3:
-        if constexpr (kMaxHeads<NV> >= 3) pv_pass<NV, 3>(p, Tk, v, kv_stride, inv_l, o);
+        if constexpr (kMaxHeads<NV> >= 3) pv_pass<NV, 3, KT>(p, Tk, v, kv_stride, inv_l, o);
         break;
       default:
-        if constexpr (kMaxHeads<NV> >= 4) pv_pass<NV, 4>(p, Tk, v, kv_stride, inv_l, o);
+        if constexpr (kMaxHeads<NV> >= 4) pv_pass<NV, 4, KT>(p, Tk, v, kv_stride, inv_l, o);
         break;
     }
   }
@@ -137,14 +143,27 @@ bool decode_attention_supported(int hd) {
   return cpu && (hd == 32 || hd == 64 || hd == 128);
 }
 
-void attend_decode_group(const float* q, const float* k, const float* v, int64_t kv_stride, int hd, int group,
-                         float scale, int Tk, float* out, float* lse, float* scores) {
-  LW_CHECK(Tk > 0 && group > 0, "decode attention: Tk {} group {}", Tk, group);
+template <DType KT>
+void decode_dispatch(const float* q, const void* k, const void* v, int64_t kv_stride, int hd, int group,
+                     float scale, int Tk, float* out, float* lse, float* scores) {
   switch (hd) {
-    case 32: decode_group<2>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
-    case 64: decode_group<4>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
-    case 128: decode_group<8>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
+    case 32: decode_group<2, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
+    case 64: decode_group<4, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
+    case 128: decode_group<8, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
     default: fail("decode attention: head dim {} is not supported", hd);
+  }
+}
+
+void attend_decode_group(const float* q, const void* k, const void* v, DType kv_dtype, int64_t kv_stride, int hd,
+                         int group, float scale, int Tk, float* out, float* lse, float* scores) {
+  LW_CHECK(Tk > 0 && group > 0, "decode attention: Tk {} group {}", Tk, group);
+  switch (kv_dtype) {
+    case DType::f32: decode_dispatch<DType::f32>(q, k, v, kv_stride, hd, group, scale, Tk, out, lse, scores); break;
+    case DType::f16: decode_dispatch<DType::f16>(q, k, v, kv_stride, hd, group, scale, Tk, out, lse, scores); break;
+    case DType::bf16:
+      decode_dispatch<DType::bf16>(q, k, v, kv_stride, hd, group, scale, Tk, out, lse, scores);
+      break;
+    default: fail("decode attention: K/V dtype {} is not supported", dtype_name(kv_dtype));
   }
 }
 

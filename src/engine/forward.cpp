@@ -89,14 +89,10 @@ void forward(const Model& m, const Batch& b, KvCache* cache, Workspace& ws, std:
       for (int s = 0; s < n_seq; ++s) {
         const int slot = b.slots[s], t0 = b.cu_seqlens[s], n = b.cu_seqlens[s + 1] - t0;
         const int len = cache->length(slot);
-        float* kc = cache->k(l, slot);  // (max_ctx, kv_dim)
-        float* vc = cache->v(l, slot);
-        std::memcpy(kc + static_cast<int64_t>(len) * kvd, k + static_cast<int64_t>(t0) * kvd,
-                    sizeof(float) * n * kvd);
-        std::memcpy(vc + static_cast<int64_t>(len) * kvd, v + static_cast<int64_t>(t0) * kvd,
-                    sizeof(float) * n * kvd);
-        seqs.push_back({q + static_cast<int64_t>(t0) * qd, kc, vc, att + static_cast<int64_t>(t0) * qd,
-                        nullptr, n, len + n, qd, kvd, 0});
+        cache->store(l, slot, len, k + static_cast<int64_t>(t0) * kvd, v + static_cast<int64_t>(t0) * kvd, n);
+        // Attention reads the cache (max_ctx, n_kv_head, hd) in its dtype, these rows included.
+        seqs.push_back({q + static_cast<int64_t>(t0) * qd, cache->k(l, slot), cache->v(l, slot),
+                        att + static_cast<int64_t>(t0) * qd, nullptr, n, len + n, qd, kvd, 0, cache->dtype()});
       }
       attention_seqs_forward(seqs, dims);
     } else {

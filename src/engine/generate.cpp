@@ -45,7 +45,7 @@ GenerateResult generate(const Model& m, const tok::Tokenizer* tok, std::span<con
 
   GenerateResult res;
   res.prompt_tokens = P;
-  KvCache cache(m.config(), 1, P + std::max(max_new, 1));
+  KvCache cache(m.config(), 1, P + std::max(max_new, 1), opts.kv_dtype);
   res.kv_cache_bytes = cache.bytes();
   Workspace ws;
   std::vector<float> logits;

@@ -1,7 +1,5 @@
 #include "engine/model.hpp"
 
-#include <sys/mman.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -75,40 +73,6 @@ std::unique_ptr<Model> make_random_model(const ModelConfig& cfg, uint64_t seed, 
     return Tensor{dt, buf.get(), s.shape};
   });
   return std::make_unique<Model>(cfg, std::move(w), std::move(storage), "random");
-}
-
-// ---- KV cache ----
-
-KvCache::KvCache(const ModelConfig& cfg, int n_slots, int max_ctx)
-    : n_layer_(cfg.n_layer), n_slots_(n_slots), max_ctx_(max_ctx), kv_dim_(cfg.kv_dim()),
-      len_(static_cast<size_t>(n_slots), 0) {
-  if (n_slots <= 0 || max_ctx <= 0) fail_input("KV cache needs n_slots > 0 and max_ctx > 0");
-  size_t bytes = static_cast<size_t>(n_layer_) * n_slots_ * max_ctx_ * kv_dim_ * sizeof(float);
-  auto map = [&]() {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
-    if (p == MAP_FAILED) fail("cannot reserve {} MB for the KV cache", bytes >> 20);
-    return std::shared_ptr<float>(static_cast<float*>(p), [bytes](float* q) { ::munmap(q, bytes); });
-  };
-  k_ = map();
-  v_ = map();
-}
-
-size_t KvCache::bytes() const {
-  return 2 * static_cast<size_t>(n_layer_) * n_slots_ * max_ctx_ * kv_dim_ * sizeof(float);
-}
-
-void KvCache::set_length(int slot, int len) {
-  LW_CHECK(slot >= 0 && slot < n_slots_, "KV cache slot {} out of range", slot);
-  LW_CHECK(len >= 0 && len <= max_ctx_, "KV cache length {} out of range", len);
-  len_[slot] = len;
-}
-
-float* KvCache::k(int layer, int slot) {
-  return k_.get() + ((static_cast<size_t>(layer) * n_slots_ + slot) * max_ctx_) * kv_dim_;
-}
-float* KvCache::v(int layer, int slot) {
-  return v_.get() + ((static_cast<size_t>(layer) * n_slots_ + slot) * max_ctx_) * kv_dim_;
 }
 
 // ---- Batch ----

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/config.hpp"
+#include "engine/kv_cache.hpp"
 #include "engine/params.hpp"
 
 namespace lw::engine {
@@ -66,29 +67,6 @@ std::unique_ptr<Model> make_random_model(const ModelConfig& cfg, uint64_t seed, 
 
 // A 64-byte aligned heap buffer owned by the shared_ptr (model storage, scratch).
 std::shared_ptr<void> alloc_buffer(size_t bytes);
-
-// Preallocated key/value cache: n_slots sequences of up to max_ctx tokens each.
-// Layout per layer: k, v (n_slots, max_ctx, n_kv_head*hd) f32. Pages are committed lazily by the
-// OS, so reserving a long context costs address space, not memory, until it is used.
-class KvCache {
- public:
-  KvCache(const ModelConfig& cfg, int n_slots, int max_ctx);
-  int n_slots() const { return n_slots_; }
-  int max_ctx() const { return max_ctx_; }
-  int length(int slot) const { return len_.at(slot); }
-  void set_length(int slot, int len);  // truncate (e.g. rewind); len <= length(slot)
-  void clear(int slot) { set_length(slot, 0); }
-  size_t bytes() const;  // total reserved bytes
-  // (max_ctx, kv_dim) rows of one layer and slot.
-  float* k(int layer, int slot);
-  float* v(int layer, int slot);
-  int kv_dim() const { return kv_dim_; }
-
- private:
-  int n_layer_, n_slots_, max_ctx_, kv_dim_;
-  std::shared_ptr<float> k_, v_;
-  std::vector<int> len_;
-};
 
 // A packed batch of token sequences. Without a cache each sequence starts at position 0 (training,
 // eval, --dump-logits). With a cache sequence s appends its tokens to slot slots[s] at positions

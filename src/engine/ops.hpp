@@ -73,14 +73,17 @@ void attention_kv_forward(float* out, float* lse, const float* q, const float* k
 // One sequence's share of a batched attention call: Tq queries that are the last Tq of Tk
 // positions. Pointers: q/out (Tq rows of q_stride floats), k/v (Tk rows of kv_stride floats),
 // lse (Tq rows of lse_stride floats) or null. Head h of a row starts at h*hd.
+// k/v elements are kv_dtype: f32 (activations), or f16 / bf16 (a 16-bit KV cache, widened to f32
+// as they are read).
 struct AttnSeq {
   const float* q;
-  const float* k;
-  const float* v;
+  const void* k;
+  const void* v;
   float* out;
   float* lse;
   int Tq, Tk;
   int64_t q_stride, kv_stride, lse_stride;
+  DType kv_dtype = DType::f32;
 };
 // Runs every (sequence, head, query tile) of the batch in one parallel loop (batched decode:
 // many sequences with Tq = 1; prefill into a cache: Tq = new tokens).

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/convert_simd.hpp"
 #include "util/error.hpp"
 
 namespace lw::engine {
@@ -92,6 +93,7 @@ uint16_t f32_to_f16(float f) {
 }
 
 void to_f32(DType t, const void* src, float* dst, int64_t n) {
+  if (simd::to_f32(t, src, dst, n)) return;
   switch (t) {
     case DType::f32:
       std::memcpy(dst, src, static_cast<size_t>(n) * 4);
@@ -121,6 +123,7 @@ void to_f32(DType t, const void* src, float* dst, int64_t n) {
 }
 
 void from_f32(DType t, const float* src, void* dst, int64_t n) {
+  if (simd::from_f32(t, src, dst, n)) return;
   switch (t) {
     case DType::f32:
       std::memcpy(dst, src, static_cast<size_t>(n) * 4);

@@ -63,10 +63,12 @@ LocalBackend::LocalBackend(std::unique_ptr<engine::Model> model, std::unique_ptr
                                          : std::min(model_->config().max_context, kDefaultContextCap);
   so.prefill_chunk = opts_.prefill_chunk;
   so.threads = opts_.threads;
+  so.kv_dtype = opts_.kv_dtype;
   sched_ = std::make_unique<Scheduler>(*model_, *tok_, so);
-  log::info("local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB reserved",
+  log::info("local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB "
+            "reserved ({})",
             name_, model_->describe(), format_.name(), so.n_slots, sched_->max_context(),
-            sched_->kv_cache_bytes() >> 20);
+            sched_->kv_cache_bytes() >> 20, engine::dtype_name(so.kv_dtype));
 }
 
 LocalBackend::~LocalBackend() = default;

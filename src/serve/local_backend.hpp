@@ -27,6 +27,7 @@ struct LocalOptions {
   int parallel = 4;            // sequences decoded together
   int max_context = 0;         // tokens per sequence (0: the model's, at most 32768)
   int prefill_chunk = 512;     // prompt tokens per scheduler step
+  engine::DType kv_dtype = engine::DType::f16;  // KV cache dtype (f32, f16, bf16)
   double default_temperature = 1.0;  // when a request gives none (the OpenAI default)
   double default_top_p = 1.0;
   engine::LoadOptions load;    // dtype conversion at load time

@@ -76,7 +76,7 @@ int checked_slots(int n) {
 
 Scheduler::Scheduler(const engine::Model& model, const tok::Tokenizer& tok, SchedulerOptions options)
     : model_(model), tok_(tok), opts_(options), max_ctx_(context_of(model, options)),
-      cache_(model.config(), checked_slots(options.n_slots), max_ctx_) {
+      cache_(model.config(), checked_slots(options.n_slots), max_ctx_, options.kv_dtype) {
   if (opts_.prefill_chunk < 1) fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
   thread_ = std::thread([this] { loop(); });
 }

@@ -170,11 +170,16 @@ TEST_F(TrainCli, LearnsThePackAndGenerateReproducesEveryAnswer) {
   for (const char* f : {"config.json", "model.safetensors", "tokenizer.json"})
     EXPECT_TRUE(fs::exists(dir_ / "run" / f)) << f;
 
+  // Every KV cache dtype reproduces the answers (f16 is the default).
+  const char* kv_types[] = {"f16", "f32", "bf16"};
+  int i = 0;
   for (const auto& [user, answer] : kExamples) {
+    const char* kv = kv_types[i++ % 3];
     auto g = run_longwriter(fmt::format("generate --model {} --prompt-ids '{}' --max-new-tokens 60 --print-ids "
-                                        "--threads 1",
-                                        q(dir_ / "run"), join_ids(prompt_ids(user))));
+                                        "--threads 1 --kv-cache {}",
+                                        q(dir_ / "run"), join_ids(prompt_ids(user)), kv));
     ASSERT_EQ(g.exit_code, 0) << g.out;
+    EXPECT_NE(g.out.find(fmt::format(" MB {};", kv)), std::string::npos) << "KV cache dtype in the speed line\n" << g.out;
     std::vector<int> want;
     for (unsigned char c : answer) want.push_back(c);
     want.push_back(kImEnd);
@@ -392,6 +397,10 @@ TEST_F(TrainCli, BadInputsExitWithTwoAndNameTheProblem) {
                                           q(dir_ / "badcfg" / "config.json"), q(dir_ / "bad3")));
   EXPECT_EQ(small.exit_code, 2) << small.out;
   EXPECT_NE(small.out.find("vocabulary"), std::string::npos) << small.out;
+
+  auto kv = run_longwriter(fmt::format("generate --model {} --prompt-ids '1 2' --kv-cache int8", q(dir_ / "run")));
+  EXPECT_EQ(kv.exit_code, 2) << kv.out;
+  EXPECT_NE(kv.out.find("--kv-cache"), std::string::npos) << kv.out;
 
   auto weighting = run_longwriter(fmt::format("train --data {} --model {} --out {} --weighting average",
                                               q(dir_ / "pack"), q(dir_ / "init" / "config.json"), q(dir_ / "bad4")));

@@ -1,0 +1,22 @@
+#pragma once
+// Engine options shared by the commands that run a local model (generate, serve, and every
+// command's --model PATH): the KV cache dtype.
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/kv_cache.hpp"
+
+namespace lw::apps {
+
+// Adds `--<prefix>kv-cache f32|f16|bf16` writing the name to `dst` (default f16).
+inline CLI::Option* add_kv_cache_option(CLI::App* cmd, std::string& dst, const std::string& prefix = "") {
+  return cmd
+      ->add_option("--" + prefix + "kv-cache", dst,
+                   "KV cache dtype: f16 (as llama.cpp; half the memory of f32, faster decode at long\n"
+                   "context), bf16, or f32 (keys and values kept exactly)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+}
+
+}  // namespace lw::apps
