@@ -4,7 +4,7 @@
 # bf16, 2 threads. Prints one table: our tokens/s with an f16 KV cache (llama.cpp's default, the
 # like-for-like figure) and with an f32 one, llama.cpp's tokens/s and the ratios, for
 #   prefill 512 (llama-bench pp512)      decode from an empty context (llama-bench tg128; ours at context 64)
-#   prefill 4096 and decode at context 4096 (llama-batched-bench -npp 4096 -ntg 32)
+#   prefill 4096 and decode at context 4096 (llama-batched-bench -npp 4096 -ntg 32, median of REPS)
 #   with --long: prefill 16384 and decode at context 16384
 # and our attention time / memory vs T (BM_Attention). All raw outputs are kept in OUT.
 #
@@ -78,21 +78,32 @@ CTXS=(4096)
 [[ $LONG == 1 ]] && CTXS+=(16384)
 for dt in f32 bf16; do
   for ctx in "${CTXS[@]}"; do
-    "$LLAMA_CPP/llama-batched-bench" -m "$MODELS/llama152m-$dt.gguf" -t "$THREADS" -tb "$THREADS" \
-      -c $((ctx + 64)) -b 2048 -ub 512 -npp "$ctx" -ntg 32 -npl 1 --output-format jsonl \
-      > "$OUT/llama_batched_${dt}_$ctx.log" 2>&1
-    grep '^{' "$OUT/llama_batched_${dt}_$ctx.log" > "$OUT/llama_batched_${dt}_$ctx.jsonl"
+    n=$REPS
+    [[ $ctx -gt 4096 ]] && n=1  # minutes per run
+    : > "$OUT/llama_batched_${dt}_$ctx.jsonl"
+    for ((r = 0; r < n; r++)); do
+      "$LLAMA_CPP/llama-batched-bench" -m "$MODELS/llama152m-$dt.gguf" -t "$THREADS" -tb "$THREADS" \
+        -c $((ctx + 64)) -b 2048 -ub 512 -npp "$ctx" -ntg 32 -npl 1 --output-format jsonl \
+        > "$OUT/llama_batched_${dt}_${ctx}_$r.log" 2>&1
+      grep '^{' "$OUT/llama_batched_${dt}_${ctx}_$r.log" >> "$OUT/llama_batched_${dt}_$ctx.jsonl"
+    done
   done
 done
 echo "load average after llama.cpp: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
 
 # 3. Ours, on the same weights (the HF directory, converted to f32 / bf16 at load time).
-FILTER='BM_Prefill/[01]/(512|4096'
-DFILTER='BM_Decode/[01]/(64|4096'
-[[ $LONG == 1 ]] && { FILTER+='|16384'; DFILTER+='|16384'; }
-env OMP_NUM_THREADS="$THREADS" LW_BENCH_MODEL="$HF" LW_BENCH_LONG=$LONG "$BENCH" \
-  --benchmark_filter="^($FILTER)/[01]/|$DFILTER)/1/[01]/|BM_Attention)" \
-  --benchmark_format=json > "$OUT/bench_engine.json" 2> "$OUT/bench_engine.log"
+#    Each case REPS times, the median kept (this VM's speed swings within minutes). Prefill 16,384
+#    runs once, with the f16 cache only (a minute per run).
+ours() {  # FILTER REPS NAME
+  env OMP_NUM_THREADS="$THREADS" LW_BENCH_MODEL="$HF" LW_BENCH_LONG=$LONG "$BENCH" --benchmark_filter="$1" \
+    --benchmark_repetitions="$2" --benchmark_report_aggregates_only=true --benchmark_format=json \
+    > "$OUT/ours_$3.json" 2> "$OUT/ours_$3.log"
+}
+DCTX='64|4096'
+[[ $LONG == 1 ]] && DCTX+='|16384'
+ours "^(BM_Prefill/[01]/(512|4096)/[01]/|BM_Decode/[01]/($DCTX)/1/[01]/)" "$REPS" main
+ours '^BM_Attention/' 1 attention
+[[ $LONG == 1 ]] && ours '^BM_Prefill/[01]/16384/1/' 1 long
 echo "load average after ours: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
 
 # 4. The table.
@@ -101,8 +112,13 @@ import json, glob, os, re, sys
 out = sys.argv[1]
 ours = {}
 attn = []
-for b in json.load(open(os.path.join(out, "bench_engine.json")))["benchmarks"]:
-    parts = b["name"].split("/")
+benches = []
+for f in sorted(glob.glob(os.path.join(out, "ours_*.json"))):
+    benches += json.load(open(f))["benchmarks"]
+for b in benches:
+    if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+        continue
+    parts = b.get("run_name", b["name"]).split("/")
     if parts[0] == "BM_Attention":
         attn.append((int(parts[1]), b["real_time"], b["GFLOP/s"], b["scratch_KB_per_thread"], b["io_MB"], b["naive_scores_MB"]))
         continue
@@ -119,10 +135,10 @@ for r in json.load(open(os.path.join(out, "llama_bench.json"))):
         theirs[(dt, "decode", 64)] = r["avg_ts"]
 for f in glob.glob(os.path.join(out, "llama_batched_*.jsonl")):
     dt, ctx = re.search(r"llama_batched_(\w+?)_(\d+)\.jsonl", f).groups()
-    for line in open(f):
-        r = json.loads(line)
-        theirs[(dt, "prefill", int(ctx))] = r["speed_pp"]
-        theirs[(dt, "decode", int(ctx))] = r["speed_tg"]
+    rows = [json.loads(line) for line in open(f)]
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # median of the repeated runs
+    theirs[(dt, "prefill", int(ctx))] = med([r["speed_pp"] for r in rows])
+    theirs[(dt, "decode", int(ctx))] = med([r["speed_tg"] for r in rows])
 print()
 print(open(os.path.join(out, "cpu.txt")).read().strip())
 print(open(os.path.join(out, "load.txt")).read().strip())
