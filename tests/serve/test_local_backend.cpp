@@ -65,11 +65,12 @@ TEST_F(LocalBackendTest, MatchesTheEngineGenerateLoop) {
   go.stop_ids = backend_->chat_format().stop_ids();
   auto ref = lw::engine::generate(backend_->model(), &backend_->tokenizer(), prompt, go);
   auto r = backend_->complete(req);
-  // Same tokens; the text is the tokenizer's decoding of them (generate() concatenates raw token
-  // bytes, which keeps SentencePiece's leading space on the first piece).
+  // Same tokens, and the same text: both stream through tok::StreamDecoder, which is the
+  // tokenizer's decoding of the ids (SentencePiece's dummy-prefix space dropped at the start).
   std::vector<int32_t> ids = ref.tokens;
   if (ref.finish_reason == "stop" && !ids.empty()) ids.pop_back();
   EXPECT_EQ(r.content, backend_->tokenizer().decode(ids));
+  EXPECT_EQ(r.content, ref.text);
   EXPECT_EQ(r.usage.completion_tokens, static_cast<int64_t>(ref.tokens.size()));
   EXPECT_EQ(r.usage.prompt_tokens, static_cast<int64_t>(prompt.size()));
 }
