@@ -1,5 +1,6 @@
 // longwriter generate: run a local model (HF directory or .gguf) on one prompt with the native
 // engine, streaming the text, then print prefill and decode speed.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -94,8 +95,10 @@ int run(const Options& o) {
   else if (o.dtype == "bf16") lo.convert = engine::LoadOptions::Convert::bf16;
   else if (o.dtype != "keep") fail_input("--dtype: expected keep, f32 or bf16 (got '{}')", o.dtype);
   lo.max_context = o.max_context;
+  const auto t_load = std::chrono::steady_clock::now();
   auto model = engine::load_model(o.model, lo);
-  log::info("{}", model->describe());
+  log::info("{} (loaded in {:.2f} s)", model->describe(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
 
   std::unique_ptr<tok::Tokenizer> tk;
   try {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "io/gguf.hpp"
+#include "io/prefault.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -142,7 +143,10 @@ std::unique_ptr<Model> load_gguf_model(const fs::path& path, const LoadOptions& 
     DType want = dt;
     if (small || opts.convert == LoadOptions::Convert::f32) want = DType::f32;
     else if (opts.convert == LoadOptions::Convert::bf16) want = DType::bf16;
-    if (want == dt && !permuted) return t;
+    if (want == dt && !permuted) {
+      io::prefault(t.data, t.nbytes());  // used in place from the mapping: fault it in now
+      return t;
+    }
     const int64_t rows = t.rows(), cols = small ? t.numel() : t.cols();
     auto buf = alloc_buffer(dtype_bytes(want, t.numel()));
     storage.push_back(buf);

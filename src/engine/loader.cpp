@@ -7,6 +7,7 @@
 
 #include "engine/gguf_model.hpp"
 #include "engine/model.hpp"
+#include "io/prefault.hpp"
 #include "io/safetensors.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -128,7 +129,10 @@ std::unique_ptr<Model> load_model(const fs::path& path, const LoadOptions& opts)
     DType want = t.dtype;
     if (small || opts.convert == LoadOptions::Convert::f32) want = DType::f32;
     else if (opts.convert == LoadOptions::Convert::bf16) want = DType::bf16;
-    if (want == t.dtype) return t;
+    if (want == t.dtype) {
+      io::prefault(t.data, t.nbytes());  // used in place from the mapping: fault it in now
+      return t;
+    }
     const int64_t n = t.numel();
     std::vector<float> tmp(static_cast<size_t>(n));
     to_f32(t.dtype, t.data, tmp.data(), n);
