@@ -152,6 +152,7 @@ int run(const Options& o) {
     for (size_t i = 0; i < res.tokens.size(); ++i) line += (i ? " " : "") + std::to_string(res.tokens[i]);
     std::printf("%s\n", line.c_str());
   }
+  std::fflush(stdout);  // the text ends before the speed line on stderr, also when both are piped
   const int n_dec = static_cast<int>(res.tokens.size());
   std::fprintf(stderr,
                "prompt %d tokens, generated %d (%s); prefill %.1f tokens/s (%.2f s), decode %.1f tokens/s "
