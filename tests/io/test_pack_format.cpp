@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/pack_format.hpp"
+#include "support/pack_rows.hpp"
 #include "io/file.hpp"
 #include "io/npy.hpp"
 #include "util/error.hpp"
@@ -24,40 +25,12 @@ fs::path temp_dir(const std::string& name) {
   return p;
 }
 
-// A row of length L holding sequences of the given lengths (the last two tokens of each labelled,
-// weights 1/2), then padding with id 0.
+// Rows of the tests below: the last two tokens of each sequence labelled (weights 1/2).
 PackRow make_row(int64_t L, const std::vector<int>& lens, uint32_t base) {
-  PackRow r;
-  r.tokens.assign(L, 0);
-  r.label_mask.assign(L, 0);
-  r.weights.assign(L, 0.0f);
-  r.cu_seqlens = {0};
-  uint32_t pos = 0;
-  for (int n : lens) {
-    for (int k = 0; k < n; ++k) r.tokens[pos + k] = base + pos + k;
-    for (int k = std::max(0, n - 2); k < n; ++k) {
-      r.label_mask[pos + k] = 1;
-      r.weights[pos + k] = 1.0f / std::min(n, 2);
-    }
-    pos += n;
-    r.cu_seqlens.push_back(pos);
-  }
-  if (pos < L) r.cu_seqlens.push_back(static_cast<uint32_t>(L));
-  r.n_seqs = static_cast<uint32_t>(lens.size());
-  return r;
+  return lw::testing::pack_row(L, lens, base, [](int n) { return std::min(n, 2); });
 }
 
-PackManifest base_manifest(int64_t L) {
-  PackManifest m;
-  m.max_len = L;
-  m.chat_format = "chatml";
-  m.strategy = "nextfit";
-  m.weighting = "longalign";
-  m.overflow = "skip";
-  m.tokenizer = {"abc123", "bpe", 1000, 1, 2, 0};
-  m.sources = {{"a.jsonl", 10, std::string(64, '0')}};
-  return m;
-}
+PackManifest base_manifest(int64_t L) { return lw::testing::pack_manifest(L, "nextfit", {"abc123", "bpe", 1000, 1, 2, 0}); }
 
 }  // namespace
 

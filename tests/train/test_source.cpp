@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "io/pack_format.hpp"
+#include "support/pack_rows.hpp"
 #include "train/source.hpp"
 #include "util/error.hpp"
 
@@ -23,38 +24,10 @@ fs::path temp_dir(const std::string& name) {
 // A row of length L: sequences of the given lengths, tokens 100 + position, the second half of
 // each sequence labelled with weight 1/(labelled count); padding (id 0) after the last one.
 io::PackRow make_row(int64_t L, const std::vector<int>& lens) {
-  io::PackRow r;
-  r.tokens.assign(L, 0);
-  r.label_mask.assign(L, 0);
-  r.weights.assign(L, 0.0f);
-  r.cu_seqlens = {0};
-  uint32_t pos = 0;
-  for (int n : lens) {
-    for (int k = 0; k < n; ++k) r.tokens[pos + k] = 100 + pos + k;
-    const int first = n / 2;
-    for (int k = first; k < n; ++k) {
-      r.label_mask[pos + k] = 1;
-      r.weights[pos + k] = 1.0f / float(n - first);
-    }
-    pos += n;
-    r.cu_seqlens.push_back(pos);
-  }
-  if (pos < L) r.cu_seqlens.push_back(uint32_t(L));
-  r.n_seqs = uint32_t(lens.size());
-  return r;
+  return lw::testing::pack_row(L, lens, 100, [](int n) { return n - n / 2; });
 }
 
-io::PackManifest manifest(int64_t L) {
-  io::PackManifest m;
-  m.max_len = L;
-  m.chat_format = "chatml";
-  m.strategy = "bfd";
-  m.weighting = "longalign";
-  m.overflow = "skip";
-  m.tokenizer = {"fp", "bpe", 321, 1, 2, 0};
-  m.sources = {{"a.jsonl", 1, std::string(64, '0')}};
-  return m;
-}
+io::PackManifest manifest(int64_t L) { return lw::testing::pack_manifest(L, "bfd", {"fp", "bpe", 321, 1, 2, 0}); }
 
 TEST(PackSource, DropsPaddingAndShiftsLabelsWithinSequences) {
   const int64_t L = 16;
