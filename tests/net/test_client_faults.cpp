@@ -6,6 +6,7 @@
 
 #include "net/errors.hpp"
 #include "net/openai_client.hpp"
+#include "support/fake_client.hpp"
 #include "support/fake_openai.hpp"
 #include "util/log.hpp"
 
@@ -17,24 +18,8 @@ using lw::net::OpenAIClient;
 using lw::testing::FakeOpenAIServer;
 using lw::testing::FakeReply;
 using lw::testing::FakeRequest;
-
-ClientOptions fast_options(const std::string& urls) {
-  ClientOptions o;
-  o.base_urls = lw::net::split_base_urls(urls);
-  o.default_model = "fake-model";
-  o.connect_timeout_s = 1;
-  o.timeout_s = 5;
-  o.max_retries = 3;
-  o.backoff_base_s = 0.01;
-  o.backoff_cap_s = 0.05;
-  return o;
-}
-
-ChatRequest user(const std::string& text) {
-  ChatRequest r;
-  r.messages = {{"user", text}};
-  return r;
-}
+using lw::testing::fast_client_options;
+using lw::testing::user_message;
 
 FakeReply ok(const std::string& content) {
   FakeReply r;
@@ -78,12 +63,12 @@ TEST(ClientFaults, RetryAfterOn429ThenSuccess) {
     }
     return ok("after the wait");
   });
-  auto o = fast_options(srv.base_url());
+  auto o = fast_client_options(srv.base_url());
   o.backoff_cap_s = 0.001;  // a retry that waited long can only have come from Retry-After
   OpenAIClient client(o);
   g_lines.clear();
   lw::log::set_sink(capture);
-  auto r = client.complete(user("x"));
+  auto r = client.complete(user_message("x"));
   lw::log::set_sink(nullptr);
   EXPECT_EQ(r.content, "after the wait");
   EXPECT_EQ(srv.request_count(), 2);
@@ -99,8 +84,8 @@ TEST(ClientFaults, Two500sThenSuccess) {
   FakeOpenAIServer srv([](const FakeRequest& r) {
     return r.index < 2 ? error(500, "internal error") : ok("third time lucky");
   });
-  OpenAIClient client(fast_options(srv.base_url()));
-  auto r = client.complete(user("x"));
+  OpenAIClient client(fast_client_options(srv.base_url()));
+  auto r = client.complete(user_message("x"));
   EXPECT_EQ(r.content, "third time lucky");
   EXPECT_EQ(srv.request_count(), 3);
   EXPECT_EQ(client.retries(), 2);
@@ -108,9 +93,9 @@ TEST(ClientFaults, Two500sThenSuccess) {
 
 TEST(ClientFaults, Two500sThenSuccessWhileStreaming) {
   FakeOpenAIServer srv([](const FakeRequest& r) { return r.index < 2 ? error(503, "busy") : ok("streamed"); });
-  OpenAIClient client(fast_options(srv.base_url()));
+  OpenAIClient client(fast_client_options(srv.base_url()));
   std::string got;
-  auto r = client.complete(user("x"), [&](std::string_view d) { got.append(d); });
+  auto r = client.complete(user_message("x"), [&](std::string_view d) { got.append(d); });
   EXPECT_EQ(got, "streamed");
   EXPECT_EQ(r.content, "streamed");
   EXPECT_EQ(srv.request_count(), 3);
@@ -118,11 +103,11 @@ TEST(ClientFaults, Two500sThenSuccessWhileStreaming) {
 
 TEST(ClientFaults, RetriesRunOutOn503) {
   FakeOpenAIServer srv([](const FakeRequest&) { return error(503, "overloaded, try later"); });
-  auto o = fast_options(srv.base_url());
+  auto o = fast_client_options(srv.base_url());
   o.max_retries = 2;
   OpenAIClient client(o);
   try {
-    client.complete(user("x"));
+    client.complete(user_message("x"));
     FAIL() << "expected HttpStatusError";
   } catch (const lw::net::HttpStatusError& e) {
     EXPECT_EQ(e.status(), 503);
@@ -140,28 +125,28 @@ TEST(ClientFaults, HungServerHitsTheTimeout) {
     r.hang = true;
     return r;
   });
-  auto o = fast_options(srv.base_url());
+  auto o = fast_client_options(srv.base_url());
   o.timeout_s = 1;
   o.max_retries = 1;
   OpenAIClient client(o);
-  EXPECT_THROW(client.complete(user("x")), lw::net::TimeoutError);
+  EXPECT_THROW(client.complete(user_message("x")), lw::net::TimeoutError);
   EXPECT_EQ(srv.request_count(), 2);  // timeouts are retried
 }
 
 TEST(ClientFaults, ConnectionRefusedFailsOverToTheSecondUrl) {
   FakeOpenAIServer srv([](const FakeRequest&) { return ok("from the live one"); });
-  OpenAIClient client(fast_options(dead_url() + "," + srv.base_url()));
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(client.complete(user("x")).content, "from the live one");
+  OpenAIClient client(fast_client_options(dead_url() + "," + srv.base_url()));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(client.complete(user_message("x")).content, "from the live one");
   EXPECT_EQ(srv.request_count(), 4);
   EXPECT_EQ(client.retries(), 0);  // failover is not a retry
 }
 
 TEST(ClientFaults, AllUrlsRefusingIsAConnectError) {
-  auto o = fast_options(dead_url() + "," + dead_url());
+  auto o = fast_client_options(dead_url() + "," + dead_url());
   o.max_retries = 1;
   OpenAIClient client(o);
   try {
-    client.complete(user("x"));
+    client.complete(user_message("x"));
     FAIL() << "expected ConnectError";
   } catch (const lw::net::ConnectError& e) {
     EXPECT_NE(std::string(e.what()).find("none of the 2 base URLs"), std::string::npos) << e.what();
@@ -172,17 +157,17 @@ TEST(ClientFaults, AllUrlsRefusingIsAConnectError) {
 TEST(ClientFaults, RoundRobinSpreadsRequests) {
   FakeOpenAIServer a([](const FakeRequest&) { return ok("a"); });
   FakeOpenAIServer b([](const FakeRequest&) { return ok("b"); });
-  OpenAIClient client(fast_options(a.base_url() + "," + b.base_url()));
-  for (int i = 0; i < 10; ++i) client.complete(user("x"));
+  OpenAIClient client(fast_client_options(a.base_url() + "," + b.base_url()));
+  for (int i = 0; i < 10; ++i) client.complete(user_message("x"));
   EXPECT_EQ(a.request_count(), 5);
   EXPECT_EQ(b.request_count(), 5);
 }
 
 TEST(ClientFaults, Unauthorized401IsImmediateAndClear) {
   FakeOpenAIServer srv([](const FakeRequest&) { return error(401, "Invalid authentication credentials"); });
-  OpenAIClient client(fast_options(srv.base_url()));
+  OpenAIClient client(fast_client_options(srv.base_url()));
   try {
-    client.complete(user("x"));
+    client.complete(user_message("x"));
     FAIL() << "expected AuthError";
   } catch (const lw::net::AuthError& e) {
     std::string msg = e.what();
@@ -199,9 +184,9 @@ TEST(ClientFaults, Unauthorized401IsImmediateAndClear) {
 TEST(ClientFaults, ClientErrorsAreNotRetried) {
   for (int status : {400, 403, 404}) {
     FakeOpenAIServer srv([&](const FakeRequest&) { return error(status, "no good"); });
-    OpenAIClient client(fast_options(srv.base_url()));
+    OpenAIClient client(fast_client_options(srv.base_url()));
     try {
-      client.complete(user("x"));
+      client.complete(user_message("x"));
       FAIL() << "expected HttpStatusError for " << status;
     } catch (const lw::net::ContextLengthError&) {
       FAIL() << "not a context-length error";
@@ -217,9 +202,9 @@ TEST(ClientFaults, ContextLengthIsItsOwnError) {
   FakeOpenAIServer srv([](const FakeRequest&) {
     return error(400, "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens.");
   });
-  OpenAIClient client(fast_options(srv.base_url()));
+  OpenAIClient client(fast_client_options(srv.base_url()));
   try {
-    client.complete(user("x"));
+    client.complete(user_message("x"));
     FAIL() << "expected ContextLengthError";
   } catch (const lw::net::ContextLengthError& e) {
     EXPECT_EQ(e.status(), 400);
@@ -231,11 +216,11 @@ TEST(ClientFaults, ContextLengthIsItsOwnError) {
 
 TEST(ClientFaults, OversizedReplyIsRefused) {
   FakeOpenAIServer srv([](const FakeRequest&) { return ok(std::string(5000, 'w')); });
-  auto o = fast_options(srv.base_url());
+  auto o = fast_client_options(srv.base_url());
   o.max_response_bytes = 1000;
   OpenAIClient client(o);
-  EXPECT_THROW(client.complete(user("x")), lw::net::ProtocolError);
-  EXPECT_THROW(client.complete(user("x"), [](std::string_view) {}), lw::net::ProtocolError);
+  EXPECT_THROW(client.complete(user_message("x")), lw::net::ProtocolError);
+  EXPECT_THROW(client.complete(user_message("x"), [](std::string_view) {}), lw::net::ProtocolError);
   EXPECT_EQ(srv.request_count(), 2);
 }
 
@@ -245,8 +230,8 @@ TEST(ClientFaults, MalformedReplyIsAProtocolError) {
     r.raw_body = "<html>not json</html>";
     return r;
   });
-  OpenAIClient client(fast_options(srv.base_url()));
-  EXPECT_THROW(client.complete(user("x")), lw::net::ProtocolError);
+  OpenAIClient client(fast_client_options(srv.base_url()));
+  EXPECT_THROW(client.complete(user_message("x")), lw::net::ProtocolError);
 }
 
 TEST(ClientFaults, StreamCutBeforeDoneIsRetried) {
@@ -259,9 +244,9 @@ TEST(ClientFaults, StreamCutBeforeDoneIsRetried) {
     }
     return rep;
   });
-  OpenAIClient client(fast_options(srv.base_url()));
+  OpenAIClient client(fast_client_options(srv.base_url()));
   std::string got;
-  auto r = client.complete(user("x"), [&](std::string_view d) { got.append(d); });
+  auto r = client.complete(user_message("x"), [&](std::string_view d) { got.append(d); });
   EXPECT_EQ(got, "whole");
   EXPECT_EQ(srv.request_count(), 2);
 }
@@ -272,10 +257,10 @@ TEST(ClientFaults, StreamBrokenAfterTextIsNotRetried) {
     rep.raw_body = "data: {\"choices\":[{\"delta\":{\"content\":\"half a\"}}]}\n\n";
     return rep;
   });
-  OpenAIClient client(fast_options(srv.base_url()));
+  OpenAIClient client(fast_client_options(srv.base_url()));
   std::string got;
   try {
-    client.complete(user("x"), [&](std::string_view d) { got.append(d); });
+    client.complete(user_message("x"), [&](std::string_view d) { got.append(d); });
     FAIL() << "expected ProtocolError";
   } catch (const lw::net::ProtocolError& e) {
     EXPECT_TRUE(e.retryable());  // the caller may start over
@@ -291,9 +276,9 @@ TEST(ClientFaults, ServerIgnoringStreamStillDeliversTheText) {
     rep.raw_body = R"({"choices":[{"message":{"content":"all at once"},"finish_reason":"stop"}]})";
     return rep;
   });
-  OpenAIClient client(fast_options(srv.base_url()));
+  OpenAIClient client(fast_client_options(srv.base_url()));
   std::string got;
-  auto r = client.complete(user("x"), [&](std::string_view d) { got.append(d); });
+  auto r = client.complete(user_message("x"), [&](std::string_view d) { got.append(d); });
   EXPECT_EQ(got, "all at once");
   EXPECT_EQ(r.finish_reason, "stop");
   EXPECT_EQ(srv.request_count(), 1);
@@ -305,18 +290,18 @@ TEST(ClientFaults, ErrorEventInsideTheStream) {
     rep.raw_body = "data: {\"error\":{\"message\":\"maximum context length exceeded\"}}\n\n";
     return rep;
   });
-  OpenAIClient client(fast_options(srv.base_url()));
-  EXPECT_THROW(client.complete(user("x"), [](std::string_view) {}), lw::net::ContextLengthError);
+  OpenAIClient client(fast_client_options(srv.base_url()));
+  EXPECT_THROW(client.complete(user_message("x"), [](std::string_view) {}), lw::net::ContextLengthError);
   EXPECT_EQ(srv.request_count(), 1);
 }
 
 TEST(ClientFaults, CallbackExceptionPropagatesUnretried) {
   FakeOpenAIServer srv([](const FakeRequest&) { return ok("some text to stream"); });
-  OpenAIClient client(fast_options(srv.base_url()));
-  EXPECT_THROW(client.complete(user("x"), [](std::string_view) { throw std::runtime_error("stop here"); }),
+  OpenAIClient client(fast_client_options(srv.base_url()));
+  EXPECT_THROW(client.complete(user_message("x"), [](std::string_view) { throw std::runtime_error("stop here"); }),
                std::runtime_error);
   EXPECT_EQ(srv.request_count(), 1);
-  EXPECT_EQ(client.complete(user("x")).content, "some text to stream");  // the client is still usable
+  EXPECT_EQ(client.complete(user_message("x")).content, "some text to stream");  // the client is still usable
 }
 
 // ---- the API key never leaves through logs or errors ----
@@ -340,16 +325,16 @@ TEST(ClientFaults, ApiKeyNeverInLogsOrErrors) {
   lw::log::set_level(lw::log::Level::debug);
   std::vector<std::string> errors;
   {
-    auto o = fast_options(srv.base_url());
+    auto o = fast_client_options(srv.base_url());
     o.api_key = key;
     o.max_retries = 1;
     OpenAIClient client(o);
     EXPECT_EQ(lw::log::redact("key=" + key), "key=***");  // the client registered the key
-    client.complete(user("retry"));
-    client.complete(user("plain"), [](std::string_view) {});
+    client.complete(user_message("retry"));
+    client.complete(user_message("plain"), [](std::string_view) {});
     for (const char* p : {"echo-key-401", "echo-key-500"}) {
       try {
-        client.complete(user(p));
+        client.complete(user_message(p));
       } catch (const lw::net::HttpStatusError& e) {
         errors.push_back(e.what());
         errors.push_back(e.server_message());

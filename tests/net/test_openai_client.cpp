@@ -8,6 +8,7 @@
 
 #include "net/errors.hpp"
 #include "net/openai_client.hpp"
+#include "support/fake_client.hpp"
 #include "support/fake_openai.hpp"
 
 namespace {
@@ -18,24 +19,8 @@ using lw::net::OpenAIClient;
 using lw::testing::FakeOpenAIServer;
 using lw::testing::FakeReply;
 using lw::testing::FakeRequest;
-
-ClientOptions options_for(const std::string& urls) {
-  ClientOptions o;
-  o.base_urls = lw::net::split_base_urls(urls);
-  o.default_model = "fake-model";
-  o.connect_timeout_s = 1;
-  o.timeout_s = 5;
-  o.max_retries = 3;
-  o.backoff_base_s = 0.01;
-  o.backoff_cap_s = 0.05;
-  return o;
-}
-
-ChatRequest user(const std::string& text) {
-  ChatRequest r;
-  r.messages = {{"user", text}};
-  return r;
-}
+using lw::testing::fast_client_options;
+using lw::testing::user_message;
 
 FakeReply echo(const FakeRequest& r) {
   FakeReply rep;
@@ -45,8 +30,8 @@ FakeReply echo(const FakeRequest& r) {
 
 TEST(OpenAIClient, NonStreamingSendsAllFieldsAndSurfacesUsage) {
   FakeOpenAIServer srv(echo);
-  OpenAIClient client(options_for(srv.base_url()));
-  ChatRequest req = user("hello");
+  OpenAIClient client(fast_client_options(srv.base_url()));
+  ChatRequest req = user_message("hello");
   req.messages.insert(req.messages.begin(), {"system", "be brief"});
   req.temperature = 0.5;
   req.top_p = 0.9;
@@ -76,8 +61,8 @@ TEST(OpenAIClient, NonStreamingSendsAllFieldsAndSurfacesUsage) {
 
 TEST(OpenAIClient, RequestModelOverridesDefaultAndUnsetFieldsAreOmitted) {
   FakeOpenAIServer srv(echo);
-  OpenAIClient client(options_for(srv.base_url()));
-  ChatRequest req = user("x");
+  OpenAIClient client(fast_client_options(srv.base_url()));
+  ChatRequest req = user_message("x");
   req.model = "other";
   client.complete(req);
   auto body = srv.requests()[0].body;
@@ -94,10 +79,10 @@ TEST(OpenAIClient, StreamingDeliversDeltasInOrderUpToDone) {
     rep.stream_chunk_chars = 5;
     return rep;
   });
-  OpenAIClient client(options_for(srv.base_url()));
+  OpenAIClient client(fast_client_options(srv.base_url()));
   std::string got;
   int pieces = 0;
-  auto r = client.complete(user("go"), [&](std::string_view d) {
+  auto r = client.complete(user_message("go"), [&](std::string_view d) {
     got.append(d);
     ++pieces;
   });
@@ -114,14 +99,14 @@ TEST(OpenAIClient, StreamingDeliversDeltasInOrderUpToDone) {
 TEST(OpenAIClient, SendsBearerKeyOnlyWhenGiven) {
   FakeOpenAIServer srv(echo);
   {
-    OpenAIClient client(options_for(srv.base_url()));
-    client.complete(user("a"));
+    OpenAIClient client(fast_client_options(srv.base_url()));
+    client.complete(user_message("a"));
   }
   {
-    auto o = options_for(srv.base_url());
+    auto o = fast_client_options(srv.base_url());
     o.api_key = "sk-test-bearer-0001";
     OpenAIClient client(o);
-    client.complete(user("b"));
+    client.complete(user_message("b"));
   }
   auto reqs = srv.requests();
   ASSERT_EQ(reqs.size(), 2u);
@@ -140,7 +125,7 @@ TEST(OpenAIClient, ManyConcurrentRequestsAllCompleteWithinTheLimit) {
     --in_flight;
     return echo(r);
   });
-  auto o = options_for(srv.base_url());
+  auto o = fast_client_options(srv.base_url());
   o.concurrency = 4;
   OpenAIClient client(o);
   constexpr int kThreads = 16, kPerThread = 8;
@@ -150,7 +135,7 @@ TEST(OpenAIClient, ManyConcurrentRequestsAllCompleteWithinTheLimit) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string msg = fmt::format("t{}i{}", t, i);
-        auto r = (i % 2) ? client.complete(user(msg)) : client.complete(user(msg), [](std::string_view) {});
+        auto r = (i % 2) ? client.complete(user_message(msg)) : client.complete(user_message(msg), [](std::string_view) {});
         if (r.content == "echo: " + msg) ++ok;
       }
     });
