@@ -193,25 +193,16 @@ LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const simd::
     }
 }
 
-template <DType KT>
-const simd::KvElem<KT>* at(const void* p, int64_t n) {
-  return static_cast<const simd::KvElem<KT>*>(p) + n;
-}
-
 // attend_tile_avx512 for K/V of any storage dtype; k, v point at the KV head's first element.
-void attend_tile_any(DType kt_dtype, const float* q, int64_t q_stride, const void* k, const void* v,
+void attend_tile_any(DType kv_dtype, const float* q, int64_t q_stride, const void* k, const void* v,
                      int64_t kv_stride, int hd, float scale, int nq, int first_pos, float* out, float* lse,
                      int64_t lse_stride, int nh, Scratch& sc) {
-  auto run = [&]<DType KT>() {
-    attend_tile_avx512<KT>(q, q_stride, at<KT>(k, 0), at<KT>(v, 0), kv_stride, hd, scale, nq, first_pos, out, lse,
-                           lse_stride, nh, sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
-  };
-  switch (kt_dtype) {
-    case DType::f32: run.operator()<DType::f32>(); break;
-    case DType::f16: run.operator()<DType::f16>(); break;
-    case DType::bf16: run.operator()<DType::bf16>(); break;
-    default: fail("attention: K/V dtype {} is not supported", dtype_name(kt_dtype));
-  }
+  simd::with_kv_dtype(kv_dtype, "attention", [&]<DType KT>() {
+    using E = simd::KvElem<KT>;
+    attend_tile_avx512<KT>(q, q_stride, static_cast<const E*>(k), static_cast<const E*>(v), kv_stride, hd, scale, nq,
+                           first_pos, out, lse, lse_stride, nh, sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(),
+                           sc.l.data());
+  });
 }
 
 // A sequence's keys and values widened to f32 (for the portable tiled kernel, which reads f32).

@@ -143,28 +143,17 @@ bool decode_attention_supported(int hd) {
   return cpu && (hd == 32 || hd == 64 || hd == 128);
 }
 
-template <DType KT>
-void decode_dispatch(const float* q, const void* k, const void* v, int64_t kv_stride, int hd, int group,
-                     float scale, int Tk, float* out, float* lse, float* scores) {
-  switch (hd) {
-    case 32: decode_group<2, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
-    case 64: decode_group<4, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
-    case 128: decode_group<8, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
-    default: fail("decode attention: head dim {} is not supported", hd);
-  }
-}
-
 void attend_decode_group(const float* q, const void* k, const void* v, DType kv_dtype, int64_t kv_stride, int hd,
                          int group, float scale, int Tk, float* out, float* lse, float* scores) {
   LW_CHECK(Tk > 0 && group > 0, "decode attention: Tk {} group {}", Tk, group);
-  switch (kv_dtype) {
-    case DType::f32: decode_dispatch<DType::f32>(q, k, v, kv_stride, hd, group, scale, Tk, out, lse, scores); break;
-    case DType::f16: decode_dispatch<DType::f16>(q, k, v, kv_stride, hd, group, scale, Tk, out, lse, scores); break;
-    case DType::bf16:
-      decode_dispatch<DType::bf16>(q, k, v, kv_stride, hd, group, scale, Tk, out, lse, scores);
-      break;
-    default: fail("decode attention: K/V dtype {} is not supported", dtype_name(kv_dtype));
-  }
+  simd::with_kv_dtype(kv_dtype, "decode attention", [&]<DType KT>() {
+    switch (hd) {
+      case 32: decode_group<2, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
+      case 64: decode_group<4, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
+      case 128: decode_group<8, KT>(q, k, v, kv_stride, group, scale, Tk, out, lse, scores); break;
+      default: fail("decode attention: head dim {} is not supported", hd);
+    }
+  });
 }
 
 }  // namespace lw::engine

@@ -7,6 +7,8 @@
 
 #include <immintrin.h>
 
+#include "engine/kv_load.hpp"
+
 namespace lw::engine::simd {
 
 namespace {
@@ -23,11 +25,12 @@ bool cpu_f16c() {
   return ok;
 }
 
-LW_AVX512 void f16_to_f32_avx512(const uint16_t* s, float* d, int64_t n) {
+// Widens 16-bit elements of dtype T, 16 at a time with the attention kernels' loader.
+template <DType T>
+LW_AVX512 void widen_avx512(const uint16_t* s, float* d, int64_t n) {
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(d + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
-  for (; i < n; ++i) d[i] = f16_to_f32(s[i]);
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, load16<T>(s + i));
+  for (; i < n; ++i) d[i] = T == DType::f16 ? f16_to_f32(s[i]) : bf16_to_f32(s[i]);
 }
 
 LW_AVX512 void f32_to_f16_avx512(const float* s, uint16_t* d, int64_t n) {
@@ -36,17 +39,6 @@ LW_AVX512 void f32_to_f16_avx512(const float* s, uint16_t* d, int64_t n) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i),
                         _mm512_cvtps_ph(_mm512_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
   for (; i < n; ++i) d[i] = f32_to_f16(s[i]);
-}
-
-LW_AVX512 __m512 bf16x16_to_f32(__m256i h) {
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-
-LW_AVX512 void bf16_to_f32_avx512(const uint16_t* s, float* d, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(d + i, bf16x16_to_f32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
-  for (; i < n; ++i) d[i] = bf16_to_f32(s[i]);
 }
 
 // Round to nearest even on the upper 16 bits; NaN -> quiet NaN (as the scalar f32_to_bf16).
@@ -92,9 +84,9 @@ bool has_vector_path(DType t) {
 
 bool to_f32(DType t, const void* src, float* dst, int64_t n) {
   const auto* s = static_cast<const uint16_t*>(src);
-  if (t == DType::f16 && cpu_avx512()) return f16_to_f32_avx512(s, dst, n), true;
+  if (t == DType::f16 && cpu_avx512()) return widen_avx512<DType::f16>(s, dst, n), true;
   if (t == DType::f16 && cpu_f16c()) return f16_to_f32_f16c(s, dst, n), true;
-  if (t == DType::bf16 && cpu_avx512()) return bf16_to_f32_avx512(s, dst, n), true;
+  if (t == DType::bf16 && cpu_avx512()) return widen_avx512<DType::bf16>(s, dst, n), true;
   return false;
 }
 
