@@ -29,7 +29,7 @@
 #include "engine/ops.hpp"
 #include "engine/save.hpp"
 #include "io/gguf.hpp"
-#include "serve/gguf_tokenizer.hpp"
+#include "convert/gguf_tokenizer.hpp"
 
 using namespace lw::engine;
 
@@ -75,7 +75,7 @@ int make_model_dir(const std::filesystem::path& dir) {
   save_hf_model(cfg, m->weights(), dir, DType::f32);
   const auto vocab = lw::io::GgufFile::open(std::filesystem::path(LW_SHARED_DIR) / "data/vocab/ggml-vocab-gpt-2.gguf");
   std::string notes;
-  const bool ok = lw::serve::write_hf_tokenizer_from_gguf(vocab, dir, notes);
+  const bool ok = lw::convert::write_hf_tokenizer_from_gguf(vocab, dir, notes);
   std::fprintf(stderr, "%s", notes.c_str());
   std::printf("wrote %s: %s%s\n", dir.string().c_str(), m->describe().c_str(), ok ? ", tokenizer.json" : "");
   return ok ? 0 : 1;

@@ -1,27 +1,25 @@
-// GGUF model loading (llama architecture; f32, f16, bf16, Q8_0), on top of io/gguf.hpp.
+// GGUF model metadata and tensor names (llama and chatglm architectures).
 #include "engine/gguf_model.hpp"
 
 #include <cstring>
-#include <regex>
 
 #include <fmt/format.h>
 
 #include "io/gguf.hpp"
-#include "io/prefault.hpp"
+#include "io/gguf_writer.hpp"
 #include "util/error.hpp"
-#include "util/log.hpp"
 
 namespace lw::engine {
 
-namespace fs = std::filesystem;
+const char* gguf_arch_name(const ModelConfig& c) { return c.arch == Arch::glm4 ? "chatglm" : "llama"; }
 
 ModelConfig config_from_gguf(const io::GgufFile& f) {
   const std::string arch = f.get_string("general.architecture");
-  if (arch != "llama")
-    fail_input("{}: GGUF architecture '{}' is not supported (only llama)", f.name(), arch);
-  auto key = [&](const char* k) { return "llama." + std::string(k); };
+  if (arch != "llama" && arch != "chatglm")
+    fail_input("{}: GGUF architecture '{}' is not supported (supported: llama, chatglm)", f.name(), arch);
+  auto key = [&](const char* k) { return arch + "." + k; };
   ModelConfig c;
-  c.arch = Arch::llama;
+  c.arch = arch == "chatglm" ? Arch::glm4 : Arch::llama;
   c.C = static_cast<int>(f.get_int(key("embedding_length")));
   c.n_layer = static_cast<int>(f.get_int(key("block_count")));
   c.ffn = static_cast<int>(f.get_int(key("feed_forward_length")));
@@ -33,6 +31,10 @@ ModelConfig config_from_gguf(const io::GgufFile& f) {
   c.rope_theta = static_cast<float>(f.get_float(key("rope.freq_base"), 10000.0));
   const int n_rot = static_cast<int>(f.get_int(key("rope.dimension_count"), c.hd));
   if (c.hd > 0) c.partial_rotary_factor = static_cast<float>(n_rot) / static_cast<float>(c.hd);
+  if (c.arch == Arch::glm4) {
+    c.rope_interleaved = true;  // GLM rotates adjacent pairs in both formats
+    c.qkv_bias = f.find_tensor("blk.0.attn_qkv.bias") != nullptr || f.find_tensor("blk.0.attn_q.bias") != nullptr;
+  }
   if (auto t = f.get_string_opt(key("rope.scaling.type")); t && *t != "none") {
     if (*t != "linear") fail_input("{}: rope scaling type '{}' is not supported", f.name(), *t);
     c.rope_scaling.type = "linear";
@@ -40,10 +42,10 @@ ModelConfig config_from_gguf(const io::GgufFile& f) {
   }
   if (f.has(key("vocab_size"))) {
     c.V = static_cast<int>(f.get_int(key("vocab_size")));
-  } else if (f.has("tokenizer.ggml.tokens")) {
-    c.V = static_cast<int>(f.get_string_array("tokenizer.ggml.tokens").size());
   } else if (const auto* t = f.find_tensor("token_embd.weight"); t && t->dims.size() == 2) {
     c.V = static_cast<int>(t->dims[1]);
+  } else if (f.has("tokenizer.ggml.tokens")) {
+    c.V = static_cast<int>(f.get_string_array("tokenizer.ggml.tokens").size());
   }
   c.tie_word_embeddings = f.find_tensor("output.weight") == nullptr;
   c.bos_id = static_cast<int32_t>(f.get_int("tokenizer.ggml.bos_token_id", -1));
@@ -64,27 +66,57 @@ ModelConfig config_from_gguf(const io::GgufFile& f) {
   return c;
 }
 
-std::string gguf_tensor_name(const std::string& n) {
-  if (n == "model.embed_tokens.weight") return "token_embd.weight";
-  if (n == "model.norm.weight") return "output_norm.weight";
-  if (n == "lm_head.weight") return "output.weight";
-  static const std::regex re(R"(model\.layers\.(\d+)\.(.*))");
-  static const std::map<std::string, std::string> layer = {
-      {"input_layernorm.weight", "attn_norm.weight"},
-      {"self_attn.q_proj.weight", "attn_q.weight"},
-      {"self_attn.k_proj.weight", "attn_k.weight"},
-      {"self_attn.v_proj.weight", "attn_v.weight"},
-      {"self_attn.o_proj.weight", "attn_output.weight"},
-      {"post_attention_layernorm.weight", "ffn_norm.weight"},
-      {"mlp.gate_proj.weight", "ffn_gate.weight"},
-      {"mlp.up_proj.weight", "ffn_up.weight"},
-      {"mlp.down_proj.weight", "ffn_down.weight"}};
-  std::smatch m;
-  if (std::regex_match(n, m, re)) {
-    auto it = layer.find(m[2].str());
-    if (it != layer.end()) return "blk." + m[1].str() + "." + it->second;
+void write_gguf_config(const ModelConfig& c, io::GgufStreamWriter& w) {
+  const std::string a = gguf_arch_name(c);
+  auto u32 = [&](const char* k, int v) { w.set_u32(a + "." + k, static_cast<uint32_t>(v)); };
+  u32("context_length", c.max_context);
+  u32("embedding_length", c.C);
+  u32("block_count", c.n_layer);
+  u32("feed_forward_length", c.ffn);
+  u32("attention.head_count", c.n_head);
+  u32("attention.head_count_kv", c.n_kv_head);
+  u32("attention.key_length", c.hd);
+  u32("attention.value_length", c.hd);
+  w.set_f32(a + ".attention.layer_norm_rms_epsilon", c.rms_eps);
+  w.set_f32(a + ".rope.freq_base", c.rope_theta);
+  u32("rope.dimension_count", c.rot_dim());
+  u32("vocab_size", c.V);
+  if (c.rope_scaling.type == "linear") {
+    w.set_string(a + ".rope.scaling.type", "linear");
+    w.set_f32(a + ".rope.scaling.factor", c.rope_scaling.factor);
   }
-  return "";
+  if (c.bos_id >= 0) w.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(c.bos_id));
+  if (!c.eos_ids.empty()) w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eos_ids[0]));
+  if (c.eos_ids.size() > 1) w.set_u32("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(c.eos_ids[1]));
+  if (c.pad_id >= 0) w.set_u32("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(c.pad_id));
+}
+
+GgufPlace gguf_place(const ModelConfig& c, const ParamSpec& s, bool fused_qkv) {
+  const std::string blk = fmt::format("blk.{}.", s.layer);
+  const int64_t q = c.q_dim(), kv = c.kv_dim();
+  auto qkv = [&](const char* kind, int64_t row0, int64_t rows, const char* sep) -> GgufPlace {
+    if (fused_qkv) return {blk + "attn_qkv." + kind, row0, rows};
+    return {blk + "attn_" + sep + "." + kind};
+  };
+  switch (s.slot) {
+    case Slot::embed: return {"token_embd.weight"};
+    case Slot::final_norm: return {"output_norm.weight"};
+    case Slot::lm_head: return {"output.weight"};
+    case Slot::attn_norm: return {blk + "attn_norm.weight"};
+    case Slot::wq: return qkv("weight", 0, q, "q");
+    case Slot::bq: return qkv("bias", 0, q, "q");
+    case Slot::wk: return qkv("weight", q, kv, "k");
+    case Slot::bk: return qkv("bias", q, kv, "k");
+    case Slot::wv: return qkv("weight", q + kv, kv, "v");
+    case Slot::bv: return qkv("bias", q + kv, kv, "v");
+    case Slot::wo: return {blk + "attn_output.weight"};
+    case Slot::ffn_norm: return {blk + "ffn_norm.weight"};
+    case Slot::w_gate: return {blk + "ffn_gate.weight"};
+    case Slot::w_up: return {blk + "ffn_up.weight"};
+    case Slot::w_gate_up: return {blk + "ffn_up.weight"};  // chatglm: [gate; up]
+    case Slot::w_down: return {blk + "ffn_down.weight"};
+  }
+  return {};
 }
 
 // Within a head of hd rows: HF row i < hd/2 pairs with i + hd/2; GGUF puts them at 2i, 2i+1.
@@ -98,76 +130,8 @@ int64_t hf_row_of_gguf_row(int64_t r, int hd) {
   return head * hd + (i % 2 == 0 ? i / 2 : half + i / 2);
 }
 
-namespace {
-
-DType engine_dtype(const io::GgufFile& f, const io::GgufTensorInfo& t) {
-  switch (t.type) {
-    case io::GgmlType::f32: return DType::f32;
-    case io::GgmlType::f16: return DType::f16;
-    case io::GgmlType::bf16: return DType::bf16;
-    case io::GgmlType::q8_0: return DType::q8_0;
-    default:
-      fail_input("{}: tensor {} has type {}; supported: f32, f16, bf16, q8_0", f.name(), t.name,
-                 io::ggml_type_name(t.type));
-  }
-}
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
-}  // namespace
-
-std::unique_ptr<Model> load_gguf_model(const fs::path& path, const LoadOptions& opts) {
-  auto file = std::make_shared<io::GgufFile>(io::GgufFile::open(path));
-  const io::GgufFile& f = *file;
-  ModelConfig cfg = config_from_gguf(f);
-  if (opts.max_context > 0) cfg.max_context = opts.max_context;
-  std::vector<std::shared_ptr<void>> storage{file};
-  ModelWeights w = bind_weights(cfg, [&](const ParamSpec& spec) -> Tensor {
-    const std::string gname = gguf_tensor_name(spec.name);
-    const io::GgufTensorInfo* ti = f.find_tensor(gname);
-    if (!ti) fail_input("{}: tensor {} not found (expected shape {})", f.name(), gname, shape_str(spec.shape));
-    std::vector<int64_t> shape(ti->dims.rbegin(), ti->dims.rend());  // outermost first
-    if (shape != spec.shape)
-      fail_input("{}: tensor {} has shape {}, expected {}", f.name(), gname, shape_str(shape),
-                 shape_str(spec.shape));
-    const DType dt = engine_dtype(f, *ti);
-    if (dt == DType::q8_0 && spec.shape.back() % 32 != 0)
-      fail_input("{}: tensor {}: q8_0 rows must be a multiple of 32", f.name(), gname);
-    Tensor t{dt, const_cast<std::byte*>(ti->data.data()), spec.shape};
-    const bool small = spec.role == ParamRole::norm || spec.role == ParamRole::bias;
-    const bool permuted = spec.name.ends_with("q_proj.weight") || spec.name.ends_with("k_proj.weight");
-    DType want = dt;
-    if (small || opts.convert == LoadOptions::Convert::f32) want = DType::f32;
-    else if (opts.convert == LoadOptions::Convert::bf16) want = DType::bf16;
-    if (want == dt && !permuted) {
-      io::prefault(t.data, t.nbytes());  // used in place from the mapping: fault it in now
-      return t;
-    }
-    const int64_t rows = t.rows(), cols = small ? t.numel() : t.cols();
-    auto buf = alloc_buffer(dtype_bytes(want, t.numel()));
-    storage.push_back(buf);
-    std::vector<float> row(static_cast<size_t>(cols));
-    const size_t in_row = dtype_bytes(dt, cols), out_row = dtype_bytes(want, cols);
-    for (int64_t r = 0; r < (small ? 1 : rows); ++r) {
-      const int64_t src = permuted ? gguf_row_of_hf_row(r, cfg.hd) : r;
-      const char* s = static_cast<const char*>(t.data) + src * in_row;
-      char* d = static_cast<char*>(buf.get()) + r * out_row;
-      if (want == dt) {
-        std::memcpy(d, s, in_row);
-      } else {
-        to_f32(dt, s, row.data(), cols);
-        from_f32(want, row.data(), d, cols);
-      }
-    }
-    return Tensor{want, buf.get(), spec.shape};
-  });
-  auto m = std::make_unique<Model>(cfg, std::move(w), std::move(storage), path.string());
-  log::debug("loaded {}", m->describe());
-  return m;
+bool gguf_rows_permuted(const ModelConfig& c, const ParamSpec& spec) {
+  return c.arch == Arch::llama && (spec.slot == Slot::wq || spec.slot == Slot::wk);
 }
 
 }  // namespace lw::engine

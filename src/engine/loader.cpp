@@ -20,12 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
 // A tensor found in the files: dtype, data, shape (possibly a row range of a fused tensor).
 struct Found {
   const io::StTensor* st = nullptr;
@@ -130,7 +124,7 @@ std::unique_ptr<Model> load_model(const fs::path& path, const LoadOptions& opts)
     if (small || opts.convert == LoadOptions::Convert::f32) want = DType::f32;
     else if (opts.convert == LoadOptions::Convert::bf16) want = DType::bf16;
     if (want == t.dtype) {
-      io::prefault(t.data, t.nbytes());  // used in place from the mapping: fault it in now
+      if (opts.prefault) io::prefault(t.data, t.nbytes());  // used in place from the mapping: fault it in now
       return t;
     }
     const int64_t n = t.numel();

@@ -24,11 +24,18 @@
 namespace lw::engine {
 
 struct LoadOptions {
-  // Convert matrices at load time (keep: storage dtype stays in memory). f32 turns
-  // bf16/f16/q8_0 into f32 (more memory, faster prefill); bf16 halves an f32 model.
+  // Convert matrices at load time (keep: storage dtype stays in memory). f32 turns bf16, f16 and
+  // quantized weights into f32 (more memory); bf16 halves an f32 model.
   enum class Convert { keep, f32, bf16 } convert = Convert::keep;
   // Context limit override (0: the config's max_context).
   int max_context = 0;
+  // GGUF llama files hold q/k rows in llama.cpp's adjacent-pair order. false (inference): keep
+  // them so, mapped in place, and rotate adjacent pairs (config().rope_interleaved = true); true:
+  // reorder them to HF's rotate-half order (a copy), for saving or training.
+  bool hf_row_order = false;
+  // Fault weights used in place from the file mapping in at load (so the first forward pass does
+  // not pay a page fault per 4 KB). Off for one-pass readers such as convert.
+  bool prefault = true;
 };
 
 class Model {

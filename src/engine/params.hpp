@@ -33,14 +33,23 @@ enum class ParamRole {
   lm_head,     // output projection (V, C)
 };
 
+// Which tensor of the model a parameter is (its place in LayerWeights / ModelWeights).
+enum class Slot {
+  embed, attn_norm, wq, bq, wk, bk, wv, bv, wo, ffn_norm, w_gate, w_up, w_gate_up, w_down, final_norm, lm_head,
+};
+
 struct ParamSpec {
   std::string name;            // canonical HF name
+  Slot slot = Slot::embed;
   std::vector<int64_t> shape;  // row-major; matrices are (out_features, in_features)
   ParamRole role = ParamRole::linear;
   int layer = -1;              // -1 for non-layer tensors
   bool weight_decay = false;   // AdamW decay: linear/embedding/lm_head yes; norms and biases no
   int64_t numel() const;
 };
+
+// "[4096, 14336]" for error messages.
+std::string shape_str(const std::vector<int64_t>& shape);
 
 // Every tensor of the model in a fixed order: embedding, layers 0..n-1, final norm, lm_head.
 std::vector<ParamSpec> param_specs(const ModelConfig& cfg);

@@ -12,13 +12,17 @@ namespace fs = std::filesystem;
 
 void save_hf_model(const ModelConfig& cfg, const ModelWeights& w, const fs::path& dir,
                    std::optional<DType> dtype) {
-  if (dtype && *dtype == DType::q8_0) fail_input("safetensors cannot hold q8_0 weights");
+  if (dtype && quant::traits(*dtype).quantized)
+    fail_input("safetensors cannot hold {} weights (f32, f16 or bf16)", dtype_name(*dtype));
+  if (cfg.arch == Arch::llama && cfg.rope_interleaved)
+    fail_input("this llama model keeps GGUF's q/k row order; load it with LoadOptions::hf_row_order to save it");
   fs::create_directories(dir);
   io::SafetensorsWriter out;
   std::vector<std::vector<char>> keep;  // converted copies live until write()
   for (const auto& spec : param_specs(cfg)) {
     Tensor t = weight_of(cfg, w, spec);
-    DType want = dtype ? *dtype : (t.dtype == DType::q8_0 ? DType::f32 : t.dtype);
+    // quantized weights are dequantized (to f32 unless a dtype is given)
+    DType want = dtype ? *dtype : (quant::traits(t.dtype).quantized ? DType::f32 : t.dtype);
     io::StDType st = want == DType::f32 ? io::StDType::F32
                      : want == DType::f16 ? io::StDType::F16
                                           : io::StDType::BF16;

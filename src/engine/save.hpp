@@ -10,7 +10,7 @@
 namespace lw::engine {
 
 // Writes DIR/config.json and DIR/model.safetensors (atomically). `dtype`: the file dtype of the
-// matrices (f32, f16 or bf16; nullopt keeps each tensor's dtype; q8_0 is converted to f32). Norms
+// matrices (f32, f16 or bf16; nullopt keeps each tensor's dtype; quantized ones become f32). Norms
 // and biases are written as f32 unless dtype says otherwise.
 void save_hf_model(const ModelConfig& cfg, const ModelWeights& w, const std::filesystem::path& dir,
                    std::optional<DType> dtype = std::nullopt);

@@ -1,5 +1,7 @@
 #include "io/gguf.hpp"
 
+#include "quant/dtype.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -154,64 +156,40 @@ const char* gguf_type_name(GgufType t) {
 }
 
 const char* ggml_type_name(GgmlType t) {
-  switch (t) {
-    case GgmlType::f32: return "f32";
-    case GgmlType::f16: return "f16";
-    case GgmlType::q4_0: return "q4_0";
-    case GgmlType::q4_1: return "q4_1";
-    case GgmlType::q5_0: return "q5_0";
-    case GgmlType::q5_1: return "q5_1";
-    case GgmlType::q8_0: return "q8_0";
+  if (auto d = quant::dtype_from_ggml(static_cast<uint32_t>(t))) return quant::traits(*d).name;
+  switch (t) {  // types this project reads the size of but does not decode
     case GgmlType::q8_1: return "q8_1";
-    case GgmlType::q2_k: return "q2_k";
-    case GgmlType::q3_k: return "q3_k";
-    case GgmlType::q4_k: return "q4_k";
-    case GgmlType::q5_k: return "q5_k";
-    case GgmlType::q6_k: return "q6_k";
     case GgmlType::q8_k: return "q8_k";
     case GgmlType::iq2_xxs: return "iq2_xxs";
     case GgmlType::iq2_xs: return "iq2_xs";
     case GgmlType::iq3_xxs: return "iq3_xxs";
     case GgmlType::iq1_s: return "iq1_s";
-    case GgmlType::iq4_nl: return "iq4_nl";
     case GgmlType::iq3_s: return "iq3_s";
     case GgmlType::iq2_s: return "iq2_s";
-    case GgmlType::iq4_xs: return "iq4_xs";
     case GgmlType::i8: return "i8";
     case GgmlType::i16: return "i16";
     case GgmlType::i32: return "i32";
     case GgmlType::i64: return "i64";
     case GgmlType::f64: return "f64";
     case GgmlType::iq1_m: return "iq1_m";
-    case GgmlType::bf16: return "bf16";
     case GgmlType::tq1_0: return "tq1_0";
     case GgmlType::tq2_0: return "tq2_0";
+    default: return "unknown";
   }
-  return "unknown";
 }
 
 GgmlTypeTraits ggml_type_traits(GgmlType t) {
-  switch (t) {
-    case GgmlType::f32: return {1, 4};
-    case GgmlType::f16: return {1, 2};
-    case GgmlType::bf16: return {1, 2};
+  if (auto d = quant::dtype_from_ggml(static_cast<uint32_t>(t))) {
+    const auto& tr = quant::traits(*d);
+    return {static_cast<uint32_t>(tr.block), static_cast<uint32_t>(tr.block_bytes)};
+  }
+  switch (t) {  // the sizes of the GGML types that the quant table does not hold
     case GgmlType::f64: return {1, 8};
     case GgmlType::i8: return {1, 1};
     case GgmlType::i16: return {1, 2};
     case GgmlType::i32: return {1, 4};
     case GgmlType::i64: return {1, 8};
-    case GgmlType::q4_0: return {32, 18};
-    case GgmlType::q4_1: return {32, 20};
-    case GgmlType::q5_0: return {32, 22};
-    case GgmlType::q5_1: return {32, 24};
-    case GgmlType::q8_0: return {32, 34};
     case GgmlType::q8_1: return {32, 36};
-    case GgmlType::iq4_nl: return {32, 18};
-    case GgmlType::q2_k: return {256, 84};
-    case GgmlType::q3_k: return {256, 110};
-    case GgmlType::q4_k: return {256, 144};
-    case GgmlType::q5_k: return {256, 176};
-    case GgmlType::q6_k: return {256, 210};
     case GgmlType::q8_k: return {256, 292};
     case GgmlType::iq2_xxs: return {256, 66};
     case GgmlType::iq2_xs: return {256, 74};
@@ -219,12 +197,11 @@ GgmlTypeTraits ggml_type_traits(GgmlType t) {
     case GgmlType::iq1_s: return {256, 50};
     case GgmlType::iq3_s: return {256, 110};
     case GgmlType::iq2_s: return {256, 82};
-    case GgmlType::iq4_xs: return {256, 136};
     case GgmlType::iq1_m: return {256, 56};
     case GgmlType::tq1_0: return {256, 54};
     case GgmlType::tq2_0: return {256, 66};
+    default: return {0, 0};
   }
-  return {0, 0};
 }
 
 // ---- GgufValue ----

@@ -113,15 +113,6 @@ void GgufStreamWriter::set_array_string(const std::string& k, std::span<const st
   put(k, std::move(out));
 }
 
-size_t GgufStreamWriter::element_size(TensorType type) {
-  switch (type) {
-    case TensorType::f32: return 4;
-    case TensorType::f16: return 2;
-    case TensorType::bf16: return 2;
-  }
-  fail("unknown GGUF tensor type {}", static_cast<uint32_t>(type));
-}
-
 void GgufStreamWriter::add_tensor(const std::string& name, TensorType type, std::vector<int64_t> shape,
                             std::span<const std::byte> data) {
   add_tensor(name, type, std::move(shape), [data](const Sink& sink) {
@@ -141,7 +132,12 @@ void GgufStreamWriter::add_tensor(const std::string& name, TensorType type, std:
   }
   for (const auto& t : tensors_)
     if (t.name == name) fail_input("GGUF tensor {} added twice", name);
-  tensors_.push_back({name, type, std::move(shape), numel * element_size(type), std::move(producer)});
+  const auto& tr = quant::traits(type);
+  if (shape.back() % tr.block != 0)
+    fail_input("GGUF tensor {}: {} needs rows of a multiple of {} elements, got {}", name, tr.name, tr.block,
+               shape.back());
+  const uint64_t nbytes = quant::dtype_bytes(type, static_cast<int64_t>(numel));
+  tensors_.push_back({name, type, std::move(shape), nbytes, std::move(producer)});
 }
 
 void GgufStreamWriter::emit(const Sink& out) const {
@@ -159,7 +155,7 @@ void GgufStreamWriter::emit(const Sink& out) const {
     put_string(head, t.name);
     put_raw<uint32_t>(head, static_cast<uint32_t>(t.shape.size()));
     for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) put_raw<uint64_t>(head, static_cast<uint64_t>(*it));
-    put_raw<uint32_t>(head, static_cast<uint32_t>(t.type));
+    put_raw<uint32_t>(head, quant::traits(t.type).ggml_type);
     put_raw<uint64_t>(head, offset);
     offset = pad_to(offset + t.nbytes, alignment_);
   }

@@ -1,7 +1,7 @@
 #pragma once
 // A streaming GGUF v3 writer (the file format of llama.cpp / ggml) for model files: metadata
-// key-value pairs of every GGUF type (scalars, strings, arrays) and tensors of type f32, f16 or
-// bf16, each tensor's data aligned to `general.alignment` (default 32). Tensor data is pulled from
+// key-value pairs of every GGUF type (scalars, strings, arrays) and tensors of any storage type of
+// quant/dtype.hpp (f32, f16, bf16 and the GGML block formats), each tensor's data aligned to `general.alignment` (default 32). Tensor data is pulled from
 // producers while the file is written, so converting a large model never holds a second copy in
 // memory. The file is written atomically (temp file + rename). (io/gguf.hpp has a small in-memory
 // writer built on the reader's value types; this one is for `longwriter convert`.)
@@ -25,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include "quant/dtype.hpp"
+
 namespace lw::io {
 
 class GgufStreamWriter {
@@ -34,8 +36,9 @@ class GgufStreamWriter {
     u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7,
     string = 8, array = 9, u64 = 10, i64 = 11, f64 = 12,
   };
-  // ggml tensor types this writer produces (the numbers are ggml's).
-  enum class TensorType : uint32_t { f32 = 0, f16 = 1, bf16 = 30 };
+  // Tensor storage types (written as their GGUF type ids; quantized types are blocked along the
+  // innermost dimension, which must be a multiple of the block size).
+  using TensorType = quant::DType;
 
   // Writes `nbytes` bytes of one tensor's data by calling sink(piece) any number of times.
   using Sink = std::function<void(std::string_view piece)>;
@@ -68,8 +71,8 @@ class GgufStreamWriter {
   bool has_key(const std::string& key) const;
 
   // Tensors, written in the order added. `data` must hold exactly the tensor's bytes and stay
-  // alive until write(); a producer is called once during write() and must emit exactly
-  // numel × element size bytes (checked). Throws InputError on a duplicate name or a bad shape.
+  // alive until write(); a producer is called once during write() and must emit exactly the
+  // tensor's byte size (quant::dtype_bytes of its element count; checked). Throws InputError on a duplicate name or a bad shape.
   void add_tensor(const std::string& name, TensorType type, std::vector<int64_t> shape,
                   std::span<const std::byte> data);
   void add_tensor(const std::string& name, TensorType type, std::vector<int64_t> shape, Producer producer);
@@ -79,8 +82,6 @@ class GgufStreamWriter {
   void write(const std::filesystem::path& path) const;
   // The whole file as bytes (for tests and small files).
   std::string to_bytes() const;
-
-  static size_t element_size(TensorType type);
 
  private:
   struct Kv {

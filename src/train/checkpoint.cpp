@@ -71,6 +71,7 @@ void read_params(const io::SafetensorsReader& r, TrainModel<float>& m) {
 void load_weights(TrainModel<float>& m, const fs::path& path) {
   engine::LoadOptions lo;
   lo.convert = engine::LoadOptions::Convert::f32;
+  lo.hf_row_order = true;  // the trainer's layers and saved checkpoints use HF's q/k row order
   auto em = engine::load_model(path, lo);
   if (!same_dims(em->config(), m.config()))
     fail_input("{}: model dimensions differ from the training config", path.string());
@@ -212,7 +213,9 @@ InitSpec resolve_init(const fs::path& init) {
     }
   } else if (init.extension() == ".gguf") {
     s.has_weights = true;
-    s.cfg = engine::load_model(init)->config();
+    engine::LoadOptions lo;
+    lo.hf_row_order = true;
+    s.cfg = engine::load_model(init, lo)->config();
   } else {
     s.cfg = engine::load_hf_config(init);
     s.tokenizer_dir = init.parent_path().empty() ? fs::path(".") : init.parent_path();

@@ -2,6 +2,7 @@
 // permutation) give identical logits; Q8_0 stays close; clear errors for unsupported files.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "engine/gguf_model.hpp"
@@ -43,24 +44,22 @@ void write_gguf(const Model& m, DType dtype, const fs::path& path, const std::st
     Tensor t = weight_of(c, m.weights(), spec);
     const bool small = spec.role == ParamRole::norm || spec.role == ParamRole::bias;
     const DType dt = small ? DType::f32 : dtype;
-    const GgmlType gt = dt == DType::f32    ? GgmlType::f32
-                        : dt == DType::f16  ? GgmlType::f16
-                        : dt == DType::bf16 ? GgmlType::bf16
-                                            : GgmlType::q8_0;
+    const auto gt = static_cast<GgmlType>(lw::quant::traits(dt).ggml_type);
     const int64_t rows = spec.shape.size() == 2 ? spec.shape[0] : 1, cols = t.numel() / rows;
     std::vector<float> f(static_cast<size_t>(t.numel()));
     to_f32(t.dtype, t.data, f.data(), t.numel());
     std::vector<std::byte> out(dtype_bytes(dt, t.numel()));
-    const bool permute = spec.name.ends_with("q_proj.weight") || spec.name.ends_with("k_proj.weight");
+    const bool permute = gguf_rows_permuted(c, spec);
     for (int64_t r = 0; r < rows; ++r) {
       int64_t dst = permute ? gguf_row_of_hf_row(r, c.hd) : r;
       from_f32(dt, f.data() + r * cols, out.data() + dst * dtype_bytes(dt, cols), cols);
     }
     std::vector<int64_t> dims(spec.shape.rbegin(), spec.shape.rend());
-    if (force_type == GgmlType::q4_0 && !small)  // an unsupported type: 18-byte blocks of 32
-      w.add_tensor(gguf_tensor_name(spec.name), force_type, dims, std::vector<std::byte>(t.numel() / 32 * 18));
+    const std::string name = gguf_place(c, spec, false).tensor;
+    if (force_type == GgmlType::q8_1 && !small)  // a type the engine does not read: 36-byte blocks of 32
+      w.add_tensor(name, force_type, dims, std::vector<std::byte>(t.numel() / 32 * 36));
     else
-      w.add_tensor(gguf_tensor_name(spec.name), gt, dims, out);
+      w.add_tensor(name, gt, dims, out);
   }
   w.write(path);
 }
@@ -89,7 +88,12 @@ TEST(GgufModel, RowPermutationIsABijection) {
   }
   EXPECT_EQ(gguf_row_of_hf_row(1, 8), 2);   // first half -> even rows
   EXPECT_EQ(gguf_row_of_hf_row(5, 8), 3);   // second half -> odd rows
-  EXPECT_EQ(gguf_tensor_name("model.layers.7.mlp.down_proj.weight"), "blk.7.ffn_down.weight");
+  const ModelConfig c = tiny_llama();
+  for (const auto& spec : param_specs(c)) {
+    if (spec.name == "model.layers.1.mlp.down_proj.weight") {
+      EXPECT_EQ(gguf_place(c, spec, false).tensor, "blk.1.ffn_down.weight");
+    }
+  }
 }
 
 TEST(GgufModel, SameWeightsGiveIdenticalLogitsAsSafetensors) {
@@ -97,12 +101,21 @@ TEST(GgufModel, SameWeightsGiveIdenticalLogitsAsSafetensors) {
     auto m = make_random_model(tiny_llama(), 21, dt, 0.1f);
     save_hf_model(m->config(), m->weights(), tmp("gg_st"));
     write_gguf(*m, dt, tmp("gg.gguf"));
-    auto a = load_model(tmp("gg_st")), b = load_model(tmp("gg.gguf"));
+    LoadOptions hf_order;
+    hf_order.hf_row_order = true;
+    auto a = load_model(tmp("gg_st")), b = load_model(tmp("gg.gguf"), hf_order);
     EXPECT_EQ(b->config().n_params(), a->config().n_params());
     EXPECT_EQ(b->config().bos_id, 1);
     EXPECT_EQ(b->weights().layers[1].w_up.dtype, dt);
     auto ids = rand_ids(40, 97, 22);
-    EXPECT_EQ(logits_of(*a, ids), logits_of(*b, ids)) << dtype_name(dt);
+    const auto la = logits_of(*a, ids);
+    EXPECT_EQ(la, logits_of(*b, ids)) << dtype_name(dt);
+    // The default keeps llama.cpp's q/k rows in place and rotates adjacent pairs: the same model,
+    // summed in another order.
+    auto c = load_model(tmp("gg.gguf"));
+    EXPECT_TRUE(c->config().rope_interleaved);
+    EXPECT_EQ(c->weights().layers[0].wq.data, c->weights().layers[0].wq.data);
+    EXPECT_LT(rel_err(logits_of(*c, ids), la), 1e-5) << dtype_name(dt);
   }
 }
 
@@ -139,8 +152,25 @@ TEST(GgufModel, UnsupportedFilesGiveClearErrors) {
   };
   write_gguf(*m, DType::f32, tmp("arch.gguf"), "gpt2");
   EXPECT_NE(err(tmp("arch.gguf")).find("architecture 'gpt2' is not supported"), std::string::npos);
-  write_gguf(*m, DType::f32, tmp("q4.gguf"), "llama", GgmlType::q4_0);
-  EXPECT_NE(err(tmp("q4.gguf")).find("type q4_0"), std::string::npos) << err(tmp("q4.gguf"));
+  write_gguf(*m, DType::f32, tmp("q81.gguf"), "llama", GgmlType::q8_1);
+  const std::string e81 = err(tmp("q81.gguf"));
+  EXPECT_NE(e81.find("has type q8_1"), std::string::npos) << e81;
+  EXPECT_NE(e81.find("supported: f32, f16, bf16, q4_0"), std::string::npos) << e81;
+  {  // a q4_k tensor whose rows (ne[0] = 128) are not a multiple of its 256-element blocks
+    lw::io::GgufWriter w;
+    w.add("general.architecture", GgufValue::make_string("llama"));
+    w.add_tensor("token_embd.weight", GgmlType::q4_k, {256, 1}, std::vector<std::byte>(144));
+    std::string bytes = w.serialize();
+    const uint64_t ne0 = 256, bad = 128;
+    const size_t name_at = bytes.find("token_embd.weight");
+    ASSERT_NE(name_at, std::string::npos);
+    const size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&ne0), 8), name_at);
+    ASSERT_NE(at, std::string::npos);
+    std::memcpy(bytes.data() + at, &bad, 8);
+    lw::io::write_file_atomic(tmp("q4k.gguf"), bytes);
+    const std::string e = err(tmp("q4k.gguf"));
+    EXPECT_NE(e.find("token_embd.weight: ne[0]=128 is not a multiple of the q4_k block size 256"), std::string::npos) << e;
+  }
   write_gguf(*m, DType::f32, tmp("nonorm.gguf"), "llama", GgmlType::f32, /*drop_norm=*/true);
   EXPECT_NE(err(tmp("nonorm.gguf")).find("output_norm.weight not found"), std::string::npos);
   lw::io::write_file_atomic(tmp("trunc.gguf"), "GGUF\x03");

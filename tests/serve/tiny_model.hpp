@@ -9,7 +9,7 @@
 #include "engine/model.hpp"
 #include "engine/save.hpp"
 #include "io/gguf.hpp"
-#include "serve/gguf_tokenizer.hpp"
+#include "convert/gguf_tokenizer.hpp"
 #include "serve/local_backend.hpp"
 
 namespace lw::testing {
@@ -57,7 +57,7 @@ inline std::filesystem::path tiny_gpt2_model_dir() {
     engine::save_hf_model(cfg, m->weights(), d);
     std::string notes;
     auto vocab = io::GgufFile::open(std::string(LW_SHARED_DIR) + "/data/vocab/ggml-vocab-gpt-2.gguf");
-    serve::write_hf_tokenizer_from_gguf(vocab, d, notes);
+    convert::write_hf_tokenizer_from_gguf(vocab, d, notes);
     return d;
   }();
   return dir;

@@ -11,8 +11,8 @@
 #include "io/gguf.hpp"
 #include "io/gguf_writer.hpp"
 #include "io/safetensors.hpp"
-#include "serve/convert.hpp"
-#include "serve/gguf_tokenizer.hpp"
+#include "convert/convert.hpp"
+#include "convert/gguf_tokenizer.hpp"
 #include "tokenizer/loaders.hpp"
 #include "util/error.hpp"
 
@@ -74,9 +74,9 @@ TEST_P(ConvertRoundTrip, SafetensorsToGgufAndBackIsIdenticalAndLoadsToTheSameLog
   auto cfg = tiny(llama3, tied);
   auto m = engine::make_random_model(cfg, 11, engine::DType::f32, 0.3f);
   engine::save_hf_model(cfg, m->weights(), d / "hf");
-  auto rep = serve::convert_hf_to_gguf(d / "hf", d / "m.gguf");
+  auto rep = convert::convert_hf_to_gguf(d / "hf", d / "m.gguf");
   EXPECT_EQ(rep.tensors, static_cast<int>(engine::param_specs(cfg).size()) + (llama3 ? 1 : 0));
-  serve::convert_gguf_to_hf(d / "m.gguf", d / "back");
+  convert::convert_gguf_to_hf(d / "m.gguf", d / "back");
   expect_same_tensors(d / "hf", d / "back");
   auto c2 = engine::load_hf_config(d / "back");
   EXPECT_EQ(c2.rope_scaling.type, cfg.rope_scaling.type);
@@ -85,9 +85,16 @@ TEST_P(ConvertRoundTrip, SafetensorsToGgufAndBackIsIdenticalAndLoadsToTheSameLog
   EXPECT_EQ(c2.tie_word_embeddings, tied);
 
   auto from_hf = engine::load_model(d / "hf");
-  auto from_gguf = engine::load_model(d / "m.gguf");
+  engine::LoadOptions hf_order;
+  hf_order.hf_row_order = true;
+  auto from_gguf = engine::load_model(d / "m.gguf", hf_order);
   std::vector<int32_t> ids = {1, 5, 17, 33, 80, 2, 40, 41, 90, 3};
-  EXPECT_EQ(logits_of(*from_hf, ids), logits_of(*from_gguf, ids));
+  const auto ref = logits_of(*from_hf, ids);
+  EXPECT_EQ(ref, logits_of(*from_gguf, ids));
+  // In llama.cpp's row order (the default): the same logits up to the order of the q.k sums.
+  const auto in_place = logits_of(*engine::load_model(d / "m.gguf"), ids);
+  ASSERT_EQ(in_place.size(), ref.size());
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(in_place[i], ref[i], 1e-5f);
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, ConvertRoundTrip,
@@ -98,7 +105,7 @@ TEST(Convert, GgufHoldsQAndKRowsInLlamaCppOrder) {
   auto cfg = tiny(false, false);
   auto m = engine::make_random_model(cfg, 12, engine::DType::f32, 0.3f);
   engine::save_hf_model(cfg, m->weights(), d / "hf");
-  serve::convert_hf_to_gguf(d / "hf", d / "m.gguf");
+  convert::convert_hf_to_gguf(d / "hf", d / "m.gguf");
   auto f = io::GgufFile::open(d / "m.gguf");
   EXPECT_EQ(f.get_string("general.architecture"), "llama");
   EXPECT_EQ(f.get_int("llama.attention.head_count_kv"), 2);
@@ -123,9 +130,9 @@ TEST(Convert, DtypeConversionAndErrors) {
   auto cfg = tiny(false, true);
   auto m = engine::make_random_model(cfg, 13, engine::DType::f32, 0.3f);
   engine::save_hf_model(cfg, m->weights(), d / "hf");
-  serve::ConvertOptions o;
+  convert::ConvertOptions o;
   o.dtype = "bf16";
-  serve::convert_hf_to_gguf(d / "hf", d / "m.gguf", o);
+  convert::convert_hf_to_gguf(d / "hf", d / "m.gguf", o);
   auto f = io::GgufFile::open(d / "m.gguf");
   EXPECT_EQ(f.tensor("blk.0.attn_q.weight").type, io::GgmlType::bf16);
   EXPECT_EQ(f.tensor("blk.0.attn_norm.weight").type, io::GgmlType::f32);
@@ -140,9 +147,9 @@ TEST(Convert, DtypeConversionAndErrors) {
   EXPECT_LT(max_diff, 0.1);
   EXPECT_GT(max_diff, 0.0);
   o.dtype = "q4";
-  EXPECT_THROW(serve::convert_hf_to_gguf(d / "hf", d / "x.gguf", o), InputError);
-  EXPECT_THROW(serve::convert_hf_to_gguf(d / "missing", d / "x.gguf"), InputError);
-  EXPECT_THROW(serve::convert_gguf_to_hf(d / "hf" / "config.json", d / "y"), InputError);
+  EXPECT_THROW(convert::convert_hf_to_gguf(d / "hf", d / "x.gguf", o), InputError);
+  EXPECT_THROW(convert::convert_hf_to_gguf(d / "missing", d / "x.gguf"), InputError);
+  EXPECT_THROW(convert::convert_gguf_to_hf(d / "hf" / "config.json", d / "y"), InputError);
 }
 
 TEST(Convert, Gpt2VocabularySurvivesGgufToTokenizerJsonAndBack) {
@@ -150,14 +157,14 @@ TEST(Convert, Gpt2VocabularySurvivesGgufToTokenizerJsonAndBack) {
   const fs::path vocab = fs::path(LW_SHARED_DIR) / "data" / "vocab" / "ggml-vocab-gpt-2.gguf";
   auto src = io::GgufFile::open(vocab);
   std::string notes;
-  ASSERT_TRUE(serve::write_hf_tokenizer_from_gguf(src, d, notes)) << notes;
+  ASSERT_TRUE(convert::write_hf_tokenizer_from_gguf(src, d, notes)) << notes;
   auto original = tok::load_gguf_vocab(src);
   auto via_json = tok::load_tokenizer(d / "tokenizer.json");
   engine::ModelConfig cfg;
   cfg.V = original->vocab_size();
   io::GgufStreamWriter w;
   w.set_string("general.architecture", "llama");
-  ASSERT_TRUE(serve::add_hf_tokenizer_to_gguf(d, cfg, w, notes)) << notes;
+  ASSERT_TRUE(convert::add_hf_tokenizer_to_gguf(d, cfg, w, notes)) << notes;
   auto back_file = io::GgufFile::from_bytes(w.to_bytes(), "back.gguf");
   EXPECT_EQ(back_file.get_string("tokenizer.ggml.pre"), src.get_string("tokenizer.ggml.pre"));
   auto back = tok::load_gguf_vocab(back_file);

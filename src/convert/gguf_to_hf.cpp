@@ -7,12 +7,12 @@
 #include "engine/model.hpp"
 #include "engine/save.hpp"
 #include "io/gguf.hpp"
-#include "serve/convert.hpp"
-#include "serve/convert_common.hpp"
-#include "serve/gguf_tokenizer.hpp"
+#include "convert/convert.hpp"
+#include "convert/common.hpp"
+#include "convert/gguf_tokenizer.hpp"
 #include "util/error.hpp"
 
-namespace lw::serve {
+namespace lw::convert {
 
 namespace fs = std::filesystem;
 
@@ -50,7 +50,9 @@ void rope_factors_to_scaling(engine::ModelConfig& c, const std::string& where) {
 ConvertReport convert_gguf_to_hf(const fs::path& in, const fs::path& out, const ConvertOptions& opts) {
   if (!fs::is_regular_file(in)) fail_input("{}: expected a .gguf file", in.string());
   if (fs::exists(out) && !fs::is_directory(out)) fail_input("{}: exists and is not a directory", out.string());
-  auto model = engine::load_gguf_model(in, {});
+  engine::LoadOptions lo;
+  lo.hf_row_order = true;  // HF's q/k row order; quantized tensors are dequantized by the writer
+  auto model = engine::load_gguf_model(in, lo);
   engine::ModelConfig cfg = model->config();
   rope_factors_to_scaling(cfg, in.string());
   std::optional<engine::DType> dtype = parse_convert_dtype(opts.dtype);
@@ -66,4 +68,4 @@ ConvertReport convert_gguf_to_hf(const fs::path& in, const fs::path& out, const 
   return rep;
 }
 
-}  // namespace lw::serve
+}  // namespace lw::convert

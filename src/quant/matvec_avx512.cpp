@@ -1,0 +1,81 @@
+// AVX-512 matrix-vector kernels: float weights 16 lanes at a time; quantized weights with VNNI
+// (vpdpbusd / vpdpwssd) integer dot products when the level includes it, else the vpmaddubsw path.
+// GCC 12 warns falsely inside its own AVX-512 headers (_mm512_undefined_*).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "quant/blocks.hpp"
+#include "quant/half.hpp"
+#include "quant/matvec.hpp"
+
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+
+namespace lw::quant::detail {
+
+namespace {
+
+#include "quant/matvec_q.inc"
+#include "quant/matvec_f.inc"
+
+// VNNI: u8 x s8 products summed straight into int32 lanes, no 16-bit saturation.
+struct VnniDot {
+  static constexpr int kSignedBias = 128;
+  static __m256i udot(__m256i u, __m256i x, int init) {
+    return _mm256_dpbusd_epi32(_mm256_zextsi128_si256(_mm_cvtsi32_si128(init)), u, x);
+  }
+  // (w + 128) as unsigned: the caller's init removes 128 * sum(x).
+  static __m256i sdot(__m256i w, __m256i x, int init) { return udot(_mm256_xor_si256(w, _mm256_set1_epi8(-128)), x, init); }
+  static __m256i madd(__m256i acc, __m256i u, __m256i x, __m256i s16) {
+    return _mm256_dpwssd_epi32(acc, _mm256_maddubs_epi16(u, x), s16);
+  }
+  static __m256i smadd(__m256i acc, __m256i w, __m256i x, __m256i s16) {
+    return madd(acc, _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w), s16);
+  }
+};
+
+struct V16 {
+  using Reg = __m512;
+  static constexpr int W = 16;
+  static Reg zero() { return _mm512_setzero_ps(); }
+  static Reg load(const float* p) { return _mm512_loadu_ps(p); }
+  template <DType T>
+  static Reg wload(const char* row, int64_t i) {
+    if constexpr (T == DType::f32) return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i);
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(row) + i));
+    if constexpr (T == DType::f16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
+  static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
+  static Reg abs(Reg a) { return _mm512_abs_ps(a); }
+  static float reduce(Reg v) { return _mm512_reduce_add_ps(v); }
+  static float reduce_max(Reg v) { return _mm512_reduce_max_ps(v); }
+  static int round_store(const float* x, int n, float id, int8_t* q) {
+    const __m512 s = _mm512_set1_ps(id);
+    __m512i sum = _mm512_setzero_si512();
+    for (int i = 0; i < n; i += 16) {
+      const __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), s));
+      sum = _mm512_add_epi32(sum, v);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtsepi32_epi8(v));
+    }
+    return _mm512_reduce_add_epi32(sum);
+  }
+  static int sum16(const int8_t* q) {
+    return _mm512_reduce_add_epi32(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))));
+  }
+};
+
+}  // namespace
+
+MatvecFn avx512_kernel(DType t, int nt, bool vnni) {
+  if (!traits(t).quantized) return float_kernel<V16>(t, nt);
+  return vnni ? quant_kernel<VnniDot>(t, nt) : quant_kernel<Avx2Dot>(t, nt);
+}
+
+void quantize_act_avx512(ActFormat f, const float* x, int64_t n, void* out) { quantize_act_v<V16>(f, x, n, out); }
+
+}  // namespace lw::quant::detail
