@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/file.hpp"
+#include "io/gguf.hpp"
 #include "util/error.hpp"
 
 namespace lw::tok {
@@ -348,6 +349,14 @@ DetectedChatFormat detect_chat_format(const fs::path& model_dir, const Tokenizer
         if (e.is_object() && e.value("name", "") == "default" && e.contains("template"))
           h.chat_template = e["template"].get<std::string>();
     }
+  }
+  if (model_dir.extension() == ".gguf" && fs::is_regular_file(model_dir)) {
+    // A GGUF file carries its own hints: the architecture (llama / chatglm), the model's name and
+    // the chat template llama.cpp's converter embedded.
+    const auto g = io::GgufFile::open(model_dir);
+    if (auto a = g.get_string_opt("general.architecture")) h.architectures.push_back(*a);
+    if (auto n = g.get_string_opt("general.name"); n && !n->empty()) h.model_name += " " + *n;
+    if (auto t = g.get_string_opt("tokenizer.chat_template")) h.chat_template = *t;
   }
   if (tok) h.has_token = [tok](std::string_view t) { return tok->token_to_id(t).has_value(); };
   auto d = detect_chat_format(h);

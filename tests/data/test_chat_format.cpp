@@ -5,6 +5,7 @@
 
 #include "data/fake_tokenizer.hpp"
 #include "io/file.hpp"
+#include "io/gguf.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "util/error.hpp"
 
@@ -151,5 +152,29 @@ TEST(ChatFormatDetect, FromModelDirectory) {
   EXPECT_EQ(detect_chat_format(d, nullptr).id, ChatFormatId::chatml);
   lw::io::write_file_atomic(d / "tokenizer_config.json", "{not json");
   EXPECT_THROW(detect_chat_format(d, nullptr), lw::InputError);
+  fs::remove_all(d);
+}
+
+TEST(ChatFormatDetect, FromGgufFile) {
+  fs::path d = fs::temp_directory_path() / fmt::format("lw_chatfmt_gguf_{}", ::getpid());
+  fs::remove_all(d);
+  fs::create_directories(d);
+  auto write = [&](const std::string& name, const std::string& arch, const std::string& tmpl) {
+    lw::io::GgufWriter w;
+    w.add("general.architecture", lw::io::GgufValue::make_string(arch));
+    w.add("general.name", lw::io::GgufValue::make_string(name));
+    if (!tmpl.empty()) w.add("tokenizer.chat_template", lw::io::GgufValue::make_string(tmpl));
+    w.write(d / (name + ".gguf"));
+    return d / (name + ".gguf");
+  };
+  // LongWriter-glm4-9b: llama.cpp's chatglm architecture and GLM's template
+  EXPECT_EQ(detect_chat_format(write("LongWriter-glm4-9b", "chatglm", "[gMASK]<sop>{% for m in messages %}<|user|>"), nullptr).id,
+            ChatFormatId::glm4);
+  EXPECT_EQ(detect_chat_format(write("glm", "chatglm", ""), nullptr).id, ChatFormatId::glm4);
+  // LongWriter-llama3.1-8b embeds an [INST] template
+  EXPECT_EQ(detect_chat_format(write("LongWriter-llama3.1-8b", "llama", "{{ '[INST]' + m + '[/INST]' }}"), nullptr).id,
+            ChatFormatId::llama3_longwriter);
+  EXPECT_EQ(detect_chat_format(write("Meta-Llama-3.1-8B-Instruct", "llama", "<|start_header_id|>user<|end_header_id|>"), nullptr).id,
+            ChatFormatId::llama3);
   fs::remove_all(d);
 }
