@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/ops.hpp"
+#include "quant/gemm.hpp"
 #include "quant/matvec.hpp"
 #include "util/error.hpp"
 
@@ -58,16 +59,20 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
   LW_CHECK(w.shape.size() == 2, "matmul_forward: weight must be a matrix");
   const auto& tr = quant::traits(w.dtype);
   LW_CHECK(IC % tr.block == 0, "{} weight needs in_features % {} == 0, got {}", tr.name, tr.block, IC);
-  // Quantized weights read 8-bit activations at every vector level (the same arithmetic for a row
-  // whether it comes alone, in decode, or in a prefill batch).
-  const bool int_path = tr.quantized && quant::matvec_plan(w.dtype, 1).act != quant::ActFormat::f32;
-  if (T < kGemmMinRows || int_path) {
+  if (T < kGemmMinRows) {
     for (int t0 = 0; t0 < T; t0 += quant::kMaxMatvecRows) {
       int nt = std::min(quant::kMaxMatvecRows, T - t0);
       gemv(out + t0 * OC, x + t0 * IC, w, bias, nt, OC);
     }
     return;
   }
+  // The quant module's GEMM: the same per-row arithmetic as the matrix-vector kernels (8-bit
+  // activations for quantized weights, bf16 ones for bf16 weights on AVX512_BF16 CPUs), so a prompt
+  // and its token-by-token decode agree.
+  quant::GemmArgs g;
+  g.OC = OC, g.IC = IC, g.w = w.data, g.w_stride = w.row_bytes(), g.x = x, g.T = T, g.out = out;
+  g.out_stride = OC, g.bias = bias;
+  if (quant::gemm(w.dtype, g)) return;
   if (w.dtype == DType::f32) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, static_cast<int>(OC), static_cast<int>(IC),
                 1.0f, x, static_cast<int>(IC), w.f32(), static_cast<int>(IC), 0.0f, out,

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "quant/blocks.hpp"
+#include "quant/half.hpp"
 #include "quant/matvec.hpp"
 #include "util/error.hpp"
 
@@ -14,6 +15,7 @@ size_t act_row_bytes(ActFormat f, int64_t n) {
     case ActFormat::f32: return static_cast<size_t>(n) * 4;
     case ActFormat::q8_32: return static_cast<size_t>(n / QK) * sizeof(ActQ8_32);
     case ActFormat::q8_256: return static_cast<size_t>(n / QK_K) * sizeof(ActQ8_256);
+    case ActFormat::bf16: return static_cast<size_t>(n) * 2;
   }
   return 0;
 }
@@ -39,6 +41,9 @@ int quantize_block(const float* x, int n, int8_t* q, float& d) {
 void quantize_act_row(ActFormat f, const float* x, int64_t n, void* out) {
   if (f == ActFormat::f32) {
     std::memcpy(out, x, static_cast<size_t>(n) * 4);
+  } else if (f == ActFormat::bf16) {
+    auto* o = static_cast<uint16_t*>(out);
+    for (int64_t i = 0; i < n; ++i) o[i] = f32_to_bf16(x[i]);
   } else if (f == ActFormat::q8_32) {
     auto* b = static_cast<ActQ8_32*>(out);
     for (int64_t i = 0; i < n / QK; ++i) b[i].sum = quantize_block(x + i * QK, QK, b[i].qs, b[i].d);
@@ -55,16 +60,19 @@ void quantize_act_row(ActFormat f, const float* x, int64_t n, void* out) {
   }
 }
 
-double dot_act(DType t, const void* w_row, const void* act_row, int64_t n) {
+double dot_act(DType t, ActFormat f, const void* w_row, const void* act_row, int64_t n) {
   std::vector<float> w(static_cast<size_t>(n));
   traits(t).to_f32_ref(w_row, w.data(), n);
   double s = 0;
-  if (traits(t).act == ActFormat::q8_32) {
+  if (f == ActFormat::q8_32) {
     const auto* b = static_cast<const ActQ8_32*>(act_row);
     for (int64_t i = 0; i < n; ++i) s += static_cast<double>(w[i]) * b[i / QK].d * b[i / QK].qs[i % QK];
-  } else if (traits(t).act == ActFormat::q8_256) {
+  } else if (f == ActFormat::q8_256) {
     const auto* b = static_cast<const ActQ8_256*>(act_row);
     for (int64_t i = 0; i < n; ++i) s += static_cast<double>(w[i]) * b[i / QK_K].d * b[i / QK_K].qs[i % QK_K];
+  } else if (f == ActFormat::bf16) {
+    const auto* x = static_cast<const uint16_t*>(act_row);
+    for (int64_t i = 0; i < n; ++i) s += static_cast<double>(w[i]) * bf16_to_f32(x[i]);
   } else {
     const auto* x = static_cast<const float*>(act_row);
     for (int64_t i = 0; i < n; ++i) s += static_cast<double>(w[i]) * x[i];
@@ -79,9 +87,11 @@ void quantize_act_rows(ActFormat f, const float* x, int nt, int64_t n, void* out
   for (int t = 0; t < nt; ++t) {
     const float* xr = x + static_cast<int64_t>(t) * n;
     void* o = static_cast<char*>(out) + static_cast<size_t>(t) * rb;
-    if (f != ActFormat::f32 && cpu::at_least(cpu::Level::avx512))
+    if (f == ActFormat::bf16 && cpu::at_least(cpu::Level::avx512_bf16))
       detail::quantize_act_avx512(f, xr, n, o);
-    else if (f != ActFormat::f32 && cpu::at_least(cpu::Level::avx2))
+    else if ((f == ActFormat::q8_32 || f == ActFormat::q8_256) && cpu::at_least(cpu::Level::avx512))
+      detail::quantize_act_avx512(f, xr, n, o);
+    else if ((f == ActFormat::q8_32 || f == ActFormat::q8_256) && cpu::at_least(cpu::Level::avx2))
       detail::quantize_act_avx2(f, xr, n, o);
     else
       ref::quantize_act_row(f, xr, n, o);

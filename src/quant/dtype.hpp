@@ -24,9 +24,10 @@ enum class DType : uint8_t {
 };
 constexpr int kNumDTypes = 15;
 
-// The activation format a weight type's integer dot products read (quant/blocks.hpp): none for the
-// float types (f32 activations).
-enum class ActFormat : uint8_t { f32, q8_32, q8_256 };
+// The activation format a weight type's dot products read: f32 for the float types, the 8-bit
+// blocks of quant/blocks.hpp for the quantized ones, bf16 for bf16 weights on CPUs with
+// AVX512_BF16 (vdpbf16ps multiplies bf16 pairs).
+enum class ActFormat : uint8_t { f32, q8_32, q8_256, bf16 };
 
 using RowToF32 = void (*)(const void* src, float* dst, int64_t n);
 using RowFromF32 = void (*)(const float* src, void* dst, int64_t n);

@@ -11,8 +11,9 @@ MatvecPlan matvec_plan(DType t, int nt, cpu::Level level) {
   using L = cpu::Level;
   const int lv = static_cast<int>(level);
   if (lv >= static_cast<int>(L::avx512)) {
-    p.fn = detail::avx512_kernel(t, nt, lv >= static_cast<int>(L::avx512_vnni));
-    p.act = traits(t).act;
+    const bool bf16 = t == DType::bf16 && lv >= static_cast<int>(L::avx512_bf16);
+    p.fn = bf16 ? detail::avx512_bf16_kernel(nt) : detail::avx512_kernel(t, nt, lv >= static_cast<int>(L::avx512_vnni));
+    p.act = bf16 ? ActFormat::bf16 : traits(t).act;
   } else if (lv >= static_cast<int>(L::avx2)) {
     p.fn = detail::avx2_kernel(t, nt);
     p.act = traits(t).act;

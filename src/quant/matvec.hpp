@@ -1,9 +1,11 @@
 #pragma once
 // Matrix-vector products for decode: W (rows, n) in any storage type times nt <= 8 activation rows.
-// Float weights read f32 activations; quantized weights read activations quantized once per call
-// to 8 bits (ActQ8_32 / ActQ8_256, quant/blocks.hpp) and use integer dot products: AVX-512 VNNI
-// (vpdpbusd / vpdpwssd) where present, AVX2 vpmaddubsw / vpmaddwd otherwise. The scalar level
-// decodes each weight row to f32 and dots it with the f32 activations (the reference path).
+// Float weights read f32 activations (bf16 weights on AVX512_BF16 CPUs: activations rounded to
+// bf16, vdpbf16ps); quantized weights read activations quantized once per call to 8 bits
+// (ActQ8_32 / ActQ8_256, quant/blocks.hpp) and use integer dot products: AVX-512 VNNI (vpdpbusd /
+// vpdpwssd) where present, AVX2 vpmaddubsw / vpmaddwd otherwise. The scalar level decodes each
+// weight row to f32 and dots it with the f32 activations (the reference path). quant/gemm.hpp does
+// the same arithmetic for many rows.
 //
 //   auto plan = quant::matvec_plan(w_type, nt);               // kernel + activation format
 //   quant::quantize_act_rows(plan.act, x, nt, n, act_buf);     // when plan.act != f32
@@ -52,9 +54,9 @@ void quantize_act_rows(ActFormat f, const float* x, int nt, int64_t n, void* out
 namespace ref {
 // The scalar activation quantizer: d = amax / 127, q = nearbyint(x * (127 / amax)).
 void quantize_act_row(ActFormat f, const float* x, int64_t n, void* out);
-// The exact value the integer kernels compute for one weight row and one quantized activation row:
+// The exact value the kernels compute for one weight row and one activation row in format f:
 // dequantized weights times dequantized activations, summed in double.
-double dot_act(DType t, const void* w_row, const void* act_row, int64_t n);
+double dot_act(DType t, ActFormat f, const void* w_row, const void* act_row, int64_t n);
 }  // namespace ref
 
 // Per-level kernel tables, filled by matvec_{scalar,avx2,avx512}.cpp.
@@ -62,6 +64,7 @@ namespace detail {
 MatvecFn scalar_kernel(DType t, int nt);
 MatvecFn avx2_kernel(DType t, int nt);
 MatvecFn avx512_kernel(DType t, int nt, bool vnni);
+MatvecFn avx512_bf16_kernel(int nt);  // bf16 weights x bf16 activations
 void quantize_act_avx512(ActFormat f, const float* x, int64_t n, void* out);
 void quantize_act_avx2(ActFormat f, const float* x, int64_t n, void* out);
 }  // namespace detail

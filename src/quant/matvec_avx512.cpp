@@ -11,7 +11,7 @@
 #include "quant/half.hpp"
 #include "quant/matvec.hpp"
 
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
 
 namespace lw::quant::detail {
 
@@ -69,13 +69,67 @@ struct V16 {
   }
 };
 
+// bf16 weights x bf16 activations: vdpbf16ps, 32 products per instruction, f32 accumulation.
+template <int NT>
+void mv_bf16(const MatvecArgs& a, int64_t r0, int64_t r1) {
+  const int64_t n = a.n, main = n / 32 * 32;
+  const __mmask32 tail = static_cast<__mmask32>((n - main) >= 32 ? ~0u : ((1u << (n - main)) - 1u));
+  for (int64_t r = r0; r < r1; ++r) {
+    const auto* w = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.w) + r * a.w_stride);
+    __m512 acc[NT], acc2[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = acc2[t] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 64 <= main; i += 64) {
+      const __m512i wa = _mm512_loadu_si512(w + i), wb = _mm512_loadu_si512(w + i + 32);
+      for (int t = 0; t < NT; ++t) {
+        const auto* x = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.act) + t * a.act_stride);
+        acc[t] = _mm512_dpbf16_ps(acc[t], (__m512bh)wa, (__m512bh)_mm512_loadu_si512(x + i));
+        acc2[t] = _mm512_dpbf16_ps(acc2[t], (__m512bh)wb, (__m512bh)_mm512_loadu_si512(x + i + 32));
+      }
+    }
+    for (; i < n; i += 32) {
+      const __mmask32 k = i < main ? static_cast<__mmask32>(~0u) : tail;
+      const __m512i wa = _mm512_maskz_loadu_epi16(k, w + i);
+      for (int t = 0; t < NT; ++t) {
+        const auto* x = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.act) + t * a.act_stride);
+        acc[t] = _mm512_dpbf16_ps(acc[t], (__m512bh)wa, (__m512bh)_mm512_maskz_loadu_epi16(k, x + i));
+      }
+    }
+    for (int t = 0; t < NT; ++t)
+      a.out[t * a.out_stride + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[t], acc2[t])) + (a.bias ? a.bias[r] : 0.0f);
+  }
+}
+
+void bf16_round_row(const float* x, int64_t n, uint16_t* out) {
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    _mm512_storeu_si512(out + i, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(x + i)));
+  for (; i < n; ++i) out[i] = f32_to_bf16(x[i]);
+}
+
 }  // namespace
+
+MatvecFn avx512_bf16_kernel(int nt) {
+  switch (nt) {
+    case 1: return &mv_bf16<1>;
+    case 2: return &mv_bf16<2>;
+    case 3: return &mv_bf16<3>;
+    case 4: return &mv_bf16<4>;
+    case 5: return &mv_bf16<5>;
+    case 6: return &mv_bf16<6>;
+    case 7: return &mv_bf16<7>;
+    default: return &mv_bf16<8>;
+  }
+}
 
 MatvecFn avx512_kernel(DType t, int nt, bool vnni) {
   if (!traits(t).quantized) return float_kernel<V16>(t, nt);
   return vnni ? quant_kernel<VnniDot>(t, nt) : quant_kernel<Avx2Dot>(t, nt);
 }
 
-void quantize_act_avx512(ActFormat f, const float* x, int64_t n, void* out) { quantize_act_v<V16>(f, x, n, out); }
+void quantize_act_avx512(ActFormat f, const float* x, int64_t n, void* out) {
+  if (f == ActFormat::bf16) return bf16_round_row(x, n, static_cast<uint16_t*>(out));  // avx512_bf16 only
+  quantize_act_v<V16>(f, x, n, out);
+}
 
 }  // namespace lw::quant::detail

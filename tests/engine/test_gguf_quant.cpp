@@ -104,17 +104,16 @@ struct RefGreedy {
 
 RefGreedy ref_greedy(const engine::Model& m, const std::vector<int32_t>& prompt, int n, double scale, double tol) {
   RefGreedy g;
-  std::vector<int32_t> seq = prompt;
-  const int V = m.config().V;
+  lw::testing::RefRunner run(m);
+  std::vector<double> row;
+  for (int32_t id : prompt) row = run.feed(id);
   for (int s = 0; s < n; ++s) {
-    const auto l = lw::testing::ref_logits(m, seq);
-    std::vector<double> row(l.end() - V, l.end());
     const int best = static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
     const double top = row[best];
     row[best] = -1e300;
     g.tokens.push_back(best);
     g.decisive.push_back(top - *std::max_element(row.begin(), row.end()) > 2 * tol * scale);
-    seq.push_back(best);
+    row = run.feed(best);
   }
   return g;
 }

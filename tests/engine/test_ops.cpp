@@ -68,7 +68,7 @@ TEST_P(MatmulTest, MatchesReference) {
     for (int t = 0; t < p.T; ++t) {
       lw::quant::ref::quantize_act_row(plan.act, x.data() + t * p.IC, p.IC, act.data());
       for (int o = 0; o < p.OC; ++o)
-        b[t * p.OC + o] = static_cast<float>(lw::quant::ref::dot_act(p.dtype, w.row(o), act.data(), p.IC)) +
+        b[t * p.OC + o] = static_cast<float>(lw::quant::ref::dot_act(p.dtype, plan.act, w.row(o), act.data(), p.IC)) +
                           (p.bias ? bias[o] : 0.0f);
     }
   }

@@ -62,7 +62,7 @@ void check(DType t, int rows, int64_t n, int nt, bool bias, Level level) {
       traits(t).to_f32_ref(w.data() + r * rb, wr.data(), n);
       for (int64_t i = 0; i < n; ++i) scale += std::fabs(wr[i] * x[tt * n + i]);
       if (plan.act != ActFormat::f32) {
-        want = ref::dot_act(t, w.data() + r * rb, act.data() + tt * act_row_bytes(plan.act, n), n);
+        want = ref::dot_act(t, plan.act, w.data() + r * rb, act.data() + tt * act_row_bytes(plan.act, n), n);
       } else {
         want = 0;
         for (int64_t i = 0; i < n; ++i) want += static_cast<double>(wr[i]) * x[tt * n + i];
