@@ -15,6 +15,7 @@
 #include "engine/kv_load.hpp"
 #include "engine/ops.hpp"
 #include "util/error.hpp"
+#include "util/thread_pool.hpp"
 
 namespace lw::engine {
 
@@ -268,7 +269,26 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   const int n = static_cast<int>(items.size());
   // Threads only when there is enough work (score entries x hd) to repay a parallel region.
   double work = 0;
-  for (const auto& s : seqs) work += double(s.Tq) * s.Tk * d.n_head * d.hd;
+  bool all_decode = true;
+  for (const auto& s : seqs) work += double(s.Tq) * s.Tk * d.n_head * d.hd, all_decode &= decode_path && s.Tq == 1;
+  auto decode_item = [&](const Item& item, std::vector<float>& scores) {
+    const AttnSeq& a = seqs[item.seq];
+    const int64_t off = static_cast<int64_t>(item.head) * group * d.hd;
+    if (scores.size() < static_cast<size_t>(group) * max_decode_tk) scores.resize(static_cast<size_t>(group) * max_decode_tk);
+    const size_t kv_off = dtype_bytes(a.kv_dtype, static_cast<int64_t>(item.head) * d.hd);
+    attend_decode_group(a.q + off, static_cast<const char*>(a.k) + kv_off, static_cast<const char*>(a.v) + kv_off,
+                        a.kv_dtype, a.kv_stride, d.hd, group, d.scale, a.Tk, a.out + off,
+                        a.lse ? a.lse + item.head * group : nullptr, scores.data());
+  };
+  if (all_decode) {  // token-by-token decoding: the decode thread pool (util/thread_pool.hpp)
+    auto run = [&](int64_t i0, int64_t i1) {
+      thread_local std::vector<float> scores;  // (group, Tk) of a decode item
+      for (int64_t it = i0; it < i1; ++it) decode_item(items[it], scores);
+    };
+    if (n > 1 && work > 2e5) ThreadPool::global().parallel_for(n, run);
+    else run(0, n);
+    return;
+  }
 #pragma omp parallel if (n > 1 && work > 2e5)
   {
     Scratch sc;
@@ -279,13 +299,7 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
       const Item& item = items[it];
       const AttnSeq& a = seqs[item.seq];
       if (item.q0 < 0) {
-        const int64_t off = static_cast<int64_t>(item.head) * group * d.hd;
-        if (scores.size() < static_cast<size_t>(group) * max_decode_tk)
-          scores.resize(static_cast<size_t>(group) * max_decode_tk);
-        const size_t kv_off = dtype_bytes(a.kv_dtype, static_cast<int64_t>(item.head) * d.hd);
-        attend_decode_group(a.q + off, static_cast<const char*>(a.k) + kv_off, static_cast<const char*>(a.v) + kv_off,
-                            a.kv_dtype, a.kv_stride, d.hd, group, d.scale, a.Tk, a.out + off,
-                            a.lse ? a.lse + item.head * group : nullptr, scores.data());
+        decode_item(item, scores);
         continue;
       }
       const int nq = std::min(kBq, a.Tq - item.q0);

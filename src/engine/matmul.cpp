@@ -12,6 +12,7 @@
 #include "quant/gemm.hpp"
 #include "quant/matvec.hpp"
 #include "util/error.hpp"
+#include "util/thread_pool.hpp"
 
 namespace lw::engine {
 
@@ -41,13 +42,12 @@ void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt
     a.act = act.data();
     a.act_stride = rb;
   }
+  // Rows split over the decode thread pool (util/thread_pool.hpp), in blocks of 16.
   const int64_t block = 16;
   const int64_t nblocks = (w.rows() + block - 1) / block;
-#pragma omp parallel for schedule(static) if (nblocks > 4 && w.rows() * w.cols() * nt > (1 << 18))
-  for (int64_t b = 0; b < nblocks; ++b) {
-    const int64_t r0 = b * block, r1 = std::min(w.rows(), r0 + block);
-    plan.fn(a, r0, r1);
-  }
+  auto rows = [&](int64_t b0, int64_t b1) { plan.fn(a, b0 * block, std::min(w.rows(), b1 * block)); };
+  if (nblocks > 4 && w.rows() * w.cols() * nt > (1 << 18)) ThreadPool::global().parallel_for(nblocks, rows);
+  else rows(0, nblocks);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "util/error.hpp"
+#include "util/thread_pool.hpp"
 
 namespace lw::engine {
 
@@ -16,6 +17,7 @@ void set_num_threads(int n) {
   if (n <= 0) n = omp_get_num_procs();
   omp_set_num_threads(n);
   openblas_set_num_threads(n);
+  ThreadPool::global().resize(n);
 }
 
 int num_threads() { return omp_get_max_threads(); }
