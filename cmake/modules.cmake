@@ -14,12 +14,15 @@ function(lw_add_module name)
   set_property(GLOBAL APPEND PROPERTY LW_LIBRARIES lw_${name})
 endfunction()
 
-# lw_add_test(NAME [DEPS lw_x ...])
+# lw_add_test(NAME [LEVELS] [DEPS lw_x ...])
 #   Builds tests/NAME/*.cpp into the GoogleTest program test_NAME and registers its tests with ctest.
+#   LEVELS: also registers every test once per lower CPU level (LW_CPU=scalar, avx2, avx512,
+#   avx512_vnni; suffix .scalar, ...), so the kernels of each level run the whole suite. A level
+#   above the machine's is clamped to it (the test then repeats a lower level).
 #   Tests find the shared data through the LW_SHARED_DIR compile definition and their own
 #   fixtures through LW_TEST_DATA_DIR (tests/fixtures).
 function(lw_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "LEVELS" "TIMEOUT" "DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
   if(NOT srcs)
     message(STATUS "tests ${name}: no sources yet, skipped")
@@ -36,4 +39,29 @@ function(lw_add_test name)
     set(ARG_TIMEOUT 300)
   endif()
   gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  if(ARG_LEVELS)
+    foreach(level scalar avx2 avx512 avx512_vnni)
+      gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 TEST_SUFFIX ".${level}" TEST_LIST test_${name}_${level}
+                           PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "LW_CPU=${level}")
+    endforeach()
+  endif()
+endfunction()
+
+# lw_add_isa_sources(TARGET TEMPLATE.cpp.in)
+#   Writes one copy of TEMPLATE per vector instruction set (@ISA@ = avx512 or avx2, @TARGET@ = the
+#   GCC target string of that level of cpu/features.hpp) into the build tree and compiles them into
+#   TARGET: kernels written once over cpu/vec_*.inc, selected at run time by cpu::level().
+function(lw_add_isa_sources target template)
+  get_filename_component(base "${template}" NAME_WE)
+  foreach(isa avx512 avx2)
+    if(isa STREQUAL "avx512")
+      set(TARGET "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")
+    else()
+      set(TARGET "avx2,fma,f16c")
+    endif()
+    set(ISA ${isa})
+    set(out "${CMAKE_CURRENT_BINARY_DIR}/${base}_${isa}.cpp")
+    configure_file("${template}" "${out}" @ONLY)
+    target_sources(${target} PRIVATE "${out}")
+  endforeach()
 endfunction()

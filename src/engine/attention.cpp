@@ -1,18 +1,15 @@
 // Causal attention, tiled with an online softmax (flash-attention style): for each query tile the
 // key tiles are visited once, keeping a running max m, sum l and weighted sum acc per query, so
 // memory is O(tile) per thread regardless of T.
-// GCC 12 warns falsely inside its own AVX-512 headers (_mm512_undefined_*).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "cpu/features.hpp"
 #include "engine/attention_decode.hpp"
-#include "engine/attention_exp.hpp"
-#include "engine/kv_load.hpp"
+#include "engine/simd_kernels.hpp"
 #include "engine/ops.hpp"
 #include "util/error.hpp"
 #include "util/thread_pool.hpp"
@@ -29,7 +26,7 @@ struct Scratch {
   std::vector<float> s;    // (kBk) scores of one query
   std::vector<float> acc;  // (nh, kBq, hd)
   std::vector<float> m, l; // (nh, kBq)
-  // nh: query heads handled together (the GQA group on the AVX-512 path, else 1).
+  // nh: query heads handled together (the GQA group on the vector path, else 1).
   void ensure(int hd, int nh) {
     kt.assign(static_cast<size_t>(hd) * kBk, 0.0f);
     acc.assign(static_cast<size_t>(nh) * kBq * hd, 0.0f);
@@ -41,7 +38,7 @@ struct Scratch {
 
 // Queries r in [0, nq) of one head, at positions first_pos + r, against keys 0..first_pos + r.
 // q: row r at q + r*q_stride; k, v: row j at k + j*kv_stride; out like q; lse: r*lse_stride.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+// The portable kernel (the scalar level, and head dims the vector kernels do not take).
 void attend_tile(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
                  int hd, float scale, int nq, int first_pos, float* out, float* lse,
                  int64_t lse_stride, float* kt, float* s, float* acc, float* m, float* l) {
@@ -104,106 +101,14 @@ void attend_tile(const float* q, int64_t q_stride, const float* k, const float* 
   }
 }
 
-#define LW_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
-
-// The same computation as attend_tile for hd % 16 == 0, hd <= 128, for the nh query heads that
-// share one KV head (q, out, lse: the first of them; head g at +g*hd, lse +g): each key tile is
-// transposed once for all of them. Scores of a key tile in four registers, a vectorised exp, and
-// the row's output accumulator held in registers over the tile. m, l (nh*nq), acc (nh*nq, hd).
-// K and V are read in their storage dtype KT (16-bit elements of a KV cache widened in registers).
-template <DType KT>
-LW_AVX512 void attend_tile_avx512(const float* q, int64_t q_stride, const simd::KvElem<KT>* k,
-                                  const simd::KvElem<KT>* v, int64_t kv_stride, int hd, float scale, int nq,
-                                  int first_pos, float* out, float* lse, int64_t lse_stride, int nh, float* kt,
-                                  float* s, float* acc, float* m, float* l) {
-  const int nv = hd / 16;
-  for (int r = 0; r < nh * nq; ++r) {
-    m[r] = -INFINITY;
-    l[r] = 0.0f;
-    for (int d = 0; d < hd; ++d) acc[static_cast<int64_t>(r) * hd + d] = 0.0f;
-  }
-  const int kend = first_pos + nq;
-  for (int j0 = 0; j0 < kend; j0 += kBk) {
-    const int nb = std::min(kBk, kend - j0);
-    for (int jj = 0; jj < nb; ++jj) {
-      const auto* kr = k + static_cast<int64_t>(j0 + jj) * kv_stride;  // (hd)
-      if constexpr (KT == DType::f32) {
-        for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = kr[d];
-      } else {
-        alignas(64) float row[128];
-        for (int c = 0; c < nv; ++c) _mm512_store_ps(row + 16 * c, simd::load16<KT>(kr + 16 * c));
-        for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = row[d];
-      }
-    }
-    for (int jj = nb; jj < kBk; ++jj)
-      for (int d = 0; d < hd; ++d) kt[d * kBk + jj] = 0.0f;
-    for (int R = 0; R < nh * nq; ++R) {  // row R of m, l, acc: head g, query r
-      const int g = R / nq, r = R % nq;
-      if (r < j0 - first_pos) continue;  // sees none of this tile's keys
-      const int pos = first_pos + r;
-      const int jmax = std::min(nb, pos - j0 + 1);
-      const float* qr = q + static_cast<int64_t>(r) * q_stride + g * hd;
-      __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-      for (int d = 0; d < hd; ++d) {
-        const __m512 qd = _mm512_set1_ps(qr[d]);
-        const float* ktd = kt + d * kBk;
-        s0 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(ktd), s0);
-        s1 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(ktd + 16), s1);
-        s2 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(ktd + 32), s2);
-        s3 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(ktd + 48), s3);
-      }
-      const __m512 sc = _mm512_set1_ps(scale), ninf = _mm512_set1_ps(-INFINITY);
-      __m512 sv[4] = {_mm512_mul_ps(s0, sc), _mm512_mul_ps(s1, sc), _mm512_mul_ps(s2, sc), _mm512_mul_ps(s3, sc)};
-      for (int b = 0; b < 4; ++b) {  // mask keys beyond jmax
-        int valid = std::clamp(jmax - 16 * b, 0, 16);
-        __mmask16 mk = static_cast<__mmask16>((1u << valid) - 1u);
-        sv[b] = _mm512_mask_blend_ps(mk, ninf, sv[b]);
-      }
-      const float mx = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(sv[0], sv[1]), _mm512_max_ps(sv[2], sv[3])));
-      const float m_new = std::max(m[R], mx);
-      const float corr = std::exp(m[R] - m_new);
-      const __m512 mn = _mm512_set1_ps(m_new);
-      __m512 sum = _mm512_setzero_ps();
-      for (int b = 0; b < 4; ++b) {
-        sv[b] = simd::exp512(_mm512_sub_ps(sv[b], mn));
-        sum = _mm512_add_ps(sum, sv[b]);
-        _mm512_storeu_ps(s + 16 * b, sv[b]);
-      }
-      l[R] = l[R] * corr + _mm512_reduce_add_ps(sum);
-      m[R] = m_new;
-      float* a = acc + static_cast<int64_t>(R) * hd;
-      __m512 av[8];
-      const __m512 cv = _mm512_set1_ps(corr);
-      for (int c = 0; c < nv; ++c) av[c] = _mm512_mul_ps(_mm512_loadu_ps(a + 16 * c), cv);
-      for (int jj = 0; jj < jmax; ++jj) {
-        const __m512 p = _mm512_set1_ps(s[jj]);
-        const auto* vr = v + static_cast<int64_t>(j0 + jj) * kv_stride;
-        for (int c = 0; c < nv; ++c) av[c] = _mm512_fmadd_ps(p, simd::load16<KT>(vr + 16 * c), av[c]);
-      }
-      for (int c = 0; c < nv; ++c) _mm512_storeu_ps(a + 16 * c, av[c]);
-    }
-  }
-  for (int g = 0; g < nh; ++g)
-    for (int r = 0; r < nq; ++r) {
-      const int R = g * nq + r;
-      const float inv = 1.0f / l[R];
-      const float* a = acc + static_cast<int64_t>(R) * hd;
-      float* o = out + static_cast<int64_t>(r) * q_stride + g * hd;
-      for (int d = 0; d < hd; ++d) o[d] = a[d] * inv;
-      if (lse) lse[r * lse_stride + g] = m[R] + std::log(l[R]);
-    }
-}
-
-// attend_tile_avx512 for K/V of any storage dtype; k, v point at the KV head's first element.
+// The vector tile kernel (engine/simd_kernels.hpp) of this CPU's level for the nh query heads of
+// a KV head; k, v point at the KV head's first element, in their storage dtype.
 void attend_tile_any(DType kv_dtype, const float* q, int64_t q_stride, const void* k, const void* v,
                      int64_t kv_stride, int hd, float scale, int nq, int first_pos, float* out, float* lse,
                      int64_t lse_stride, int nh, Scratch& sc) {
-  simd::with_kv_dtype(kv_dtype, "attention", [&]<DType KT>() {
-    using E = simd::KvElem<KT>;
-    attend_tile_avx512<KT>(q, q_stride, static_cast<const E*>(k), static_cast<const E*>(v), kv_stride, hd, scale, nq,
-                           first_pos, out, lse, lse_stride, nh, sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(),
-                           sc.l.data());
-  });
+  auto* fn = cpu::at_least(cpu::Level::avx512) ? &avx512::attend_tile : &avx2::attend_tile;
+  fn(kv_dtype, q, q_stride, k, v, kv_stride, hd, scale, nq, first_pos, out, lse, lse_stride, nh, sc.kt.data(),
+     sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
 }
 
 // A sequence's keys and values widened to f32 (for the portable tiled kernel, which reads f32).
@@ -211,12 +116,14 @@ struct Widened {
   std::vector<float> k, v;  // (Tk, kv_stride)
 };
 
-bool use_avx512(int hd) {
-  static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  return cpu && hd % 16 == 0 && hd <= 128;
+// The vector tile kernel applies at level avx2 and above for hd a multiple of its lanes, <= 128.
+bool use_vector_tile(int hd) {
+  if (hd > 128) return false;
+  if (cpu::at_least(cpu::Level::avx512)) return hd % 16 == 0;
+  return cpu::at_least(cpu::Level::avx2) && hd % 8 == 0;
 }
 
-// One unit of work: query tile q0 of query heads head..head+nh-1 (one head, or on the AVX-512 path
+// One unit of work: query tile q0 of query heads head..head+nh-1 (one head, or on the vector path
 // the group sharing a KV head), or (q0 < 0) the decode row of every query head that shares KV head
 // `head`.
 struct Item {
@@ -230,9 +137,9 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
            "attention: bad head dims");
   const int group = d.n_head / d.n_kv_head;
   std::vector<Item> items;
-  const bool fast = use_avx512(d.hd);
+  const bool fast = use_vector_tile(d.hd);
   const bool decode_path = decode_attention_supported(d.hd);
-  // The AVX-512 kernels read 16-bit K/V as they are; the portable kernel gets an f32 copy.
+  // The vector kernels read 16-bit K/V as they are; the portable kernel gets an f32 copy.
   std::vector<AttnSeq> seqs = seqs_in;
   std::vector<Widened> widened;
   widened.reserve(seqs.size());

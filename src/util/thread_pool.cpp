@@ -56,11 +56,20 @@ void ThreadPool::resize(int threads) {
 
 void ThreadPool::run_chunks() {
   for (;;) {
-    const int64_t c = next_.fetch_add(1, std::memory_order_acq_rel);
-    if (c >= nchunks_) return;
-    const int64_t b = c * chunk_;
-    (*fn_)(b, std::min(n_, b + chunk_));
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == nchunks_) done_.notify_one();
+    // The claim carries the loop it belongs to; acquiring it makes that loop's parameters visible.
+    const uint64_t claim = state_.fetch_add(1, std::memory_order_acq_rel);
+    const uint32_t loop = static_cast<uint32_t>(claim >> 32);
+    Loop& L = ring_[loop % kRing];
+    if (L.id.load(std::memory_order_acquire) != loop) return;
+    const int64_t c = static_cast<int64_t>(claim & 0xffffffffu);
+    const int64_t nchunks = L.nchunks.load(std::memory_order_relaxed), chunk = L.chunk.load(std::memory_order_relaxed);
+    const int64_t n = L.n.load(std::memory_order_relaxed);
+    const auto* fn = L.fn.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (L.id.load(std::memory_order_relaxed) != loop || c >= nchunks) return;  // slot reused, or no chunk left
+    const int64_t b = c * chunk;
+    (*fn)(b, std::min(n, b + chunk));
+    if (L.done.fetch_add(1, std::memory_order_acq_rel) + 1 == nchunks) L.done.notify_one();
   }
 }
 
@@ -98,29 +107,35 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   }
   // about 8 chunks per thread: small enough to rebalance around a descheduled thread
   const int64_t want = std::min<int64_t>(n, 8 * static_cast<int64_t>(size_));
-  fn_ = &fn;
-  n_ = n;
-  chunk_ = (n + want - 1) / want;
-  nchunks_ = (n + chunk_ - 1) / chunk_;
-  done_.store(0, std::memory_order_relaxed);
-  next_.store(0, std::memory_order_release);
+  const uint32_t id = ++loops_ == 0 ? ++loops_ : loops_;  // 0 marks a slot being written
+  Loop& L = ring_[id % kRing];
+  const int64_t chunk = (n + want - 1) / want, nchunks = (n + chunk - 1) / chunk;
+  L.id.store(0, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  L.fn.store(&fn, std::memory_order_relaxed);
+  L.n.store(n, std::memory_order_relaxed);
+  L.chunk.store(chunk, std::memory_order_relaxed);
+  L.nchunks.store(nchunks, std::memory_order_relaxed);
+  L.done.store(0, std::memory_order_relaxed);
+  L.id.store(id, std::memory_order_release);
+  state_.store(static_cast<uint64_t>(id) << 32, std::memory_order_release);  // publish the loop
   epoch_.fetch_add(1, std::memory_order_release);
   if (sleepers_.load() > 0) epoch_.notify_all();
   run_chunks();
   // wait for chunks other threads still hold: spin a little, then sleep
   const int spin = spin_count(), yields = yield_count();
-  int64_t d = done_.load(std::memory_order_acquire);
-  for (int i = 0; d < nchunks_ && i < spin; ++i) {
+  int64_t d = L.done.load(std::memory_order_acquire);
+  for (int i = 0; d < nchunks && i < spin; ++i) {
     relax();
-    d = done_.load(std::memory_order_acquire);
+    d = L.done.load(std::memory_order_acquire);
   }
-  for (int i = 0; d < nchunks_ && i < yields; ++i) {
+  for (int i = 0; d < nchunks && i < yields; ++i) {
     std::this_thread::yield();
-    d = done_.load(std::memory_order_acquire);
+    d = L.done.load(std::memory_order_acquire);
   }
-  while (d < nchunks_) {
-    done_.wait(d, std::memory_order_acquire);
-    d = done_.load(std::memory_order_acquire);
+  while (d < nchunks) {
+    L.done.wait(d, std::memory_order_acquire);
+    d = L.done.load(std::memory_order_acquire);
   }
   busy_.store(false);
 }

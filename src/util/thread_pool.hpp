@@ -50,14 +50,23 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   void run_chunks();
 
-  std::atomic<uint32_t> epoch_{0};     // bumped to start a loop (and to stop)
-  std::atomic<int64_t> next_{0};       // next chunk to claim
-  std::atomic<int64_t> done_{0};       // chunks finished
+  // A loop's parameters, in a small ring indexed by loop number: a thread that claims a chunk of
+  // loop J (from state_) reads ring_[J % kRing]. `id` brackets the parameters like a sequence lock,
+  // so a thread whose claim is from a loop long finished (its slot reused) sees that and stops.
+  struct Loop {
+    std::atomic<uint32_t> id{0};
+    std::atomic<const std::function<void(int64_t, int64_t)>*> fn{nullptr};
+    std::atomic<int64_t> n{0}, chunk{1}, nchunks{0};
+    std::atomic<int64_t> done{0};  // chunks finished
+  };
+  static constexpr int kRing = 4;
+  Loop ring_[kRing];
+  std::atomic<uint64_t> state_{0};     // (loop number << 32) | next chunk to claim
+  uint32_t loops_ = 0;                 // loops started (the caller's count)
+  std::atomic<uint32_t> epoch_{0};     // bumped to wake sleeping workers (and to stop)
   std::atomic<int> sleepers_{0};       // workers asleep on epoch_
   std::atomic<bool> stop_{false};
   std::atomic<bool> busy_{false};      // a loop is running (nested calls run serially)
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0, chunk_ = 1, nchunks_ = 0;
 };
 
 }  // namespace lw

@@ -1,6 +1,11 @@
 #pragma once
-// Helpers for the engine tests: tiny configs, random data, error measures.
+// Helpers for the engine tests: tiny configs, random data, error measures, temporary paths.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <string>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -8,6 +13,14 @@
 #include "engine/config.hpp"
 
 namespace lw::engine::testing {
+
+// A temporary path unique to this process (the suite runs each test once per CPU level, in
+// parallel processes, so fixed names would collide).
+inline std::filesystem::path unique_tmp(const std::string& name) {
+  const std::filesystem::path n(name);  // the process id goes before the extension
+  return std::filesystem::path(::testing::TempDir()) /
+         (n.stem().string() + "_" + std::to_string(::getpid()) + n.extension().string());
+}
 
 inline ModelConfig tiny_llama() {
   ModelConfig c;

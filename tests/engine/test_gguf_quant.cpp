@@ -13,6 +13,7 @@
 #include "cpu/features.hpp"
 #include "data/sha256.hpp"
 #include "engine/model.hpp"
+#include "engine_test_util.hpp"
 #include "support/ref_forward.hpp"
 
 using namespace lw;
@@ -214,7 +215,7 @@ TEST(GgufQuant, OurQuantizerWritesFilesLlamaCppDecodesLikeUs) {
   };
   std::vector<int32_t> prompt;
   const auto runs = llama_cpp_runs(prompt);
-  const fs::path tmp = fs::path(::testing::TempDir()) / "ours-quant";
+  const fs::path tmp = engine::testing::unique_tmp("ours-quant");
   int decisive = 0;
   fs::create_directories(tmp);
   for (const auto& [scheme, hash] : sha) {
@@ -239,7 +240,7 @@ TEST(GgufQuant, Glm4GgufWeWriteLoadsInLlamaCppAndDecodesLikeUs) {
   const fs::path golden = fs::path(LW_TEST_DATA_DIR) / "golden/glm4-tiny";
   std::vector<int32_t> prompt;
   const auto runs = llama_cpp_runs(prompt, "glm4_llama_cpp_greedy.txt");
-  const fs::path tmp = fs::path(::testing::TempDir()) / "glm4-gguf";
+  const fs::path tmp = engine::testing::unique_tmp("glm4-gguf");
   fs::create_directories(tmp);
   auto st = engine::load_model(golden);
   for (const auto& [scheme, hash] : sha) {

@@ -121,7 +121,7 @@ TEST_P(ModelTest, Bf16WeightsStayCloseToF32) {
 
 TEST_P(ModelTest, SaveAndLoadGiveIdenticalLogits) {
   auto m = make_random_model(cfg(), 5, DType::bf16, 0.1f);
-  fs::path dir = fs::path(::testing::TempDir()) / (GetParam() ? "lw_glm" : "lw_llama");
+  fs::path dir = unique_tmp(GetParam() ? "lw_glm" : "lw_llama");
   save_hf_model(m->config(), m->weights(), dir);
   auto loaded = load_model(dir);
   EXPECT_EQ(loaded->config().arch, m->config().arch);

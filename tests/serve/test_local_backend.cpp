@@ -47,7 +47,9 @@ TEST_F(LocalBackendTest, GreedyRepliesAreDeterministicAndStreamExactly) {
   });
   EXPECT_EQ(a.content, b.content);
   EXPECT_EQ(streamed, b.content);
-  EXPECT_GT(pieces, 1);
+  // The deltas a slow consumer has not drained yet arrive merged (on a loaded machine, possibly all
+  // in one piece); their concatenation is the reply either way.
+  EXPECT_GE(pieces, 1);
   EXPECT_EQ(a.finish_reason, "length");
   EXPECT_EQ(a.usage.completion_tokens, 12);
   EXPECT_GT(a.usage.prompt_tokens, 5);
