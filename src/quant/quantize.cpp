@@ -1,6 +1,8 @@
 // Quantizers of the GGML block formats (see quantize.hpp for the method).
 #include "quant/quantize.hpp"
 
+#include <xmmintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -12,7 +14,8 @@ namespace lw::quant::qz {
 
 namespace {
 
-inline int nint(float v) { return static_cast<int>(std::lrintf(v)); }
+// Round to nearest, ties to even (the default MXCSR mode): what std::lrintf gives, without the call.
+inline int nint(float v) { return _mm_cvt_ss2si(_mm_set_ss(v)); }
 inline int clampi(int v, int lo, int hi) { return std::min(hi, std::max(lo, v)); }
 // f32 -> f16 -> f32: the value a stored scale will have.
 inline float f16r(float v) { return f16_to_f32(f32_to_f16(v)); }
@@ -308,7 +311,7 @@ void kquant_affine(const float* x, int nsub, int len, int L, int smax, float& d,
   float s[16], m[16];
   float smx = 0, mmx = 0;
   for (int j = 0; j < nsub; ++j) {
-    fit_aff(x + j * len, len, L, 5, s[j], m[j]);
+    fit_aff(x + j * len, len, L, 3, s[j], m[j]);
     smx = std::max(smx, s[j]);
     mmx = std::max(mmx, m[j]);
   }
@@ -341,7 +344,7 @@ void kquant_sym(const float* x, int nsub, int len, int qmin, int qmax, int smin,
   float s[16];
   float amax = 0, vmax = 0;
   for (int j = 0; j < nsub; ++j) {
-    s[j] = fit_sym(x + j * len, len, qmin, qmax, 5, kNoRound);
+    s[j] = fit_sym(x + j * len, len, qmin, qmax, 3, kNoRound);
     if (std::fabs(s[j]) > amax) amax = std::fabs(s[j]), vmax = s[j];
   }
   // map the largest sub-block scale onto the negative end of the integer range (one more step)

@@ -208,10 +208,10 @@ TEST(GgufQuant, OurQuantizerWritesFilesLlamaCppDecodesLikeUs) {
   // recorded (the hashes below pin the bytes: re-record both if the quantizer changes).
   const std::map<std::string, std::string> sha = {
       {"q8_0", "6effbe3bf916733d91278be921cb9b52b2e042e9381aef823459c26724570628"},
-      {"q4_0", "560226cd78ddddf761f8deb26550032e62d4bba74258bb0ba5955a726122f771"},
-      {"q4_k_m", "eee360c7698d27951160996d881ef5fe43f99075c8fb0d6a50bd5d3f9355df93"},
-      {"q5_k_m", "349465ee56eae919f840a60c8516c005848b4f92147b161e85425d4151902d0b"},
-      {"q6_k", "279ed437be95b4b0e474f674d9716b1a63b3824ade947dda5ea29782d315ab0b"},
+      {"q4_0", "fd2b3a1c9ab3aaa0366305e5b9cac7889e37bb379cdefbc5c4c8c808dbfb617e"},
+      {"q4_k_m", "23f6fc8589c919c2d36ee9d0d76256cca92d815d80c342684bb891839dad94a4"},
+      {"q5_k_m", "7d032879ff1ca80da6e2b4f0a2b6711a72f2d343c5a8f32c88b39c13b4ab315e"},
+      {"q6_k", "b3fd3d368ae63fa4425d6367dc261ab7c0b19298f4b56172f722fb18d339f18e"},
   };
   std::vector<int32_t> prompt;
   const auto runs = llama_cpp_runs(prompt);
