@@ -59,6 +59,7 @@ for f in "${FILES[@]}"; do
   done
   for test in pp tg; do
     n=$([[ $test == pp ]] && echo "$PP" || echo "$TG")
+    [[ $n -gt 0 ]] || continue
     # llama-bench's csv rows (header repeated per run): the median avg_ts of this test
     l=$(python3 - "$OUT/$name.llama.csv" "$test" "$n" <<'PY'
 import csv, sys
@@ -74,7 +75,7 @@ vals.sort()
 print(vals[len(vals) // 2] if vals else "nan")
 PY
 )
-    o=$(grep "^$test$n " "$OUT/$name.ours.txt" | awk '{print $2}' | median)
+    o=$( (grep "^$test$n " "$OUT/$name.ours.txt" || true) | awk '{print $2}' | median)
     ratio=$(python3 -c "print(f'{float(\"$o\")/float(\"$l\"):.2f}x' if '$l' != 'nan' and '$o' != 'nan' else 'n/a')")
     echo "| $name | $test$n | $l | $o | $ratio |"
   done

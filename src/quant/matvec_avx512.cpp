@@ -69,22 +69,26 @@ struct V16 {
   }
 };
 
-// bf16 weights x bf16 activations: vdpbf16ps, 32 products per instruction, f32 accumulation.
+// bf16 weights x bf16 activations: vdpbf16ps, 32 products per instruction, f32 accumulation; four
+// chains for one activation row (the dot product's latency), two for more.
 template <int NT>
 void mv_bf16(const MatvecArgs& a, int64_t r0, int64_t r1) {
+  constexpr int CH = NT == 1 ? 4 : 2;
   const int64_t n = a.n, main = n / 32 * 32;
-  const __mmask32 tail = static_cast<__mmask32>((n - main) >= 32 ? ~0u : ((1u << (n - main)) - 1u));
+  const __mmask32 tail = static_cast<__mmask32>((1ull << (n - main)) - 1u);
   for (int64_t r = r0; r < r1; ++r) {
     const auto* w = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.w) + r * a.w_stride);
-    __m512 acc[NT], acc2[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = acc2[t] = _mm512_setzero_ps();
+    __m512 acc[NT][CH];
+    for (int t = 0; t < NT; ++t)
+      for (int c = 0; c < CH; ++c) acc[t][c] = _mm512_setzero_ps();
     int64_t i = 0;
-    for (; i + 64 <= main; i += 64) {
-      const __m512i wa = _mm512_loadu_si512(w + i), wb = _mm512_loadu_si512(w + i + 32);
+    for (; i + 32 * CH <= main; i += 32 * CH) {
+      __m512i wv[CH];
+      for (int c = 0; c < CH; ++c) wv[c] = _mm512_loadu_si512(w + i + 32 * c);
       for (int t = 0; t < NT; ++t) {
         const auto* x = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.act) + t * a.act_stride);
-        acc[t] = _mm512_dpbf16_ps(acc[t], (__m512bh)wa, (__m512bh)_mm512_loadu_si512(x + i));
-        acc2[t] = _mm512_dpbf16_ps(acc2[t], (__m512bh)wb, (__m512bh)_mm512_loadu_si512(x + i + 32));
+        for (int c = 0; c < CH; ++c)
+          acc[t][c] = _mm512_dpbf16_ps(acc[t][c], (__m512bh)wv[c], (__m512bh)_mm512_loadu_si512(x + i + 32 * c));
       }
     }
     for (; i < n; i += 32) {
@@ -92,11 +96,14 @@ void mv_bf16(const MatvecArgs& a, int64_t r0, int64_t r1) {
       const __m512i wa = _mm512_maskz_loadu_epi16(k, w + i);
       for (int t = 0; t < NT; ++t) {
         const auto* x = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.act) + t * a.act_stride);
-        acc[t] = _mm512_dpbf16_ps(acc[t], (__m512bh)wa, (__m512bh)_mm512_maskz_loadu_epi16(k, x + i));
+        acc[t][0] = _mm512_dpbf16_ps(acc[t][0], (__m512bh)wa, (__m512bh)_mm512_maskz_loadu_epi16(k, x + i));
       }
     }
-    for (int t = 0; t < NT; ++t)
-      a.out[t * a.out_stride + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[t], acc2[t])) + (a.bias ? a.bias[r] : 0.0f);
+    for (int t = 0; t < NT; ++t) {
+      __m512 sum = acc[t][0];
+      for (int c = 1; c < CH; ++c) sum = _mm512_add_ps(sum, acc[t][c]);
+      a.out[t * a.out_stride + r] = _mm512_reduce_add_ps(sum) + (a.bias ? a.bias[r] : 0.0f);
+    }
   }
 }
 

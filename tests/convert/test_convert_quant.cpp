@@ -84,14 +84,16 @@ TEST(ConvertQuant, Q4KMAssignsLlamaCppsPerTensorTypes) {
   EXPECT_EQ(t.at("output.weight"), g(DType::q6_k));
   EXPECT_EQ(t.at("token_embd.weight"), g(DType::q4_k));
   EXPECT_EQ(io::GgufFile::open(d / "m.gguf").get_int("general.file_type"), 15);
-  // loads; its kernels agree with the same weights dequantized at load; and a 16-layer random
-  // model at 4.5 bits stays in the neighbourhood of the f32 original
+  // loads; its kernels agree with the same weights dequantized at load (they differ by the
+  // 8-bit activation rounding of every matrix product, about 2% after 16 random layers; a wrong
+  // block decode gives O(1)); and a 16-layer random model at 4.5 bits stays in the neighbourhood
+  // of the f32 original
   auto q = engine::load_model(d / "m.gguf");
   engine::LoadOptions f32;
   f32.convert = engine::LoadOptions::Convert::f32;
   auto dq = engine::load_model(d / "m.gguf", f32);
   const std::vector<int32_t> ids = {1, 5, 9, 33, 12, 7};
-  EXPECT_LT(rel(logits_of(*q, ids), logits_of(*dq, ids)), 2e-2);
+  EXPECT_LT(rel(logits_of(*q, ids), logits_of(*dq, ids)), 4e-2);
   EXPECT_LT(rel(logits_of(*q, ids), logits_of(*m, ids)), 0.3);
 }
 
