@@ -83,6 +83,7 @@ void mv_bf16(const MatvecArgs& a, int64_t r0, int64_t r1) {
       for (int c = 0; c < CH; ++c) acc[t][c] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 * CH <= main; i += 32 * CH) {
+      prefetch_ahead<64 * CH>(w + i);
       __m512i wv[CH];
       for (int c = 0; c < CH; ++c) wv[c] = _mm512_loadu_si512(w + i + 32 * c);
       for (int t = 0; t < NT; ++t) {

@@ -81,7 +81,8 @@ TEST(Matvec, EveryTypeEveryLevelMatchesReference) {
     for (int i = 0; i < kNumDTypes; ++i) {
       const DType t = static_cast<DType>(i);
       const int blk = traits(t).block;
-      for (int64_t n : {int64_t{blk}, int64_t{4 * blk}, int64_t{blk == 1 ? 77 : 2 * blk}}) {
+      // one block, four (the 32-block kernels' step), seven (steps and a tail), two / an odd length
+      for (int64_t n : {int64_t{blk}, int64_t{4 * blk}, int64_t{7 * blk}, int64_t{blk == 1 ? 77 : 2 * blk}}) {
         for (int nt : {1, 2, 3, 8}) check(t, 5, n, nt, nt == 3, level);
       }
     }
