@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/registry.hpp"
+#include "git_version.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/progress.hpp"
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
       "AgentWrite (plan, then write paragraph by paragraph), LongBench-Write and LongWrite-Ruler\n"
       "evaluation, long-output SFT data, packing, and a native Llama-family engine.",
       "longwriter"};
-  app.set_version_flag("--version", std::string("longwriter ") + LW_VERSION);
+  app.set_version_flag("--version", std::string("longwriter ") + LW_VERSION + " (git " + LW_GIT_COMMIT + ")");
   app.fallthrough();  // global options may follow the subcommand
   app.require_subcommand(1);
   app.footer(
