@@ -14,7 +14,7 @@
 namespace {
 
 struct Options {
-  std::string data, model, out, weighting = "token", schedule = "cosine", tokenizer;
+  std::string data, model, out, weighting = "longwriter", schedule = "cosine", tokenizer;
   lw::train::TrainOptions t;
   bool no_shuffle = false, no_resume = false;
   int threads = 0;
@@ -42,10 +42,11 @@ const bool registered = lw::apps::register_command("train", [](CLI::App& root) {
   cmd->add_option("--batch-packs", o->t.batch_rows, "Pack rows per optimizer step (gradient accumulation)")
       ->capture_default_str();
   cmd->add_option("--weighting", o->weighting,
-                  "Loss weighting over the global batch: token (sum of target losses / their count;\n"
-                  "LongWriter), sequence (mean of per-sequence means), longalign (pack weights / K)")
+                  "Loss weighting over the global batch: longwriter (the paper's: token mean x sequences in\n"
+                  "the batch / K), token (sum of target losses / their count), sequence (mean of per-sequence\n"
+                  "means), longalign (pack weights / K)")
       ->capture_default_str();
-  cmd->add_option("--longalign-k", o->t.longalign_k, "K of --weighting longalign")->capture_default_str();
+  cmd->add_option("--longalign-k", o->t.longalign_k, "K of --weighting longwriter and longalign")->capture_default_str();
   cmd->add_option("--lr", o->t.adamw.lr, "Peak learning rate")->capture_default_str();
   cmd->add_option("--min-lr", o->t.min_lr, "Learning rate at the end of the decay")->capture_default_str();
   cmd->add_option("--schedule", o->schedule, "Decay after warmup: cosine, linear or constant")->capture_default_str();

@@ -62,7 +62,8 @@ Weighting parse_weighting(const std::string& name) {
   if (name == "token") return Weighting::token;
   if (name == "sequence") return Weighting::sequence;
   if (name == "longalign") return Weighting::longalign;
-  fail_input("--weighting: unknown mode '{}' (expected token, sequence or longalign)", name);
+  if (name == "longwriter") return Weighting::longwriter;
+  fail_input("--weighting: unknown mode '{}' (expected longwriter, token, sequence or longalign)", name);
 }
 
 std::string weighting_name(Weighting w) {
@@ -70,6 +71,7 @@ std::string weighting_name(Weighting w) {
     case Weighting::token: return "token";
     case Weighting::sequence: return "sequence";
     case Weighting::longalign: return "longalign";
+    case Weighting::longwriter: return "longwriter";
   }
   return "?";
 }
@@ -98,7 +100,7 @@ std::vector<std::vector<double>> loss_weights(const std::vector<const Row*>& bat
     n_targets += count_targets(*r);
     n_seqs += count_target_sequences(*r);
   }
-  if (mode == Weighting::longalign && !(longalign_k > 0))
+  if ((mode == Weighting::longalign || mode == Weighting::longwriter) && !(longalign_k > 0))
     fail_input("--longalign-k must be positive (got {})", longalign_k);
   for (size_t i = 0; i < batch.size(); i++) {
     const Row& r = *batch[i];
@@ -113,6 +115,7 @@ std::vector<std::vector<double>> loss_weights(const std::vector<const Row*>& bat
           case Weighting::token: w[i][t] = 1.0 / (double)n_targets; break;
           case Weighting::sequence: w[i][t] = 1.0 / ((double)n_seqs * (double)n_s); break;
           case Weighting::longalign: w[i][t] = r.pack_weights[t] / longalign_k; break;
+          case Weighting::longwriter: w[i][t] = (double)n_seqs / (longalign_k * (double)n_targets); break;
         }
       }
     }

@@ -32,6 +32,7 @@ enum class Weighting {
   token,      // sum over all labelled targets of the global batch / their count (LongWriter)
   sequence,   // mean over sequences of each sequence's mean target loss
   longalign,  // sum of pack weights * loss, divided by K (weights sum to 1 per sequence)
+  longwriter, // the token mean times (sequences in the global batch) / K: the LongWriter paper's loss
 };
 Weighting parse_weighting(const std::string& name);  // InputError on unknown names
 std::string weighting_name(Weighting w);
@@ -40,7 +41,8 @@ std::string weighting_name(Weighting w);
 // (all micro-batches of one optimizer step): the step loss is sum_rows sum_t w[t] * nll[t], which
 // is exact across gradient accumulation (token mode divides by the whole batch's target count).
 // longalign: w = pack_weight / K, i.e. (sequences in batch / K) times the sequence-mean loss when
-// every pack weight is 1/(labelled tokens of its sequence).
+// every pack weight is 1/(labelled tokens of its sequence). longwriter: w = n_seq / (K * n_targets),
+// n_seq counting the batch's sequences that have a target.
 std::vector<std::vector<double>> loss_weights(const std::vector<const Row*>& batch, Weighting mode,
                                               double longalign_k = 30.0);
 

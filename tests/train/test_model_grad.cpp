@@ -67,6 +67,7 @@ TEST(ModelGrad, LlamaTokenWeighting) { check_model_grads(tiny_llama(), Weighting
 TEST(ModelGrad, LlamaSequenceWeighting) { check_model_grads(tiny_llama(), Weighting::sequence); }
 TEST(ModelGrad, LlamaLongAlignWeighting) { check_model_grads(tiny_llama(), Weighting::longalign); }
 TEST(ModelGrad, Glm4TokenWeighting) { check_model_grads(tiny_glm4(), Weighting::token); }
+TEST(ModelGrad, LlamaLongWriterWeighting) { check_model_grads(tiny_llama(), Weighting::longwriter); }
 
 TEST(ModelGrad, TiedEmbeddings) {
   auto cfg = tiny_llama();
@@ -93,6 +94,14 @@ TEST(Weighting, ModesOnAKnownBatch) {
   double sum = 0;
   for (double x : la[1]) sum += x;
   EXPECT_NEAR(sum, 1.0 / 30.0, 1e-7);  // pack weights sum to 1 per sequence
+  // the paper's loss: token mean (1/8 per target) times 2 sequences / K
+  auto lw = loss_weights(batch, Weighting::longwriter, 30.0);
+  EXPECT_DOUBLE_EQ(lw[0][0], 2.0 / (30.0 * 8));
+  EXPECT_DOUBLE_EQ(lw[1][4], 2.0 / (30.0 * 8));
+  EXPECT_DOUBLE_EQ(lw[0][3], 0.0);
+  EXPECT_THROW(loss_weights(batch, Weighting::longwriter, 0.0), lw::InputError);
+  EXPECT_EQ(parse_weighting("longwriter"), Weighting::longwriter);
+  EXPECT_EQ(weighting_name(Weighting::longwriter), "longwriter");
 }
 
 TEST(Batch, TargetsNeverCrossBoundaries) {
@@ -140,6 +149,7 @@ void packing_equivalence(Weighting mode, double tol) {
 TEST(PackingEquivalence, TokenFloat) { packing_equivalence<float>(Weighting::token, 1e-5); }
 TEST(PackingEquivalence, SequenceFloat) { packing_equivalence<float>(Weighting::sequence, 1e-5); }
 TEST(PackingEquivalence, LongAlignFloat) { packing_equivalence<float>(Weighting::longalign, 1e-5); }
+TEST(PackingEquivalence, LongWriterFloat) { packing_equivalence<float>(Weighting::longwriter, 1e-5); }
 TEST(PackingEquivalence, TokenDouble) { packing_equivalence<double>(Weighting::token, 1e-12); }
 
 TEST(ModelGrad, RecomputeGivesIdenticalGradients) {

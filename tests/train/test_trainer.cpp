@@ -104,6 +104,37 @@ TEST(Trainer, TinyModelLearnsPackedDataAndGeneratesItBack) {
   fs::remove_all(out);
 }
 
+// --weighting longwriter: each step's objective is the step's token mean NLL times the number of
+// sequences in that step's rows / K, with the rows of a step accumulated as 1, 2 or 4 micro-batches
+// (rows k of the four packs hold k + 1 sequences: 1 + 2 + 3 + 4).
+TEST(Trainer, LongWriterWeightingIsTokenMeanTimesSequencesOverK) {
+  log::set_level(log::Level::warn);
+  std::vector<Row> rows;
+  for (int k = 0; k < 4; ++k) {
+    std::vector<Row> seqs;
+    for (int s = 0; s <= k; ++s) seqs.push_back(task_row((k + s) % 6));
+    rows.push_back(concat_rows(seqs));
+  }
+  for (int micro : {1, 2, 4}) {
+    fs::path out = temp_dir("lw_weighting_" + std::to_string(micro));
+    TrainModel<float> m(learn_config());
+    m.init_random(3);
+    VectorSource src(rows);
+    TrainOptions o = learn_options(out);
+    o.epochs = 1, o.batch_rows = micro, o.shuffle = false, o.save_final = false;
+    o.weighting = Weighting::longwriter, o.longalign_k = 7.0;
+    TrainResult r = train(m, src, o);
+    ASSERT_EQ((int)r.history.size(), 4 / micro) << micro;
+    for (int s = 0; s < 4 / micro; ++s) {
+      int n_seq = 0;
+      for (int k = s * micro; k < (s + 1) * micro; ++k) n_seq += k + 1;
+      const auto& h = r.history[s];
+      EXPECT_NEAR(h.loss, h.token_loss * n_seq / 7.0, 1e-6 * h.loss) << "micro " << micro << " step " << s;
+    }
+    fs::remove_all(out);
+  }
+}
+
 TEST(Trainer, ResumeReproducesTheUninterruptedLossCurve) {
   log::set_level(log::Level::warn);
   auto cfg = learn_config();
