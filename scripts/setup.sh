@@ -16,6 +16,7 @@ PKGS=(
   libsentencepiece-dev      # SentencePiece .model files
   libgtest-dev libgmock-dev # tests
   libbenchmark-dev          # benchmarks
+  dpkg-dev                  # the Debian package (cpack -G DEB: dpkg-shlibdeps)
 )
 
 missing=()

@@ -2,7 +2,7 @@
 // Forward kernels of the engine: plain free functions over f32 activations, each with a naive
 // reference (ops_ref.hpp) it is tested against. Dimension names: T tokens, C hidden, V vocab,
 // n_head / n_kv_head heads, hd head dim, ffn SwiGLU width. All buffers are row-major.
-// The trainer (src/train) pairs each *_forward with its *_backward.
+// The trainer (src/train) has its own forward/backward pairs of these layers (train/ops.hpp).
 #include <cstdint>
 #include <vector>
 

@@ -14,7 +14,7 @@
 //   glm4 (GlmForCausalLM): as llama plus self_attn.{q,k,v}_proj.bias, and one fused
 //          mlp.gate_up_proj.weight (2*ffn, C) = [gate; up] instead of gate_proj/up_proj.
 // The ChatGLM layout (transformer.encoder.layers.{i}.self_attention.query_key_value, ...) is an
-// alias the loader maps onto these names (engine/loader.hpp).
+// alias the loader maps onto these names (engine/loader.cpp).
 #include <cstdint>
 #include <functional>
 #include <string>

@@ -192,8 +192,10 @@ std::vector<ChatFormat::Segment> ChatFormat::segments(std::span<const ChatMessag
   return s;
 }
 
-RenderedChat ChatFormat::render(std::span<const ChatMessage> messages) const {
-  std::vector<Segment> segs = segments(messages, /*generation_prompt=*/false);
+// The one segment renderer: text segments with the same label flag are merged and encoded
+// together (specials never pass through the text encoder), so a prompt's tokens are exactly the
+// training rendering's prefix.
+RenderedChat ChatFormat::encode_segments(const std::vector<Segment>& segs) const {
   RenderedChat out;
   std::string run;
   bool run_label = false;
@@ -204,7 +206,7 @@ RenderedChat ChatFormat::render(std::span<const ChatMessage> messages) const {
     out.labels.insert(out.labels.end(), ids.size(), run_label ? 1 : 0);
     run.clear();
   };
-  for (auto& seg : segs) {
+  for (const auto& seg : segs) {
     if (seg.special >= 0) {
       flush();
       out.ids.push_back(seg.special);
@@ -219,30 +221,12 @@ RenderedChat ChatFormat::render(std::span<const ChatMessage> messages) const {
   return out;
 }
 
+RenderedChat ChatFormat::render(std::span<const ChatMessage> messages) const {
+  return encode_segments(segments(messages, /*generation_prompt=*/false));
+}
+
 std::vector<TokenId> ChatFormat::render_prompt(std::span<const ChatMessage> messages) const {
-  std::vector<Segment> segs = segments(messages, /*generation_prompt=*/true);
-  // Same merging as render(), so a prompt's tokens equal the training rendering's prefix.
-  std::vector<TokenId> out;
-  std::string run;
-  bool run_label = false;
-  auto flush = [&] {
-    if (run.empty()) return;
-    std::vector<TokenId> ids = tok_->encode(run, /*allow_special=*/false);
-    out.insert(out.end(), ids.begin(), ids.end());
-    run.clear();
-  };
-  for (auto& seg : segs) {
-    if (seg.special >= 0) {
-      flush();
-      out.push_back(seg.special);
-    } else {
-      if (seg.labelled != run_label) flush();
-      run_label = seg.labelled;
-      run += seg.text;
-    }
-  }
-  flush();
-  return out;
+  return encode_segments(segments(messages, /*generation_prompt=*/true)).ids;
 }
 
 std::vector<TokenId> ChatFormat::stop_ids() const {

@@ -72,6 +72,7 @@ class ChatFormat {
     bool labelled = false;
   };
   std::vector<Segment> segments(std::span<const ChatMessage> messages, bool generation_prompt) const;
+  RenderedChat encode_segments(const std::vector<Segment>& segs) const;
   TokenId need(std::string_view name, TokenId preferred = -1) const;
 
   ChatFormatId id_;

@@ -40,7 +40,7 @@ fs::path llama3_dir(const std::string& name) {
 class RealTokenizer : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kTiktoken)) GTEST_SKIP() << "no " << kTiktoken;
+    ASSERT_TRUE(fs::exists(kTiktoken)) << "no " << kTiktoken << " (the shared data folder, LW_SHARED_DIR)";
     dir_ = llama3_dir("realtok");
     tok_ = load_tokenizer(dir_);
   }
@@ -138,7 +138,7 @@ TEST_F(RealTokenizer, PackFixtureRoundTrip) {
 }
 
 TEST_F(RealTokenizer, PackCommandEndToEnd) {
-  if (!fs::exists(lw::testing::longwriter_bin())) GTEST_SKIP() << "longwriter binary not built";
+  ASSERT_TRUE(fs::exists(lw::testing::longwriter_bin())) << "longwriter binary not built";
   fs::path out = dir_ / "cli-pack";
   std::string args = fmt::format("pack --in {} --tokenizer {} --format llama3-longwriter --max-len 128 --out {} --threads 2 -q",
                                  (kFixtures / "sft_small.jsonl").string(), dir_.string(), out.string());

@@ -81,35 +81,48 @@ TEST(Fuzz, DecodeRejectsOutOfRangeIds) {
 TEST(Fuzz, TiktokenLoaderRandomInput) {
   std::string good = lw::io::read_file(vocab("cl100k_base.tiktoken")).substr(0, 4000);
   std::mt19937 rng(3);
+  int loaded = 0, rejected = 0;
   for (int iter = 0; iter < 300; ++iter) {
     std::string s = iter % 2 ? random_bytes(rng, rng() % 300, true) : good;
-    if (iter % 2 == 0) {
+    if (iter % 4 == 0) {
       for (int k = 0; k < 5; ++k) s[rng() % s.size()] = static_cast<char>(rng());
+    } else if (iter % 4 == 2) {  // cut at a line end past the 256 byte tokens: a smaller valid vocabulary
+      s.resize(s.rfind('\n', 3000 + rng() % 1000) + 1);
     }
     try {
       auto t = lw::tok::load_tiktoken_text(s, "fuzz.tiktoken");
-      (void)t->encode("hello");
-    } catch (const lw::InputError&) {
+      for (TokenId id : t->encode("hello")) ASSERT_TRUE(id >= 0 && id < t->vocab_size()) << iter;
+      ++loaded;
+    } catch (const lw::InputError& e) {
+      ASSERT_NE(std::string(e.what()).find("fuzz.tiktoken"), std::string::npos) << e.what();
+      ++rejected;
     }
   }
+  // both outcomes happen (the mutations reach the checks), and every rejection names the file
+  EXPECT_GT(loaded, 0);
+  EXPECT_GT(rejected, 0);
 }
 
 TEST(Fuzz, HfJsonLoaderRandomInput) {
   const std::string good = R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},
     "pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false},"added_tokens":[]})";
   std::mt19937 rng(5);
-  int ok = 0;
+  int ok = 0, rejected = 0;
   for (int iter = 0; iter < 500; ++iter) {
     std::string s = good;
     int flips = 1 + static_cast<int>(rng() % 4);
     for (int k = 0; k < flips; ++k) s[rng() % s.size()] = "{}[]\":,0a b-"[rng() % 13];
     try {
       auto t = lw::tok::load_hf_json_text(s, "fuzz.json");
-      (void)t->encode("abab ba");
+      for (TokenId id : t->encode("abab ba")) ASSERT_TRUE(id >= 0 && id < t->vocab_size()) << s;
       ++ok;
-    } catch (const lw::InputError&) {
+    } catch (const lw::InputError& e) {
+      ASSERT_NE(std::string(e.what()).find("fuzz.json"), std::string::npos) << e.what();
+      ++rejected;
     }
   }
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(rejected, 0);
   EXPECT_NO_THROW(lw::tok::load_hf_json_text(good, "good.json"));
   EXPECT_THROW(lw::tok::load_hf_json_text("[1,2]", "x.json"), lw::InputError);
   EXPECT_THROW(lw::tok::load_hf_json_text("{\"model\":{\"type\":\"Unigram\"}}", "x.json"), lw::InputError);

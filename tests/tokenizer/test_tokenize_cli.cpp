@@ -1,4 +1,4 @@
-// `longwriter tokenize` end to end (skipped when the binary has not been built).
+// `longwriter tokenize` end to end.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,7 +12,7 @@ std::string cl100k() { return std::string(LW_SHARED_DIR) + "/data/vocab/cl100k_b
 bool have_binary() { return std::filesystem::exists(lw::testing::longwriter_bin()); }
 
 TEST(TokenizeCli, EncodesAndDecodes) {
-  if (!have_binary()) GTEST_SKIP() << "longwriter not built";
+  ASSERT_TRUE(have_binary()) << "longwriter not built";
   auto r = lw::testing::run_longwriter("tokenize --tokenizer " + cl100k(), "hello world");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out, "15339 1917\n");
@@ -22,7 +22,7 @@ TEST(TokenizeCli, EncodesAndDecodes) {
 }
 
 TEST(TokenizeCli, SpecialTokensNeedTheFlag) {
-  if (!have_binary()) GTEST_SKIP() << "longwriter not built";
+  ASSERT_TRUE(have_binary()) << "longwriter not built";
   auto r = lw::testing::run_longwriter("tokenize --special --tokenizer " + cl100k(), "<|endoftext|>");
   EXPECT_EQ(r.out, "100257\n");
   r = lw::testing::run_longwriter("tokenize --tokenizer " + cl100k(), "<|endoftext|>");
@@ -30,7 +30,7 @@ TEST(TokenizeCli, SpecialTokensNeedTheFlag) {
 }
 
 TEST(TokenizeCli, BadInputExitsWithTwo) {
-  if (!have_binary()) GTEST_SKIP() << "longwriter not built";
+  ASSERT_TRUE(have_binary()) << "longwriter not built";
   auto r = lw::testing::run_longwriter("tokenize --tokenizer " + cl100k() + " --decode", "12 abc");
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("abc"), std::string::npos);
@@ -41,7 +41,7 @@ TEST(TokenizeCli, BadInputExitsWithTwo) {
 }
 
 TEST(TokenizeCli, InfoShowsSpecials) {
-  if (!have_binary()) GTEST_SKIP() << "longwriter not built";
+  ASSERT_TRUE(have_binary()) << "longwriter not built";
   auto r = lw::testing::run_longwriter("tokenize --info --tokenizer " + cl100k());
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("vocab_size: 100277"), std::string::npos) << r.out;
