@@ -6,7 +6,7 @@
 
 namespace lw::tok {
 
-BpeTokenizer::BpeTokenizer(BpeConfig cfg) : cfg_(std::move(cfg)) {
+BpeTokenizer::BpeTokenizer(BpeConfig cfg) : VocabTokenizer(std::move(cfg)) {
   ranks_.byte_id.fill(-1);
   ranks_.by_bytes = cfg_.rank_by_bytes;
   ranks_.unk = cfg_.unk;
@@ -17,7 +17,6 @@ BpeTokenizer::BpeTokenizer(BpeConfig cfg) : cfg_(std::move(cfg)) {
     const auto& e = cfg_.vocab[static_cast<size_t>(id)];
     fp.add(e.text);
     fp.add_int(static_cast<int>(e.attr));
-    if (!e.text.empty()) text_to_id_.emplace(e.text, id);
     if (e.attr == TokenAttr::control || e.attr == TokenAttr::user_defined) {
       specials_.add(e.bytes, id, e.attr == TokenAttr::control);
     } else if (e.attr == TokenAttr::normal || e.attr == TokenAttr::byte) {
@@ -109,44 +108,16 @@ std::vector<TokenId> BpeTokenizer::encode(std::string_view text, bool allow_spec
   return out;
 }
 
-void BpeTokenizer::check_id(TokenId id) const {
-  if (id < 0 || id >= vocab_size()) {
-    fail_input("token id {} is out of range (vocabulary of {} from {})", id, vocab_size(), cfg_.source);
-  }
-}
-
 std::string BpeTokenizer::decode(std::span<const TokenId> ids) const {
   std::string out;
   for (TokenId id : ids) {
-    check_id(id);
-    out += cfg_.vocab[static_cast<size_t>(id)].bytes;
+    out += entry(id).bytes;
   }
   return out;
 }
 
 std::string BpeTokenizer::token_bytes(TokenId id) const {
-  check_id(id);
-  return cfg_.vocab[static_cast<size_t>(id)].bytes;
-}
-
-std::optional<TokenId> BpeTokenizer::token_to_id(std::string_view token) const {
-  auto it = text_to_id_.find(token);
-  if (it == text_to_id_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::string BpeTokenizer::id_to_token(TokenId id) const {
-  check_id(id);
-  return cfg_.vocab[static_cast<size_t>(id)].text;
-}
-
-bool BpeTokenizer::is_special(TokenId id) const {
-  if (id < 0 || id >= vocab_size()) return false;
-  return cfg_.vocab[static_cast<size_t>(id)].attr == TokenAttr::control;
-}
-
-std::vector<TokenId> BpeTokenizer::stop_ids() const {
-  return collect_stop_ids(*this, cfg_.eos, cfg_.extra_stops);
+  return entry(id).bytes;
 }
 
 }  // namespace lw::tok

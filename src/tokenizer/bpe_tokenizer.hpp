@@ -9,6 +9,7 @@
 #include "tokenizer/pretokenizer.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "tokenizer/vocab.hpp"
+#include "tokenizer/vocab_tokenizer.hpp"
 
 namespace lw::tok {
 
@@ -31,22 +32,13 @@ struct BpeConfig {
   std::vector<TokenId> extra_stops;
 };
 
-class BpeTokenizer final : public Tokenizer {
+class BpeTokenizer final : public VocabTokenizer<BpeConfig> {
  public:
   explicit BpeTokenizer(BpeConfig cfg);
 
   std::vector<TokenId> encode(std::string_view text, bool allow_special = false) const override;
   std::string decode(std::span<const TokenId> ids) const override;
   std::string token_bytes(TokenId id) const override;
-  std::optional<TokenId> token_to_id(std::string_view token) const override;
-  std::string id_to_token(TokenId id) const override;
-  int32_t vocab_size() const override { return static_cast<int32_t>(cfg_.vocab.size()); }
-  bool is_special(TokenId id) const override;
-  TokenId bos_id() const override { return cfg_.bos; }
-  TokenId eos_id() const override { return cfg_.eos; }
-  TokenId pad_id() const override { return cfg_.pad; }
-  std::vector<TokenId> stop_ids() const override;
-  std::string fingerprint() const override { return fingerprint_; }
   std::string kind() const override { return "bpe"; }
 
   // Encodes text with no special-token handling (one pre-tokenizer run).
@@ -55,13 +47,8 @@ class BpeTokenizer final : public Tokenizer {
   std::vector<TokenId> encode_naive(std::string_view text) const;
 
  private:
-  void check_id(TokenId id) const;
 
-  BpeConfig cfg_;
   BpeRanks ranks_;
-  BytesToId text_to_id_;
-  SpecialMatcher specials_;
-  std::string fingerprint_;
 };
 
 }  // namespace lw::tok

@@ -42,7 +42,7 @@ std::string unescape(std::string_view piece) {
 
 }  // namespace
 
-SpmTokenizer::SpmTokenizer(SpmConfig cfg) : cfg_(std::move(cfg)) {
+SpmTokenizer::SpmTokenizer(SpmConfig cfg) : VocabTokenizer(std::move(cfg)) {
   byte_token_.fill(-1);
   Fingerprint fp;
   fp.add("spm");
@@ -52,7 +52,6 @@ SpmTokenizer::SpmTokenizer(SpmConfig cfg) : cfg_(std::move(cfg)) {
     fp.add(e.text);
     fp.add_int(static_cast<int64_t>(e.score * 1e6));
     fp.add_int(static_cast<int>(e.attr));
-    piece_to_id_.emplace(e.text, id);
     if (e.attr == TokenAttr::byte) {
       int b = byte_piece_value(e.text);
       if (b >= 0 && byte_token_[static_cast<size_t>(b)] < 0) byte_token_[static_cast<size_t>(b)] = id;
@@ -109,8 +108,8 @@ void SpmTokenizer::encode_fragment(std::string_view raw, bool prefix, std::vecto
     const Sym& a = syms[static_cast<size_t>(l)];
     const Sym& b = syms[static_cast<size_t>(r)];
     std::string_view s(text.data() + a.start, a.len + b.len);
-    auto it = piece_to_id_.find(s);
-    if (it == piece_to_id_.end()) return;
+    auto it = text_to_id_.find(s);
+    if (it == text_to_id_.end()) return;
     heap.push({l, r, cfg_.vocab[static_cast<size_t>(it->second)].score, s.size()});
     rev_merge[s] = {l, r};
   };
@@ -130,8 +129,8 @@ void SpmTokenizer::encode_fragment(std::string_view raw, bool prefix, std::vecto
   }
   // Re-segment each final symbol.
   auto resegment = [&](auto&& self, std::string_view s) -> void {
-    auto it = piece_to_id_.find(s);
-    if (it != piece_to_id_.end()) {
+    auto it = text_to_id_.find(s);
+    if (it != text_to_id_.end()) {
       out.push_back(it->second);
       return;
     }
@@ -179,15 +178,8 @@ std::vector<TokenId> SpmTokenizer::encode(std::string_view text, bool allow_spec
   return out;
 }
 
-void SpmTokenizer::check_id(TokenId id) const {
-  if (id < 0 || id >= vocab_size()) {
-    fail_input("token id {} is out of range (vocabulary of {} from {})", id, vocab_size(), cfg_.source);
-  }
-}
-
 std::string SpmTokenizer::token_bytes(TokenId id) const {
-  check_id(id);
-  const auto& e = cfg_.vocab[static_cast<size_t>(id)];
+  const auto& e = entry(id);
   if (e.attr == TokenAttr::byte) {
     int b = byte_piece_value(e.text);
     if (b >= 0) return std::string(1, static_cast<char>(b));
@@ -214,26 +206,6 @@ std::string SpmTokenizer::decode(std::span<const TokenId> ids) const {
     prev = id;
   }
   return out;
-}
-
-std::optional<TokenId> SpmTokenizer::token_to_id(std::string_view token) const {
-  auto it = piece_to_id_.find(token);
-  if (it == piece_to_id_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::string SpmTokenizer::id_to_token(TokenId id) const {
-  check_id(id);
-  return cfg_.vocab[static_cast<size_t>(id)].text;
-}
-
-bool SpmTokenizer::is_special(TokenId id) const {
-  if (id < 0 || id >= vocab_size()) return false;
-  return cfg_.vocab[static_cast<size_t>(id)].attr == TokenAttr::control;
-}
-
-std::vector<TokenId> SpmTokenizer::stop_ids() const {
-  return collect_stop_ids(*this, cfg_.eos, cfg_.extra_stops);
 }
 
 }  // namespace lw::tok

@@ -11,6 +11,7 @@
 #include "tokenizer/bpe_merge.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "tokenizer/vocab.hpp"
+#include "tokenizer/vocab_tokenizer.hpp"
 
 namespace lw::tok {
 
@@ -28,7 +29,7 @@ struct SpmConfig {
   std::vector<TokenId> extra_stops;
 };
 
-class SpmTokenizer final : public Tokenizer {
+class SpmTokenizer final : public VocabTokenizer<SpmConfig> {
  public:
   explicit SpmTokenizer(SpmConfig cfg);
 
@@ -36,26 +37,12 @@ class SpmTokenizer final : public Tokenizer {
   std::string decode(std::span<const TokenId> ids) const override;
   std::string token_bytes(TokenId id) const override;
   std::string decode_piece(TokenId id, TokenId prev) const override;
-  std::optional<TokenId> token_to_id(std::string_view token) const override;
-  std::string id_to_token(TokenId id) const override;
-  int32_t vocab_size() const override { return static_cast<int32_t>(cfg_.vocab.size()); }
-  bool is_special(TokenId id) const override;
-  TokenId bos_id() const override { return cfg_.bos; }
-  TokenId eos_id() const override { return cfg_.eos; }
-  TokenId pad_id() const override { return cfg_.pad; }
-  std::vector<TokenId> stop_ids() const override;
-  std::string fingerprint() const override { return fingerprint_; }
   std::string kind() const override { return "spm"; }
 
  private:
   void encode_fragment(std::string_view text, bool prefix, std::vector<TokenId>& out) const;
-  void check_id(TokenId id) const;
 
-  SpmConfig cfg_;
-  BytesToId piece_to_id_;
   std::array<TokenId, 256> byte_token_{};
-  SpecialMatcher specials_;
-  std::string fingerprint_;
 };
 
 }  // namespace lw::tok
