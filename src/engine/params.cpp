@@ -59,61 +59,25 @@ ModelWeights bind_weights(const ModelConfig& c, const std::function<Tensor(const
     LW_CHECK(t.shape == spec.shape, "bind_weights: {} has the wrong shape", spec.name);
     if (spec.role == ParamRole::norm || spec.role == ParamRole::bias)
       LW_CHECK(t.dtype == DType::f32, "bind_weights: {} must be f32", spec.name);
-    LayerWeights* L = spec.layer >= 0 ? &w.layers[spec.layer] : nullptr;
-    switch (spec.slot) {
-      case Slot::embed: w.tok_embd = t; break;
-      case Slot::final_norm: w.final_norm = t; break;
-      case Slot::lm_head: w.lm_head = t; break;
-      case Slot::attn_norm: L->attn_norm = t; break;
-      case Slot::wq: L->wq = t; break;
-      case Slot::bq: L->bq = t; break;
-      case Slot::wk: L->wk = t; break;
-      case Slot::bk: L->bk = t; break;
-      case Slot::wv: L->wv = t; break;
-      case Slot::bv: L->bv = t; break;
-      case Slot::wo: L->wo = t; break;
-      case Slot::ffn_norm: L->ffn_norm = t; break;
-      case Slot::w_gate: L->w_gate = t; break;
-      case Slot::w_up: L->w_up = t; break;
-      case Slot::w_gate_up:
-        L->w_gate = t.row_slice(0, c.ffn);
-        L->w_up = t.row_slice(c.ffn, c.ffn);
-        break;
-      case Slot::w_down: L->w_down = t; break;
-    }
+    visit_slot(w, spec, [&](Tensor& field, int part) {
+      field = spec.slot == Slot::w_gate_up ? t.row_slice(part * c.ffn, c.ffn) : t;
+    });
   }
   if (c.tie_word_embeddings) w.lm_head = w.tok_embd;
   return w;
 }
 
 Tensor weight_of(const ModelConfig& c, const ModelWeights& w, const ParamSpec& spec) {
-  const LayerWeights* L = spec.layer >= 0 ? &w.layers.at(spec.layer) : nullptr;
-  switch (spec.slot) {
-    case Slot::embed: return w.tok_embd;
-    case Slot::final_norm: return w.final_norm;
-    case Slot::lm_head: return w.lm_head;
-    case Slot::attn_norm: return L->attn_norm;
-    case Slot::wq: return L->wq;
-    case Slot::bq: return L->bq;
-    case Slot::wk: return L->wk;
-    case Slot::bk: return L->bk;
-    case Slot::wv: return L->wv;
-    case Slot::bv: return L->bv;
-    case Slot::wo: return L->wo;
-    case Slot::ffn_norm: return L->ffn_norm;
-    case Slot::w_gate: return L->w_gate;
-    case Slot::w_up: return L->w_up;
-    case Slot::w_gate_up: {
-      LW_CHECK(L->w_gate.dtype == L->w_up.dtype &&
-                   static_cast<char*>(L->w_gate.data) + L->w_gate.nbytes() == L->w_up.data,
-               "{}: gate and up are not one fused buffer", spec.name);
-      Tensor t = L->w_gate;
-      t.shape = {2 * static_cast<int64_t>(c.ffn), c.C};
-      return t;
-    }
-    case Slot::w_down: return L->w_down;
-  }
-  return {};
+  std::vector<Tensor> parts;
+  visit_slot(w, spec, [&](const Tensor& field, int) { parts.push_back(field); });
+  if (parts.size() == 1) return parts[0];
+  // glm4's gate_up: the two halves must be adjacent rows of one buffer, as bind_weights makes them
+  const Tensor &gate = parts[0], &up = parts[1];
+  LW_CHECK(gate.dtype == up.dtype && static_cast<char*>(gate.data) + gate.nbytes() == up.data,
+           "{}: gate and up are not one fused buffer", spec.name);
+  Tensor t = gate;
+  t.shape = {2 * static_cast<int64_t>(c.ffn), c.C};
+  return t;
 }
 
 }  // namespace lw::engine

@@ -72,6 +72,41 @@ struct ModelWeights {
   Tensor lm_head;     // (V, C); a view of tok_embd when tied
 };
 
+// The one map from a parameter's slot to the fields that hold it, for any per-model struct M with
+// tok_embd / final_norm / lm_head and layers[] of a per-layer struct with the LayerWeights field
+// names (engine::ModelWeights of Tensors, the trainer's pointers, ...): calls f(field, part) for
+// each field slot `spec` fills: one field (part 0), or for glm4's fused gate_up the gate (part 0)
+// and the up (part 1) halves. Loading, binding, saving, the trainer and checkpoints all go through
+// it; nothing outside param_specs() looks at tensor names.
+template <class Layer, class Fn>
+void visit_layer_slot(Layer& L, Slot slot, Fn&& f) {
+  switch (slot) {
+    case Slot::attn_norm: f(L.attn_norm, 0); return;
+    case Slot::wq: f(L.wq, 0); return;
+    case Slot::bq: f(L.bq, 0); return;
+    case Slot::wk: f(L.wk, 0); return;
+    case Slot::bk: f(L.bk, 0); return;
+    case Slot::wv: f(L.wv, 0); return;
+    case Slot::bv: f(L.bv, 0); return;
+    case Slot::wo: f(L.wo, 0); return;
+    case Slot::ffn_norm: f(L.ffn_norm, 0); return;
+    case Slot::w_gate: f(L.w_gate, 0); return;
+    case Slot::w_up: f(L.w_up, 0); return;
+    case Slot::w_gate_up: f(L.w_gate, 0), f(L.w_up, 1); return;
+    case Slot::w_down: f(L.w_down, 0); return;
+    case Slot::embed: case Slot::final_norm: case Slot::lm_head: break;
+  }
+}
+template <class Model, class Fn>
+void visit_slot(Model& m, const ParamSpec& spec, Fn&& f) {
+  switch (spec.slot) {
+    case Slot::embed: f(m.tok_embd, 0); return;
+    case Slot::final_norm: f(m.final_norm, 0); return;
+    case Slot::lm_head: f(m.lm_head, 0); return;
+    default: visit_layer_slot(m.layers.at(static_cast<size_t>(spec.layer)), spec.slot, f);
+  }
+}
+
 // Builds the weight views from one Tensor per ParamSpec (in param_specs order): `get(spec)` returns
 // the tensor for that spec (already checked or converted by the caller). Splits glm4's gate_up.
 ModelWeights bind_weights(const ModelConfig& cfg,

@@ -19,28 +19,9 @@ namespace {
 
 // The engine tensor(s) backing one parameter spec of a loaded model.
 std::vector<engine::Tensor> tensors_for(const engine::ModelWeights& w, const engine::ParamSpec& s) {
-  if (s.role == engine::ParamRole::embedding) return {w.tok_embd};
-  if (s.role == engine::ParamRole::lm_head) return {w.lm_head};
-  if (s.layer < 0) return {w.final_norm};
-  const auto& L = w.layers.at(s.layer);
-  auto ends = [&](const char* suf) {
-    size_t n = std::strlen(suf);
-    return s.name.size() >= n && s.name.compare(s.name.size() - n, n, suf) == 0;
-  };
-  if (ends("input_layernorm.weight")) return {L.attn_norm};
-  if (ends("post_attention_layernorm.weight")) return {L.ffn_norm};
-  if (ends("q_proj.weight")) return {L.wq};
-  if (ends("k_proj.weight")) return {L.wk};
-  if (ends("v_proj.weight")) return {L.wv};
-  if (ends("o_proj.weight")) return {L.wo};
-  if (ends("q_proj.bias")) return {L.bq};
-  if (ends("k_proj.bias")) return {L.bk};
-  if (ends("v_proj.bias")) return {L.bv};
-  if (ends("gate_up_proj.weight")) return {L.w_gate, L.w_up};
-  if (ends("gate_proj.weight")) return {L.w_gate};
-  if (ends("up_proj.weight")) return {L.w_up};
-  if (ends("down_proj.weight")) return {L.w_down};
-  fail("load_weights: unknown parameter {}", s.name);
+  std::vector<engine::Tensor> out;
+  engine::visit_slot(w, s, [&](const engine::Tensor& t, int) { out.push_back(t); });
+  return out;
 }
 
 bool same_dims(const engine::ModelConfig& a, const engine::ModelConfig& b) {

@@ -17,6 +17,9 @@ template <typename F>
 TrainModel<F>::TrainModel(const engine::ModelConfig& cfg) : cfg_(cfg) {
   cfg_.validate("model config");
   specs_ = engine::param_specs(cfg_);
+  layer_first_spec_.assign(cfg_.n_layer, specs_.size());
+  for (size_t i = specs_.size(); i-- > 0;)  // param_specs lists each layer's tensors together
+    if (specs_[i].layer >= 0) layer_first_spec_[specs_[i].layer] = i;
   int64_t off = 0;
   for (const auto& s : specs_) {
     offsets_.push_back(off);
@@ -71,28 +74,9 @@ F* TrainModel<F>::grad(const std::string& name) {
 template <typename F>
 LayerPtrs<F> TrainModel<F>::layer_ptrs(std::vector<F>& buf, int l) {
   LayerPtrs<F> p{};
-  const std::string pre = "model.layers." + std::to_string(l) + ".";
-  for (size_t i = 0; i < specs_.size(); i++) {
-    const auto& s = specs_[i];
-    if (s.layer != l) continue;
+  for (size_t i = layer_first_spec_[l]; i < specs_.size() && specs_[i].layer == l; i++) {
     F* ptr = buf.data() + offsets_[i];
-    std::string n = s.name.substr(pre.size());
-    if (n == "input_layernorm.weight") p.attn_norm = ptr;
-    else if (n == "post_attention_layernorm.weight") p.ffn_norm = ptr;
-    else if (n == "self_attn.q_proj.weight") p.wq = ptr;
-    else if (n == "self_attn.k_proj.weight") p.wk = ptr;
-    else if (n == "self_attn.v_proj.weight") p.wv = ptr;
-    else if (n == "self_attn.o_proj.weight") p.wo = ptr;
-    else if (n == "self_attn.q_proj.bias") p.bq = ptr;
-    else if (n == "self_attn.k_proj.bias") p.bk = ptr;
-    else if (n == "self_attn.v_proj.bias") p.bv = ptr;
-    else if (n == "mlp.gate_proj.weight") p.w_gate = ptr;
-    else if (n == "mlp.up_proj.weight") p.w_up = ptr;
-    else if (n == "mlp.gate_up_proj.weight") {
-      p.w_gate = ptr;
-      p.w_up = ptr + (int64_t)cfg_.ffn * cfg_.C;
-    } else if (n == "mlp.down_proj.weight") p.w_down = ptr;
-    else fail("unexpected parameter '{}'", s.name);
+    engine::visit_layer_slot(p, specs_[i].slot, [&](F*& field, int part) { field = ptr + part * (int64_t)cfg_.ffn * cfg_.C; });
   }
   LW_CHECK(p.attn_norm && p.ffn_norm && p.wq && p.wk && p.wv && p.wo && p.w_gate && p.w_up &&
                p.w_down,

@@ -99,6 +99,7 @@ class TrainModel {
   engine::ModelConfig cfg_;
   std::vector<engine::ParamSpec> specs_;
   std::vector<int64_t> offsets_;
+  std::vector<size_t> layer_first_spec_;  // (n_layer) index of each layer's first spec
   int64_t off_embed_ = -1, off_final_norm_ = -1, off_lm_head_ = -1;
   std::vector<float> inv_freq_;
   RopeTable<F> rope_;
