@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "bench/compare.hpp"
+#include "eval/compare.hpp"
 #include "common/registry.hpp"
 #include "util/error.hpp"
 
@@ -29,12 +29,12 @@ const bool registered = lw::apps::register_command("bench compare", [](CLI::App&
       ->check(CLI::ExistingPath);
   cmd->add_option("-o,--out", o->out, "Directory for compare.md and compare.html");
   lw::apps::set_action(cmd, [o] {
-    std::vector<lw::bench::CompareEntry> entries;
-    for (const auto& d : o->dirs) entries.push_back(lw::bench::load_report(d));
-    std::string md = lw::bench::compare_markdown(entries);
+    std::vector<lw::eval::CompareEntry> entries;
+    for (const auto& d : o->dirs) entries.push_back(lw::eval::load_report(d));
+    std::string md = lw::eval::compare_markdown(entries);
     std::fwrite(md.data(), 1, md.size(), stdout);
     if (!o->out.empty()) {
-      lw::bench::write_compare(entries, o->out);
+      lw::eval::write_compare(entries, o->out);
       std::printf("\nwrote %s/compare.md, compare.html\n", o->out.c_str());
     }
     return 0;

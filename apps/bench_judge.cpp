@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "bench/judge.hpp"
-#include "bench/judge_prompt.hpp"
+#include "eval/judge.hpp"
+#include "eval/judge_prompt.hpp"
 #include "common/backend.hpp"
 #include "common/registry.hpp"
 #include "util/error.hpp"
@@ -51,9 +51,9 @@ const bool registered = lw::apps::register_command("bench judge", [](CLI::App& r
   lw::apps::set_action(cmd, [o] {
     if (o->attempts < 1) lw::fail_input("--attempts must be at least 1, got {}", o->attempts);
     if (o->backend.concurrency < 1) lw::fail_input("--concurrency must be at least 1");
-    lw::bench::JudgeOptions j;
-    if (!o->template_file.empty()) j.template_text = lw::bench::load_judge_template(o->template_file);
-    auto preds = lw::bench::load_predictions(o->pred);
+    lw::eval::JudgeOptions j;
+    if (!o->template_file.empty()) j.template_text = lw::eval::load_judge_template(o->template_file);
+    auto preds = lw::eval::load_predictions(o->pred);
     auto backend = lw::apps::make_backend(o->backend, "judge-");
     j.concurrency = o->backend.concurrency;
     j.max_attempts = o->attempts;
@@ -62,8 +62,8 @@ const bool registered = lw::apps::register_command("bench judge", [](CLI::App& r
     j.limit = o->limit;
     lw::log::info("judge: {} predictions from {} with {}, {} in flight", preds.size(), o->pred, backend->describe(),
                   j.concurrency);
-    auto sum = lw::bench::run_judge(*backend, preds, o->out, j);
-    std::printf("%s\n", lw::bench::describe(sum, "responses").c_str());
+    auto sum = lw::eval::run_judge(*backend, preds, o->out, j);
+    std::printf("%s\n", lw::eval::describe(sum, "responses").c_str());
     for (const auto& f : sum.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
     return sum.failed > 0 ? 1 : 0;
   });

@@ -3,7 +3,7 @@
 #include <memory>
 #include <optional>
 
-#include "bench/predict.hpp"
+#include "eval/predict.hpp"
 #include "common/backend.hpp"
 #include "common/registry.hpp"
 #include "util/error.hpp"
@@ -54,9 +54,9 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
   lw::apps::set_action(cmd, [o] {
     if (o->max_tokens <= 0) lw::fail_input("--max-tokens must be positive, got {}", o->max_tokens);
     if (o->backend.concurrency < 1) lw::fail_input("--concurrency must be at least 1");
-    auto prompts = lw::bench::load_prompts(o->data);
+    auto prompts = lw::eval::load_prompts(o->data);
     auto backend = lw::apps::make_backend(o->backend);
-    lw::bench::PredictOptions p;
+    lw::eval::PredictOptions p;
     p.concurrency = o->backend.concurrency;
     p.max_tokens = o->max_tokens;
     p.temperature = o->temperature;
@@ -67,8 +67,8 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
     p.limit = o->limit;
     lw::log::info("predict: {} prompts from {} with {}, {} in flight", prompts.size(), o->data, backend->describe(),
                   p.concurrency);
-    auto sum = lw::bench::run_predict(*backend, prompts, o->out, p);
-    std::printf("%s\n", lw::bench::describe(sum, "prompts").c_str());
+    auto sum = lw::eval::run_predict(*backend, prompts, o->out, p);
+    std::printf("%s\n", lw::eval::describe(sum, "prompts").c_str());
     for (const auto& f : sum.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
     return sum.failed > 0 ? 1 : 0;
   });

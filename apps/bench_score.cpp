@@ -3,10 +3,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "bench/judge.hpp"
-#include "bench/report.hpp"
-#include "bench/scoring.hpp"
-#include "bench/table.hpp"
+#include "eval/judge.hpp"
+#include "eval/report.hpp"
+#include "eval/scoring.hpp"
+#include "eval/table.hpp"
 #include "common/registry.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -54,17 +54,17 @@ const bool registered = lw::apps::register_command("bench score", [](CLI::App& r
     std::vector<lw::io::Record> judges, data;
     if (!o->judge.empty()) judges = read_tolerant(o->judge);
     if (!o->data.empty()) data = lw::io::read_jsonl(o->data);
-    auto rep = lw::bench::compute_scores(preds, o->judge.empty() ? nullptr : &judges, o->data.empty() ? nullptr : &data);
+    auto rep = lw::eval::compute_scores(preds, o->judge.empty() ? nullptr : &judges, o->data.empty() ? nullptr : &data);
     rep.name = !o->name.empty() ? o->name : fs::absolute(fs::path(o->out)).lexically_normal().filename().string();
     if (rep.name.empty()) rep.name = "model";
     rep.pred_path = o->pred;
     rep.judge_path = o->judge;
     rep.data_path = o->data;
-    lw::bench::write_report(rep, o->out);
+    lw::eval::write_report(rep, o->out);
     const auto& g = rep.overall;
     std::printf("%s: S_l %s  S_q %s  S %s  (%lld predictions, %lld judged, %lld truncated, %lld empty)\n",
-                rep.name.c_str(), lw::bench::format_score(g.s_l).c_str(), lw::bench::format_score(g.s_q).c_str(),
-                lw::bench::format_score(g.s).c_str(), static_cast<long long>(g.n), static_cast<long long>(g.judged),
+                rep.name.c_str(), lw::eval::format_score(g.s_l).c_str(), lw::eval::format_score(g.s_q).c_str(),
+                lw::eval::format_score(g.s).c_str(), static_cast<long long>(g.n), static_cast<long long>(g.judged),
                 static_cast<long long>(g.truncated), static_cast<long long>(g.empty));
     if (!rep.missing_predictions.empty() || !rep.judge_failed.empty() || !rep.judge_missing.empty())
       lw::log::warn("incomplete: {} prompts without a prediction, {} judge failures, {} not judged (see report.md)",

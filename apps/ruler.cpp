@@ -5,9 +5,9 @@
 #include <memory>
 #include <optional>
 
-#include "bench/judge.hpp"
-#include "bench/predict.hpp"
-#include "bench/ruler.hpp"
+#include "eval/judge.hpp"
+#include "eval/predict.hpp"
+#include "eval/ruler.hpp"
 #include "common/backend.hpp"
 #include "common/registry.hpp"
 #include "util/error.hpp"
@@ -55,26 +55,26 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
     if (pred.empty()) {
       if (o->data.empty()) lw::fail_input("give --data FILE (with a model) or --pred FILE");
       if (o->max_tokens <= 0) lw::fail_input("--max-tokens must be positive, got {}", o->max_tokens);
-      auto prompts = lw::bench::load_prompts(o->data);
+      auto prompts = lw::eval::load_prompts(o->data);
       auto backend = lw::apps::make_backend(o->backend);
       pred = (fs::path(o->out) / "pred.jsonl").string();
-      lw::bench::PredictOptions p;
+      lw::eval::PredictOptions p;
       p.concurrency = std::max(1, o->backend.concurrency);
       p.max_tokens = o->max_tokens;
       p.temperature = o->temperature;
       p.seed = o->seed;
       p.stream = !o->no_stream;
       p.limit = o->limit;
-      auto sum = lw::bench::run_predict(*backend, prompts, pred, p);
-      std::printf("%s\n", lw::bench::describe(sum, "prompts").c_str());
+      auto sum = lw::eval::run_predict(*backend, prompts, pred, p);
+      std::printf("%s\n", lw::eval::describe(sum, "prompts").c_str());
       for (const auto& f : sum.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
       if (sum.failed > 0) rc = 1;
     }
-    auto rep = lw::bench::analyze_ruler(lw::bench::load_predictions(pred));
+    auto rep = lw::eval::analyze_ruler(lw::eval::load_predictions(pred));
     rep.name = !o->name.empty() ? o->name : fs::absolute(fs::path(o->out)).lexically_normal().filename().string();
     rep.pred_path = pred;
-    lw::bench::write_ruler_report(rep, o->out);
-    std::printf("%s", lw::bench::ruler_markdown(rep).c_str());
+    lw::eval::write_ruler_report(rep, o->out);
+    std::printf("%s", lw::eval::ruler_markdown(rep).c_str());
     std::printf("wrote %s/ruler.json, ruler.md, ruler.html\n", o->out.c_str());
     return rc;
   });

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "agentwrite/pipeline.hpp"
-#include "bench/predict.hpp"
-#include "bench/ruler.hpp"
+#include "eval/predict.hpp"
+#include "eval/ruler.hpp"
 #include "data/packer.hpp"
 #include "demo/bpe_train.hpp"
 #include "demo/report.hpp"
@@ -102,7 +102,7 @@ Json ruler_stage(const DemoScale& scale, const fs::path& dir, const std::string&
   auto backend = serve::open_local_backend(dir / "models" / model, local_options(scale, threads));
   fs::path out = dir / "ruler" / (model + ".jsonl");
   fs::create_directories(out.parent_path());
-  bench::PredictOptions po;
+  eval::PredictOptions po;
   po.concurrency = 4;
   // Sampled, like LongBench-Write's own predictions: a length is a distribution, and greedy decoding
   // would report only where stopping is the single most likely next token.
@@ -110,14 +110,14 @@ Json ruler_stage(const DemoScale& scale, const fs::path& dir, const std::string&
   po.seed = static_cast<int64_t>(seed);
   po.max_tokens = scale.max_len - 64;
   po.stream = false;
-  auto summary = bench::run_predict(*backend, ruler_prompts(scale, seed), out, po);
+  auto summary = eval::run_predict(*backend, ruler_prompts(scale, seed), out, po);
   if (summary.failed > 0) fail("demo ruler for the {} model: {} prompts failed: {}", model, summary.failed,
                                summary.failures.empty() ? "" : summary.failures[0]);
   return {{"completed", summary.completed + summary.already_done}};
 }
 
 RulerCurve curve_of(const fs::path& dir, const std::string& model) {
-  auto rep = bench::analyze_ruler(io::read_jsonl(dir / "ruler" / (model + ".jsonl")));
+  auto rep = eval::analyze_ruler(io::read_jsonl(dir / "ruler" / (model + ".jsonl")));
   RulerCurve c;
   c.model = model;
   for (const auto& row : rep.rows) {

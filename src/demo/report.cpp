@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "bench/svg_chart.hpp"
-#include "bench/table.hpp"
+#include "eval/svg_chart.hpp"
+#include "eval/table.hpp"
 #include "io/file.hpp"
 
 namespace lw::demo {
@@ -59,21 +59,21 @@ std::string demo_markdown(const DemoResult& r) {
 namespace {
 
 std::string ruler_svg(const DemoResult& r) {
-  bench::ScatterChart ch;
+  eval::ScatterChart ch;
   ch.title = "Produced vs required length (mean per L)";
   ch.x_label = "required length (words)";
   ch.y_label = "produced length (words)";
   ch.lo = 10;
   ch.hi = std::max<double>(1000, static_cast<double>(r.scale.ruler_lengths.empty() ? 1000 : r.scale.ruler_lengths.back()) * 2);
-  ch.series = {{fmt::format("capped (outputs <= {} words)", r.scale.short_cap), bench::palette_color(0)},
-               {fmt::format("long (outputs <= {} words)", r.scale.long_cap), bench::palette_color(1)}};
+  ch.series = {{fmt::format("capped (outputs <= {} words)", r.scale.short_cap), eval::palette_color(0)},
+               {fmt::format("long (outputs <= {} words)", r.scale.long_cap), eval::palette_color(1)}};
   for (int s = 0; s < 2; ++s) {
     const RulerCurve& c = s == 0 ? r.capped : r.long_model;
     for (size_t i = 0; i < c.lengths.size(); ++i)
       ch.points.push_back({static_cast<double>(c.lengths[i]), std::max(1.0, c.mean_produced[i]), s,
                            fmt::format("{}: L={} mean={:.0f}", c.model, c.lengths[i], c.mean_produced[i])});
   }
-  return bench::render_loglog_scatter(ch);
+  return eval::render_loglog_scatter(ch);
 }
 
 }  // namespace
@@ -82,7 +82,7 @@ std::string demo_html(const DemoResult& r) {
   std::string md = demo_markdown(r);
   return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>longwriter demo</title>"
          "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto}</style></head><body>\n"
-         "<pre>" + bench::escape_html(md) + "</pre>\n" + ruler_svg(r) + "\n</body></html>\n";
+         "<pre>" + eval::escape_html(md) + "</pre>\n" + ruler_svg(r) + "\n</body></html>\n";
 }
 
 void write_demo_report(const DemoResult& r, const std::filesystem::path& dir) {
