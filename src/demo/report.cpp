@@ -28,32 +28,47 @@ nlohmann::json demo_json(const DemoResult& r) {
           {"stage_seconds", stages}};
 }
 
+namespace {
+
+// The ruler table: produced length per required length, both models (shared by report.md and .html).
+eval::Table ruler_table(const DemoResult& r) {
+  eval::Table t;
+  t.header = {"required L", "capped: mean", "capped: max", "long: mean", "long: max"};
+  t.numeric.assign(5, true);
+  for (size_t i = 0; i < r.capped.lengths.size(); ++i) {
+    const double lm = i < r.long_model.mean_produced.size() ? r.long_model.mean_produced[i] : 0;
+    const int64_t lx = i < r.long_model.max_produced.size() ? r.long_model.max_produced[i] : 0;
+    t.rows.push_back({fmt::format("{}", r.capped.lengths[i]), fmt::format("{:.0f}", r.capped.mean_produced[i]),
+                      fmt::format("{}", r.capped.max_produced[i]), fmt::format("{:.0f}", lm), fmt::format("{}", lx)});
+  }
+  return t;
+}
+
+std::string wall_time(const DemoResult& r) {
+  std::string s = fmt::format("Wall time of this run: {:.0f} s", r.seconds);
+  if (!r.stage_seconds.empty()) {
+    s += " (";
+    for (size_t i = 0; i < r.stage_seconds.size(); ++i)
+      s += fmt::format("{}{} {:.0f} s", i ? ", " : "", r.stage_seconds[i].first, r.stage_seconds[i].second);
+    s += ")";
+  }
+  return s + ".";
+}
+
+}  // namespace
+
 std::string demo_markdown(const DemoResult& r) {
   std::string md = fmt::format(
       "# The miniature LongWriter ({})\n\n"
       "Two tiny Llama models trained from scratch on the same synthetic instructions: **capped** saw "
-      "outputs of at most {} words, **long** also saw outputs up to {} words.\n\n"
-      "| required L | capped: mean | capped: max | long: mean | long: max |\n|---:|---:|---:|---:|---:|\n",
+      "outputs of at most {} words, **long** also saw outputs up to {} words.\n\n",
       r.scale.name, r.scale.short_cap, r.scale.long_cap);
-  for (size_t i = 0; i < r.capped.lengths.size(); ++i) {
-    double lm = i < r.long_model.mean_produced.size() ? r.long_model.mean_produced[i] : 0;
-    int64_t lx = i < r.long_model.max_produced.size() ? r.long_model.max_produced[i] : 0;
-    md += fmt::format("| {} | {:.0f} | {} | {:.0f} | {} |\n", r.capped.lengths[i], r.capped.mean_produced[i],
-                      r.capped.max_produced[i], lm, lx);
-  }
+  md += eval::to_markdown(ruler_table(r));
   md += fmt::format("\nS_l (length score, 0..100): capped **{:.1f}**, long **{:.1f}**.\n\n", r.capped.s_l,
                     r.long_model.s_l);
   md += fmt::format("AgentWrite with the long model: target {} words, produced {} words.\n\n", r.write_target,
                     r.write_produced);
-  md += fmt::format("Wall time of this run: {:.0f} s", r.seconds);
-  if (!r.stage_seconds.empty()) {
-    md += " (";
-    for (size_t i = 0; i < r.stage_seconds.size(); ++i)
-      md += fmt::format("{}{} {:.0f} s", i ? ", " : "", r.stage_seconds[i].first, r.stage_seconds[i].second);
-    md += ")";
-  }
-  md += ".\n";
-  return md;
+  return md + wall_time(r) + "\n";
 }
 
 namespace {
@@ -79,10 +94,20 @@ std::string ruler_svg(const DemoResult& r) {
 }  // namespace
 
 std::string demo_html(const DemoResult& r) {
-  std::string md = demo_markdown(r);
-  return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>longwriter demo</title>"
-         "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto}</style></head><body>\n"
-         "<pre>" + eval::escape_html(md) + "</pre>\n" + ruler_svg(r) + "\n</body></html>\n";
+  std::string body = fmt::format(
+      "<h1>The miniature LongWriter ({})</h1>\n<p>Two tiny Llama models trained from scratch on the same "
+      "synthetic instructions: <b>capped</b> saw outputs of at most {} words, <b>long</b> also saw outputs up "
+      "to {} words.</p>\n",
+      eval::escape_html(r.scale.name), r.scale.short_cap, r.scale.long_cap);
+  body += "<h2>Produced vs required length</h2>\n" + eval::to_html(ruler_table(r));
+  body += fmt::format("<p class=\"headline\">S_l (length score, 0..100): capped <b>{:.1f}</b>, long <b>{:.1f}</b></p>\n",
+                      r.capped.s_l, r.long_model.s_l);
+  body += ruler_svg(r) + "\n";
+  body += fmt::format("<h2>AgentWrite</h2>\n<p>With the long model: target {} words, produced {} words "
+                      "(<a href=\"write.md\">the text</a>).</p>\n",
+                      r.write_target, r.write_produced);
+  body += "<p class=\"meta\">" + eval::escape_html(wall_time(r)) + "</p>\n";
+  return eval::html_page("longwriter demo", body);
 }
 
 void write_demo_report(const DemoResult& r, const std::filesystem::path& dir) {

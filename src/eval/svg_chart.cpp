@@ -36,6 +36,24 @@ std::vector<double> log_ticks(double lo, double hi) {
   return out;
 }
 
+namespace {
+// Greedy word wrap: lines of at most `width` characters (a longer word gets a line of its own).
+std::vector<std::string> wrap_words(std::string_view text, size_t width) {
+  std::vector<std::string> lines(1);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(pos, end - pos);
+    if (!lines.back().empty() && lines.back().size() + 1 + word.size() > width) lines.emplace_back();
+    if (!lines.back().empty()) lines.back() += ' ';
+    lines.back() += word;
+    pos = end + 1;
+  }
+  return lines;
+}
+}  // namespace
+
 std::string render_loglog_scatter(const ScatterChart& c) {
   const double llo = std::log10(c.lo), lhi = std::log10(c.hi);
   auto frac = [&](double v) { return (std::log10(std::clamp(v, c.lo, c.hi)) - llo) / (lhi - llo); };
@@ -115,7 +133,13 @@ std::string render_loglog_scatter(const ScatterChart& c) {
   s += "<g font-size=\"12\">\n";
   for (size_t i = 0; i < c.series.size(); ++i, ly += 20) {
     s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\" />\n", lx + 6, ly - 4, c.series[i].color);
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", lx + 16, ly, escape_html(shorten(c.series[i].name, 24)));
+    // the whole name, wrapped at spaces into lines that fit right of the plot (~24 characters)
+    const auto lines = wrap_words(c.series[i].name, 24);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">", lx + 16, ly);
+    for (size_t k = 0; k < lines.size(); ++k)
+      s += fmt::format("<tspan x=\"{:.1f}\" dy=\"{}\">{}</tspan>", lx + 16, k ? 14 : 0, escape_html(lines[k]));
+    s += "</text>\n";
+    ly += 14.0 * static_cast<double>(lines.size() - 1);
   }
   if (c.diagonal) {
     s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#555\" stroke-width=\"1.5\" />\n",

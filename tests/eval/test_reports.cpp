@@ -181,7 +181,7 @@ TEST_F(Reports, CompareSideBySide) {
   EXPECT_NE(md.find("| Model | [0, 500) | [500, 2000) | [2000, 4000) | [4000, inf) |"), std::string::npos);
   std::string html = lw::io::read_file(dir_ / "cmp" / "compare.html");
   EXPECT_EQ(check_html(html), "");
-  EXPECT_NE(html.find(">model-a</text>"), std::string::npos);  // legend entry per model
+  EXPECT_NE(html.find(">model-a</tspan></text>"), std::string::npos);  // legend entry per model
 }
 
 TEST_F(Reports, CompareRejectsWhatIsNotAReport) {
