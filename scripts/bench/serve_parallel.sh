@@ -7,7 +7,12 @@
 #
 # Usage:
 #   LLAMA_CPP=/path/to/llama.cpp/build/bin scripts/bench/serve_parallel.sh GGUF [GGUF ...]
-#       [--build DIR] [--threads N] [--reps N] [--tokens N] [--requests N] [--out DIR]
+#       [--build DIR] [--threads N] [--reps N] [--tokens N] [--requests N] [--format F] [--out DIR]
+# --format: our server's chat format for files without a chat template (default llama3-longwriter;
+# llama-server falls back to its own default template).
+# --passive: idle threads sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE for ours, --poll 0 for
+# llama-server). On a machine whose cores are busy with other jobs spinning threads lose their time
+# slices and decode collapses; on an idle machine leave it off.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +22,8 @@ REPS=3
 TOKENS=128
 REQUESTS=2
 OUT=
+FORMAT=llama3-longwriter
+LLAMA_EXTRA=()
 FILES=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -26,7 +33,9 @@ while [[ $# -gt 0 ]]; do
     --tokens) TOKENS=$2; shift ;;
     --requests) REQUESTS=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --format) FORMAT=$2; shift ;;
+    --passive) export OMP_WAIT_POLICY=PASSIVE; LLAMA_EXTRA=(--poll 0) ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     *) FILES+=("$1") ;;
   esac
@@ -39,7 +48,7 @@ LW=$BUILD/longwriter
 OUT=${OUT:-${TMPDIR:-/tmp}/lw-serve-parallel-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 CLIENT="python3 $ROOT/scripts/bench/parallel_clients.py"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)} llama-server extra: ${LLAMA_EXTRA[*]:-(none)}" | tee "$OUT/load.txt"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() {  # url pid
@@ -60,12 +69,12 @@ printf "%-28s %8s %12s %12s %7s\n" file clients longwriter llama-server ratio
 for f in "${FILES[@]}"; do
   name=$(basename "$f" .gguf)
   p1=$(free_port)
-  "$LW" serve --model "$f" --port "$p1" --parallel 8 --threads "$THREADS" --max-context 1024 \
+  "$LW" serve --model "$f" --format "$FORMAT" --port "$p1" --parallel 8 --threads "$THREADS" --max-context 1024 \
     > "$OUT/$name-lw.log" 2>&1 &
   lw_pid=$!
   PIDS+=("$lw_pid")
   p2=$(free_port)
-  "$LLAMA_CPP/llama-server" -m "$f" --port "$p2" -np 8 -t "$THREADS" -c 8192 > "$OUT/$name-llama.log" 2>&1 &
+  "$LLAMA_CPP/llama-server" -m "$f" --port "$p2" -np 8 -t "$THREADS" -c 8192 "${LLAMA_EXTRA[@]}" > "$OUT/$name-llama.log" 2>&1 &
   ll_pid=$!
   PIDS+=("$ll_pid")
   wait_up "http://127.0.0.1:$p1" "$lw_pid" || { echo "longwriter serve did not start (see $OUT/$name-lw.log)" >&2; exit 1; }
