@@ -24,6 +24,8 @@ struct AgentWriteOptions {
   std::optional<double> temperature;
   std::optional<double> top_p;
   std::optional<int64_t> max_tokens;
+  bool no_paragraph_cap = false;
+  double cap_margin = 0.5;
 };
 
 inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
@@ -59,6 +61,15 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
   cmd->add_option("--temperature", o.temperature, "Sampling temperature (default: the server's)");
   cmd->add_option("--top-p", o.top_p, "Nucleus sampling top-p (default: the server's)");
   cmd->add_option("--max-tokens", o.max_tokens, "Token limit per request (default: the server's)");
+  cmd->add_flag("--no-paragraph-cap", o.no_paragraph_cap,
+                "With length control on, each paragraph request is capped by default at its word budget in\n"
+                "tokens (counted with a local model's tokenizer, else 1.4 tokens per word) plus\n"
+                "--paragraph-cap-margin, and a paragraph cut by the cap ends at its last full sentence.\n"
+                "This flag sends no cap (only --max-tokens, if given)");
+  cmd->add_option("--paragraph-cap-margin", o.cap_margin,
+                  "How far above its budget a paragraph may run before the cap cuts it (0.5: 50% more tokens)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
 }
 
 inline void load_templates(AgentWriteOptions& o) {
@@ -85,6 +96,8 @@ inline agentwrite::PipelineConfig pipeline_config(const AgentWriteOptions& o) {
   c.temperature = o.temperature;
   c.top_p = o.top_p;
   c.max_tokens = o.max_tokens;
+  c.cap.enabled = !o.no_paragraph_cap;
+  c.cap.margin = o.cap_margin;
   return c;
 }
 

@@ -19,6 +19,7 @@ struct Options {
   lw::serve::LocalOptions local;
   std::string dtype = "keep";
   std::string kv_cache = "f16";
+  bool no_prefix_cache = false;
   int queue = 64;
   double max_body_mb = 8;
 };
@@ -28,7 +29,9 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "serve",
       "Serve a local model (HF directory or .gguf) over an OpenAI-compatible HTTP API:\n"
-      "  POST /v1/chat/completions (\"stream\": true for Server-Sent Events), GET /v1/models, GET /health.\n"
+      "  POST /v1/chat/completions (\"stream\": true for Server-Sent Events), GET /v1/models, GET /health\n"
+      "  (with the prefix cache's reuse counts). A request reuses the cached keys and values of the longest\n"
+      "  prompt prefix a finished request left in a slot (usage.prompt_tokens_details.cached_tokens).\n"
       "Concurrent requests are decoded together (continuous batching, --parallel sequences per step);\n"
       "up to --queue more wait their turn, and beyond that the server answers 503 with Retry-After.\n"
       "Listens on 127.0.0.1 unless --host says otherwise. Stop it with Ctrl-C.\n"
@@ -58,6 +61,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   lw::apps::add_kv_cache_option(cmd, o->kv_cache);
+  lw::apps::add_prefix_cache_flag(cmd, o->no_prefix_cache);
   cmd->add_option("--dtype", o->dtype, "Weights in memory: keep (as stored), f32, bf16")
       ->capture_default_str()
       ->check(CLI::IsMember({"keep", "f32", "bf16"}));
@@ -76,6 +80,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
                             : o->dtype == "bf16" ? lw::engine::LoadOptions::Convert::bf16
                                                  : lw::engine::LoadOptions::Convert::keep;
     o->local.kv_dtype = lw::engine::parse_kv_dtype(o->kv_cache);
+    o->local.prefix_cache = !o->no_prefix_cache;
     auto backend = lw::serve::open_local_backend(o->model, o->local);
     lw::serve::ServerOptions so;
     so.host = o->host;

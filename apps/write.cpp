@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
 
 #include "agentwrite/clean.hpp"
+#include "agentwrite/length_request.hpp"
 #include "agentwrite/pipeline.hpp"
 #include "agentwrite_options.hpp"
 #include "common/backend.hpp"
@@ -83,6 +85,63 @@ class StreamPrinter {
   bool printed_any_ = false;
 };
 
+// What the progress line and the closing summary say: words written of the target, paragraphs,
+// tokens/s, an ETA from the pace so far, and the prompt tokens served from the prefix cache.
+struct WriteProgress {
+  using Clock = std::chrono::steady_clock;
+  int64_t target = 0, planned_words = 0, written = 0, new_words = 0, tokens = 0, prompt = 0, cached = 0;
+  int64_t last_prompt = 0;  // prompt tokens of the latest paragraph request
+  double seconds = 0;
+  size_t steps = 0;
+  int done = 0;
+  Clock::time_point start = Clock::now();
+
+  void planned(const aw::Plan& plan) {
+    planned_words = plan.total_words();
+    steps = plan.steps.size();
+    if (target <= 0) target = planned_words;
+    start = Clock::now();
+  }
+  void add(const aw::StoredParagraph& p, bool reused) {
+    written += p.words;
+    ++done;
+    if (reused) return;
+    new_words += p.words;
+    tokens += p.completion_tokens;
+    seconds += p.seconds;
+    prompt += p.prompt_tokens;
+    cached += p.cached_tokens;
+    last_prompt = std::max(last_prompt, p.prompt_tokens);
+  }
+  std::string detail() const {
+    const double rate = seconds > 0 ? static_cast<double>(tokens) / seconds : 0.0;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    std::string out = fmt::format("words {}/{} · {:.0f} tok/s", written, target, rate);
+    if (new_words > 0 && written < target && static_cast<size_t>(done) < steps) {
+      const double eta = static_cast<double>(target - written) * elapsed / static_cast<double>(new_words);
+      out += fmt::format(" · ETA {}", lw::format_duration(eta));
+    }
+    if (prompt > 0)
+      out += fmt::format(" · {:.0f}% of prompt tokens cached",
+                         100.0 * static_cast<double>(cached) / static_cast<double>(prompt));
+    return out;
+  }
+  std::string summary(const aw::RunStats& s, size_t paragraphs) const {
+    std::string out = fmt::format("{} requests, {} prompt tokens ({} cached, {:.0f}%), {} completion tokens",
+                                  s.requests, s.prompt_tokens, s.cached_tokens,
+                                  s.prompt_tokens > 0 ? 100.0 * static_cast<double>(s.cached_tokens) /
+                                                            static_cast<double>(s.prompt_tokens)
+                                                      : 0.0,
+                                  s.completion_tokens);
+    if (s.prefill_seconds + s.decode_seconds > 0)
+      out += fmt::format("; time {:.1f} s prefill (queue and prompt) + {:.1f} s decode", s.prefill_seconds,
+                         s.decode_seconds);
+    if (last_prompt > 0) out += fmt::format("; last prompt {} tokens", last_prompt);
+    out += fmt::format("; {} of {} paragraphs hit their token cap", s.capped_paragraphs, paragraphs);
+    return out;
+  }
+};
+
 int run(const Options& o) {
   aw::PipelineConfig cfg = lw::apps::pipeline_config(o.aw);
   cfg.concurrency = o.aw.parallel ? std::max(1, o.backend.concurrency) : 1;
@@ -102,45 +161,40 @@ int run(const Options& o) {
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   std::unique_ptr<lw::Progress> progress;
   std::mutex mu;
-  int64_t planned = 0, written = 0, tokens = 0;
-  double seconds = 0;
-  size_t n_steps = 0;
-  int done_steps = 0;
-  auto detail = [&] {
-    double rate = seconds > 0 ? static_cast<double>(tokens) / seconds : 0.0;
-    return fmt::format("words {}/{} · {:.0f} tok/s", written, planned, rate);
-  };
+  WriteProgress wp;
+  wp.target = o.words > 0 ? o.words : aw::explicit_target_words(o.instruction);
+  if (item.plan) {  // a given plan is not reported through on_plan
+    aw::PlanParse pp = aw::parse_plan(*item.plan, wp.target, cfg.limits);
+    if (pp.ok()) wp.planned(pp.plan);
+  }
 
   aw::Observer obs;
   obs.on_plan = [&](size_t, const aw::Plan& plan) {
     std::lock_guard lk(mu);
-    planned = plan.total_words();
-    n_steps = plan.steps.size();
+    wp.planned(plan);
     for (const auto& note : plan.notes) lw::log::info("plan: {}", note);
-    lw::log::info("plan: {} paragraphs, {} words planned", n_steps, planned);
+    lw::log::info("plan: {} paragraphs, {} words planned", plan.steps.size(), plan.total_words());
     if (!tty && lw::progress_enabled() && !o.plan_only)
-      progress = std::make_unique<lw::Progress>("write", static_cast<int64_t>(n_steps), "paragraphs");
+      progress = std::make_unique<lw::Progress>("write", static_cast<int64_t>(plan.steps.size()), "paragraphs");
   };
   obs.on_delta = [&](size_t, int step, std::string_view d) { printer.delta(step, d); };
   std::map<int, std::string> pending;  // parallel mode: paragraphs that arrived early
   int next_print = 0;
   obs.on_paragraph = [&](size_t, int step, const aw::StoredParagraph& p, bool reused) {
     std::lock_guard lk(mu);
-    written += p.words;
-    tokens += p.completion_tokens;
-    seconds += reused ? 0.0 : p.seconds;
-    if (reused) tokens -= p.completion_tokens;
-    ++done_steps;
+    wp.add(p, reused);
+    if (p.capped)
+      lw::log::info("paragraph {} hit its cap of {} tokens; ended at its last full sentence", step + 1, p.token_cap);
     pending[step] = p.text;
     while (pending.count(next_print)) {
       printer.paragraph(next_print, pending[next_print]);
       pending.erase(next_print++);
     }
     if (progress) {
-      progress->set(done_steps);
-      progress->set_detail(detail());
+      progress->set(wp.done);
+      progress->set_detail(wp.detail());
     } else if (lw::progress_enabled()) {
-      std::fprintf(stderr, "\n[paragraph %d/%zu · %s]\n", done_steps, n_steps, detail().c_str());
+      std::fprintf(stderr, "\n[paragraph %d/%zu · %s]\n", wp.done, wp.steps, wp.detail().c_str());
     }
   };
 
@@ -163,6 +217,7 @@ int run(const Options& o) {
                   o.out.empty() ? "" : fmt::format("; saved to {}", o.out));
     if (r.target_words > 0 && r.response_length < r.target_words / 2)
       lw::log::warn("the text is less than half of the {}-word target", r.target_words);
+    lw::log::info("{}", wp.summary(stats, r.paragraphs.size()));
   }
   return 0;
 }
@@ -173,8 +228,10 @@ const bool registered = lw::apps::register_command("write", [](CLI::App& root) {
       "write",
       "AgentWrite one long text: the model first plans the piece as paragraphs with word budgets,\n"
       "then writes them in order, each time seeing the instruction, the plan and the text so far.\n"
-      "The text streams to stdout as it is written; a progress line (paragraph i/n, words written /\n"
-      "planned, tokens/s) goes to stderr.\n\n"
+      "The text streams to stdout as it is written; a progress line (paragraph i/n, words written of the\n"
+      "target, tokens/s, ETA, the share of prompt tokens a prefix cache served) goes to stderr, and at the\n"
+      "end a summary: prompt tokens and how many were cached, the prefill/decode time split of a local\n"
+      "model, and how many paragraphs hit their token cap (see --paragraph-cap-margin).\n\n"
       "Example:\n"
       "  longwriter write \"Write a 10000-word history of the Roman roads\" \\\n"
       "      --base-url http://127.0.0.1:8000/v1 --model MODEL -o roads.md");

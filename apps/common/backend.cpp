@@ -36,6 +36,7 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
   cmd->add_option(p + "threads", o.threads, "Engine threads for a local --" + prefix + "model (0: all cores)")
       ->capture_default_str();
   add_kv_cache_option(cmd, o.kv_cache, prefix);
+  add_prefix_cache_flag(cmd, o.no_prefix_cache, prefix);
 }
 
 std::string resolved_base_url(const BackendOptions& o) {
@@ -93,6 +94,7 @@ std::unique_ptr<net::ChatBackend> make_local_backend(const BackendOptions& o, co
   lo.threads = o.threads;
   lo.kv_dtype = engine::parse_kv_dtype(o.kv_cache);
   lo.parallel = std::clamp(o.concurrency, 1, 64);
+  lo.prefix_cache = !o.no_prefix_cache;
   auto backend = serve::make_local_backend(o.model, lo);
   log::debug("model backend: {}", backend->describe());
   return backend;

@@ -23,6 +23,7 @@ struct BackendOptions {
   std::string format;        // chat format for a local model ("" = detect)
   int threads = 0;           // engine threads for a local model (0 = all cores)
   std::string kv_cache = "f16";  // KV cache dtype of a local model
+  bool no_prefix_cache = false;  // a local model prefills every prompt in full
   double backoff_base_s = 0.5;  // first retry waits 0.25..0.5 s, doubling per retry ...
   double backoff_cap_s = 30;    // ... up to this ceiling (Retry-After from the server wins)
 };

@@ -1,6 +1,6 @@
 #pragma once
 // Engine options shared by the commands that run a local model (generate, serve, and every
-// command's --model PATH): the KV cache dtype.
+// command's --model PATH): the KV cache dtype and the prefix cache switch.
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +17,14 @@ inline CLI::Option* add_kv_cache_option(CLI::App* cmd, std::string& dst, const s
                    "context), bf16, or f32 (keys and values kept exactly)")
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+}
+
+// Adds `--<prefix>no-prefix-cache`: every request prefills its whole prompt (by default a request
+// reuses the keys and values of the longest prompt prefix a finished request left in a cache slot).
+inline CLI::Option* add_prefix_cache_flag(CLI::App* cmd, bool& dst, const std::string& prefix = "") {
+  return cmd->add_flag("--" + prefix + "no-prefix-cache", dst,
+                       "Prefill every prompt in full. By default a request reuses the cached keys and values\n"
+                       "of the longest prefix it shares with a finished request (as llama-server's slots do)");
 }
 
 }  // namespace lw::apps

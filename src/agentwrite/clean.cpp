@@ -66,4 +66,37 @@ std::string join_paragraphs(const std::vector<std::string>& paragraphs) {
   return out;
 }
 
+std::string trim_to_last_sentence(std::string_view text) {
+  auto closer = [](std::string_view t, size_t i) -> size_t {  // bytes of a closing mark at i, else 0
+    static const std::string_view marks[] = {"\"", "'", ")", "]", "*", "\u201d", "\u2019", "\u300d", "\u300f", "\uff09"};
+    for (auto m : marks)
+      if (t.substr(i, m.size()) == m) return m.size();
+    return 0;
+  };
+  auto terminator = [](std::string_view t, size_t i) -> size_t {  // bytes of a sentence end at i, else 0
+    static const std::string_view ends[] = {".", "!", "?", "\u3002", "\uff01", "\uff1f", "\u2026"};
+    for (auto e : ends)
+      if (t.substr(i, e.size()) == e) return e.size();
+    return 0;
+  };
+  size_t best = std::string_view::npos;
+  for (size_t i = 0; i < text.size(); ++i) {
+    size_t n = terminator(text, i);
+    if (n == 0) continue;
+    size_t j = i + n;
+    while (j < text.size()) {
+      size_t m = terminator(text, j);
+      if (m == 0) m = closer(text, j);
+      if (m == 0) break;
+      j += m;
+    }
+    // A full stop inside a token ("3.5", "e.g.x") is no sentence end; CJK ends need no space.
+    const bool cjk = n > 1;
+    if (j == text.size() || cjk || text[j] == ' ' || text[j] == '\n' || text[j] == '\t' || text[j] == '\r') best = j;
+    i = j - 1;
+  }
+  if (best == std::string_view::npos) return std::string(text);
+  return std::string(text.substr(0, best));
+}
+
 }  // namespace lw::agentwrite

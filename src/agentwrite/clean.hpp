@@ -16,6 +16,11 @@ std::string strip_invisible(std::string_view text);
 // characters and surrounding blank space.
 std::string clean_paragraph(std::string_view text);
 
+// A paragraph cut off by a token limit, ended at its last full sentence: the text up to the last
+// sentence end (. ! ? or 。！？, with closing quotes or brackets after it) that is followed by white
+// space or the end. The text unchanged when it has no sentence end.
+std::string trim_to_last_sentence(std::string_view text);
+
 // Cleans each paragraph and joins the non-empty ones with a blank line.
 std::string join_paragraphs(const std::vector<std::string>& paragraphs);
 

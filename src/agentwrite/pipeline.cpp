@@ -238,7 +238,25 @@ class Runner {
     return r;
   }
 
-  net::ChatRequest request_locked(const Task& t) {
+  // Tokens per word of the text so far (or of the instruction before anything is written), counted
+  // with the backend's tokenizer; 0 when the backend cannot count (the cap then estimates).
+  double tokens_per_word(const std::string& instruction, const std::string& so_far) const {
+    constexpr size_t kSample = 16384;  // bytes: enough for a stable ratio, cheap to tokenize
+    std::string_view sample = so_far.size() >= 1000 ? std::string_view(so_far) : std::string_view(instruction);
+    if (sample.size() > kSample) {
+      sample = sample.substr(sample.size() - kSample);
+      size_t sp = sample.find(' ');  // start at a word boundary
+      if (sp != std::string_view::npos) sample = sample.substr(sp + 1);
+    }
+    const int64_t words = text::count_words(sample);
+    if (words < 5) return 0.0;
+    auto n = backend_.count_tokens(sample);
+    if (!n) return 0.0;
+    return std::max(1.0, static_cast<double>(*n) / static_cast<double>(words));
+  }
+
+  // The request for a task; *token_cap is set to the paragraph's token cap when one was applied.
+  net::ChatRequest request_locked(const Task& t, int64_t* token_cap = nullptr) {
     const auto& st = states_[t.item];
     const auto& item = items_[t.item];
     net::ChatRequest req;
@@ -264,8 +282,17 @@ class Runner {
       BudgetOptions bo;
       bo.length_control = cfg_.length_control;
       auto budgets = step_budgets(st.plan, written, st.target(), bo);
-      prompt = render_write_prompt(write_tmpl_, item.prompt, format_plan(st.plan, budgets), so_far,
+      // The plan keeps its own budgets, so it reads the same in every write prompt (a stable
+      // prefix); the rescaled budget of this step is in the step line, after the text so far.
+      prompt = render_write_prompt(write_tmpl_, item.prompt, format_plan(st.plan, {}), so_far,
                                    format_step(st.plan, static_cast<size_t>(t.step), budgets[t.step]));
+      if (cfg_.cap.enabled && cfg_.length_control) {
+        const int64_t cap = paragraph_token_cap(budgets[t.step], tokens_per_word(item.prompt, so_far), cfg_.cap);
+        if (!req.max_tokens || cap < *req.max_tokens) {
+          req.max_tokens = cap;
+          if (token_cap) *token_cap = cap;
+        }
+      }
     }
     req.messages.push_back({"user", std::move(prompt)});
     return req;
@@ -286,7 +313,8 @@ class Runner {
         schedule_locked(t.item);
         continue;
       }
-      net::ChatRequest req = request_locked(t);
+      int64_t token_cap = 0;
+      net::ChatRequest req = request_locked(t, &token_cap);
       ++st.in_flight;
       ++in_flight_;
       ++stats_.requests;
@@ -305,7 +333,7 @@ class Runner {
       }
 
       try {
-        if (error.empty()) handle_response(t, resp);
+        if (error.empty()) handle_response(t, resp, token_cap);
         else store_.put_failure(st.key, t.step, error);
       } catch (...) {
         lk.lock();
@@ -321,6 +349,10 @@ class Runner {
       --in_flight_;
       stats_.completion_tokens += resp.usage.completion_tokens;
       stats_.seconds += resp.seconds;
+      stats_.prompt_tokens += resp.usage.prompt_tokens;
+      stats_.cached_tokens += resp.usage.cached_tokens;
+      stats_.prefill_seconds += resp.prefill_seconds;
+      stats_.decode_seconds += resp.decode_seconds;
       if (!error.empty()) {
         ++stats_.failed_requests;
         int n = ++st.failures[t.step];
@@ -343,7 +375,7 @@ class Runner {
 
   // Parses and stores a response (outside the lock: the store has its own), keeping the result
   // in pending_ for apply_locked.
-  void handle_response(const Task& t, const net::ChatResponse& resp) {
+  void handle_response(const Task& t, const net::ChatResponse& resp, int64_t token_cap) {
     auto& st = states_[t.item];
     if (t.step == kPlanStep) {
       PlanParse pp = parse_plan(resp.content, st.explicit_target, cfg_.limits);
@@ -359,7 +391,16 @@ class Runner {
       StoredParagraph p;
       p.step = t.step;
       p.text = resp.content;
-      std::string cleaned = clean_paragraph(resp.content);
+      p.token_cap = token_cap;
+      if (token_cap > 0 && resp.finish_reason == "length") {
+        p.capped = true;
+        p.text = trim_to_last_sentence(resp.content);
+      }
+      p.prompt_tokens = resp.usage.prompt_tokens;
+      p.cached_tokens = resp.usage.cached_tokens;
+      p.prefill_seconds = resp.prefill_seconds;
+      p.decode_seconds = resp.decode_seconds;
+      std::string cleaned = clean_paragraph(p.text);
       p.words = text::count_words(cleaned);
       p.finish_reason = resp.finish_reason;
       p.completion_tokens = resp.usage.completion_tokens;
@@ -389,6 +430,7 @@ class Runner {
     } else {
       auto node = pending_paras_.extract({t.item, t.step});
       st.paras[t.step] = std::move(node.mapped().first);
+      if (st.paras[t.step]->capped) ++stats_.capped_paragraphs;
       st.cleaned[t.step] = std::move(node.mapped().second);
       st.issued[t.step] = false;
       if (obs_.on_paragraph) obs_.on_paragraph(t.item, t.step, *st.paras[t.step], false);

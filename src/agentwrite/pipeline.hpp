@@ -35,6 +35,10 @@ struct PipelineConfig {
   std::optional<double> temperature;
   std::optional<double> top_p;
   std::optional<int64_t> max_tokens;   // per request
+  // With length control, each paragraph request's max_tokens comes from its word budget (see
+  // paragraph_token_cap; the smaller of it and max_tokens), and a paragraph cut by it ends at its
+  // last full sentence.
+  CapOptions cap;
   bool stream = false;                 // ask the backend to stream (on_delta is called)
 };
 
@@ -65,6 +69,11 @@ struct RunStats {
   int64_t reused_paragraphs = 0; // finished paragraphs found in the store
   int64_t completion_tokens = 0;
   double seconds = 0;
+  int64_t prompt_tokens = 0;      // of the requests made in this run (as the backend reports them)
+  int64_t cached_tokens = 0;      // ... served from the backend's prefix cache
+  double prefill_seconds = 0;     // the in-process engine's time to the first token, summed
+  double decode_seconds = 0;      // ... and after it
+  int64_t capped_paragraphs = 0;  // paragraphs cut by their token cap (ended at a full sentence)
 };
 
 // Callbacks for progress and streaming; called from worker threads (serialise in the callee).

@@ -48,10 +48,22 @@ std::string substitute(const std::string& tmpl, const std::vector<std::pair<std:
 
 }  // namespace
 
+// The plan and the write template open with the same header and instruction, so a server's
+// prefix cache reuses them from the plan request on; the write template then keeps everything that
+// changes from one request to the next (the text so far grows at its end, the step and its budget)
+// after what stays, so each write prompt extends the previous one's leading tokens.
+namespace {
+const std::string& template_header() {
+  static const std::string h =
+      "You are writing a long piece one paragraph at a time: first a plan, then each paragraph in turn.\n\n"
+      "The request:\n\n$INST$\n\n";
+  return h;
+}
+}  // namespace
+
 const std::string& default_plan_template() {
   static const std::string t =
-      "You are planning a long piece of writing that will be written one paragraph at a time.\n\n"
-      "The request:\n\n$INST$\n\n"
+      template_header() +
       "Divide the piece into paragraphs and give each one a line of its own, in exactly this form:\n\n"
       "Paragraph 1 - Main Point: [what the paragraph covers, concretely and in detail] - Word Count: [its "
       "length, e.g. 600 words]\n"
@@ -64,8 +76,7 @@ const std::string& default_plan_template() {
 
 const std::string& default_write_template() {
   static const std::string t =
-      "You are writing a long text one paragraph at a time, following a plan.\n\n"
-      "The request:\n\n$INST$\n\n"
+      template_header() +
       "The plan:\n\n$PLAN$\n\n"
       "What has been written so far:\n\n$TEXT$\n\n"
       "Now write the next part: $STEP$\n\n"
@@ -94,6 +105,12 @@ std::string render_plan_prompt(const std::string& tmpl, const std::string& instr
 std::string render_write_prompt(const std::string& tmpl, const std::string& instruction, const std::string& plan,
                                 const std::string& text_so_far, const std::string& step) {
   return substitute(tmpl, {{"$INST$", instruction}, {"$PLAN$", plan}, {"$TEXT$", text_so_far}, {"$STEP$", step}});
+}
+
+int64_t paragraph_token_cap(int64_t budget_words, double tokens_per_word, const CapOptions& opts) {
+  const double tpw = tokens_per_word > 0 ? tokens_per_word : opts.default_tokens_per_word;
+  const double words = static_cast<double>(std::max<int64_t>(budget_words, 1));
+  return static_cast<int64_t>(std::ceil(words * tpw * (1.0 + opts.margin))) + opts.extra_tokens;
 }
 
 std::vector<int64_t> step_budgets(const Plan& plan, const std::vector<int64_t>& written, int64_t target,

@@ -13,7 +13,9 @@
 
 namespace lw::agentwrite {
 
-// Our own default wording.
+// Our own default wording. Both open with the same header and the instruction, and the write
+// template puts the plan, then the text so far, then the step to write (with its current budget),
+// so consecutive prompts share their leading tokens (prefix caches reuse them; docs/agentwrite.md).
 const std::string& default_plan_template();
 const std::string& default_write_template();
 
@@ -36,6 +38,18 @@ struct BudgetOptions {
   double max_scale = 3.0;
   int64_t floor_words = 50;
 };
+// The per-paragraph token cap: a paragraph budgeted at `budget_words` gets at most
+//   ceil(budget_words × tokens_per_word × (1 + margin)) + extra_tokens
+// tokens, tokens_per_word measured with the model's tokenizer (local models) or, when that is 0,
+// default_tokens_per_word (an estimate for English on common BPE vocabularies).
+struct CapOptions {
+  bool enabled = true;
+  double margin = 0.5;
+  int64_t extra_tokens = 16;  // room for a subheading
+  double default_tokens_per_word = 1.4;
+};
+int64_t paragraph_token_cap(int64_t budget_words, double tokens_per_word, const CapOptions& opts = {});
+
 std::vector<int64_t> step_budgets(const Plan& plan, const std::vector<int64_t>& written, int64_t target,
                                   const BudgetOptions& opts = {});
 

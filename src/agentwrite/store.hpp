@@ -34,6 +34,12 @@ struct StoredParagraph {
   std::string finish_reason;
   int64_t completion_tokens = 0;
   double seconds = 0;
+  // Of this run's request only (not stored): the token cap it was given (0: none), whether it was
+  // cut by it (and so ended at its last full sentence), and the backend's usage and time split.
+  int64_t token_cap = 0;
+  bool capped = false;
+  int64_t prompt_tokens = 0, cached_tokens = 0;
+  double prefill_seconds = 0, decode_seconds = 0;
 };
 
 struct StoredItem {

@@ -30,6 +30,7 @@ struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t total_tokens = 0;
+  int64_t cached_tokens = 0;  // prompt tokens served from a prefix cache (prompt_tokens_details.cached_tokens)
 };
 
 struct ChatResponse {
@@ -38,6 +39,18 @@ struct ChatResponse {
   Usage usage;
   std::string model;
   double seconds = 0.0;  // wall time of the request, retries included
+  // The in-process engine's split of `seconds`: until the first token (queue + prefill) and after
+  // it (decode). 0 when the backend does not know (a remote server).
+  double prefill_seconds = 0.0, decode_seconds = 0.0;
+};
+
+// Prefix-cache counters of a backend that has one (the in-process engine).
+struct CacheStats {
+  bool enabled = false;
+  int64_t requests = 0;        // sequences started
+  int64_t hits = 0;            // ... that reused a cached prefix
+  int64_t prompt_tokens = 0;   // prompt tokens of those sequences
+  int64_t cached_tokens = 0;   // ... taken from the cache instead of computed
 };
 
 // Called with each piece of text as it streams in.
@@ -54,6 +67,14 @@ class ChatBackend {
   virtual int suggested_concurrency() const { return 1; }
   // Human-readable name for logs and reports, never containing secrets.
   virtual std::string describe() const = 0;
+  // The number of tokens `text` is for this backend's model, when it knows its tokenizer (the
+  // in-process engine); nullopt for a remote server.
+  virtual std::optional<int64_t> count_tokens(std::string_view text) const {
+    (void)text;
+    return std::nullopt;
+  }
+  // Prefix-cache counters, when the backend has a prefix cache.
+  virtual std::optional<CacheStats> cache_stats() const { return std::nullopt; }
 };
 
 }  // namespace lw::net

@@ -18,6 +18,8 @@ Usage parse_usage(const Json& u) {
   out.completion_tokens = num("completion_tokens");
   out.total_tokens = num("total_tokens");
   if (out.total_tokens == 0) out.total_tokens = out.prompt_tokens + out.completion_tokens;
+  if (auto d = u.find("prompt_tokens_details"); d != u.end() && d->is_object())
+    if (auto c = d->find("cached_tokens"); c != d->end() && c->is_number()) out.cached_tokens = c->get<int64_t>();
   return out;
 }
 

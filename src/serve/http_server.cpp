@@ -98,7 +98,9 @@ void HttpServer::install_routes() {
   const int64_t started = unix_now();
 
   srv.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, {{"status", "ok"}, {"active", pending_.load()}, {"capacity", capacity_}});
+    nlohmann::json j = {{"status", "ok"}, {"active", pending_.load()}, {"capacity", capacity_}};
+    if (auto c = backend_.cache_stats()) j["prefix_cache"] = cache_stats_json(*c);
+    send_json(res, 200, j);
   });
   srv.Get("/v1/models", [this, started](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, models_json(opts_.model_name, started));
@@ -129,8 +131,9 @@ void HttpServer::install_routes() {
       try {
         net::ChatResponse r = backend_.complete(p.chat);
         served_.fetch_add(1);
-        log::info("{}: {} prompt + {} completion tokens, {:.2f} s, finish {}", id, r.usage.prompt_tokens,
-                  r.usage.completion_tokens, r.seconds, r.finish_reason);
+        log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {}", id,
+                  r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens, r.seconds,
+                  r.finish_reason);
         send_json(res, 200, completion_json(r, id, model, created));
       } catch (const std::exception& e) {
         Failure f = classify(e);
@@ -156,8 +159,9 @@ void HttpServer::install_routes() {
               write(sse_event(chunk_json(id, model, created, "", false, r.finish_reason)));
               if (p.include_usage) write(sse_event(usage_chunk_json(id, model, created, r.usage)));
               served_.fetch_add(1);
-              log::info("{}: {} prompt + {} completion tokens, {:.2f} s, finish {} (stream)", id,
-                        r.usage.prompt_tokens, r.usage.completion_tokens, r.seconds, r.finish_reason);
+              log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {} (stream)", id,
+                        r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens, r.seconds,
+                        r.finish_reason);
             } catch (const ClientGone&) {
               throw;
             } catch (const std::exception& e) {

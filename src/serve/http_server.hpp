@@ -4,7 +4,9 @@
 //
 //   POST /v1/chat/completions   stream (Server-Sent Events) and non-stream
 //   GET  /v1/models             the one model served
-//   GET  /health                {"status":"ok", "active":N, "capacity":M}
+//   GET  /health                {"status":"ok", "active":N, "capacity":M, "prefix_cache":{...}}
+//                               (prefix_cache: the backend's reuse counts and hit rates, when it
+//                               has a prefix cache; see serve/openai_api.hpp cache_stats_json)
 //
 // Limits: at most `max_pending` requests are inside the server at once (running or waiting for the
 // backend); one more is answered 503 with Retry-After at once. Bodies over max_body_bytes get 413;

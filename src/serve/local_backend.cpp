@@ -64,11 +64,12 @@ LocalBackend::LocalBackend(std::unique_ptr<engine::Model> model, std::unique_ptr
   so.prefill_chunk = opts_.prefill_chunk;
   so.threads = opts_.threads;
   so.kv_dtype = opts_.kv_dtype;
+  so.prefix_cache = opts_.prefix_cache;
   sched_ = std::make_unique<Scheduler>(*model_, *tok_, so);
   log::info("local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB "
-            "reserved ({})",
+            "reserved ({}), prefix cache {}",
             name_, model_->describe(), format_.name(), so.n_slots, sched_->max_context(),
-            sched_->kv_cache_bytes() >> 20, engine::dtype_name(so.kv_dtype));
+            sched_->kv_cache_bytes() >> 20, engine::dtype_name(so.kv_dtype), so.prefix_cache ? "on" : "off");
 }
 
 LocalBackend::~LocalBackend() = default;
@@ -109,6 +110,9 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
   r.usage.prompt_tokens = out->prompt_tokens();
   r.usage.completion_tokens = out->completion_tokens();
   r.usage.total_tokens = r.usage.prompt_tokens + r.usage.completion_tokens;
+  r.usage.cached_tokens = out->cached_tokens();
+  r.prefill_seconds = out->prefill_seconds();
+  r.decode_seconds = out->decode_seconds();
   r.model = name_;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -119,6 +123,21 @@ int LocalBackend::suggested_concurrency() const { return sched_->n_slots(); }
 std::string LocalBackend::describe() const {
   return fmt::format("local {} ({}, {} format, {} parallel)", name_, model_->describe(), format_.name(),
                      sched_->n_slots());
+}
+
+std::optional<int64_t> LocalBackend::count_tokens(std::string_view text) const {
+  return static_cast<int64_t>(tok_->encode(text).size());
+}
+
+std::optional<net::CacheStats> LocalBackend::cache_stats() const {
+  const Scheduler::Stats s = sched_->stats();
+  net::CacheStats c;
+  c.enabled = sched_->prefix_cache();
+  c.requests = s.sequences;
+  c.hits = s.prefix_hits;
+  c.prompt_tokens = s.prompt_tokens_total;
+  c.cached_tokens = s.prompt_tokens_cached;
+  return c;
 }
 
 std::unique_ptr<LocalBackend> open_local_backend(const fs::path& path, const LocalOptions& options) {

@@ -7,7 +7,8 @@
 // the prompt to the continuous-batching scheduler (serve/scheduler.hpp) and streams the reply's
 // text to on_delta from the calling thread. Concurrent callers are decoded together, up to
 // `parallel` sequences per step; more callers wait their turn. Honours max_tokens, temperature,
-// top_p, seed and stop; finish_reason is "stop" or "length" (max_tokens or the context limit).
+// top_p, seed and stop; usage.cached_tokens counts the prompt tokens the scheduler's prefix
+// cache supplied; finish_reason is "stop" or "length" (max_tokens or the context limit).
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -28,6 +29,7 @@ struct LocalOptions {
   int max_context = 0;         // tokens per sequence (0: the model's, at most 32768)
   int prefill_chunk = 512;     // prompt tokens per scheduler step
   engine::DType kv_dtype = engine::DType::f16;  // KV cache dtype (f32, f16, bf16)
+  bool prefix_cache = true;    // reuse cached prompt prefixes across requests (scheduler.hpp)
   double default_temperature = 1.0;  // when a request gives none (the OpenAI default)
   double default_top_p = 1.0;
   engine::LoadOptions load;    // dtype conversion at load time
@@ -42,6 +44,8 @@ class LocalBackend : public net::ChatBackend {
   net::ChatResponse complete(const net::ChatRequest& request, const net::DeltaCallback& on_delta = {}) override;
   int suggested_concurrency() const override;
   std::string describe() const override;
+  std::optional<int64_t> count_tokens(std::string_view text) const override;
+  std::optional<net::CacheStats> cache_stats() const override;
 
   // The model's name for API replies (directory or file name).
   const std::string& name() const { return name_; }

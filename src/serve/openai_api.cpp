@@ -142,6 +142,24 @@ ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits)
   return out;
 }
 
+Json usage_json(const net::Usage& u) {
+  return {{"prompt_tokens", u.prompt_tokens},
+          {"completion_tokens", u.completion_tokens},
+          {"total_tokens", u.total_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
+}
+
+Json cache_stats_json(const net::CacheStats& c) {
+  auto rate = [](int64_t a, int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+  return {{"enabled", c.enabled},
+          {"requests", c.requests},
+          {"hits", c.hits},
+          {"hit_rate", rate(c.hits, c.requests)},
+          {"prompt_tokens", c.prompt_tokens},
+          {"cached_tokens", c.cached_tokens},
+          {"cached_token_rate", rate(c.cached_tokens, c.prompt_tokens)}};
+}
+
 Json completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model, int64_t created) {
   return {{"id", id},
           {"object", "chat.completion"},
@@ -151,10 +169,7 @@ Json completion_json(const net::ChatResponse& r, const std::string& id, const st
            {{{"index", 0},
              {"message", {{"role", "assistant"}, {"content", r.content}}},
              {"finish_reason", r.finish_reason}}}},
-          {"usage",
-           {{"prompt_tokens", r.usage.prompt_tokens},
-            {"completion_tokens", r.usage.completion_tokens},
-            {"total_tokens", r.usage.total_tokens}}}};
+          {"usage", usage_json(r.usage)}};
 }
 
 Json chunk_json(const std::string& id, const std::string& model, int64_t created, std::string_view delta,
@@ -176,10 +191,7 @@ Json usage_chunk_json(const std::string& id, const std::string& model, int64_t c
           {"created", created},
           {"model", model},
           {"choices", Json::array()},
-          {"usage",
-           {{"prompt_tokens", u.prompt_tokens},
-            {"completion_tokens", u.completion_tokens},
-            {"total_tokens", u.total_tokens}}}};
+          {"usage", usage_json(u)}};
 }
 
 Json error_json(const std::string& message, const std::string& type, const std::string& code) {

@@ -41,6 +41,12 @@ int json_depth(std::string_view text, int limit);
 // stream_options, n (only 1). Unknown fields are ignored. Throws BadRequest.
 ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits = {});
 
+// {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details":{"cached_tokens"}}
+// (OpenAI's usage object; the SDKs read usage.prompt_tokens_details.cached_tokens).
+nlohmann::json usage_json(const net::Usage& u);
+// The prefix cache on /health: {"enabled", "requests", "hits", "hit_rate", "prompt_tokens",
+// "cached_tokens", "cached_token_rate"}.
+nlohmann::json cache_stats_json(const net::CacheStats& c);
 // {"id", "object":"chat.completion", "created", "model", "choices":[...], "usage"}.
 nlohmann::json completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model,
                                int64_t created);

@@ -34,8 +34,43 @@ void SeqStream::finish(std::string reason, std::string error, int64_t completion
   finish_reason_ = std::move(reason);
   error_ = std::move(error);
   completion_tokens_ = completion_tokens;
+  finished_ = Clock::now();
+  if (first_token_ == Clock::time_point{}) first_token_ = finished_;
   done_ = true;
   cv_.notify_all();
+}
+
+void SeqStream::started(int64_t cached_tokens) {
+  std::lock_guard lk(mu_);
+  cached_tokens_ = cached_tokens;
+}
+
+void SeqStream::first_token() {
+  std::lock_guard lk(mu_);
+  if (first_token_ == Clock::time_point{}) first_token_ = Clock::now();
+}
+
+int64_t SeqStream::cached_tokens() const {
+  std::lock_guard lk(mu_);
+  return cached_tokens_;
+}
+
+double SeqStream::prefill_seconds() const {
+  std::lock_guard lk(mu_);
+  if (first_token_ == Clock::time_point{}) return 0.0;
+  return std::chrono::duration<double>(first_token_ - submitted_).count();
+}
+
+double SeqStream::decode_seconds() const {
+  std::lock_guard lk(mu_);
+  if (first_token_ == Clock::time_point{} || finished_ == Clock::time_point{}) return 0.0;
+  return std::chrono::duration<double>(finished_ - first_token_).count();
+}
+
+size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
+  const size_t n = std::min(a.size(), b.size());
+  return static_cast<size_t>(std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin()).first -
+                             a.begin());
 }
 
 // ---- Scheduler ----
@@ -76,7 +111,8 @@ int checked_slots(int n) {
 
 Scheduler::Scheduler(const engine::Model& model, const tok::Tokenizer& tok, SchedulerOptions options)
     : model_(model), tok_(tok), opts_(options), max_ctx_(context_of(model, options)),
-      cache_(model.config(), checked_slots(options.n_slots), max_ctx_, options.kv_dtype) {
+      cache_(model.config(), checked_slots(options.n_slots), max_ctx_, options.kv_dtype),
+      slot_tokens_(static_cast<size_t>(options.n_slots)), slot_used_(static_cast<size_t>(options.n_slots), 0) {
   if (opts_.prefill_chunk < 1) fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
   thread_ = std::thread([this] { loop(); });
 }
@@ -129,24 +165,30 @@ Scheduler::Stats Scheduler::stats() const {
 void Scheduler::loop() {
   if (opts_.threads > 0) omp_set_num_threads(opts_.threads);
   std::vector<std::unique_ptr<Active>> active;
-  std::vector<int> free_slots;
-  for (int s = opts_.n_slots - 1; s >= 0; --s) free_slots.push_back(s);
+  std::vector<bool> busy(static_cast<size_t>(opts_.n_slots), false);
   for (;;) {
     {
       std::unique_lock lk(mu_);
       cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || !active.empty(); });
       if (stop_) break;
-      while (!waiting_.empty() && !free_slots.empty()) {
+      while (!waiting_.empty() && static_cast<int>(active.size()) < opts_.n_slots) {
         Waiting w = std::move(waiting_.front());
         waiting_.pop_front();
         if (w.out->cancelled()) {
           w.out->finish("stop", "", 0);
           continue;
         }
-        int slot = free_slots.back();
-        free_slots.pop_back();
-        cache_.clear(slot);
-        active.push_back(std::make_unique<Active>(std::move(w), slot, tok_));
+        const int slot = pick_slot(w.params.prompt, busy);
+        busy[static_cast<size_t>(slot)] = true;
+        auto a = std::make_unique<Active>(std::move(w), slot, tok_);
+        const int64_t cached = reuse_slot(slot, a->params.prompt);
+        a->fed = static_cast<size_t>(cached);
+        a->out->started(cached);
+        ++stats_.sequences;
+        stats_.prefix_hits += cached > 0 ? 1 : 0;
+        stats_.prompt_tokens_total += static_cast<int64_t>(a->params.prompt.size());
+        stats_.prompt_tokens_cached += cached;
+        active.push_back(std::move(a));
       }
     }
     for (auto& a : active)
@@ -157,7 +199,7 @@ void Scheduler::loop() {
     if (std::any_of(active.begin(), active.end(), [](const auto& a) { return !a->finished; })) step(active);
     for (auto it = active.begin(); it != active.end();) {
       if ((*it)->finished) {
-        free_slots.push_back((*it)->slot);
+        busy[static_cast<size_t>((*it)->slot)] = false;
         it = active.erase(it);
       } else {
         ++it;
@@ -165,6 +207,45 @@ void Scheduler::loop() {
     }
   }
   for (auto& a : active) a->out->finish("stop", "the model is shutting down", a->generated);
+}
+
+// The free slot to run `prompt` in: the one with the longest common prefix (the least recently used
+// among ties) when it saves at least kMinReuseGain tokens more than the least recently used free
+// slot would, else that least recently used slot. The margin keeps a request that shares only a
+// chat header or a template's opening with every slot from evicting a chain that is about to
+// continue while an unused slot is free.
+int Scheduler::pick_slot(const std::vector<int32_t>& prompt, const std::vector<bool>& busy) const {
+  constexpr size_t kMinReuseGain = 32;
+  int best = -1, lru = -1;
+  size_t best_lcp = 0, lru_lcp = 0;
+  for (int s = 0; s < opts_.n_slots; ++s) {
+    const auto i = static_cast<size_t>(s);
+    if (busy[i]) continue;
+    const size_t lcp = opts_.prefix_cache ? common_prefix(slot_tokens_[i], prompt) : 0;
+    if (lru < 0 || slot_used_[i] < slot_used_[static_cast<size_t>(lru)]) {
+      lru = s;
+      lru_lcp = lcp;
+    }
+    if (best < 0 || lcp > best_lcp || (lcp == best_lcp && slot_used_[i] < slot_used_[static_cast<size_t>(best)])) {
+      best = s;
+      best_lcp = lcp;
+    }
+  }
+  LW_CHECK(best >= 0, "no free KV cache slot");
+  return best_lcp >= lru_lcp + kMinReuseGain ? best : lru;
+}
+
+// Keeps the slot's cached prefix shared with `prompt` (all but at least the prompt's last token,
+// which is recomputed for its logits) and drops the rest; returns the tokens kept.
+int64_t Scheduler::reuse_slot(int slot, const std::vector<int32_t>& prompt) {
+  auto& toks = slot_tokens_[static_cast<size_t>(slot)];
+  LW_CHECK(static_cast<int>(toks.size()) == cache_.length(slot), "slot {} holds {} tokens but its cache {}", slot,
+           toks.size(), cache_.length(slot));
+  size_t keep = opts_.prefix_cache ? std::min(common_prefix(toks, prompt), prompt.size() - 1) : 0;
+  toks.resize(keep);
+  cache_.set_length(slot, static_cast<int>(keep));
+  slot_used_[static_cast<size_t>(slot)] = ++tick_;
+  return static_cast<int64_t>(keep);
 }
 
 void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
@@ -200,8 +281,15 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     for (Active* a : rows) {
       a->finished = true;
       a->out->finish("stop", e.what(), a->generated);
+      // What the failed pass left in the slot is unknown: forget it.
+      cache_.clear(a->slot);
+      slot_tokens_[static_cast<size_t>(a->slot)].clear();
     }
     return;
+  }
+  for (size_t r = 0; r < rows.size(); ++r) {  // the tokens now in each slot's cache
+    auto& toks = slot_tokens_[static_cast<size_t>(rows[r]->slot)];
+    toks.insert(toks.end(), b.tokens.begin() + b.cu_seqlens[r], b.tokens.begin() + b.cu_seqlens[r + 1]);
   }
   {
     std::lock_guard lk(mu_);
@@ -223,6 +311,7 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
 
 // Takes one sampled token: stop id, text (through the stop-string matcher), or the length limit.
 void Scheduler::accept(Active& a, int32_t id) {
+  if (a.generated == 0) a.out->first_token();
   ++a.generated;
   {
     std::lock_guard lk(mu_);

@@ -6,15 +6,25 @@
 // is complete. Sequences join as soon as a cache slot is free and leave as soon as they finish, so
 // concurrent callers share every decode step.
 //
+// Prefix reuse: when a sequence ends, its keys and values stay in its slot together with the tokens
+// they belong to. A new sequence takes the free slot whose tokens share the longest prefix with its
+// prompt (the least recently used one among ties and misses; a prefix must save at least 32 tokens
+// more than the least recently used slot to win over it), keeps that prefix in the cache and
+// prefills only the rest; at least the prompt's last token is always recomputed, so its logits
+// exist (a prompt that is a prefix of, or equal to, the cached tokens truncates the cache to P - 1).
+// Memory stays what the slots reserve. SchedulerOptions::prefix_cache = false clears the slot instead.
+//
 //   Scheduler s(model, tokenizer, {.n_slots = 4});
 //   auto out = s.submit({.prompt = ids, .max_new_tokens = 100});   // from any thread
 //   std::string piece;
 //   while (out->next(piece)) std::cout << piece;                   // streamed text
 //   out->finish_reason();                                          // "stop" or "length"
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,19 +60,29 @@ class SeqStream {
   const std::string& error() const { return error_; }                  // non-empty when it failed
   int64_t prompt_tokens() const { return prompt_tokens_; }
   int64_t completion_tokens() const { return completion_tokens_; }
+  // Prompt tokens taken from the slot's cache instead of being computed.
+  int64_t cached_tokens() const;
+  // Seconds from submit() to the first sampled token (queueing + prefill), and from there to the end.
+  double prefill_seconds() const;
+  double decode_seconds() const;
 
  private:
   friend class Scheduler;
   void emit(std::string text);
   void finish(std::string reason, std::string error, int64_t completion_tokens);
+  void started(int64_t cached_tokens);  // admitted to a slot
+  void first_token();
 
-  std::mutex mu_;
+  using Clock = std::chrono::steady_clock;
+
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_;
   bool done_ = false;
   std::atomic<bool> cancelled_{false};
   std::string finish_reason_, error_;
-  int64_t prompt_tokens_ = 0, completion_tokens_ = 0;
+  int64_t prompt_tokens_ = 0, completion_tokens_ = 0, cached_tokens_ = 0;
+  Clock::time_point submitted_ = Clock::now(), first_token_{}, finished_{};
 };
 
 struct SchedulerOptions {
@@ -71,7 +91,11 @@ struct SchedulerOptions {
   int prefill_chunk = 512;   // prompt tokens per step, shared by sequences still prefilling
   int threads = 0;           // OpenMP threads of the forward pass (0: the default)
   engine::DType kv_dtype = engine::DType::f16;  // KV cache: f32, f16 or bf16 (engine/kv_cache.hpp)
+  bool prefix_cache = true;  // reuse a slot's cached prefix (see above); false: prefill every prompt
 };
+
+// Length of the common prefix of a and b.
+size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b);
 
 class Scheduler {
  public:
@@ -89,11 +113,17 @@ class Scheduler {
   int n_slots() const { return opts_.n_slots; }
   size_t kv_cache_bytes() const { return cache_.bytes(); }
 
+  bool prefix_cache() const { return opts_.prefix_cache; }
+
   struct Stats {
     int64_t steps = 0;             // forward passes
     int64_t max_batch_seqs = 0;    // most sequences in one forward pass
     int64_t tokens_generated = 0;
-    int64_t prompt_tokens = 0;
+    int64_t prompt_tokens = 0;     // prompt tokens computed (prefilled) by forward passes
+    int64_t sequences = 0;         // sequences admitted to a slot
+    int64_t prefix_hits = 0;       // ... of which reused a cached prefix
+    int64_t prompt_tokens_total = 0;   // prompt tokens of the admitted sequences
+    int64_t prompt_tokens_cached = 0;  // ... taken from the cache (total = computed + cached)
   };
   Stats stats() const;
 
@@ -108,6 +138,8 @@ class Scheduler {
   void step(std::vector<std::unique_ptr<Active>>& active);
   void accept(Active& a, int32_t id);
   void end(Active& a, const std::string& reason);
+  int pick_slot(const std::vector<int32_t>& prompt, const std::vector<bool>& busy) const;
+  int64_t reuse_slot(int slot, const std::vector<int32_t>& prompt);
 
   const engine::Model& model_;
   const tok::Tokenizer& tok_;
@@ -116,6 +148,11 @@ class Scheduler {
   engine::KvCache cache_;
   engine::Workspace ws_;
   std::vector<float> logits_;
+  // Per slot: the tokens whose keys and values are in the cache (size == cache_.length(slot)), and
+  // when the slot was last taken (for least-recently-used choice). Scheduler thread only.
+  std::vector<std::vector<int32_t>> slot_tokens_;
+  std::vector<int64_t> slot_used_;
+  int64_t tick_ = 0;
 
   mutable std::mutex mu_;  // guards waiting_, stop_, stats_
   std::condition_variable cv_;

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,35 @@ class FakeBackend : public net::ChatBackend {
   FakeModel model;
   Hook hook;
   Answer answer;
+  // Treat every space-separated piece as one token and cut the reply at max_tokens of them
+  // (finish_reason "length"), as a server does.
+  bool honour_max_tokens = false;
+  // When > 0, count_tokens() answers this many tokens per word (as a local model's tokenizer would).
+  double tokens_per_word = 0;
+
+  std::optional<int64_t> count_tokens(std::string_view text) const override {
+    if (tokens_per_word <= 0) return std::nullopt;
+    int64_t words = 0;
+    bool in = false;
+    for (char c : text) {
+      bool sp = c == ' ' || c == '\n' || c == '\t';
+      if (!sp && !in) ++words;
+      in = !sp;
+    }
+    return static_cast<int64_t>(static_cast<double>(words) * tokens_per_word);
+  }
+
+  static void cut_to_tokens(net::ChatResponse& r, int64_t max_tokens) {
+    int64_t pieces = 0;
+    for (size_t i = 0; i < r.content.size(); ++i) {
+      if (r.content[i] != ' ' || i == 0) continue;
+      if (++pieces >= max_tokens) {
+        r.content.resize(i);
+        r.finish_reason = "length";
+        return;
+      }
+    }
+  }
 
   net::ChatResponse complete(const net::ChatRequest& req, const net::DeltaCallback& on_delta) override {
     const std::string& prompt = req.messages.back().content;
@@ -43,6 +73,7 @@ class FakeBackend : public net::ChatBackend {
     if (answer) r.content = answer(prompt, req);
     if (r.content.empty()) r.content = model.answer(prompt);
     r.finish_reason = "stop";
+    if (honour_max_tokens && req.max_tokens) cut_to_tokens(r, *req.max_tokens);
     r.usage.completion_tokens = static_cast<int64_t>(r.content.size() / 4);
     r.seconds = 0.001;
     if (on_delta)

@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <regex>
 
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
 #include "cli/cli_helpers.hpp"
 #include "tiny_model.hpp"
 
@@ -113,7 +116,38 @@ TEST(ServeCli, ConvertRoundTripsAndExplainsItself) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--host"), std::string::npos);
   EXPECT_NE(r.out.find("503"), std::string::npos);
+  EXPECT_NE(r.out.find("--no-prefix-cache"), std::string::npos);
   fs::remove_all(out);
+}
+
+// --no-prefix-cache reaches the scheduler: /health reports the cache off and no reuse.
+TEST(ServeCli, NoPrefixCacheTurnsReuseOff) {
+  const fs::path model = lw::testing::tiny_gpt2_model_dir();
+  for (bool off : {false, true}) {
+    std::vector<std::string> argv{lw::testing::longwriter_bin(), "--log-level", "warn", "serve", "--model",
+                                  model.string(), "--format", "llama3-longwriter", "--port", "0", "--threads", "1"};
+    if (off) argv.push_back("--no-prefix-cache");
+    Child srv(argv);
+    ASSERT_TRUE(srv.started());
+    std::string first = srv.line();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(first, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/v1)"))) << first;
+    httplib::Client cli("127.0.0.1", std::stoi(m[1].str()));
+    cli.set_read_timeout(60, 0);
+    const std::string text(400, 'a');  // the same long prompt twice
+    const std::string body = R"({"messages":[{"role":"user","content":")" + text +
+                             R"("}],"max_tokens":2,"temperature":0})";
+    for (int i = 0; i < 2; ++i) {
+      auto res = cli.Post("/v1/chat/completions", body, "application/json");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+    }
+    auto health = cli.Get("/health");
+    ASSERT_TRUE(health);
+    auto h = nlohmann::json::parse(health->body)["prefix_cache"];
+    EXPECT_EQ(h["enabled"], !off) << health->body;
+    EXPECT_EQ(h["hits"], off ? 0 : 1) << health->body;
+  }
 }
 
 }  // namespace
