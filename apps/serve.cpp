@@ -1,5 +1,6 @@
 // longwriter serve --model PATH: an OpenAI-compatible HTTP server over the in-process engine.
 #include <cstdio>
+#include <algorithm>
 #include <memory>
 
 #include "common/engine_options.hpp"
@@ -22,6 +23,8 @@ struct Options {
   bool no_prefix_cache = false;
   int queue = 64;
   double max_body_mb = 8;
+  double header_timeout = 10, request_timeout = 30;
+  size_t max_reading = 256;
 };
 
 const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
@@ -75,6 +78,19 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  cmd->add_option("--header-timeout", o->header_timeout,
+                  "Seconds a client has to send a request's head (408 and closed beyond)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--request-timeout", o->request_timeout,
+                  "Seconds a client has to send a whole request, head and body (408 beyond)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-reading", o->max_reading,
+                  "Connections that may be sending a request at once; a new one sheds the oldest")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   lw::apps::set_action(cmd, [o] {
     o->local.load.convert = o->dtype == "f32"    ? lw::engine::LoadOptions::Convert::f32
                             : o->dtype == "bf16" ? lw::engine::LoadOptions::Convert::bf16
@@ -88,6 +104,9 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
     so.model_name = o->name.empty() ? backend->name() : o->name;
     so.max_pending = o->local.parallel + o->queue;
     so.max_body_bytes = static_cast<size_t>(o->max_body_mb * 1024 * 1024);
+    so.header_timeout_ms = static_cast<int>(o->header_timeout * 1000);
+    so.read_timeout_s = std::max(1, static_cast<int>(o->request_timeout));
+    so.max_reading = o->max_reading;
     lw::serve::HttpServer server(*backend, so);
     int port = server.bind();
     std::printf("serving %s on http://%s:%d/v1 (OpenAI-compatible; %d parallel, queue %d)\n",

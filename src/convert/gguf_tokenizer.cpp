@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_read.hpp"
 #include "io/file.hpp"
 #include "tokenizer/pretokenizer.hpp"
 #include "util/error.hpp"
@@ -19,11 +20,7 @@ namespace {
 constexpr int32_t kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6;
 
 Json read_json(const fs::path& p) {
-  try {
-    return Json::parse(io::read_file(p));
-  } catch (const Json::exception& e) {
-    fail_input("{}: invalid JSON: {}", p.string(), e.what());
-  }
+  return io::parse_json(io::read_file(p), p.string());
 }
 
 // The chat template of tokenizer_config.json: a string, or the "default" of a list of templates.

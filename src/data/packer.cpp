@@ -7,6 +7,7 @@
 
 #include "data/sha256.hpp"
 #include "data/spool.hpp"
+#include "io/file.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/progress.hpp"
@@ -80,7 +81,8 @@ PackManifest pack_files(const PackOptions& opts, const tok::Tokenizer& tokenizer
   std::error_code ec;
   fs::create_directories(opts.out, ec);
   if (ec) fail("cannot create {}: {}", opts.out.string(), ec.message());
-  SequenceSpool spool(opts.out / fmt::format(".spool.{}.tmp", ::getpid()));
+  io::sweep_stale_temp_files(opts.out);  // a previous run killed mid-way (kill -9) left these
+  SequenceSpool spool(io::temp_path_for(opts.out / ".spool"));
 
   // ---- tokenize (streaming, batches processed in parallel, results kept in input order)
   int64_t total_bytes = 0;

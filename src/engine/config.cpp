@@ -1,9 +1,11 @@
 #include "engine/config.hpp"
 
+#include <climits>
 #include <cmath>
 
 #include "engine/params.hpp"
 #include "io/file.hpp"
+#include "io/json_read.hpp"
 #include "util/error.hpp"
 
 namespace lw::engine {
@@ -36,8 +38,39 @@ void ModelConfig::validate(const std::string& where) const {
   if (!(partial_rotary_factor > 0.0f && partial_rotary_factor <= 1.0f) || rot_dim() < 2)
     fail_input("{}: partial_rotary_factor {} gives no rotary dims for head_dim {}", where,
                partial_rotary_factor, hd);
-  if (!(rms_eps > 0.0f)) fail_input("{}: rms_norm_eps must be positive", where);
-  if (!(rope_theta > 0.0f)) fail_input("{}: rope_theta must be positive", where);
+  // Upper bounds far above any real model, so a hostile count fails here instead of in an
+  // allocation of petabytes (a block_count near 2^31 used to end in std::bad_alloc).
+  auto at_most = [&](int v, int cap, const char* name) {
+    if (v > cap) fail_input("{}: {} = {} is out of range (at most {})", where, name, v, cap);
+  };
+  at_most(V, 1 << 24, "vocab_size");
+  at_most(C, 1 << 16, "hidden_size");
+  at_most(n_layer, 1024, "num_hidden_layers");
+  at_most(n_head, 1024, "num_attention_heads");
+  at_most(hd, 4096, "head_dim");
+  at_most(ffn, 1 << 20, "intermediate_size");
+  at_most(max_context, 1 << 24, "max_position_embeddings");
+  if (n_kv_head > n_head)
+    fail_input("{}: num_key_value_heads ({}) exceeds num_attention_heads ({})", where, n_kv_head, n_head);
+  if (!(std::isfinite(rms_eps) && rms_eps > 0.0f && rms_eps < 1.0f))
+    fail_input("{}: rms_norm_eps {} is out of range (expected a finite value in (0, 1))", where, rms_eps);
+  if (!(std::isfinite(rope_theta) && rope_theta >= 1.0f))
+    fail_input("{}: rope_theta {} is out of range (expected a finite base >= 1)", where, rope_theta);
+  if (!(std::isfinite(rope_scaling.factor) && rope_scaling.factor > 0.0f && rope_scaling.factor <= 1024.0f))
+    fail_input("{}: rope_scaling.factor {} is out of range (expected a finite value in (0, 1024])", where,
+               rope_scaling.factor);
+  if (rope_scaling.type == "llama3") {
+    const auto& rs = rope_scaling;
+    if (!(std::isfinite(rs.low_freq_factor) && std::isfinite(rs.high_freq_factor) && rs.low_freq_factor > 0.0f &&
+          rs.high_freq_factor > rs.low_freq_factor))
+      fail_input("{}: rope_scaling: low_freq_factor {} and high_freq_factor {} must be finite with 0 < low < high",
+                 where, rs.low_freq_factor, rs.high_freq_factor);
+    if (rs.original_max_position_embeddings <= 0)
+      fail_input("{}: rope_scaling.original_max_position_embeddings must be positive (got {})", where,
+                 rs.original_max_position_embeddings);
+  }
+  for (float f : rope_freq_factors)
+    if (!(std::isfinite(f) && f > 0.0f)) fail_input("{}: rope_freqs: factor {} is not a finite positive value", where, f);
   if (!rope_scaling.type.empty() && rope_scaling.type != "llama3" && rope_scaling.type != "linear")
     fail_input("{}: rope_scaling type '{}' is not supported (llama3, linear)", where,
                rope_scaling.type);
@@ -57,8 +90,15 @@ struct Fields {
   bool has(const char* k) const { return j.contains(k) && !j[k].is_null(); }
   int integer(const char* k) const {
     if (!has(k)) fail_input("{}: missing field \"{}\"", where, k);
-    if (!j[k].is_number_integer()) fail_input("{}: field \"{}\": expected integer", where, k);
-    return j[k].get<int>();
+    return int32(j[k], k);
+  }
+  // A JSON integer that fits 32 bits (a larger one would wrap when narrowed).
+  int int32(const Json& v, const char* k) const {
+    if (!v.is_number_integer()) fail_input("{}: field \"{}\": expected integer", where, k);
+    if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(INT32_MAX)
+                               : (v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX))
+      fail_input("{}: field \"{}\": {} is out of range for a 32-bit integer", where, k, v.dump());
+    return static_cast<int>(v.get<int64_t>());
   }
   int integer_or(const char* k, int def) const { return has(k) ? integer(k) : def; }
   double number_or(const char* k, double def) const {
@@ -75,11 +115,11 @@ struct Fields {
     std::vector<int32_t> r;
     if (!has(k)) return r;
     if (j[k].is_number_integer()) {
-      r.push_back(j[k].get<int32_t>());
+      r.push_back(int32(j[k], k));
     } else if (j[k].is_array()) {
       for (const auto& v : j[k]) {
         if (!v.is_number_integer()) fail_input("{}: field \"{}\": expected integer ids", where, k);
-        r.push_back(v.get<int32_t>());
+        r.push_back(int32(v, k));
       }
     } else {
       fail_input("{}: field \"{}\": expected an id or a list of ids", where, k);
@@ -206,13 +246,8 @@ ModelConfig config_from_hf_json(const Json& j, const std::string& where) {
 
 ModelConfig load_hf_config(const fs::path& path) {
   fs::path p = fs::is_directory(path) ? path / "config.json" : path;
-  Json j;
-  try {
-    j = Json::parse(io::read_file(p));
-  } catch (const Json::exception& e) {
-    fail_input("{}: invalid JSON: {}", p.string(), e.what());
-  }
-  return config_from_hf_json(j, p.string());
+  const Json j = io::parse_json(io::read_file(p), p.string());
+  return io::with_json_errors(p.string(), [&] { return config_from_hf_json(j, p.string()); });
 }
 
 Json config_to_hf_json(const ModelConfig& c) {

@@ -1,6 +1,7 @@
 // GGUF model metadata and tensor names (llama and chatglm architectures).
 #include "engine/gguf_model.hpp"
 
+#include <climits>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -11,6 +12,17 @@
 
 namespace lw::engine {
 
+namespace {
+
+// A metadata integer narrowed to 32 bits, refused when it does not fit (instead of wrapping).
+int to_int(const io::GgufFile& f, const std::string& key, int64_t v) {
+  if (v < INT32_MIN || v > INT32_MAX)
+    fail_input("{}: metadata key {}: {} is out of range for a 32-bit value", f.name(), key, v);
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
 const char* gguf_arch_name(const ModelConfig& c) { return c.arch == Arch::glm4 ? "chatglm" : "llama"; }
 
 ModelConfig config_from_gguf(const io::GgufFile& f) {
@@ -20,16 +32,16 @@ ModelConfig config_from_gguf(const io::GgufFile& f) {
   auto key = [&](const char* k) { return arch + "." + k; };
   ModelConfig c;
   c.arch = arch == "chatglm" ? Arch::glm4 : Arch::llama;
-  c.C = static_cast<int>(f.get_int(key("embedding_length")));
-  c.n_layer = static_cast<int>(f.get_int(key("block_count")));
-  c.ffn = static_cast<int>(f.get_int(key("feed_forward_length")));
-  c.n_head = static_cast<int>(f.get_int(key("attention.head_count")));
-  c.n_kv_head = static_cast<int>(f.get_int(key("attention.head_count_kv"), c.n_head));
-  c.hd = static_cast<int>(f.get_int(key("attention.key_length"), c.n_head > 0 ? c.C / c.n_head : 0));
-  c.max_context = static_cast<int>(f.get_int(key("context_length"), 2048));
+  c.C = to_int(f, key("embedding_length"), f.get_int(key("embedding_length")));
+  c.n_layer = to_int(f, key("block_count"), f.get_int(key("block_count")));
+  c.ffn = to_int(f, key("feed_forward_length"), f.get_int(key("feed_forward_length")));
+  c.n_head = to_int(f, key("attention.head_count"), f.get_int(key("attention.head_count")));
+  c.n_kv_head = to_int(f, key("attention.head_count_kv"), f.get_int(key("attention.head_count_kv"), c.n_head));
+  c.hd = to_int(f, key("attention.key_length"), f.get_int(key("attention.key_length"), c.n_head > 0 ? c.C / c.n_head : 0));
+  c.max_context = to_int(f, key("context_length"), f.get_int(key("context_length"), 2048));
   c.rms_eps = static_cast<float>(f.get_float(key("attention.layer_norm_rms_epsilon"), 1e-5));
   c.rope_theta = static_cast<float>(f.get_float(key("rope.freq_base"), 10000.0));
-  const int n_rot = static_cast<int>(f.get_int(key("rope.dimension_count"), c.hd));
+  const int n_rot = to_int(f, key("rope.dimension_count"), f.get_int(key("rope.dimension_count"), c.hd));
   if (c.hd > 0) c.partial_rotary_factor = static_cast<float>(n_rot) / static_cast<float>(c.hd);
   if (c.arch == Arch::glm4) {
     c.rope_interleaved = true;  // GLM rotates adjacent pairs in both formats
@@ -41,21 +53,21 @@ ModelConfig config_from_gguf(const io::GgufFile& f) {
     c.rope_scaling.factor = static_cast<float>(f.get_float(key("rope.scaling.factor"), 1.0));
   }
   if (f.has(key("vocab_size"))) {
-    c.V = static_cast<int>(f.get_int(key("vocab_size")));
+    c.V = to_int(f, key("vocab_size"), f.get_int(key("vocab_size")));
   } else if (const auto* t = f.find_tensor("token_embd.weight"); t && t->dims.size() == 2) {
-    c.V = static_cast<int>(t->dims[1]);
+    c.V = to_int(f, "token_embd.weight (dimension 1)", static_cast<int64_t>(t->dims[1]));
   } else if (f.has("tokenizer.ggml.tokens")) {
     c.V = static_cast<int>(f.get_string_array("tokenizer.ggml.tokens").size());
   }
   c.tie_word_embeddings = f.find_tensor("output.weight") == nullptr;
-  c.bos_id = static_cast<int32_t>(f.get_int("tokenizer.ggml.bos_token_id", -1));
+  c.bos_id = to_int(f, "tokenizer.ggml.bos_token_id", f.get_int("tokenizer.ggml.bos_token_id", -1));
   if (f.has("tokenizer.ggml.eos_token_id"))
-    c.eos_ids.push_back(static_cast<int32_t>(f.get_int("tokenizer.ggml.eos_token_id")));
+    c.eos_ids.push_back(to_int(f, "tokenizer.ggml.eos_token_id", f.get_int("tokenizer.ggml.eos_token_id")));
   if (f.has("tokenizer.ggml.eot_token_id")) {
-    auto eot = static_cast<int32_t>(f.get_int("tokenizer.ggml.eot_token_id"));
+    auto eot = to_int(f, "tokenizer.ggml.eot_token_id", f.get_int("tokenizer.ggml.eot_token_id"));
     if (c.eos_ids.empty() || c.eos_ids[0] != eot) c.eos_ids.push_back(eot);
   }
-  c.pad_id = static_cast<int32_t>(f.get_int("tokenizer.ggml.padding_token_id", -1));
+  c.pad_id = to_int(f, "tokenizer.ggml.padding_token_id", f.get_int("tokenizer.ggml.padding_token_id", -1));
   if (const auto* rf = f.find_tensor("rope_freqs.weight")) {
     if (rf->type != io::GgmlType::f32 || rf->n_elements != static_cast<uint64_t>(n_rot / 2))
       fail_input("{}: rope_freqs.weight must be f32 with {} values", f.name(), n_rot / 2);

@@ -1,6 +1,7 @@
 #include "io/file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,14 +12,14 @@
 #include <sstream>
 
 #include "util/error.hpp"
+#include "util/log.hpp"
 
 namespace lw::io {
 
 namespace fs = std::filesystem;
 
 AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
-  tmp_ = target_;
-  tmp_ += fmt::format(".tmp.{}", ::getpid());
+  tmp_ = temp_path_for(target_);
   if (target_.has_parent_path()) fs::create_directories(target_.parent_path());
   f_ = std::fopen(tmp_.c_str(), "wb");
   if (!f_) fail("cannot create {}: {}", tmp_.string(), std::strerror(errno));
@@ -74,6 +75,32 @@ std::string read_stdin() {
   std::ostringstream ss;
   ss << std::cin.rdbuf();
   return ss.str();
+}
+
+fs::path temp_path_for(const fs::path& target) {
+  fs::path p = target;
+  p += fmt::format(".tmp.{}", ::getpid());
+  return p;
+}
+
+int sweep_stale_temp_files(const fs::path& dir) {
+  std::error_code ec;
+  int removed = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const auto dot = name.rfind(".tmp.");
+    if (dot == std::string::npos || dot + 5 >= name.size()) continue;
+    const std::string pid_text = name.substr(dot + 5);
+    if (pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == ::getpid() || (::kill(pid, 0) == 0 || errno == EPERM)) continue;  // still running
+    std::error_code rm;
+    if (fs::remove(it->path(), rm)) {
+      ++removed;
+      log::info("removed {} (left by an interrupted run, process {})", it->path().string(), pid);
+    }
+  }
+  return removed;
 }
 
 }  // namespace lw::io

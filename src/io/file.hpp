@@ -33,4 +33,10 @@ std::string read_file(const std::filesystem::path& path);
 // Reads all of stdin.
 std::string read_stdin();
 
+// Every temporary file of this process is named TARGET.tmp.PID: the run that made it is in its name.
+std::filesystem::path temp_path_for(const std::filesystem::path& target);
+// Removes the temporary files (NAME.tmp.PID) in dir whose process is gone: what a run killed with
+// SIGKILL left behind. Files of live processes are kept. Returns how many were removed.
+int sweep_stale_temp_files(const std::filesystem::path& dir);
+
 }  // namespace lw::io

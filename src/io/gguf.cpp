@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <set>
 #include <limits>
 
 #include "io/file.hpp"
@@ -459,6 +461,21 @@ void GgufFile::parse() {
     ti.data = std::span<const std::byte>(
         reinterpret_cast<const std::byte*>(base_ + data_offset_ + ti.offset), ti.n_bytes);
   }
+  // Tensors must not share bytes (aliased weights) nor names (which one would a lookup get?).
+  std::vector<const GgufTensorInfo*> by_offset;
+  for (const auto& ti : tensors_)
+    if (ti.n_bytes > 0) by_offset.push_back(&ti);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const auto &a = *by_offset[i - 1], &b = *by_offset[i];
+    if (b.offset < a.offset + a.n_bytes)
+      fail_input("{}: malformed GGUF: tensors {} and {} overlap (data bytes [{}, {}) and [{}, {}))", name_, a.name,
+                 b.name, a.offset, a.offset + a.n_bytes, b.offset, b.offset + b.n_bytes);
+  }
+  std::set<std::string_view> names;
+  for (const auto& ti : tensors_)
+    if (!names.insert(ti.name).second) fail_input("{}: malformed GGUF: tensor {} appears twice", name_, ti.name);
 }
 
 const GgufValue* GgufFile::find(std::string_view key) const {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "io/json_read.hpp"
 #include "text/utf8.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -58,6 +59,8 @@ std::string Record::get_string(const std::string& field) const {
 int64_t Record::get_int(const std::string& field) const {
   if (present(*this, field)) {
     const Json& v = value.at(field);
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      fail_input("{}: field \"{}\": {} is out of range for an integer", where(), field, v.get<uint64_t>());
     if (v.is_number_integer()) return v.get<int64_t>();
     if (v.is_number_float()) {
       double d = v.get<double>();
@@ -103,15 +106,13 @@ bool JsonlReader::next(Record& rec) {
     rec.path = path_;
     rec.line = line_;
     try {
-      rec.value = Json::parse(line);
-    } catch (const Json::parse_error& e) {
+      rec.value = parse_json(line, rec.where());
+    } catch (const InputError&) {
       if (torn && tolerate_torn_tail_) {
         log::warn("{}:{}: ignoring an incomplete final line (an interrupted write)", path_, line_);
         return false;
       }
-      std::string msg = e.what();
-      auto pos = msg.find("parse error");
-      fail_input("{}:{}: invalid JSON: {}", path_, line_, pos == std::string::npos ? msg : msg.substr(pos));
+      throw;
     }
     if (!rec.value.is_object()) fail_input("{}:{}: expected a JSON object, got {}", path_, line_, type_name(rec.value));
     return true;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "io/file.hpp"
 #include "util/error.hpp"
 
 namespace lw::io {
@@ -80,8 +81,7 @@ NpyWriter::NpyWriter(fs::path path, NpyDtype dtype, std::vector<int64_t> inner_s
     LW_CHECK(d >= 0, "negative npy dimension");
     inner_size_ *= static_cast<size_t>(d);
   }
-  tmp_ = path_;
-  tmp_ += fmt::format(".tmp.{}", ::getpid());
+  tmp_ = temp_path_for(path_);
   if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
   f_ = std::fopen(tmp_.c_str(), "wb");
   if (!f_) fail("cannot create {}: {}", tmp_.string(), std::strerror(errno));

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "io/file.hpp"
+#include "io/json_read.hpp"
 #include "io/npy.hpp"
 #include "util/error.hpp"
 
@@ -52,6 +53,8 @@ T get(const unsigned char* p, size_t off) {
 
 std::string shard_name(size_t i) { return fmt::format("shard-{:05d}.bin", i); }
 
+PackManifest manifest_from_json(const json& j, const std::string& where);
+
 }  // namespace
 
 double PackManifest::efficiency() const {
@@ -89,6 +92,12 @@ json PackManifest::to_json() const {
 }
 
 PackManifest PackManifest::from_json(const json& j, const std::string& where) {
+  return with_json_errors(where, [&] { return manifest_from_json(j, where); });
+}
+
+namespace {
+
+PackManifest manifest_from_json(const json& j, const std::string& where) {
   auto need = [&](const json& obj, const char* key, const char* ctx) -> const json& {
     if (!obj.is_object() || !obj.contains(key))
       fail_input("{}: missing field \"{}{}\"", where, ctx, key);
@@ -116,42 +125,68 @@ PackManifest PackManifest::from_json(const json& j, const std::string& where) {
   m.chat_format = get_str(j, "chat_format", "");
   m.strategy = get_str(j, "strategy", "");
   m.weighting = get_str(j, "weighting", "");
-  m.overflow = j.value("overflow", "skip");
-  m.seed = j.value("seed", uint64_t{0});
+  m.overflow = j.contains("overflow") ? get_str(j, "overflow", "") : "skip";
+  if (j.contains("seed")) {
+    if (!j.at("seed").is_number_unsigned()) fail_input("{}: field \"seed\": expected an integer >= 0", where);
+    m.seed = j.at("seed").get<uint64_t>();
+  }
   const json& t = need(j, "tokenizer", "");
   m.tokenizer.fingerprint = get_str(t, "fingerprint", "tokenizer.");
-  m.tokenizer.kind = t.value("kind", "");
-  m.tokenizer.vocab_size = static_cast<int32_t>(get_int(t, "vocab_size", "tokenizer."));
-  m.tokenizer.bos_id = static_cast<int32_t>(t.value("bos_id", -1));
-  m.tokenizer.eos_id = static_cast<int32_t>(t.value("eos_id", -1));
-  m.tokenizer.pad_id = static_cast<int32_t>(get_int(t, "pad_id", "tokenizer."));
+  m.tokenizer.kind = t.contains("kind") ? get_str(t, "kind", "tokenizer.") : "";
+  const int64_t vocab = get_int(t, "vocab_size", "tokenizer.");
+  if (vocab <= 0 || vocab > INT32_MAX)
+    fail_input("{}: field \"tokenizer.vocab_size\": expected a size in [1, 2^31), got {}", where, vocab);
+  m.tokenizer.vocab_size = static_cast<int32_t>(vocab);
+  auto token_id = [&](const char* key, bool required) -> int32_t {
+    if (!required && !t.contains(key)) return -1;
+    const int64_t id = get_int(t, key, "tokenizer.");
+    if (id < -1 || id >= vocab)
+      fail_input("{}: field \"tokenizer.{}\": {} is outside the vocabulary of {}", where, key, id, vocab);
+    return static_cast<int32_t>(id);
+  };
+  m.tokenizer.bos_id = token_id("bos_id", false);
+  m.tokenizer.eos_id = token_id("eos_id", false);
+  m.tokenizer.pad_id = token_id("pad_id", true);
   if (j.contains("sources")) {
     for (const auto& s : j.at("sources"))
       m.sources.push_back({get_str(s, "path", "sources[]."), get_int(s, "bytes", "sources[]."),
                            get_str(s, "sha256", "sources[].")});
   }
   const json& c = need(j, "counts", "");
-  m.conversations = c.value("conversations", int64_t{0});
+  m.conversations = c.contains("conversations") ? get_int(c, "conversations", "counts.") : 0;
   m.rows = get_int(c, "rows", "counts.");
   m.sequences = get_int(c, "sequences", "counts.");
   m.real_tokens = get_int(c, "real_tokens", "counts.");
   m.labelled_tokens = get_int(c, "labelled_tokens", "counts.");
   m.padding_tokens = get_int(c, "padding_tokens", "counts.");
-  m.truncated = c.value("truncated", int64_t{0});
+  m.truncated = c.contains("truncated") ? get_int(c, "truncated", "counts.") : 0;
+  for (const auto& [name, v] : std::initializer_list<std::pair<const char*, int64_t>>{
+           {"rows", m.rows}, {"sequences", m.sequences}, {"real_tokens", m.real_tokens},
+           {"labelled_tokens", m.labelled_tokens}, {"padding_tokens", m.padding_tokens}})
+    if (v < 0) fail_input("{}: field \"counts.{}\": expected a count >= 0, got {}", where, name, v);
+  if (m.tokenizer.vocab_size <= 0)
+    fail_input("{}: field \"tokenizer.vocab_size\": expected a positive size", where);
   if (j.contains("skipped") && j.at("skipped").is_object())
-    for (const auto& [k, v] : j.at("skipped").items()) m.skipped[k] = v.get<int64_t>();
+    for (const auto& [k, v] : j.at("skipped").items()) m.skipped[k] = get_int(j.at("skipped"), k.c_str(), "skipped.");
   if (j.contains("seqs_per_row") && j.at("seqs_per_row").is_object())
-    for (const auto& [k, v] : j.at("seqs_per_row").items()) m.seqs_per_row[std::stoll(k)] = v.get<int64_t>();
+    for (const auto& [k, v] : j.at("seqs_per_row").items()) {
+      if (k.empty() || k.size() > 9 || k.find_first_not_of("0123456789") != std::string::npos)
+        fail_input("{}: field \"seqs_per_row\": key \"{}\" is not a sequence count", where, k);
+      m.seqs_per_row[std::stoll(k)] = get_int(j.at("seqs_per_row"), k.c_str(), "seqs_per_row.");
+    }
   const json& sh = need(j, "shards", "");
   if (!sh.is_array()) fail_input("{}: field \"shards\": expected array", where);
   for (const auto& s : sh) {
     PackShard ps{get_str(s, "file", "shards[]."), get_int(s, "rows", "shards[].")};
+    if (ps.rows < 0) fail_input("{}: field \"shards[].rows\": expected a count >= 0, got {}", where, ps.rows);
     if (ps.file.find('/') != std::string::npos || ps.file.find("..") != std::string::npos)
       fail_input("{}: shard file name \"{}\" must be a plain file name", where, ps.file);
     m.shards.push_back(ps);
   }
   return m;
 }
+
+}  // namespace
 
 std::vector<int64_t> row_labels(const PackRowView& row) {
   std::vector<int64_t> out(row.tokens.size());
@@ -295,10 +330,45 @@ const PackManifest& PackWriter::finish() {
 
 // ---------------------------------------------------------------- reader
 
+namespace {
+
+// Every row's table entry and cu_seqlens against the shard's bounds section and the row length,
+// before any row is handed out (docs/packing.md): a row table from a damaged or hostile file
+// would otherwise index past the section into the next one, or past the mapping.
+void check_row_table(const std::string& file, const Header& h, const unsigned char* base) {
+  const auto* bounds = reinterpret_cast<const uint32_t*>(base + h.bounds_off);
+  for (uint64_t r = 0; r < h.n_rows; ++r) {
+    RowInfo info;
+    std::memcpy(&info, base + h.rows_off + r * sizeof(RowInfo), sizeof(RowInfo));
+    if (info.n_bounds < 2 || info.bounds_begin > h.n_bounds || info.n_bounds > h.n_bounds - info.bounds_begin)
+      fail_input("{}: row {}: boundaries [{}, +{}) lie outside the {} entries of the bounds section", file, r,
+                 info.bounds_begin, info.n_bounds, h.n_bounds);
+    const uint64_t segments = info.n_bounds - 1;
+    if (info.n_seqs == 0 || info.n_seqs > segments || info.n_seqs + 1 < segments)
+      fail_input("{}: row {}: {} sequences do not fit {} boundary segments (expected {}{})", file, r, info.n_seqs,
+                 segments, segments > 1 ? fmt::format("{} or ", segments - 1) : "", segments);
+    const uint32_t* cu = bounds + info.bounds_begin;
+    if (cu[0] != 0) fail_input("{}: row {}: cu_seqlens[0] is {}, expected 0", file, r, cu[0]);
+    for (uint32_t k = 1; k < info.n_bounds; ++k) {
+      if (cu[k] <= cu[k - 1])
+        fail_input("{}: row {}: cu_seqlens not strictly increasing at index {} ({} after {})", file, r, k, cu[k],
+                   cu[k - 1]);
+      if (cu[k] > h.max_len)
+        fail_input("{}: row {}: cu_seqlens[{}] = {} exceeds the row length {}", file, r, k, cu[k], h.max_len);
+    }
+    if (cu[info.n_bounds - 1] != h.max_len)
+      fail_input("{}: row {}: cu_seqlens ends at {}, expected the row length {}", file, r, cu[info.n_bounds - 1],
+                 h.max_len);
+  }
+}
+
+}  // namespace
+
 struct PackReader::Shard {
   void* map = nullptr;
   size_t size = 0;
   Header h;
+  std::string file;
   const unsigned char* base() const { return static_cast<const unsigned char*>(map); }
   ~Shard() {
     if (map && map != MAP_FAILED) ::munmap(map, size);
@@ -309,18 +379,14 @@ PackReader::PackReader(const fs::path& dir) {
   fs::path mpath = dir / "manifest.json";
   if (!fs::exists(mpath))
     fail_input("{}: not a pack directory (no manifest.json; was packing interrupted?)", dir.string());
-  json j;
-  try {
-    j = json::parse(io::read_file(mpath));
-  } catch (const json::exception& e) {
-    fail_input("{}: invalid JSON: {}", mpath.string(), e.what());
-  }
+  json j = io::parse_json(io::read_file(mpath), mpath.string());
   manifest_ = PackManifest::from_json(j, mpath.string());
   const uint64_t L = static_cast<uint64_t>(manifest_.max_len);
   first_row_.push_back(0);
   for (const auto& s : manifest_.shards) {
     fs::path p = dir / s.file;
     auto sh = std::make_unique<Shard>();
+    sh->file = p.string();
     int fd = ::open(p.c_str(), O_RDONLY);
     if (fd < 0) fail_input("{}: cannot open shard: {}", p.string(), std::strerror(errno));
     struct stat st{};
@@ -352,6 +418,9 @@ PackReader::PackReader(const fs::path& dir) {
       fail_input("{}: shard holds {} rows, manifest says {}", p.string(), h.n_rows, s.rows);
     if (h.file_size != sh->size)
       fail_input("{}: shard is {} bytes, header says {} (truncated?)", p.string(), sh->size, h.file_size);
+    if (h.n_rows > h.file_size / (9 * L) || h.n_bounds > h.file_size / 4)
+      fail_input("{}: corrupt shard header ({} rows of {} tokens and {} boundaries cannot fit in {} bytes)",
+                 p.string(), h.n_rows, L, h.n_bounds, h.file_size);
     auto inside = [&](uint64_t off, uint64_t bytes, uint64_t align) {
       return off % align == 0 && off >= kHeaderSize && off <= h.file_size && bytes <= h.file_size - off;
     };
@@ -359,10 +428,7 @@ PackReader::PackReader(const fs::path& dir) {
         !inside(h.labels_off, h.n_rows * L, 1) || !inside(h.rows_off, h.n_rows * sizeof(RowInfo), 8) ||
         !inside(h.bounds_off, h.n_bounds * 4, 4))
       fail_input("{}: corrupt shard header (section outside the file)", p.string());
-    const auto* rows = reinterpret_cast<const RowInfo*>(b + h.rows_off);
-    for (uint64_t r = 0; r < h.n_rows; ++r)
-      if (rows[r].n_bounds < 2 || rows[r].bounds_begin + rows[r].n_bounds > h.n_bounds)
-        fail_input("{}: corrupt row table at row {}", p.string(), r);
+    check_row_table(p.string(), h, b);
     n_rows_ += s.rows;
     first_row_.push_back(n_rows_);
     shards_.push_back(std::move(sh));
@@ -387,6 +453,16 @@ PackRowView PackReader::row(int64_t i) const {
   v.label_mask = {b + sh.h.labels_off + r * L, L};
   v.cu_seqlens = {reinterpret_cast<const uint32_t*>(b + sh.h.bounds_off) + info->bounds_begin, info->n_bounds};
   v.n_seqs = info->n_seqs;
+  // The row's contents, checked where they are used (a pass over L values, small next to any use).
+  const auto vocab = static_cast<uint32_t>(manifest_.tokenizer.vocab_size);
+  for (size_t k = 0; k < L; ++k) {
+    if (v.tokens[k] >= vocab)
+      fail_input("{}: row {}: token id {} at position {} is outside the vocabulary of {}", sh.file, r, v.tokens[k],
+                 k, vocab);
+    if (v.label_mask[k] > 1) fail_input("{}: row {}: label mask value {} at position {}", sh.file, r, v.label_mask[k], k);
+    if (!(v.weights[k] >= 0.0f && v.weights[k] < 1e30f))
+      fail_input("{}: row {}: loss weight {} at position {} is not a finite value >= 0", sh.file, r, v.weights[k], k);
+  }
   return v;
 }
 

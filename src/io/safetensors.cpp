@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/file.hpp"
+#include "io/json_read.hpp"
 #include "util/error.hpp"
 
 namespace lw::io {
@@ -87,12 +88,7 @@ SafetensorsReader::SafetensorsReader(const fs::path& path) : path_(path) {
     }
   }
   if (p.extension() == ".json") {
-    Json idx;
-    try {
-      idx = Json::parse(read_file(p));
-    } catch (const Json::exception& e) {
-      fail_input("{}: invalid JSON: {}", p.string(), e.what());
-    }
+    Json idx = parse_json(read_file(p), p.string());
     if (!idx.is_object() || !idx.contains("weight_map") || !idx["weight_map"].is_object())
       fail_input("{}: expected an object with a \"weight_map\" object", p.string());
     std::set<std::string> shards;
@@ -138,13 +134,14 @@ void SafetensorsReader::open_file(const fs::path& file) {
   if (hlen > m->size - 8)
     fail_input("{}: truncated or not a safetensors file (header length {} exceeds file size {})",
                file.string(), hlen, m->size);
-  Json header;
-  try {
-    header = Json::parse(std::string_view(reinterpret_cast<const char*>(bytes + 8), hlen));
-  } catch (const Json::exception& e) {
-    fail_input("{}: invalid safetensors JSON header: {}", file.string(), e.what());
-  }
+  Json header = parse_json(std::string_view(reinterpret_cast<const char*>(bytes + 8), hlen),
+                           file.string() + ": safetensors header");
   if (!header.is_object()) fail_input("{}: safetensors header is not a JSON object", file.string());
+  struct Range {
+    uint64_t begin, end;
+    std::string name;
+  };
+  std::vector<Range> ranges;
   const size_t data_start = 8 + hlen;
   const size_t data_size = m->size - data_start;
   for (auto& [name, info] : header.items()) {
@@ -167,9 +164,15 @@ void SafetensorsReader::open_file(const fs::path& file) {
     if (!parse_dtype(dt, t.dtype))
       fail_input("{}: tensor {}: unsupported dtype {} (supported: F32, F16, BF16, F64, I64, I32, I8, U8)",
                  file.string(), name, dt);
+    uint64_t numel = 1;
     for (const auto& d : info["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0)
         fail_input("{}: tensor {}: shape must be non-negative integers", file.string(), name);
+      const auto n = static_cast<uint64_t>(d.get<int64_t>());
+      if (n != 0 && numel > (uint64_t(1) << 62) / n)
+        fail_input("{}: tensor {}: shape {} has more elements than any file can hold", file.string(), name,
+                   info["shape"].dump());
+      numel *= n;
       t.shape.push_back(d.get<int64_t>());
     }
     const auto& off = info["data_offsets"];
@@ -186,9 +189,17 @@ void SafetensorsReader::open_file(const fs::path& file) {
       fail_input("{}: tensor {}: {} bytes do not match shape and dtype {} ({} bytes expected)",
                  file.string(), name, t.nbytes, dt, t.numel() * st_dtype_size(t.dtype));
     t.data = bytes + data_start + b;
+    if (e > b) ranges.push_back({b, e, name});
     if (tensors_.count(name)) fail_input("{}: tensor {} appears twice", file.string(), name);
     tensors_.emplace(name, std::move(t));
   }
+  // Two tensors sharing bytes would alias each other's weights (and a writer never produces it).
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (ranges[i].begin < ranges[i - 1].end)
+      fail_input("{}: tensors {} and {} overlap in the data section (bytes [{}, {}) and [{}, {}))", file.string(),
+                 ranges[i - 1].name, ranges[i].name, ranges[i - 1].begin, ranges[i - 1].end, ranges[i].begin,
+                 ranges[i].end);
   maps_.push_back(std::move(m));
 }
 

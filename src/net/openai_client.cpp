@@ -170,11 +170,7 @@ std::string OpenAIClient::describe() const {
 }
 
 std::string OpenAIClient::redact(std::string text) const {
-  const std::string& k = opts_.api_key;
-  if (!k.empty()) {
-    for (size_t p = text.find(k); p != std::string::npos; p = text.find(k, p + 3)) text.replace(p, k.size(), "***");
-  }
-  return log::redact(std::move(text));
+  return log::redact(log::redact_secret(std::move(text), opts_.api_key));
 }
 
 OpenAIClient::Handle* OpenAIClient::acquire_handle() {

@@ -1,11 +1,18 @@
 #include "serve/http_server.hpp"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <cstdlib>
 #include <random>
 
+#include "serve/connection_gate.hpp"
 #include "net/errors.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -14,8 +21,102 @@ namespace lw::serve {
 
 using Json = nlohmann::json;
 
+namespace {
+
+// httplib's server with the connection handling replaced: an accepted socket goes to the
+// connection gate (which reads the whole request without holding a thread), and a complete
+// request is served from its buffer by process_request on a worker.
+class GatedServer : public httplib::Server {
+ public:
+  std::function<void(socket_t)> on_accept;
+  bool serve_buffered(httplib::Stream& strm) {
+    bool closed = false;
+    return process_request(strm, /*close_connection=*/true, closed, nullptr);
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    on_accept(sock);
+    return true;
+  }
+};
+
+// Runs each task at once on the accepting thread: the only task httplib queues is handing an
+// accepted socket to process_and_close_socket, which returns immediately.
+class InlineQueue : public httplib::TaskQueue {
+ public:
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
+};
+
+// A request already read by the gate, then the socket for the response.
+class BufferedStream : public httplib::Stream {
+ public:
+  BufferedStream(int fd, std::string request, int write_timeout_s)
+      : fd_(fd), in_(std::move(request)), write_timeout_ms_(write_timeout_s * 1000) {}
+  bool is_readable() const override { return pos_ < in_.size(); }
+  bool is_writable() const override {
+    pollfd p{fd_, POLLOUT, 0};
+    if (::poll(&p, 1, write_timeout_ms_) <= 0 || (p.revents & (POLLERR | POLLHUP))) return false;
+    // Still connected? A readable socket that reads as end-of-stream means the client left.
+    pollfd r{fd_, POLLIN, 0};
+    if (::poll(&r, 1, 0) <= 0) return true;
+    char c;
+    return ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+  }
+  ssize_t read(char* ptr, size_t size) override {
+    size_t n = std::min(size, in_.size() - pos_);
+    std::memcpy(ptr, in_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    size_t off = 0;
+    while (off < size) {
+      ssize_t n = ::send(fd_, ptr + off, size - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{fd_, POLLOUT, 0};
+        if (::poll(&p, 1, write_timeout_ms_) > 0) continue;
+      }
+      return -1;
+    }
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(true, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { address(false, ip, port); }
+  socket_t socket() const override { return fd_; }
+
+ private:
+  void address(bool peer, std::string& ip, int& port) const {
+    sockaddr_storage a{};
+    socklen_t len = sizeof(a);
+    int rc = peer ? ::getpeername(fd_, reinterpret_cast<sockaddr*>(&a), &len)
+                  : ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    if (rc != 0) return;
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+    if (::getnameinfo(reinterpret_cast<sockaddr*>(&a), len, host, sizeof(host), serv, sizeof(serv),
+                      NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+      ip = host;
+      port = std::atoi(serv);
+    }
+  }
+
+  int fd_;
+  std::string in_;
+  size_t pos_ = 0;
+  int write_timeout_ms_;
+};
+
+}  // namespace
+
 struct HttpServer::Impl {
-  httplib::Server server;
+  GatedServer server;
+  std::unique_ptr<ConnectionGate> gate;
   std::atomic<int> listen_fd{-1};
 };
 
@@ -76,11 +177,23 @@ HttpServer::HttpServer(net::ChatBackend& backend, ServerOptions options)
   auto& srv = impl_->server;
   // Enough workers that every admitted request has one, plus a few to answer /health and 503s.
   const size_t workers = static_cast<size_t>(capacity_) + 8;
-  srv.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  GateOptions gate;
+  gate.limits.max_body_bytes = opts_.max_body_bytes;
+  gate.limits.max_head_bytes = opts_.max_head_bytes;
+  gate.header_timeout = std::chrono::milliseconds(opts_.header_timeout_ms);
+  gate.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(opts_.read_timeout_s) * 1000);
+  gate.max_reading = opts_.max_reading;
+  impl_->gate = std::make_unique<ConnectionGate>(gate, workers, [this](int fd, std::string request) {
+    BufferedStream strm(fd, std::move(request), opts_.write_timeout_s);
+    impl_->server.serve_buffered(strm);
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+  });
+  srv.on_accept = [gate = impl_->gate.get()](socket_t sock) { gate->add(sock); };
+  srv.new_task_queue = [] { return new InlineQueue; };
   srv.set_payload_max_length(opts_.max_body_bytes);
   srv.set_read_timeout(opts_.read_timeout_s, 0);
   srv.set_write_timeout(opts_.write_timeout_s, 0);
-  srv.set_keep_alive_timeout(2);
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second server
   // silently share a port that is already in use. The fd is kept to raise the listen backlog.
   srv.set_socket_options([impl = impl_.get()](socket_t sock) {
@@ -224,6 +337,9 @@ void HttpServer::start() {
 void HttpServer::stop() {
   if (impl_) impl_->server.stop();
   if (thread_.joinable()) thread_.join();
+  if (impl_ && impl_->gate) impl_->gate->stop();
 }
+
+size_t HttpServer::reading_connections() const { return impl_->gate->reading(); }
 
 }  // namespace lw::serve

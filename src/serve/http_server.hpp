@@ -10,7 +10,11 @@
 //
 // Limits: at most `max_pending` requests are inside the server at once (running or waiting for the
 // backend); one more is answered 503 with Retry-After at once. Bodies over max_body_bytes get 413;
-// bodies nested deeper than limits.max_json_depth get 400. Binds 127.0.0.1 unless told otherwise.
+// bodies nested deeper than limits.max_json_depth get 400. Requests are read by the connection
+// gate (serve/connection_gate.hpp) without holding a worker: a head must arrive within
+// header_timeout_ms and the whole request within read_timeout_s (else 408), at most max_reading
+// connections read at once (the oldest is shed), a bad Content-Length gets 400/411/413. One
+// request per connection (replies carry Connection: close). Binds 127.0.0.1 unless told otherwise.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -29,7 +33,10 @@ struct ServerOptions {
   int max_pending = 0;            // requests in the server at once; 0: backend concurrency + 32
   size_t max_body_bytes = 8u << 20;
   ApiLimits limits;
-  int read_timeout_s = 30;        // reading one request
+  int read_timeout_s = 30;        // deadline for a whole request (head and body) to arrive
+  int header_timeout_ms = 10000;  // deadline for the request head
+  size_t max_head_bytes = 16 << 10;
+  size_t max_reading = 256;       // connections sending a request at once; more shed the oldest
   int write_timeout_s = 60;       // a client that stops reading a stream this long is dropped
 };
 
@@ -52,6 +59,7 @@ class HttpServer {
   int capacity() const { return capacity_; }
   int64_t served() const { return served_.load(); }
   int64_t rejected() const { return rejected_.load(); }
+  size_t reading_connections() const;  // connections whose request is still arriving
 
  private:
   struct Impl;

@@ -1,34 +1,13 @@
 #include "serve/openai_api.hpp"
 
 #include <cmath>
+#include <cstdint>
 
 #include <fmt/format.h>
 
 namespace lw::serve {
 
 using Json = nlohmann::json;
-
-int json_depth(std::string_view text, int limit) {
-  int depth = 0, max_depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-      if (max_depth > limit) return max_depth;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return max_depth;
-}
 
 namespace {
 
@@ -46,7 +25,10 @@ double number_field(const Json& j, const char* name, double lo, double hi, bool 
 int64_t int_field(const Json& j, const char* name, int64_t lo, int64_t hi) {
   const Json& v = j.at(name);
   int64_t x = 0;
-  if (v.is_number_integer()) {
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    // Reported as written: narrowing it first would print 2^64 - 16 as -16.
+    bad(fmt::format("field \"{}\": {} is out of range [{}, {}]", name, v.get<uint64_t>(), lo, hi));
+  } else if (v.is_number_integer()) {
     x = v.get<int64_t>();
   } else if (v.is_number_float() && std::trunc(v.get<double>()) == v.get<double>() &&
              std::fabs(v.get<double>()) < 9e15) {
@@ -60,7 +42,11 @@ int64_t int_field(const Json& j, const char* name, int64_t lo, int64_t hi) {
 
 std::string message_content(const Json& m, size_t i) {
   auto it = m.find("content");
-  if (it == m.end() || it->is_null()) return {};
+  if (it == m.end() || it->is_null()) {
+    // Only an assistant turn that called tools may leave its content out (OpenAI's rule).
+    if (m.value("role", "") == "assistant" && m.contains("tool_calls")) return {};
+    bad(fmt::format("messages[{}].content: missing (expected a string or an array of text parts)", i));
+  }
   if (it->is_string()) return it->get<std::string>();
   if (it->is_array()) {
     std::string out;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_read.hpp"
 #include "net/chat.hpp"
 
 namespace lw::serve {
@@ -31,9 +32,9 @@ class BadRequest : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Deepest nesting of [ and { in a JSON text (strings are skipped), stopping early once `limit` is
-// exceeded. Lets the server refuse deeply nested bodies before parsing them.
-int json_depth(std::string_view text, int limit);
+// Deepest nesting of [ and { in a JSON text (io/json_read.hpp): lets the server refuse deeply
+// nested bodies before parsing them.
+using io::json_depth;
 
 // Parses and validates a request body: messages (role system/user/assistant/tool, content a string
 // or an array of {"type":"text","text":...} parts), temperature [0, 2], top_p (0, 1], max_tokens

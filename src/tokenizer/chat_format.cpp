@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_read.hpp"
 #include "io/file.hpp"
 #include "io/gguf.hpp"
 #include "util/error.hpp"
@@ -308,11 +309,7 @@ DetectedChatFormat detect_chat_format(const fs::path& model_dir, const Tokenizer
   if (h.model_name.empty()) h.model_name = fs::absolute(model_dir).parent_path().filename().string();
   auto load = [&](const fs::path& p) -> json {
     if (!fs::exists(p)) return json();
-    try {
-      return json::parse(io::read_file(p));
-    } catch (const json::exception& e) {
-      fail_input("{}: invalid JSON: {}", p.string(), e.what());
-    }
+    return io::parse_json(io::read_file(p), p.string());
   };
   json cfg = load(dir / "config.json");
   if (cfg.is_object()) {

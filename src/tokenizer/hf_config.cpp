@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/file.hpp"
+#include "io/json_read.hpp"
 #include "tokenizer/loaders.hpp"
 #include "util/error.hpp"
 
@@ -20,9 +21,11 @@ std::optional<std::string> token_field(const nlohmann::json& j, const char* key)
 
 }  // namespace
 
-HfTokenizerConfig parse_hf_tokenizer_config(std::string_view text, const std::string& name) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) fail_input("{}: not a JSON object", name);
+namespace {
+
+HfTokenizerConfig parse_config(std::string_view text, const std::string& name) {
+  nlohmann::json j = io::parse_json(text, name);
+  if (!j.is_object()) fail_input("{}: not a JSON object", name);
   HfTokenizerConfig c;
   c.bos = token_field(j, "bos_token");
   c.eos = token_field(j, "eos_token");
@@ -49,6 +52,12 @@ HfTokenizerConfig parse_hf_tokenizer_config(std::string_view text, const std::st
     }
   }
   return c;
+}
+
+}  // namespace
+
+HfTokenizerConfig parse_hf_tokenizer_config(std::string_view text, const std::string& name) {
+  return io::with_json_errors(name, [&] { return parse_config(text, name); });
 }
 
 std::optional<HfTokenizerConfig> read_hf_tokenizer_config(const std::filesystem::path& dir) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/file.hpp"
+#include "io/json_read.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/loaders.hpp"
@@ -80,8 +81,7 @@ bool decoder_is_byte_level(const json& d) {
 }
 
 json parse_json(std::string_view text, const std::string& name) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) fail_input("{}: not valid JSON", name);
+  json j = io::parse_json(text, name);
   if (!j.is_object()) fail_input("{}: expected a JSON object", name);
   return j;
 }
@@ -89,6 +89,7 @@ json parse_json(std::string_view text, const std::string& name) {
 }  // namespace
 
 bool hf_json_is_byte_level(std::string_view text) {
+  if (io::json_depth(text, io::kMaxJsonDepth) > io::kMaxJsonDepth) return false;
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return false;
   if (decoder_is_byte_level(j.value("decoder", json()))) return true;
@@ -97,6 +98,8 @@ bool hf_json_is_byte_level(std::string_view text) {
   try {
     return add_pre(j.value("pre_tokenizer", json()), pre, aps, "");
   } catch (const Error&) {
+    return false;
+  } catch (const json::exception&) {
     return false;
   }
 }
@@ -220,11 +223,7 @@ std::unique_ptr<Tokenizer> load_hf_json_impl(std::string_view text, const std::s
 
 std::unique_ptr<Tokenizer> load_hf_json_text(std::string_view text, const std::string& name,
                                              const HfTokenizerConfig* config) {
-  try {
-    return load_hf_json_impl(text, name, config);
-  } catch (const nlohmann::json::exception& e) {
-    fail_input("{}: unexpected JSON structure: {}", name, e.what());
-  }
+  return io::with_json_errors(name, [&] { return load_hf_json_impl(text, name, config); });
 }
 
 std::unique_ptr<Tokenizer> load_hf_json(const std::filesystem::path& path) {

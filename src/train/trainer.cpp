@@ -36,7 +36,7 @@ void truncate_metrics(const fs::path& file, int64_t step) {
   io::Record rec;
   std::string kept;
   while (rd.next(rec))
-    if (rec.value.value("step", (int64_t)0) <= step) kept += io::to_line(rec.value) + "\n";
+    if (rec.value.value("step", (int64_t)0) <= step) kept += io::to_line(rec.value);  // ends in its newline
   io::write_file_atomic(file, kept);
 }
 

@@ -1,5 +1,6 @@
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -26,16 +27,46 @@ const char* level_name(Level l) {
   }
 }
 
-std::string redact_locked(std::string text) {
-  for (const auto& s : g_secrets) {
-    for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3)) {
-      text.replace(pos, s.size(), "***");
-    }
+// Any run of at least this many characters copied from a secret is redacted: a server that echoes
+// the key without its "sk-" scheme prefix, or a prefix/suffix/middle of it, still gets "***".
+constexpr size_t kMinSecretRun = 8;
+
+// The longest n such that text[i, i+n) is a substring of secret.
+size_t longest_run_at(const std::string& text, size_t i, const std::string& secret) {
+  size_t best = 0;
+  for (size_t j = 0; j < secret.size(); ++j) {
+    size_t n = 0;
+    while (i + n < text.size() && j + n < secret.size() && text[i + n] == secret[j + n]) ++n;
+    best = std::max(best, n);
   }
+  return best;
+}
+
+std::string redact_locked(std::string text) {
+  for (const auto& s : g_secrets) text = redact_secret(std::move(text), s);
   return text;
 }
 
 }  // namespace
+
+std::string redact_secret(std::string text, const std::string& secret) {
+  if (secret.empty()) return text;
+  const size_t min_run = std::min(kMinSecretRun, secret.size());
+  bool in_secret[256] = {};
+  for (unsigned char c : secret) in_secret[c] = true;
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    size_t n = in_secret[static_cast<unsigned char>(text[i])] ? longest_run_at(text, i, secret) : 0;
+    if (n >= min_run) {
+      out += "***";
+      i += n;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
 
 void set_level(Level l) { g_level = l; }
 Level level() { return g_level; }

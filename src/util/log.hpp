@@ -17,8 +17,11 @@ Level parse_level(std::string_view name);
 
 // Registers a secret to redact from every log line and from redact(). Empty strings are ignored.
 void add_secret(const std::string& secret);
-// Returns text with every registered secret replaced by "***".
+// Returns text with every registered secret replaced by "***", and with it every run of 8 or more
+// characters copied from one (the key without its "sk-" prefix, a half of it, ...).
 std::string redact(std::string text);
+// The same for one secret that is not registered.
+std::string redact_secret(std::string text, const std::string& secret);
 
 // Sink for tests: when set, lines go to the sink instead of stderr.
 using Sink = void (*)(Level, const std::string& line);

@@ -128,7 +128,7 @@ TEST(Safetensors, MalformedFilesGiveClearErrors) {
   }
   EXPECT_NE(error_of(d / "hlen.safetensors").find("header length"), std::string::npos);
   write_raw(d / "json.safetensors", "{not json", 0);
-  EXPECT_NE(error_of(d / "json.safetensors").find("invalid safetensors JSON"), std::string::npos);
+  EXPECT_NE(error_of(d / "json.safetensors").find("json.safetensors: safetensors header: invalid JSON"), std::string::npos);
   write_raw(d / "dtype.safetensors", R"({"w": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}})", 2);
   EXPECT_NE(error_of(d / "dtype.safetensors").find("unsupported dtype F8_E4M3"), std::string::npos);
   write_raw(d / "short.safetensors", R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})", 8);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "engine/generate.hpp"
 #include "engine/model.hpp"
@@ -179,6 +180,17 @@ TEST(Trainer, ResumeReproducesTheUninterruptedLossCurve) {
   auto recs = io::read_jsonl(b / "metrics.jsonl");
   ASSERT_EQ(recs.size(), 7u);
   for (size_t i = 0; i < recs.size(); i++) EXPECT_EQ(recs[i].get_int("step"), (int64_t)i + 1);
+  // ... and nothing else: one line per step, no blank line where the resume cut the file (issue #19).
+  {
+    std::ifstream in(b / "metrics.jsonl");
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line)) {
+      ++lines;
+      EXPECT_FALSE(line.empty()) << "blank line " << lines << " in metrics.jsonl";
+    }
+    EXPECT_EQ(lines, 7);
+  }
   // Only the newest two checkpoints are kept, and no temporary directory is left.
   int n_ckpt = 0;
   for (const auto& e : fs::directory_iterator(b / "checkpoints")) {

@@ -24,6 +24,21 @@ TEST(Log, SecretsAreRedacted) {
   EXPECT_EQ(lw::log::redact("x sk-test-SECRET-123"), "x ***");
 }
 
+TEST(Log, SecretsAreRedactedWithoutPrefixAndInPieces) {
+  const std::string key = "sk-proj-Zq81Lm0pXv92RtYw7KeB";
+  lw::log::add_secret(key);
+  // The key without its scheme prefix, a half of it, and its tail: none of it survives.
+  for (const std::string& echo : {key.substr(3), key.substr(8), key.substr(0, 14), key.substr(12, 9)}) {
+    std::string out = lw::log::redact("server said: invalid key '" + echo + "' (check it)");
+    EXPECT_EQ(out.find(echo), std::string::npos) << out;
+    EXPECT_NE(out.find("***"), std::string::npos) << out;
+    EXPECT_NE(out.find("server said: invalid key"), std::string::npos) << out;
+  }
+  // Short runs shared by chance with ordinary text stay.
+  EXPECT_EQ(lw::log::redact("sk-proj is a prefix; Zq8 too"), "sk-proj is a prefix; Zq8 too");
+  EXPECT_EQ(lw::log::redact_secret("abc Zq81Lm0pXv9 def", key), "abc *** def");
+}
+
 TEST(Log, LevelFilters) {
   g_lines.clear();
   lw::log::set_sink(&capture);
