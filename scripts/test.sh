@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds everything (warnings are errors) and runs the whole test suite.
-# Usage: scripts/test.sh            (build dir: build/)
+# Usage: scripts/test.sh            (build dir: build/; then the sanitizer subset in build-asan/)
 #        BUILD_DIR=build-x scripts/test.sh -R Tokenizer   (extra args go to ctest)
 #        scripts/test.sh --sanitize [--all] [ctest args]
 #            AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/ (docs/reliability.md).
@@ -46,5 +46,9 @@ fi
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLW_WERROR=ON
 cmake --build "$BUILD_DIR" -j "$JOBS"
-cd "$BUILD_DIR"
-ctest --output-on-failure -j "$JOBS" --timeout 600 "$@"
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600 "$@")
+# The whole suite (no ctest arguments) also runs the sanitizer subset: this is how CI runs it.
+# LW_SKIP_SANITIZE=1 leaves it out (a quick local run).
+if [ $# -eq 0 ] && [ "${LW_SKIP_SANITIZE:-0}" != "1" ]; then
+  "$0" --sanitize
+fi
