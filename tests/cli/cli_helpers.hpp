@@ -15,6 +15,19 @@ struct RunResult {
 
 inline std::string longwriter_bin() { return std::string(LW_BINARY_DIR) + "/longwriter"; }
 
+// Runs a shell command line (stdout and stderr together).
+inline RunResult run_shell(const std::string& cmd) {
+  RunResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 // Runs `longwriter ARGS` through the shell; args are spliced verbatim (quote them yourself).
 inline RunResult run_longwriter(const std::string& args, const std::string& stdin_text = "") {
   std::string cmd = longwriter_bin() + " " + args + " 2>&1";
@@ -25,15 +38,7 @@ inline RunResult run_longwriter(const std::string& args, const std::string& stdi
   } else {
     cmd = cmd + " < /dev/null";
   }
-  RunResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_shell(cmd);
 }
 
 }  // namespace lw::testing
