@@ -331,8 +331,8 @@ template <typename F>
 int64_t TrainModel<F>::activation_bytes() const {
   return (int64_t)sizeof(F) *
          (int64_t)(acts_.size() + scratch_.size() + x_final_.size() + rstd_f_.size() + hf_.size() +
-                   dhf_.size() + d_res_.size() + d_ln_.size() + d_att_.size() + d_q_.size() + d_k_.size() +
-                   d_v_.size() + d_gate_.size() + d_up_.size() + d_hact_.size());
+                   cos_.size() + sin_.size() + dhf_.size() + d_res_.size() + d_ln_.size() + d_att_.size() +
+                   d_q_.size() + d_k_.size() + d_v_.size() + d_gate_.size() + d_up_.size() + d_hact_.size());
 }
 
 template class TrainModel<float>;
