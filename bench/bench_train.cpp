@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/config.hpp"
+#include "engine/ops.hpp"
 #include "train/attention.hpp"
 #include "train/batch.hpp"
 #include "train/cross_entropy.hpp"
@@ -26,10 +27,17 @@
 namespace {
 
 using namespace lw::train;
+namespace ops = lw::engine;  // the forward kernels the trainer shares with the engine
 
 lw::engine::ModelConfig bench_config() {
   lw::engine::ModelConfig c;
-  c.V = 8192; c.C = 384; c.n_layer = 8; c.n_head = 6; c.n_kv_head = 2; c.hd = 64; c.ffn = 1024;
+  c.V = 8192;
+  c.C = 384;
+  c.n_layer = 8;
+  c.n_head = 6;
+  c.n_kv_head = 2;
+  c.hd = 64;
+  c.ffn = 1024;
   c.max_context = 4096;
   return c;
 }
@@ -71,7 +79,8 @@ void run(benchmark::State& state, bool padded, bool recompute) {
   }
   int64_t real = 0;
   for (int l : kLens) real += l;
-  state.counters["tokens/s"] = benchmark::Counter((double)real * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter((double)real * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["rows_T"] = row.T();
   state.counters["params_M"] = (double)m.n_params() / 1e6;
   state.counters["act_MiB"] = (double)m.activation_bytes() / (1 << 20);
@@ -98,10 +107,11 @@ void BM_OpAttention(benchmark::State& state) {
   auto c = bench_config();
   auto cu = packed_cu();
   const int T = cu.back();
-  AttnDims d{T, c.n_head, c.n_kv_head, c.hd};
+  const AttnDims d = AttnDims::causal(c.n_head, c.n_kv_head, c.hd);
   auto q = random_floats((size_t)T * d.q_dim(), 1, 1.0f), k = random_floats((size_t)T * d.kv_dim(), 2, 1.0f),
-       v = random_floats((size_t)T * d.kv_dim(), 3, 1.0f), dout = random_floats((size_t)T * d.q_dim(), 4, 1.0f);
-  std::vector<float> out(q.size()), lse((size_t)c.n_head * T), dq(q.size()), dk(k.size()), dv(v.size());
+       v = random_floats((size_t)T * d.kv_dim(), 3, 1.0f),
+       dout = random_floats((size_t)T * d.q_dim(), 4, 1.0f);
+  std::vector<float> out(q.size()), lse((size_t)T * c.n_head), dq(q.size()), dk(k.size()), dv(v.size());
   for (auto _ : state) {
     attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), cu, d);
     attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(), out.data(),
@@ -114,7 +124,9 @@ void BM_OpAttention(benchmark::State& state) {
 void BM_OpLinears(benchmark::State& state) {
   auto c = bench_config();
   const int T = 4096, C = c.C, qd = c.n_head * c.hd, kvd = c.n_kv_head * c.hd, Fd = c.ffn;
-  struct P { int ic, oc; };
+  struct P {
+    int ic, oc;
+  };
   const P ps[] = {{C, qd}, {C, kvd}, {C, kvd}, {qd, C}, {C, Fd}, {C, Fd}, {Fd, C}};
   std::vector<std::vector<float>> W, dW, x, y, dx;
   for (const auto& p : ps) {
@@ -126,8 +138,8 @@ void BM_OpLinears(benchmark::State& state) {
   }
   for (auto _ : state) {
     for (size_t i = 0; i < std::size(ps); i++)
-      linear_forward(y[i].data(), x[i].data(), W[i].data(), static_cast<const float*>(nullptr), T, ps[i].ic,
-                     ps[i].oc);
+      ops::matmul_forward(y[i].data(), x[i].data(), W[i].data(), static_cast<const float*>(nullptr), T,
+                          ps[i].ic, ps[i].oc);
     for (size_t i = 0; i < std::size(ps); i++)
       linear_backward(dx[i].data(), dW[i].data(), static_cast<float*>(nullptr), y[i].data(), x[i].data(),
                       W[i].data(), T, ps[i].ic, ps[i].oc, false);
@@ -141,23 +153,28 @@ void BM_OpElementwise(benchmark::State& state) {
   const int T = 4096, C = c.C;
   auto x = random_floats((size_t)T * C, 7, 1.0f), w = random_floats(C, 8, 1.0f);
   std::vector<float> y(x.size()), dx(x.size()), dw(C), rstd(T);
-  auto q = random_floats((size_t)T * c.n_head * c.hd, 9, 1.0f), k = random_floats((size_t)T * c.n_kv_head * c.hd, 10, 1.0f);
+  auto q = random_floats((size_t)T * c.n_head * c.hd, 9, 1.0f),
+       k = random_floats((size_t)T * c.n_kv_head * c.hd, 10, 1.0f);
   auto g = random_floats((size_t)T * c.ffn, 11, 1.0f), u = random_floats((size_t)T * c.ffn, 12, 1.0f);
   std::vector<float> h(g.size()), dg(g.size()), du(g.size());
   std::vector<float> inv_freq(c.hd / 2);
   for (int i = 0; i < c.hd / 2; i++) inv_freq[i] = std::pow(10000.0f, -2.0f * i / c.hd);
-  auto rt = make_rope_table<float>(inv_freq, c.hd, false, 4096);
   auto pos = positions_from_cu(packed_cu());
+  std::vector<float> cs((size_t)T * c.hd / 2), sn(cs.size());  // (T, hd/2), once per step in the trainer
+  ops::rope_cos_sin(cs.data(), sn.data(), pos.data(), T, inv_freq);
+  auto rope = [&](std::vector<float>& x, int n_head, bool inverse) {
+    ops::rope_forward(x.data(), cs.data(), sn.data(), T, n_head, c.hd, c.hd, false, inverse);
+  };
   for (auto _ : state) {
     for (int i = 0; i < 2; i++) {
-      rmsnorm_forward(y.data(), rstd.data(), x.data(), w.data(), T, C, 1e-5f);
+      ops::rmsnorm_forward(y.data(), rstd.data(), x.data(), w.data(), T, C, 1e-5f);
       rmsnorm_backward(dx.data(), dw.data(), y.data(), x.data(), w.data(), rstd.data(), T, C);
     }
-    rope_forward(q.data(), pos.data(), rt, T, c.n_head, c.hd);
-    rope_forward(k.data(), pos.data(), rt, T, c.n_kv_head, c.hd);
-    rope_backward(q.data(), pos.data(), rt, T, c.n_head, c.hd);
-    rope_backward(k.data(), pos.data(), rt, T, c.n_kv_head, c.hd);
-    swiglu_forward(h.data(), g.data(), u.data(), (int64_t)T * c.ffn);
+    rope(q, c.n_head, false);
+    rope(k, c.n_kv_head, false);
+    rope(q, c.n_head, true);
+    rope(k, c.n_kv_head, true);
+    ops::swiglu_forward(h.data(), g.data(), u.data(), T, c.ffn);
     swiglu_backward(dg.data(), du.data(), h.data(), g.data(), u.data(), (int64_t)T * c.ffn);
     benchmark::DoNotOptimize(dx.data());
   }
@@ -173,8 +190,15 @@ void BM_OpCrossEntropy(benchmark::State& state) {
   Rng r(15);
   for (int t = 0; t < 3840; t++) tg[t] = (int32_t)r.below(c.V);
   CrossEntropyArgs<float> a;
-  a.h = h.data(); a.W = W.data(); a.targets = tg.data(); a.weights = wt.data();
-  a.T = T; a.C = c.C; a.V = c.V; a.dh = dh.data(); a.dW = dW.data();
+  a.h = h.data();
+  a.W = W.data();
+  a.targets = tg.data();
+  a.weights = wt.data();
+  a.T = T;
+  a.C = c.C;
+  a.V = c.V;
+  a.dh = dh.data();
+  a.dW = dW.data();
   for (auto _ : state) benchmark::DoNotOptimize(cross_entropy_fused(a));
 }
 
@@ -192,9 +216,15 @@ void BM_OpAdamW(benchmark::State& state) {
   }
 }
 
-void BM_TrainPacked(benchmark::State& s) { run(s, false, false); }
-void BM_TrainPadded(benchmark::State& s) { run(s, true, false); }
-void BM_TrainPackedRecompute(benchmark::State& s) { run(s, false, true); }
+void BM_TrainPacked(benchmark::State& s) {
+  run(s, false, false);
+}
+void BM_TrainPadded(benchmark::State& s) {
+  run(s, true, false);
+}
+void BM_TrainPackedRecompute(benchmark::State& s) {
+  run(s, false, true);
+}
 
 BENCHMARK(BM_TrainPacked)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_TrainPadded)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();

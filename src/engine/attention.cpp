@@ -9,8 +9,8 @@
 
 #include "cpu/features.hpp"
 #include "engine/attention_decode.hpp"
-#include "engine/simd_kernels.hpp"
 #include "engine/ops.hpp"
+#include "engine/simd_kernels.hpp"
 #include "util/error.hpp"
 #include "util/thread_pool.hpp"
 
@@ -22,10 +22,10 @@ constexpr int kBq = 32;  // queries per tile
 constexpr int kBk = 64;  // keys per tile
 
 struct Scratch {
-  std::vector<float> kt;   // (hd, kBk) transposed key tile
-  std::vector<float> s;    // (kBk) scores of one query
-  std::vector<float> acc;  // (nh, kBq, hd)
-  std::vector<float> m, l; // (nh, kBq)
+  std::vector<float> kt;    // (hd, kBk) transposed key tile
+  std::vector<float> s;     // (kBk) scores of one query
+  std::vector<float> acc;   // (nh, kBq, hd)
+  std::vector<float> m, l;  // (nh, kBq)
   // nh: query heads handled together (the GQA group on the vector path, else 1).
   void ensure(int hd, int nh) {
     kt.assign(static_cast<size_t>(hd) * kBk, 0.0f);
@@ -39,9 +39,9 @@ struct Scratch {
 // Queries r in [0, nq) of one head, at positions first_pos + r, against keys 0..first_pos + r.
 // q: row r at q + r*q_stride; k, v: row j at k + j*kv_stride; out like q; lse: r*lse_stride.
 // The portable kernel (the scalar level, and head dims the vector kernels do not take).
-void attend_tile(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                 int hd, float scale, int nq, int first_pos, float* out, float* lse,
-                 int64_t lse_stride, float* kt, float* s, float* acc, float* m, float* l) {
+void attend_tile(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int hd,
+                 float scale, int nq, int first_pos, float* out, float* lse, int64_t lse_stride, float* kt,
+                 float* s, float* acc, float* m, float* l) {
   for (int r = 0; r < nq; ++r) {
     m[r] = -INFINITY;
     l[r] = 0.0f;
@@ -136,6 +136,7 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   LW_CHECK(d.n_head > 0 && d.n_kv_head > 0 && d.n_head % d.n_kv_head == 0 && d.hd > 0,
            "attention: bad head dims");
   const int group = d.n_head / d.n_kv_head;
+  const float scale = static_cast<float>(d.scale);
   std::vector<Item> items;
   const bool fast = use_vector_tile(d.hd);
   const bool decode_path = decode_attention_supported(d.hd);
@@ -145,8 +146,8 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   widened.reserve(seqs.size());
   for (AttnSeq& a : seqs) {
     if (a.kv_dtype == DType::f32 || fast || (decode_path && a.Tq == 1)) continue;
-    LW_CHECK(a.kv_dtype == DType::f16 || a.kv_dtype == DType::bf16, "attention: K/V dtype {} is not supported",
-             dtype_name(a.kv_dtype));
+    LW_CHECK(a.kv_dtype == DType::f16 || a.kv_dtype == DType::bf16,
+             "attention: K/V dtype {} is not supported", dtype_name(a.kv_dtype));
     Widened& w = widened.emplace_back();
     const int64_t n = a.Tk * a.kv_stride;
     w.k.resize(n);
@@ -177,23 +178,27 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   // Threads only when there is enough work (score entries x hd) to repay a parallel region.
   double work = 0;
   bool all_decode = true;
-  for (const auto& s : seqs) work += double(s.Tq) * s.Tk * d.n_head * d.hd, all_decode &= decode_path && s.Tq == 1;
+  for (const auto& s : seqs)
+    work += double(s.Tq) * s.Tk * d.n_head * d.hd, all_decode &= decode_path && s.Tq == 1;
   auto decode_item = [&](const Item& item, std::vector<float>& scores) {
     const AttnSeq& a = seqs[item.seq];
     const int64_t off = static_cast<int64_t>(item.head) * group * d.hd;
-    if (scores.size() < static_cast<size_t>(group) * max_decode_tk) scores.resize(static_cast<size_t>(group) * max_decode_tk);
+    if (scores.size() < static_cast<size_t>(group) * max_decode_tk)
+      scores.resize(static_cast<size_t>(group) * max_decode_tk);
     const size_t kv_off = dtype_bytes(a.kv_dtype, static_cast<int64_t>(item.head) * d.hd);
-    attend_decode_group(a.q + off, static_cast<const char*>(a.k) + kv_off, static_cast<const char*>(a.v) + kv_off,
-                        a.kv_dtype, a.kv_stride, d.hd, group, d.scale, a.Tk, a.out + off,
-                        a.lse ? a.lse + item.head * group : nullptr, scores.data());
+    attend_decode_group(a.q + off, static_cast<const char*>(a.k) + kv_off,
+                        static_cast<const char*>(a.v) + kv_off, a.kv_dtype, a.kv_stride, d.hd, group, scale,
+                        a.Tk, a.out + off, a.lse ? a.lse + item.head * group : nullptr, scores.data());
   };
   if (all_decode) {  // token-by-token decoding: the decode thread pool (util/thread_pool.hpp)
     auto run = [&](int64_t i0, int64_t i1) {
       thread_local std::vector<float> scores;  // (group, Tk) of a decode item
       for (int64_t it = i0; it < i1; ++it) decode_item(items[it], scores);
     };
-    if (n > 1 && work > 2e5) ThreadPool::global().parallel_for(n, run);
-    else run(0, n);
+    if (n > 1 && work > 2e5)
+      ThreadPool::global().parallel_for(n, run);
+    else
+      run(0, n);
     return;
   }
 #pragma omp parallel if (n > 1 && work > 2e5)
@@ -217,12 +222,12 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
       const void* k = static_cast<const char*>(a.k) + kv_off;
       const void* v = static_cast<const char*>(a.v) + kv_off;
       if (fast)
-        attend_tile_any(a.kv_dtype, a.q + qoff, a.q_stride, k, v, a.kv_stride, d.hd, d.scale, nq,
+        attend_tile_any(a.kv_dtype, a.q + qoff, a.q_stride, k, v, a.kv_stride, d.hd, scale, nq,
                         a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, item.nh, sc);
       else
-        attend_tile(a.q + qoff, a.q_stride, static_cast<const float*>(k), static_cast<const float*>(v), a.kv_stride,
-                    d.hd, d.scale, nq, a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, sc.kt.data(),
-                    sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+        attend_tile(a.q + qoff, a.q_stride, static_cast<const float*>(k), static_cast<const float*>(v),
+                    a.kv_stride, d.hd, scale, nq, a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride,
+                    sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
     }
   }
 }
@@ -243,8 +248,8 @@ void attention_forward(float* out, float* lse, const float* q, const float* k, c
   attention_seqs_forward(seqs, d);
 }
 
-void attention_kv_forward(float* out, float* lse, const float* q, const float* k, const float* v,
-                          int Tq, int Tk, int64_t kv_stride, const AttnDims& d) {
+void attention_kv_forward(float* out, float* lse, const float* q, const float* k, const float* v, int Tq,
+                          int Tk, int64_t kv_stride, const AttnDims& d) {
   const int64_t qs = static_cast<int64_t>(d.n_head) * d.hd;
   attention_seqs_forward({AttnSeq{q, k, v, out, lse, Tq, Tk, qs, kv_stride, d.n_head}}, d);
 }

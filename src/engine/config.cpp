@@ -13,7 +13,9 @@ namespace lw::engine {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-std::string arch_name(Arch a) { return a == Arch::glm4 ? "glm4" : "llama"; }
+std::string arch_name(Arch a) {
+  return a == Arch::glm4 ? "glm4" : "llama";
+}
 
 int ModelConfig::rot_dim() const {
   int r = static_cast<int>(std::lround(hd * partial_rotary_factor));
@@ -33,8 +35,8 @@ void ModelConfig::validate(const std::string& where) const {
   need(ffn, "intermediate_size");
   need(max_context, "max_position_embeddings");
   if (n_head % n_kv_head != 0)
-    fail_input("{}: num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", where,
-               n_head, n_kv_head);
+    fail_input("{}: num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", where, n_head,
+               n_kv_head);
   if (!(partial_rotary_factor > 0.0f && partial_rotary_factor <= 1.0f) || rot_dim() < 2)
     fail_input("{}: partial_rotary_factor {} gives no rotary dims for head_dim {}", where,
                partial_rotary_factor, hd);
@@ -61,19 +63,20 @@ void ModelConfig::validate(const std::string& where) const {
                rope_scaling.factor);
   if (rope_scaling.type == "llama3") {
     const auto& rs = rope_scaling;
-    if (!(std::isfinite(rs.low_freq_factor) && std::isfinite(rs.high_freq_factor) && rs.low_freq_factor > 0.0f &&
-          rs.high_freq_factor > rs.low_freq_factor))
-      fail_input("{}: rope_scaling: low_freq_factor {} and high_freq_factor {} must be finite with 0 < low < high",
-                 where, rs.low_freq_factor, rs.high_freq_factor);
+    if (!(std::isfinite(rs.low_freq_factor) && std::isfinite(rs.high_freq_factor) &&
+          rs.low_freq_factor > 0.0f && rs.high_freq_factor > rs.low_freq_factor))
+      fail_input(
+          "{}: rope_scaling: low_freq_factor {} and high_freq_factor {} must be finite with 0 < low < high",
+          where, rs.low_freq_factor, rs.high_freq_factor);
     if (rs.original_max_position_embeddings <= 0)
       fail_input("{}: rope_scaling.original_max_position_embeddings must be positive (got {})", where,
                  rs.original_max_position_embeddings);
   }
   for (float f : rope_freq_factors)
-    if (!(std::isfinite(f) && f > 0.0f)) fail_input("{}: rope_freqs: factor {} is not a finite positive value", where, f);
+    if (!(std::isfinite(f) && f > 0.0f))
+      fail_input("{}: rope_freqs: factor {} is not a finite positive value", where, f);
   if (!rope_scaling.type.empty() && rope_scaling.type != "llama3" && rope_scaling.type != "linear")
-    fail_input("{}: rope_scaling type '{}' is not supported (llama3, linear)", where,
-               rope_scaling.type);
+    fail_input("{}: rope_scaling type '{}' is not supported (llama3, linear)", where, rope_scaling.type);
 }
 
 int64_t ModelConfig::n_params() const {
@@ -130,21 +133,24 @@ struct Fields {
 
 void read_rope_scaling(const Fields& f, ModelConfig& c) {
   // transformers >= 5 writes "rope_parameters" (rope_type, rope_theta, factor, ...) instead.
-  const char* key = f.has("rope_scaling") ? "rope_scaling" : f.has("rope_parameters") ? "rope_parameters" : nullptr;
+  const char* key = f.has("rope_scaling")      ? "rope_scaling"
+                    : f.has("rope_parameters") ? "rope_parameters"
+                                               : nullptr;
   if (!key) return;
   const Json& rs = f.j[key];
   if (!rs.is_object()) fail_input("{}: field \"{}\": expected an object or null", f.where, key);
   std::string type;
-  if (rs.contains("rope_type") && rs["rope_type"].is_string()) type = rs["rope_type"];
-  else if (rs.contains("type") && rs["type"].is_string()) type = rs["type"];
+  if (rs.contains("rope_type") && rs["rope_type"].is_string())
+    type = rs["rope_type"];
+  else if (rs.contains("type") && rs["type"].is_string())
+    type = rs["type"];
   if (type == "default") type.clear();
   c.rope_scaling.type = type;
   Fields g{rs, f.where};
   c.rope_scaling.factor = static_cast<float>(g.number_or("factor", 1.0));
   c.rope_scaling.low_freq_factor = static_cast<float>(g.number_or("low_freq_factor", 1.0));
   c.rope_scaling.high_freq_factor = static_cast<float>(g.number_or("high_freq_factor", 4.0));
-  c.rope_scaling.original_max_position_embeddings =
-      g.integer_or("original_max_position_embeddings", 8192);
+  c.rope_scaling.original_max_position_embeddings = g.integer_or("original_max_position_embeddings", 8192);
 }
 
 ModelConfig parse_llama_like(const Fields& f, Arch arch) {
@@ -160,7 +166,8 @@ ModelConfig parse_llama_like(const Fields& f, Arch arch) {
   c.rms_eps = static_cast<float>(f.number_or("rms_norm_eps", 1e-6));
   c.rope_theta = static_cast<float>(f.number_or("rope_theta", 10000.0));
   if (!f.has("rope_theta") && f.has("rope_parameters") && f.j["rope_parameters"].is_object())
-    c.rope_theta = static_cast<float>(Fields{f.j["rope_parameters"], f.where}.number_or("rope_theta", 10000.0));
+    c.rope_theta =
+        static_cast<float>(Fields{f.j["rope_parameters"], f.where}.number_or("rope_theta", 10000.0));
   c.max_context = f.integer_or("max_position_embeddings", 2048);
   c.bos_id = f.ids("bos_token_id").empty() ? -1 : f.ids("bos_token_id")[0];
   c.eos_ids = f.ids("eos_token_id");
@@ -175,11 +182,11 @@ ModelConfig parse_llama_like(const Fields& f, Arch arch) {
     c.partial_rotary_factor = static_cast<float>(f.number_or("partial_rotary_factor", 1.0));
     c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
     if (f.boolean_or("attention_bias", false))
-      fail_input("{}: attention_bias=true (biases on every attention projection) is not supported "
-                 "for llama models",
-                 f.where);
-    if (f.boolean_or("mlp_bias", false))
-      fail_input("{}: mlp_bias=true is not supported", f.where);
+      fail_input(
+          "{}: attention_bias=true (biases on every attention projection) is not supported "
+          "for llama models",
+          f.where);
+    if (f.boolean_or("mlp_bias", false)) fail_input("{}: mlp_bias=true is not supported", f.where);
   }
   return c;
 }
@@ -191,8 +198,7 @@ ModelConfig parse_chatglm(const Fields& f) {
   c.C = f.integer("hidden_size");
   c.n_layer = f.integer("num_layers");
   c.n_head = f.integer("num_attention_heads");
-  c.n_kv_head = f.boolean_or("multi_query_attention", false) ? f.integer("multi_query_group_num")
-                                                              : c.n_head;
+  c.n_kv_head = f.boolean_or("multi_query_attention", false) ? f.integer("multi_query_group_num") : c.n_head;
   c.hd = f.integer_or("kv_channels", c.C / c.n_head);
   c.ffn = f.integer("ffn_hidden_size");
   c.rms_eps = static_cast<float>(f.number_or("layernorm_epsilon", 1e-5));
@@ -216,9 +222,8 @@ ModelConfig parse_chatglm(const Fields& f) {
 ModelConfig config_from_hf_json(const Json& j, const std::string& where) {
   if (!j.is_object()) fail_input("{}: expected a JSON object", where);
   Fields f{j, where};
-  std::string mt = j.contains("model_type") && j["model_type"].is_string()
-                       ? j["model_type"].get<std::string>()
-                       : "";
+  std::string mt =
+      j.contains("model_type") && j["model_type"].is_string() ? j["model_type"].get<std::string>() : "";
   std::string archs;
   if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
       j["architectures"][0].is_string())
@@ -232,13 +237,15 @@ ModelConfig config_from_hf_json(const Json& j, const std::string& where) {
              archs == "MistralForCausalLM") {
     c = parse_llama_like(f, Arch::llama);
   } else if (mt == "glm4" || archs == "Glm4ForCausalLM") {
-    fail_input("{}: model_type glm4 (GLM-4-0414, with extra post-norms) is not supported; "
-               "supported: llama, glm (GlmForCausalLM), chatglm",
-               where);
+    fail_input(
+        "{}: model_type glm4 (GLM-4-0414, with extra post-norms) is not supported; "
+        "supported: llama, glm (GlmForCausalLM), chatglm",
+        where);
   } else {
-    fail_input("{}: unsupported model (model_type '{}', architectures '{}'); supported: llama "
-               "(LlamaForCausalLM), glm (GlmForCausalLM), chatglm (ChatGLMForConditionalGeneration)",
-               where, mt, archs);
+    fail_input(
+        "{}: unsupported model (model_type '{}', architectures '{}'); supported: llama "
+        "(LlamaForCausalLM), glm (GlmForCausalLM), chatglm (ChatGLMForConditionalGeneration)",
+        where, mt, archs);
   }
   c.validate(where);
   return c;
@@ -270,46 +277,55 @@ Json config_to_hf_json(const ModelConfig& c) {
   j["attention_bias"] = c.qkv_bias;
   if (glm || c.partial_rotary_factor != 1.0f) j["partial_rotary_factor"] = c.partial_rotary_factor;
   if (!c.rope_scaling.type.empty()) {
-    j["rope_scaling"] = {{"rope_type", c.rope_scaling.type},
-                         {"factor", c.rope_scaling.factor},
-                         {"low_freq_factor", c.rope_scaling.low_freq_factor},
-                         {"high_freq_factor", c.rope_scaling.high_freq_factor},
-                         {"original_max_position_embeddings",
-                          c.rope_scaling.original_max_position_embeddings}};
+    j["rope_scaling"] = {
+        {"rope_type", c.rope_scaling.type},
+        {"factor", c.rope_scaling.factor},
+        {"low_freq_factor", c.rope_scaling.low_freq_factor},
+        {"high_freq_factor", c.rope_scaling.high_freq_factor},
+        {"original_max_position_embeddings", c.rope_scaling.original_max_position_embeddings}};
   } else {
     j["rope_scaling"] = nullptr;
   }
   if (c.bos_id >= 0) j["bos_token_id"] = c.bos_id;
-  if (c.eos_ids.size() == 1) j["eos_token_id"] = c.eos_ids[0];
-  else if (!c.eos_ids.empty()) j["eos_token_id"] = c.eos_ids;
+  if (c.eos_ids.size() == 1)
+    j["eos_token_id"] = c.eos_ids[0];
+  else if (!c.eos_ids.empty())
+    j["eos_token_id"] = c.eos_ids;
   if (c.pad_id >= 0) j["pad_token_id"] = c.pad_id;
   j["torch_dtype"] = "float32";
   return j;
 }
 
 std::vector<float> rope_inv_freq(const ModelConfig& c) {
+  // HF computes the frequencies in float32 tensor arithmetic (modeling_rope_utils.py); every step
+  // below is that float32 operation, so the values are HF's to the bit. The one exception is
+  // theta ** (2i / rot): torch's float32 pow is off by an ulp on some CPUs and versions, so it is
+  // the correctly rounded value here (double pow, rounded once).
   const int rot = c.rot_dim();
   std::vector<float> inv(rot / 2);
   for (int i = 0; i < rot / 2; ++i) {
-    // As HF: base ** (arange(0, dim, 2) / dim) in float32.
-    float e = static_cast<float>(2 * i) / static_cast<float>(rot);
-    inv[i] = 1.0f / std::pow(c.rope_theta, e);
+    const float e = static_cast<float>(2 * i) / static_cast<float>(rot);
+    inv[i] = 1.0f / static_cast<float>(std::pow(static_cast<double>(c.rope_theta), static_cast<double>(e)));
   }
   const auto& rs = c.rope_scaling;
   if (rs.type == "linear") {
     for (float& f : inv) f /= rs.factor;
   } else if (rs.type == "llama3") {
-    const double old_ctx = rs.original_max_position_embeddings;
-    const double low_wl = old_ctx / rs.low_freq_factor;
-    const double high_wl = old_ctx / rs.high_freq_factor;
+    // As _compute_llama3_parameters, in float32: wavelen = 2π / f (torch: reciprocal(f) * 2π),
+    // the low band divided by the factor, the middle band smoothed between f / factor and f.
+    const float old_ctx = static_cast<float>(rs.original_max_position_embeddings);
+    const float low_wl = old_ctx / rs.low_freq_factor;
+    const float high_wl = old_ctx / rs.high_freq_factor;
+    const float two_pi = static_cast<float>(2.0 * M_PI);
     for (float& f : inv) {
-      double wl = 2.0 * M_PI / f;
+      const float wl = (1.0f / f) * two_pi;
       if (wl < high_wl) continue;
       if (wl > low_wl) {
-        f = static_cast<float>(f / rs.factor);
+        f = f / rs.factor;
       } else {
-        double smooth = (old_ctx / wl - rs.low_freq_factor) / (rs.high_freq_factor - rs.low_freq_factor);
-        f = static_cast<float>((1 - smooth) * f / rs.factor + smooth * f);
+        const float smooth =
+            ((1.0f / wl) * old_ctx - rs.low_freq_factor) / (rs.high_freq_factor - rs.low_freq_factor);
+        f = (1.0f - smooth) * f / rs.factor + smooth * f;
       }
     }
   }

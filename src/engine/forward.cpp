@@ -53,11 +53,11 @@ void forward(const Model& m, const Batch& b, KvCache* cache, Workspace& ws, std:
   const int T = b.T(), C = c.C, qd = c.q_dim(), kvd = c.kv_dim(), half = c.rot_dim() / 2;
   const int n_seq = b.n_seq();
 
-  float* x = grow(ws.x, static_cast<size_t>(T) * C);       // (T, C) residual stream
-  float* xn = grow(ws.xn, static_cast<size_t>(T) * C);     // (T, C) normed / projected
-  float* q = grow(ws.q, static_cast<size_t>(T) * qd);      // (T, n_head, hd)
-  float* k = grow(ws.k, static_cast<size_t>(T) * kvd);     // (T, n_kv_head, hd)
-  float* v = grow(ws.v, static_cast<size_t>(T) * kvd);     // (T, n_kv_head, hd)
+  float* x = grow(ws.x, static_cast<size_t>(T) * C);                    // (T, C) residual stream
+  float* xn = grow(ws.xn, static_cast<size_t>(T) * C);                  // (T, C) normed / projected
+  float* q = grow(ws.q, static_cast<size_t>(T) * qd);                   // (T, n_head, hd)
+  float* k = grow(ws.k, static_cast<size_t>(T) * kvd);                  // (T, n_kv_head, hd)
+  float* v = grow(ws.v, static_cast<size_t>(T) * kvd);                  // (T, n_kv_head, hd)
   float* att = grow(ws.att, static_cast<size_t>(T) * std::max(qd, C));  // (T, n_head, hd); later (T, C)
   const int chunk = std::min(T, kChunk);
   float* gate = grow(ws.ff_gate, static_cast<size_t>(chunk) * c.ffn);  // (chunk, ffn)
@@ -73,7 +73,7 @@ void forward(const Model& m, const Batch& b, KvCache* cache, Workspace& ws, std:
   rope_cos_sin(cos, sin, pos, T, m.inv_freq());
   embedding_forward(x, b.tokens.data(), T, w.tok_embd);
 
-  const AttnDims dims{c.n_head, c.n_kv_head, c.hd, 1.0f / std::sqrt(static_cast<float>(c.hd))};
+  const AttnDims dims = AttnDims::causal(c.n_head, c.n_kv_head, c.hd);
   std::vector<AttnSeq> seqs;
   for (int l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = w.layers[l];
@@ -92,7 +92,8 @@ void forward(const Model& m, const Batch& b, KvCache* cache, Workspace& ws, std:
         cache->store(l, slot, len, k + static_cast<int64_t>(t0) * kvd, v + static_cast<int64_t>(t0) * kvd, n);
         // Attention reads the cache (max_ctx, n_kv_head, hd) in its dtype, these rows included.
         seqs.push_back({q + static_cast<int64_t>(t0) * qd, cache->k(l, slot), cache->v(l, slot),
-                        att + static_cast<int64_t>(t0) * qd, nullptr, n, len + n, qd, kvd, 0, cache->dtype()});
+                        att + static_cast<int64_t>(t0) * qd, nullptr, n, len + n, qd, kvd, 0,
+                        cache->dtype()});
       }
       attention_seqs_forward(seqs, dims);
     } else {

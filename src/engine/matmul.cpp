@@ -1,13 +1,16 @@
 // matmul_forward: BLAS sgemm for many rows (prefill, training), the quant module's matrix-vector
-// kernels for a few rows (decode). Weights in any storage dtype; f32 accumulation.
+// kernels for a few rows (decode). Weights in any storage dtype; f32 accumulation. The trainer's
+// linear layers call the F (OC, IC) overload: f32 the same path, f64 cblas_dgemm.
 #include <omp.h>
 
 #include <cblas.h>
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
+#include "engine/blas.hpp"
 #include "engine/ops.hpp"
 #include "quant/gemm.hpp"
 #include "quant/matvec.hpp"
@@ -46,13 +49,17 @@ void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt
   const int64_t block = 16;
   const int64_t nblocks = (w.rows() + block - 1) / block;
   auto rows = [&](int64_t b0, int64_t b1) { plan.fn(a, b0 * block, std::min(w.rows(), b1 * block)); };
-  if (nblocks > 4 && w.rows() * w.cols() * nt > (1 << 18)) ThreadPool::global().parallel_for(nblocks, rows);
-  else rows(0, nblocks);
+  if (nblocks > 4 && w.rows() * w.cols() * nt > (1 << 18))
+    ThreadPool::global().parallel_for(nblocks, rows);
+  else
+    rows(0, nblocks);
 }
 
 }  // namespace
 
-const char* simd_level() { return cpu::level_name(cpu::level()); }
+const char* simd_level() {
+  return cpu::level_name(cpu::level());
+}
 
 void matmul_forward(float* out, const float* x, const Tensor& w, const float* bias, int T) {
   const int64_t OC = w.rows(), IC = w.cols();
@@ -74,9 +81,8 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
   g.out_stride = OC, g.bias = bias;
   if (quant::gemm(w.dtype, g)) return;
   if (w.dtype == DType::f32) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, static_cast<int>(OC), static_cast<int>(IC),
-                1.0f, x, static_cast<int>(IC), w.f32(), static_cast<int>(IC), 0.0f, out,
-                static_cast<int>(OC));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, static_cast<int>(OC), static_cast<int>(IC), 1.0f,
+                x, static_cast<int>(IC), w.f32(), static_cast<int>(IC), 0.0f, out, static_cast<int>(OC));
   } else {
     // Convert W in row panels to f32, then sgemm each panel into its columns of out.
     const int64_t panel = std::min<int64_t>(OC, std::max<int64_t>(64, (int64_t{1} << 22) / IC));
@@ -89,8 +95,8 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
         int64_t m = std::min(chunk, n - c);
         to_f32(w.dtype, w.row(r0 + c), wf.data() + c * IC, m * IC);
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, static_cast<int>(n), static_cast<int>(IC),
-                  1.0f, x, static_cast<int>(IC), wf.data(), static_cast<int>(IC), 0.0f, out + r0,
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, static_cast<int>(n), static_cast<int>(IC), 1.0f,
+                  x, static_cast<int>(IC), wf.data(), static_cast<int>(IC), 0.0f, out + r0,
                   static_cast<int>(OC));
     }
   }
@@ -100,5 +106,21 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
       for (int64_t o = 0; o < OC; ++o) out[t * OC + o] += bias[o];
   }
 }
+
+template <typename F>
+void matmul_forward(F* out, const F* x, const F* w, const std::type_identity_t<F>* bias, int T, int IC,
+                    int OC) {
+  if (T == 0) return;
+  if constexpr (std::is_same_v<F, float>) {
+    matmul_forward(out, x, Tensor::of(const_cast<float*>(w), {OC, IC}), bias, T);
+  } else {
+    if (bias)  // out (T, OC) starts as the bias rows, then += x · W^T
+      for (int t = 0; t < T; ++t) std::memcpy(out + static_cast<int64_t>(t) * OC, bias, sizeof(F) * OC);
+    gemm(false, true, T, OC, IC, F(1), x, IC, w, IC, bias ? F(1) : F(0), out, OC);
+  }
+}
+
+template void matmul_forward<float>(float*, const float*, const float*, const float*, int, int, int);
+template void matmul_forward<double>(double*, const double*, const double*, const double*, int, int, int);
 
 }  // namespace lw::engine

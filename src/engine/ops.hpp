@@ -1,9 +1,15 @@
 #pragma once
-// Forward kernels of the engine: plain free functions over f32 activations, each with a naive
-// reference (ops_ref.hpp) it is tested against. Dimension names: T tokens, C hidden, V vocab,
-// n_head / n_kv_head heads, hd head dim, ffn SwiGLU width. All buffers are row-major.
-// The trainer (src/train) has its own forward/backward pairs of these layers (train/ops.hpp).
+// The layer kernels of the Llama-family forward, shared by the engine (f32) and the trainer (f32 for
+// training, f64 for its gradient checks and the float64 golden tests): plain free functions over
+// row-major activations, each with a naive reference (ops_ref.hpp) it is tested against. The
+// trainer adds only what training needs (train/ops.hpp: the backward of each; train/attention.hpp:
+// attention that also saves the log-sum-exp, and its backward).
+// Dimension names: T tokens, C hidden, V vocab, n_head / n_kv_head heads, hd head dim, ffn SwiGLU
+// width. Templates are instantiated for float and double (optional pointers, null allowed, do not
+// take part in deducing F).
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "engine/tensor.hpp"
@@ -16,43 +22,63 @@ int num_threads();
 // "avx512", "avx2" or "scalar": the matrix-vector path chosen at run time for this CPU.
 const char* simd_level();
 
-// out (T, C) = table[ids[t]] (table (V, C) in any storage dtype). Throws InputError for an id
-// outside [0, V).
+// out (T, C) = table[ids[t]] (table (V, C) in any storage dtype, or F (V, C)). Throws InputError
+// for an id outside [0, V).
 void embedding_forward(float* out, const int32_t* ids, int T, const Tensor& table);
+template <typename F>
+void embedding_forward(F* out, const int32_t* ids, int T, const F* table, int64_t V, int64_t C);
 
-// out (T, C) = x / sqrt(mean(x^2) + eps) * w; rstd (T) = 1/sqrt(mean(x^2)+eps) when non-null.
-// out may alias x.
-void rmsnorm_forward(float* out, float* rstd, const float* x, const float* w, int T, int C,
-                     float eps);
+// out (T, C) = x * rstd * w with rstd (T) = 1 / sqrt(mean(x^2) + eps), the sum of squares in double
+// (rstd written when non-null: the trainer saves it for the backward). out may alias x.
+template <typename F>
+void rmsnorm_forward(F* out, std::type_identity_t<F>* rstd, const F* x, const F* w, int T, int C, float eps);
 
 // out (T, OC) = x (T, IC) · W^T + bias, W (OC, IC) in any storage dtype, bias (OC) f32 or null.
 // T > small: BLAS sgemm (non-f32 W converted in row panels); small T (decode): a SIMD
 // matrix-vector kernel that streams W once for all T rows.
 void matmul_forward(float* out, const float* x, const Tensor& w, const float* bias, int T);
+// The same over an F (OC, IC) matrix in memory (the trainer's weights): f32 takes the Tensor path
+// above, f64 cblas_dgemm.
+template <typename F>
+void matmul_forward(F* out, const F* x, const F* w, const std::type_identity_t<F>* bias, int T, int IC,
+                    int OC);
 
-// Rotary tables for T positions: cos, sin (T, rot_dim/2); angle = pos[t] * inv_freq[i].
-void rope_cos_sin(float* cos, float* sin, const int32_t* pos, int T,
-                  const std::vector<float>& inv_freq);
+// Rotary tables for T positions: cos, sin (T, rot_dim/2) with angle = pos[t] * inv_freq[i]
+// rounded to f32 (as HF computes it), cos and sin of it evaluated in double.
+template <typename F>
+void rope_cos_sin(F* cos, F* sin, const int32_t* pos, int T, const std::vector<float>& inv_freq);
 // In-place rotation of x (T, n_head, hd), row stride n_head*hd: the first rot_dim dims of each head
 // are rotated, the rest pass through. interleaved=false pairs (i, i+rot_dim/2) (Llama);
-// interleaved=true pairs (2i, 2i+1) (GLM). inverse=true rotates by -angle (used by the backward).
-void rope_forward(float* x, const float* cos, const float* sin, int T, int n_head, int hd,
-                  int rot_dim, bool interleaved, bool inverse = false);
+// interleaved=true pairs (2i, 2i+1) (GLM). inverse=true rotates by -angle (the trainer's backward:
+// a rotation's transpose is its inverse).
+template <typename F>
+void rope_forward(F* x, const F* cos, const F* sin, int T, int n_head, int hd, int rot_dim, bool interleaved,
+                  bool inverse = false);
 
-// out (T, ffn) = silu(gate) * up; gate, up (T, ffn). out may alias gate or up.
-void swiglu_forward(float* out, const float* gate, const float* up, int T, int ffn);
+// out (T, ffn) = silu(gate) * up; gate, up (T, ffn). out may alias gate or up. f32: the vector
+// kernels of engine/vec_kernels.hpp.
+template <typename F>
+void swiglu_forward(F* out, const F* gate, const F* up, int T, int ffn);
 
 // Row-wise softmax: out (rows, cols) = softmax(x). out may alias x.
 void softmax_forward(float* out, const float* x, int rows, int cols);
 
-// out (T, C) += x (T, C).
-void add_inplace(float* out, const float* x, int64_t n);
+// out (n) += x (n): the residual adds.
+template <typename F>
+void add_inplace(F* out, const F* x, int64_t n);
 
+// The dimensions of causal attention, shared by the engine's kernels and the trainer's.
 struct AttnDims {
   int n_head = 0;
   int n_kv_head = 0;
   int hd = 0;
-  float scale = 0.0f;  // usually 1/sqrt(hd)
+  double scale = 0.0;  // softmax scale, 1/sqrt(hd) for the models here (f32 kernels round it)
+  int q_dim() const { return n_head * hd; }
+  int kv_dim() const { return n_kv_head * hd; }
+  // The models' attention: scale 1/sqrt(hd).
+  static AttnDims causal(int n_head, int n_kv_head, int hd) {
+    return {n_head, n_kv_head, hd, 1.0 / std::sqrt(static_cast<double>(hd))};
+  }
 };
 
 // Variable-length causal attention over packed sequences: token t of sequence s (cu_seqlens[s] <=
@@ -67,8 +93,8 @@ void attention_forward(float* out, float* lse, const float* q, const float* k, c
 // Causal attention of Tq new queries against Tk keys, the queries being the last Tq positions
 // (decode: Tq = 1; chunked prefill into a KV cache). q (Tq, n_head, hd), out (Tq, n_head, hd),
 // k, v (Tk rows of kv_stride floats, the first n_kv_head*hd used), lse (Tq, n_head) or null.
-void attention_kv_forward(float* out, float* lse, const float* q, const float* k, const float* v,
-                          int Tq, int Tk, int64_t kv_stride, const AttnDims& d);
+void attention_kv_forward(float* out, float* lse, const float* q, const float* k, const float* v, int Tq,
+                          int Tk, int64_t kv_stride, const AttnDims& d);
 
 // One sequence's share of a batched attention call: Tq queries that are the last Tq of Tk
 // positions. Pointers: q/out (Tq rows of q_stride floats), k/v (Tk rows of kv_stride floats),

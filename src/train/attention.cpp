@@ -7,11 +7,15 @@
 #include <cmath>
 #include <cstring>
 
-#include "train/blas.hpp"
-#include "train/vec_kernels.hpp"
+#include "engine/blas.hpp"
+#include "engine/vec_kernels.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
+
+using engine::exp_sub_sum;
+using engine::gemm;
+using engine::row_max;
 
 void check_cu_seqlens(const std::vector<int32_t>& cu, int T, const char* where) {
   if (cu.size() < 2 || cu.front() != 0 || cu.back() != T)
@@ -71,11 +75,11 @@ void scatter_heads(F* dst, const F* src, int i0, int bq, int h0, int group, int 
 }  // namespace
 
 template <typename F>
-void attention_forward(F* out, F* lse, const F* q, const F* k, const F* v,
-                       const std::vector<int32_t>& cu, const AttnDims& d) {
-  check_cu_seqlens(cu, d.T, "attention");
+void attention_forward(F* out, F* lse, const F* q, const F* k, const F* v, const std::vector<int32_t>& cu,
+                       const AttnDims& d) {
+  check_cu_seqlens(cu, cu.empty() ? 0 : cu.back(), "attention");
   const int qd = d.q_dim(), kvd = d.kv_dim(), hd = d.hd, group = d.n_head / d.n_kv_head;
-  const F scale = F(1) / std::sqrt(F(hd));
+  const F scale = static_cast<F>(d.scale);
   auto tasks = make_tasks(cu, d.n_kv_head);
   int max_len = 0;
   for (size_t s = 0; s + 1 < cu.size(); s++) max_len = std::max(max_len, cu[s + 1] - cu[s]);
@@ -107,7 +111,7 @@ void attention_forward(F* out, F* lse, const F* q, const F* k, const F* v,
           const F inv = F(1) / sum;
           for (int j = 0; j < valid; j++) row[j] *= inv;
           for (int j = valid; j < nk; j++) row[j] = 0;
-          lse[(int64_t)(h0 + hh) * d.T + i0 + r] = mx + std::log(sum);
+          lse[(int64_t)(i0 + r) * d.n_head + h0 + hh] = mx + std::log(sum);
         }
         gemm(false, false, M, hd, nk, F(1), S.data(), nk, vg, kvd, F(0), Os.data(), hd);
         scatter_heads(out, Os.data(), i0, bq, h0, group, qd, hd);
@@ -117,12 +121,11 @@ void attention_forward(F* out, F* lse, const F* q, const F* k, const F* v,
 }
 
 template <typename F>
-void attention_backward(F* dq, F* dk, F* dv, const F* dout, const F* q, const F* k, const F* v,
-                        const F* out, const F* lse, const std::vector<int32_t>& cu,
-                        const AttnDims& d) {
-  check_cu_seqlens(cu, d.T, "attention");
+void attention_backward(F* dq, F* dk, F* dv, const F* dout, const F* q, const F* k, const F* v, const F* out,
+                        const F* lse, const std::vector<int32_t>& cu, const AttnDims& d) {
+  check_cu_seqlens(cu, cu.empty() ? 0 : cu.back(), "attention");
   const int qd = d.q_dim(), kvd = d.kv_dim(), hd = d.hd, group = d.n_head / d.n_kv_head;
-  const F scale = F(1) / std::sqrt(F(hd));
+  const F scale = static_cast<F>(d.scale);
   auto tasks = make_tasks(cu, d.n_kv_head);
   int max_len = 0;
   for (size_t s = 0; s + 1 < cu.size(); s++) max_len = std::max(max_len, cu[s + 1] - cu[s]);
@@ -161,7 +164,7 @@ void attention_backward(F* dq, F* dk, F* dv, const F* dout, const F* q, const F*
           const int hh = R / bq, r = R % bq;
           F* row = P.data() + (size_t)R * nk;
           const int valid = i0 - tk.s0 + r + 1;
-          exp_sub_sum(row, valid, lse[(int64_t)(h0 + hh) * d.T + i0 + r]);  // lse >= every score
+          exp_sub_sum(row, valid, lse[(int64_t)(i0 + r) * d.n_head + h0 + hh]);  // lse >= every score
           for (int j = valid; j < nk; j++) row[j] = 0;
           const F* dor = dOs.data() + (size_t)R * hd;
           const F* orow = out + (int64_t)(i0 + r) * qd + (h0 + hh) * hd;
@@ -188,51 +191,11 @@ void attention_backward(F* dq, F* dk, F* dv, const F* dout, const F* q, const F*
   }
 }
 
-template <typename F>
-void attention_forward_ref(F* out, const F* q, const F* k, const F* v,
-                           const std::vector<int32_t>& cu, const AttnDims& d) {
-  const int qd = d.q_dim(), kvd = d.kv_dim(), hd = d.hd, group = d.n_head / d.n_kv_head;
-  const double scale = 1.0 / std::sqrt((double)hd);
-  for (size_t s = 0; s + 1 < cu.size(); s++) {
-    int s0 = cu[s], L = cu[s + 1] - cu[s];
-    std::vector<double> att((size_t)L * L);
-    for (int h = 0; h < d.n_head; h++) {
-      int g = h / group;
-      for (int i = 0; i < L; i++) {
-        double mx = -1e300;
-        for (int j = 0; j < L; j++) {
-          double sc = -1e300;
-          if (j <= i) {
-            sc = 0;
-            for (int c = 0; c < hd; c++)
-              sc += (double)q[(int64_t)(s0 + i) * qd + h * hd + c] *
-                    k[(int64_t)(s0 + j) * kvd + g * hd + c];
-            sc *= scale;
-          }
-          att[(size_t)i * L + j] = sc;
-          mx = std::max(mx, sc);
-        }
-        double sum = 0;
-        for (int j = 0; j <= i; j++) sum += std::exp(att[(size_t)i * L + j] - mx);
-        for (int c = 0; c < hd; c++) {
-          double acc = 0;
-          for (int j = 0; j <= i; j++)
-            acc += std::exp(att[(size_t)i * L + j] - mx) / sum * v[(int64_t)(s0 + j) * kvd + g * hd + c];
-          out[(int64_t)(s0 + i) * qd + h * hd + c] = (F)acc;
-        }
-      }
-    }
-  }
-}
-
-#define LW_INSTANTIATE(F)                                                                       \
-  template void attention_forward<F>(F*, F*, const F*, const F*, const F*,                      \
-                                     const std::vector<int32_t>&, const AttnDims&);             \
-  template void attention_backward<F>(F*, F*, F*, const F*, const F*, const F*, const F*,       \
-                                      const F*, const F*, const std::vector<int32_t>&,          \
-                                      const AttnDims&);                                         \
-  template void attention_forward_ref<F>(F*, const F*, const F*, const F*,                      \
-                                         const std::vector<int32_t>&, const AttnDims&);
+#define LW_INSTANTIATE(F)                                                                               \
+  template void attention_forward<F>(F*, F*, const F*, const F*, const F*, const std::vector<int32_t>&, \
+                                     const AttnDims&);                                                  \
+  template void attention_backward<F>(F*, F*, F*, const F*, const F*, const F*, const F*, const F*,     \
+                                      const F*, const std::vector<int32_t>&, const AttnDims&);
 LW_INSTANTIATE(float)
 LW_INSTANTIATE(double)
 #undef LW_INSTANTIATE

@@ -5,11 +5,15 @@
 #include <cmath>
 #include <cstring>
 
-#include "train/blas.hpp"
-#include "train/vec_kernels.hpp"
+#include "engine/blas.hpp"
+#include "engine/vec_kernels.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
+
+using engine::exp_sub_sum;
+using engine::gemm;
+using engine::row_max;
 
 template <typename F>
 double cross_entropy_fused(const CrossEntropyArgs<F>& a) {
@@ -23,7 +27,7 @@ double cross_entropy_fused(const CrossEntropyArgs<F>& a) {
     if (a.weights[t] != F(0) || (a.token_nll && a.nll_for_all_targets)) rows.push_back(t);
   }
   const bool grad = a.dh || a.dW;
-  std::vector<F> hc((size_t)kCeChunk * C);     // (chunk, C) gathered hidden states
+  std::vector<F> hc((size_t)kCeChunk * C);      // (chunk, C) gathered hidden states
   std::vector<F> logits((size_t)kCeChunk * V);  // (chunk, V) logits -> dlogits
   std::vector<F> dhc(grad ? (size_t)kCeChunk * C : 0);
   double total = 0;

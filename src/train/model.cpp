@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "train/blas.hpp"
+#include "engine/ops.hpp"
 #include "train/cross_entropy.hpp"
 #include "train/rng.hpp"
 #include "util/error.hpp"
@@ -12,6 +12,7 @@
 namespace lw::train {
 
 using engine::ParamRole;
+namespace ops = engine;  // the layer kernels shared with the engine
 
 template <typename F>
 TrainModel<F>::TrainModel(const engine::ModelConfig& cfg) : cfg_(cfg) {
@@ -76,10 +77,10 @@ LayerPtrs<F> TrainModel<F>::layer_ptrs(std::vector<F>& buf, int l) {
   LayerPtrs<F> p{};
   for (size_t i = layer_first_spec_[l]; i < specs_.size() && specs_[i].layer == l; i++) {
     F* ptr = buf.data() + offsets_[i];
-    engine::visit_layer_slot(p, specs_[i].slot, [&](F*& field, int part) { field = ptr + part * (int64_t)cfg_.ffn * cfg_.C; });
+    engine::visit_layer_slot(p, specs_[i].slot,
+                             [&](F*& field, int part) { field = ptr + part * (int64_t)cfg_.ffn * cfg_.C; });
   }
-  LW_CHECK(p.attn_norm && p.ffn_norm && p.wq && p.wk && p.wv && p.wo && p.w_gate && p.w_up &&
-               p.w_down,
+  LW_CHECK(p.attn_norm && p.ffn_norm && p.wq && p.wk && p.wv && p.wo && p.w_gate && p.w_up && p.w_down,
            "layer {} is missing tensors", l);
   return p;
 }
@@ -151,17 +152,17 @@ void TrainModel<F>::qkv_forward(const LayerPtrs<F>& w, LayerActs<F>& a) {
   const auto& c = cfg_;
   const int T = T_, C = c.C, qd = c.q_dim(), kvd = c.kv_dim(), N = qd + 2 * kvd;
   if (!qkv_adjacent(w, C, qd, kvd)) {
-    linear_forward(a.q, a.ln1, w.wq, w.bq, T, C, qd);
-    linear_forward(a.k, a.ln1, w.wk, w.bk, T, C, kvd);
-    linear_forward(a.v, a.ln1, w.wv, w.bv, T, C, kvd);
+    ops::matmul_forward(a.q, a.ln1, w.wq, w.bq, T, C, qd);   // (T, n_head, hd)
+    ops::matmul_forward(a.k, a.ln1, w.wk, w.bk, T, C, kvd);  // (T, n_kv_head, hd)
+    ops::matmul_forward(a.v, a.ln1, w.wv, w.bv, T, C, kvd);  // (T, n_kv_head, hd)
     return;
   }
   qkv_.resize((size_t)T * N);
   // (T, N) = ln1 (T, C) @ [Wq; Wk; Wv]^T, then split into q (T, qd), k, v (T, kvd).
-  gemm(false, true, T, N, C, F(1), a.ln1, C, w.wq, C, F(0), qkv_.data(), N);
+  ops::matmul_forward(qkv_.data(), a.ln1, w.wq, static_cast<const F*>(nullptr), T, C, N);
 #pragma omp parallel for if (T > 256)
   for (int t = 0; t < T; t++) {
-    const F* r = qkv_.data() + (size_t)t * N;
+    const F* r = qkv_.data() + (size_t)t * N;  // (N)
     std::memcpy(a.q + (int64_t)t * qd, r, sizeof(F) * qd);
     std::memcpy(a.k + (int64_t)t * kvd, r + qd, sizeof(F) * kvd);
     std::memcpy(a.v + (int64_t)t * kvd, r + qd + kvd, sizeof(F) * kvd);
@@ -181,35 +182,35 @@ void TrainModel<F>::qkv_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g, c
   qkv_.resize((size_t)T * N);
 #pragma omp parallel for if (T > 256)
   for (int t = 0; t < T; t++) {
-    F* r = qkv_.data() + (size_t)t * N;
+    F* r = qkv_.data() + (size_t)t * N;  // (N)
     std::memcpy(r, d_q_.data() + (int64_t)t * qd, sizeof(F) * qd);
     std::memcpy(r + qd, d_k_.data() + (int64_t)t * kvd, sizeof(F) * kvd);
     std::memcpy(r + qd + kvd, d_v_.data() + (int64_t)t * kvd, sizeof(F) * kvd);
   }
   // d_ln (T, C) = dqkv (T, N) @ Wqkv (N, C); dWqkv (N, C) += dqkv^T @ ln1 (gradients share the layout).
-  gemm(false, false, T, C, N, F(1), qkv_.data(), N, w.wq, C, F(0), d_ln_.data(), C);
-  gemm(true, false, N, C, T, F(1), qkv_.data(), N, a.ln1, C, F(1), g.wq, C);
+  linear_backward(d_ln_.data(), g.wq, static_cast<F*>(nullptr), qkv_.data(), a.ln1, w.wq, T, C, N, false);
 }
 
 template <typename F>
 void TrainModel<F>::layer_forward(const LayerPtrs<F>& w, LayerActs<F>& a, F* x_out) {
   const auto& c = cfg_;
-  const int T = T_, C = c.C;
-  rmsnorm_forward(a.ln1, a.rstd1, a.x, w.attn_norm, T, C, c.rms_eps);
-  qkv_forward(w, a);
-  rope_forward(a.q, pos_.data(), rope_, T, c.n_head, c.hd);
-  rope_forward(a.k, pos_.data(), rope_, T, c.n_kv_head, c.hd);
-  AttnDims d{T, c.n_head, c.n_kv_head, c.hd};
-  attention_forward(a.att, a.lse, a.q, a.k, a.v, row_->cu_seqlens, d);
-  linear_forward(a.x2, a.att, w.wo, static_cast<const F*>(nullptr), T, c.q_dim(), C);
+  const int T = T_, C = c.C, rot = c.rot_dim();
   const int64_t TC = (int64_t)T * C;
-  for (int64_t i = 0; i < TC; i++) a.x2[i] += a.x[i];
-  rmsnorm_forward(a.ln2, a.rstd2, a.x2, w.ffn_norm, T, C, c.rms_eps);
-  linear_forward(a.gate, a.ln2, w.w_gate, static_cast<const F*>(nullptr), T, C, c.ffn);
-  linear_forward(a.up, a.ln2, w.w_up, static_cast<const F*>(nullptr), T, C, c.ffn);
-  swiglu_forward(a.hact, a.gate, a.up, (int64_t)T * c.ffn);
-  linear_forward(x_out, a.hact, w.w_down, static_cast<const F*>(nullptr), T, c.ffn, C);
-  for (int64_t i = 0; i < TC; i++) x_out[i] += a.x2[i];
+  const F* no_bias = nullptr;
+  ops::rmsnorm_forward(a.ln1, a.rstd1, a.x, w.attn_norm, T, C, c.rms_eps);  // (T, C), (T)
+  qkv_forward(w, a);
+  ops::rope_forward(a.q, cos_.data(), sin_.data(), T, c.n_head, c.hd, rot, c.rope_interleaved);
+  ops::rope_forward(a.k, cos_.data(), sin_.data(), T, c.n_kv_head, c.hd, rot, c.rope_interleaved);
+  const AttnDims d = AttnDims::causal(c.n_head, c.n_kv_head, c.hd);
+  attention_forward(a.att, a.lse, a.q, a.k, a.v, row_->cu_seqlens, d);  // (T, n_head, hd), (T, n_head)
+  ops::matmul_forward(a.x2, a.att, w.wo, no_bias, T, c.q_dim(), C);     // (T, C)
+  ops::add_inplace(a.x2, a.x, TC);
+  ops::rmsnorm_forward(a.ln2, a.rstd2, a.x2, w.ffn_norm, T, C, c.rms_eps);  // (T, C), (T)
+  ops::matmul_forward(a.gate, a.ln2, w.w_gate, no_bias, T, C, c.ffn);       // (T, ffn)
+  ops::matmul_forward(a.up, a.ln2, w.w_up, no_bias, T, C, c.ffn);           // (T, ffn)
+  ops::swiglu_forward(a.hact, a.gate, a.up, T, c.ffn);                      // (T, ffn)
+  ops::matmul_forward(x_out, a.hact, w.w_down, no_bias, T, c.ffn, C);       // (T, C)
+  ops::add_inplace(x_out, a.x2, TC);
 }
 
 template <typename F>
@@ -224,21 +225,19 @@ void TrainModel<F>::forward(const Row& row, bool recompute) {
   recompute_ = recompute;
   have_dhf_ = false;
   pos_ = positions_from_cu(row.cu_seqlens);
-  int max_len = 0;
-  for (int s = 0; s < row.n_seq(); s++) max_len = std::max(max_len, row.cu_seqlens[s + 1] - row.cu_seqlens[s]);
-  if (max_len > rope_.max_pos) {
-    rope_ = make_rope_table<F>(inv_freq_, c.rot_dim(), c.rope_interleaved,
-                               std::max(max_len, std::min(c.max_context, 1 << 16)));
-  }
+  cos_.resize((size_t)T * (c.rot_dim() / 2));
+  sin_.resize((size_t)T * (c.rot_dim() / 2));
+  ops::rope_cos_sin(cos_.data(), sin_.data(), pos_.data(), T, inv_freq_);
   ensure_buffers(T);
-  embedding_forward(acts_for(0).x, row.tokens.data(), params.data() + off_embed_, T, c.C);
+  ops::embedding_forward(acts_for(0).x, row.tokens.data(), T, params.data() + off_embed_, (int64_t)c.V,
+                         (int64_t)c.C);  // (T, C)
   for (int l = 0; l < c.n_layer; l++) {
     LayerActs<F> a = acts_for(l);
     F* x_out = l + 1 < c.n_layer ? acts_for(l + 1).x : x_final_.data();
     layer_forward(layer_ptrs(params, l), a, x_out);
   }
-  rmsnorm_forward(hf_.data(), rstd_f_.data(), x_final_.data(), params.data() + off_final_norm_, T,
-                  c.C, c.rms_eps);
+  ops::rmsnorm_forward(hf_.data(), rstd_f_.data(), x_final_.data(), params.data() + off_final_norm_, T, c.C,
+                       c.rms_eps);  // (T, C), (T)
 }
 
 template <typename F>
@@ -264,27 +263,30 @@ double TrainModel<F>::head(const int32_t* targets, const F* weights, F* token_nl
 }
 
 template <typename F>
-void TrainModel<F>::layer_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g,
-                                   const LayerActs<F>& a, F* dres) {
+void TrainModel<F>::layer_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g, const LayerActs<F>& a,
+                                   F* dres) {
   const auto& c = cfg_;
   const int T = T_, C = c.C, Fd = c.ffn, qd = c.q_dim();
   // FFN: x_out = x2 + hact @ Wd^T, hact = silu(gate) * up, gate/up = ln2 @ W^T.
-  linear_backward(d_hact_.data(), g.w_down, static_cast<F*>(nullptr), dres, a.hact, w.w_down, T,
-                  Fd, C, false);
+  linear_backward(d_hact_.data(), g.w_down, static_cast<F*>(nullptr), dres, a.hact, w.w_down, T, Fd, C,
+                  false);
   swiglu_backward(d_gate_.data(), d_up_.data(), d_hact_.data(), a.gate, a.up, (int64_t)T * Fd);
-  linear_backward(d_ln_.data(), g.w_gate, static_cast<F*>(nullptr), d_gate_.data(), a.ln2,
-                  w.w_gate, T, C, Fd, false);
-  linear_backward(d_ln_.data(), g.w_up, static_cast<F*>(nullptr), d_up_.data(), a.ln2, w.w_up, T,
-                  C, Fd, true);
+  linear_backward(d_ln_.data(), g.w_gate, static_cast<F*>(nullptr), d_gate_.data(), a.ln2, w.w_gate, T, C, Fd,
+                  false);
+  linear_backward(d_ln_.data(), g.w_up, static_cast<F*>(nullptr), d_up_.data(), a.ln2, w.w_up, T, C, Fd,
+                  true);
   rmsnorm_backward(dres, g.ffn_norm, d_ln_.data(), a.x2, w.ffn_norm, a.rstd2, T, C);
   // Attention: x2 = x + att @ Wo^T.
-  linear_backward(d_att_.data(), g.wo, static_cast<F*>(nullptr), dres, a.att, w.wo, T, qd, C,
-                  false);
-  AttnDims d{T, c.n_head, c.n_kv_head, c.hd};
-  attention_backward(d_q_.data(), d_k_.data(), d_v_.data(), d_att_.data(), a.q, a.k, a.v, a.att,
-                     a.lse, row_->cu_seqlens, d);
-  rope_backward(d_q_.data(), pos_.data(), rope_, T, c.n_head, c.hd);
-  rope_backward(d_k_.data(), pos_.data(), rope_, T, c.n_kv_head, c.hd);
+  linear_backward(d_att_.data(), g.wo, static_cast<F*>(nullptr), dres, a.att, w.wo, T, qd, C, false);
+  const AttnDims d = AttnDims::causal(c.n_head, c.n_kv_head, c.hd);
+  attention_backward(d_q_.data(), d_k_.data(), d_v_.data(), d_att_.data(), a.q, a.k, a.v, a.att, a.lse,
+                     row_->cu_seqlens, d);
+  // RoPE's backward: the inverse rotation of the gradients.
+  ops::rope_forward(d_q_.data(), cos_.data(), sin_.data(), T, c.n_head, c.hd, c.rot_dim(), c.rope_interleaved,
+                    /*inverse=*/true);
+  ops::rope_forward(d_k_.data(), cos_.data(), sin_.data(), T, c.n_kv_head, c.hd, c.rot_dim(),
+                    c.rope_interleaved,
+                    /*inverse=*/true);
   qkv_backward(w, g, a);
   rmsnorm_backward(dres, g.attn_norm, d_ln_.data(), a.x, w.attn_norm, a.rstd1, T, C);
 }
@@ -329,8 +331,8 @@ template <typename F>
 int64_t TrainModel<F>::activation_bytes() const {
   return (int64_t)sizeof(F) *
          (int64_t)(acts_.size() + scratch_.size() + x_final_.size() + rstd_f_.size() + hf_.size() +
-                   dhf_.size() + d_res_.size() + d_ln_.size() + d_att_.size() + d_q_.size() +
-                   d_k_.size() + d_v_.size() + d_gate_.size() + d_up_.size() + d_hact_.size());
+                   cos_.size() + sin_.size() + dhf_.size() + d_res_.size() + d_ln_.size() + d_att_.size() +
+                   d_q_.size() + d_k_.size() + d_v_.size() + d_gate_.size() + d_up_.size() + d_hact_.size());
 }
 
 template class TrainModel<float>;

@@ -3,6 +3,8 @@
 // buffer in engine::param_specs order, a gradient buffer of the same layout, and a forward pass
 // that saves what the backward needs (llm.c style). With `recompute` only each layer's input is
 // kept and the layer's activations are recomputed during the backward (activation checkpointing).
+// The forward's layer kernels are the engine's (engine/ops.hpp); only attention (which saves the
+// log-sum-exp) and the fused lm_head + cross-entropy are the trainer's own.
 //
 // Use: forward(row) -> head(targets, weights, grad) -> backward(). head() may be called more than
 // once (DPO computes log-probabilities first, then the weighted gradient).
@@ -21,31 +23,36 @@ namespace lw::train {
 // Pointers to one layer's tensors inside a flat buffer (parameters or gradients).
 template <typename F>
 struct LayerPtrs {
-  F* attn_norm;         // (C)
-  F* wq; F* wk; F* wv;  // (q_dim, C) (kv_dim, C) (kv_dim, C)
-  F* bq; F* bk; F* bv;  // (q_dim) (kv_dim) (kv_dim) or null
-  F* wo;                // (C, q_dim)
-  F* ffn_norm;          // (C)
-  F* w_gate; F* w_up;   // (ffn, C)
-  F* w_down;            // (C, ffn)
+  F* attn_norm;  // (C)
+  F* wq;
+  F* wk;
+  F* wv;  // (q_dim, C) (kv_dim, C) (kv_dim, C)
+  F* bq;
+  F* bk;
+  F* bv;        // (q_dim) (kv_dim) (kv_dim) or null
+  F* wo;        // (C, q_dim)
+  F* ffn_norm;  // (C)
+  F* w_gate;
+  F* w_up;    // (ffn, C)
+  F* w_down;  // (C, ffn)
 };
 
 template <typename F>
 struct LayerActs {
-  F* x;     // (T, C) layer input (residual stream)
-  F* ln1;   // (T, C)
-  F* rstd1; // (T)
-  F* q;     // (T, n_head, hd) after RoPE
-  F* k;     // (T, n_kv_head, hd) after RoPE
-  F* v;     // (T, n_kv_head, hd)
-  F* att;   // (T, n_head, hd)
-  F* lse;   // (n_head, T)
-  F* x2;    // (T, C) residual after attention
-  F* ln2;   // (T, C)
-  F* rstd2; // (T)
-  F* gate;  // (T, ffn)
-  F* up;    // (T, ffn)
-  F* hact;  // (T, ffn) silu(gate) * up
+  F* x;      // (T, C) layer input (residual stream)
+  F* ln1;    // (T, C)
+  F* rstd1;  // (T)
+  F* q;      // (T, n_head, hd) after RoPE
+  F* k;      // (T, n_kv_head, hd) after RoPE
+  F* v;      // (T, n_kv_head, hd)
+  F* att;    // (T, n_head, hd)
+  F* lse;    // (T, n_head)
+  F* x2;     // (T, C) residual after attention
+  F* ln2;    // (T, C)
+  F* rstd2;  // (T)
+  F* gate;   // (T, ffn)
+  F* up;     // (T, ffn)
+  F* hact;   // (T, ffn) silu(gate) * up
 };
 
 template <typename F>
@@ -80,14 +87,16 @@ class TrainModel {
   // forward + head(grad) + backward.
   double forward_backward(const Row& row, const F* weights, bool recompute = false);
 
+  // (T, C) the final normed hidden states of the last forward (logits = these · lm_head^T).
+  const F* final_hidden() const { return hf_.data(); }
+
   // Bytes of activations held for the last forward (for reports).
   int64_t activation_bytes() const;
 
  private:
   LayerPtrs<F> layer_ptrs(std::vector<F>& buf, int l);
   void layer_forward(const LayerPtrs<F>& w, LayerActs<F>& a, F* x_out);
-  void layer_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g, const LayerActs<F>& a,
-                      F* dres);
+  void layer_backward(const LayerPtrs<F>& w, const LayerPtrs<F>& g, const LayerActs<F>& a, F* dres);
   // q/k/v projections (forward) and their backward into d_ln_ and the weight gradients: one GEMM
   // over the stacked (q_dim + 2 kv_dim, C) weight when wq, wk, wv are adjacent without biases
   // (Llama layout), three otherwise.
@@ -101,20 +110,20 @@ class TrainModel {
   std::vector<int64_t> offsets_;
   std::vector<size_t> layer_first_spec_;  // (n_layer) index of each layer's first spec
   int64_t off_embed_ = -1, off_final_norm_ = -1, off_lm_head_ = -1;
-  std::vector<float> inv_freq_;
-  RopeTable<F> rope_;
+  std::vector<float> inv_freq_;  // (rot/2) engine::rope_inv_freq
 
   // Per-forward state.
   const Row* row_ = nullptr;
   int T_ = 0, cap_T_ = 0;
   bool recompute_ = false;
-  std::vector<int32_t> pos_;
-  std::vector<F> acts_;      // all layers' saved activations (or only inputs with recompute)
-  std::vector<F> scratch_;   // one layer's activations for recompute
-  std::vector<F> x_final_;   // (T, C) last residual
-  std::vector<F> rstd_f_;    // (T)
-  std::vector<F> hf_;        // (T, C) final normed hidden
-  std::vector<F> dhf_;       // (T, C)
+  std::vector<int32_t> pos_;  // (T) position of each token in its sequence
+  std::vector<F> cos_, sin_;  // (T, rot/2) rotary tables of pos_
+  std::vector<F> acts_;       // all layers' saved activations (or only inputs with recompute)
+  std::vector<F> scratch_;    // one layer's activations for recompute
+  std::vector<F> x_final_;    // (T, C) last residual
+  std::vector<F> rstd_f_;     // (T)
+  std::vector<F> hf_;         // (T, C) final normed hidden
+  std::vector<F> dhf_;        // (T, C)
   // Backward scratch.
   std::vector<F> d_res_, d_ln_, d_att_, d_q_, d_k_, d_v_, d_gate_, d_up_, d_hact_;
   std::vector<F> qkv_;  // (T, q_dim + 2 kv_dim) fused q/k/v projection output or gradient

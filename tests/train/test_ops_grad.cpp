@@ -1,9 +1,12 @@
-// Every backward op against finite differences in double precision, and every fast kernel against
-// its naive reference.
+// Every backward op against finite differences of the forward it inverts (the engine's kernels,
+// engine/ops.hpp, in double precision), and the trainer's attention against the naive reference.
 #include <gtest/gtest.h>
 
 #include "engine/config.hpp"
+#include "engine/ops.hpp"
+#include "engine/ops_ref.hpp"
 #include "grad_check.hpp"
+#include "tiny_model.hpp"
 #include "train/attention.hpp"
 #include "train/cross_entropy.hpp"
 #include "train/ops.hpp"
@@ -11,6 +14,7 @@
 namespace lw::train {
 namespace {
 
+namespace ops = engine;
 using testing::check_grad;
 using testing::dot;
 using testing::randn;
@@ -22,7 +26,7 @@ TEST(OpsGrad, Embedding) {
   auto R = randn(T * C, 2);
   std::vector<double> out(T * C);
   auto loss = [&] {
-    embedding_forward(out.data(), tok.data(), wte.data(), T, C);
+    ops::embedding_forward(out.data(), tok.data(), T, wte.data(), V, C);
     return dot(out, R);
   };
   std::vector<double> dwte(V * C, 0.0);
@@ -35,7 +39,7 @@ TEST(OpsGrad, RmsNorm) {
   auto x = randn(T * C, 3), w = randn(C, 4), R = randn(T * C, 5);
   std::vector<double> out(T * C), rstd(T);
   auto loss = [&] {
-    rmsnorm_forward(out.data(), rstd.data(), x.data(), w.data(), T, C, 1e-5f);
+    ops::rmsnorm_forward(out.data(), rstd.data(), x.data(), w.data(), T, C, 1e-5f);
     return dot(out, R);
   };
   loss();
@@ -49,11 +53,11 @@ TEST(OpsGrad, LinearMatchesReferenceAndFiniteDifferences) {
   const int T = 5, IC = 7, OC = 4;
   auto x = randn(T * IC, 6), W = randn(OC * IC, 7), b = randn(OC, 8), R = randn(T * OC, 9);
   std::vector<double> out(T * OC), ref(T * OC);
-  linear_forward(out.data(), x.data(), W.data(), b.data(), T, IC, OC);
-  linear_forward_ref(ref.data(), x.data(), W.data(), b.data(), T, IC, OC);
+  ops::matmul_forward(out.data(), x.data(), W.data(), b.data(), T, IC, OC);
+  engine::ref::matmul_forward(ref.data(), x.data(), W.data(), b.data(), T, IC, OC);
   for (int i = 0; i < T * OC; i++) EXPECT_NEAR(out[i], ref[i], 1e-12);
   auto loss = [&] {
-    linear_forward(out.data(), x.data(), W.data(), b.data(), T, IC, OC);
+    ops::matmul_forward(out.data(), x.data(), W.data(), b.data(), T, IC, OC);
     return dot(out, R);
   };
   std::vector<double> dx(T * IC, 0.0), dW(OC * IC, 0.0), db(OC, 0.0);
@@ -63,32 +67,27 @@ TEST(OpsGrad, LinearMatchesReferenceAndFiniteDifferences) {
   check_grad("db", b, db, loss);
 }
 
-TEST(OpsGrad, LinearFloatMatchesReference) {
-  const int T = 33, IC = 40, OC = 24;
-  auto xd = randn(T * IC, 16), Wd = randn(OC * IC, 17);
-  std::vector<float> x(xd.begin(), xd.end()), W(Wd.begin(), Wd.end()), out(T * OC), ref(T * OC);
-  linear_forward(out.data(), x.data(), W.data(), static_cast<const float*>(nullptr), T, IC, OC);
-  linear_forward_ref(ref.data(), x.data(), W.data(), static_cast<const float*>(nullptr), T, IC, OC);
-  for (int i = 0; i < T * OC; i++) EXPECT_NEAR(out[i], ref[i], 1e-4);
-}
-
 void rope_case(const char* name, const std::vector<float>& inv_freq, int rot_dim, bool interleaved) {
   SCOPED_TRACE(name);
   const int T = 7, n_head = 2, hd = 8;
   std::vector<int32_t> pos = positions_from_cu({0, 4, 7});
-  auto rt = make_rope_table<double>(inv_freq, rot_dim, interleaved, 16);
-  auto x = randn(T * n_head * hd, 10), R = randn(T * n_head * hd, 11);
+  std::vector<double> cs(T * rot_dim / 2), sn(T * rot_dim / 2);  // (T, rot/2)
+  ops::rope_cos_sin(cs.data(), sn.data(), pos.data(), T, inv_freq);
+  auto x = randn(T * n_head * hd, 10), R = randn(T * n_head * hd, 11);  // (T, n_head, hd)
+  auto rope = [&](std::vector<double>& y, bool inverse) {
+    ops::rope_forward(y.data(), cs.data(), sn.data(), T, n_head, hd, rot_dim, interleaved, inverse);
+  };
   auto loss = [&] {
     std::vector<double> y = x;
-    rope_forward(y.data(), pos.data(), rt, T, n_head, hd);
+    rope(y, false);
     return dot(y, R);
   };
   std::vector<double> dx = R;
-  rope_backward(dx.data(), pos.data(), rt, T, n_head, hd);
+  rope(dx, /*inverse=*/true);  // the backward
   check_grad("dx", x, dx, loss);
   // A rotation keeps norms, and position 0 is the identity.
   std::vector<double> y = x;
-  rope_forward(y.data(), pos.data(), rt, T, n_head, hd);
+  rope(y, false);
   for (int c = 0; c < n_head * hd; c++) EXPECT_DOUBLE_EQ(y[c], x[c]);
   // Dims past rot_dim pass through.
   for (int t = 0; t < T; t++)
@@ -98,8 +97,8 @@ void rope_case(const char* name, const std::vector<float>& inv_freq, int rot_dim
 }
 
 engine::ModelConfig rope_cfg(int hd, float partial, const std::string& scaling) {
-  engine::ModelConfig c;
-  c.V = 8; c.C = 16; c.n_layer = 1; c.n_head = 2; c.n_kv_head = 1; c.hd = hd; c.ffn = 8;
+  engine::ModelConfig c = testing::tiny_llama();  // only the rotary fields matter here
+  c.hd = hd;
   c.partial_rotary_factor = partial;
   c.rope_theta = 500000.0f;
   if (!scaling.empty()) {
@@ -134,7 +133,7 @@ TEST(OpsGrad, SwiGlu) {
   auto g = randn(n, 12, 2.0), u = randn(n, 13), R = randn(n, 14);
   std::vector<double> out(n);
   auto loss = [&] {
-    swiglu_forward(out.data(), g.data(), u.data(), n);
+    ops::swiglu_forward(out.data(), g.data(), u.data(), 1, n);
     return dot(out, R);
   };
   std::vector<double> dg(n), du(n);
@@ -143,64 +142,58 @@ TEST(OpsGrad, SwiGlu) {
   check_grad("dup", u, du, loss);
 }
 
-// Three sequences of different lengths, GQA (4 query heads over 2 KV heads).
-TEST(OpsGrad, VarlenAttentionThreeSequences) {
-  AttnDims d{0, 4, 2, 4};
-  std::vector<int32_t> cu = {0, 5, 14, 17};
-  d.T = cu.back();
-  auto q = randn(d.T * d.q_dim(), 20), k = randn(d.T * d.kv_dim(), 21), v = randn(d.T * d.kv_dim(), 22);
-  auto R = randn(d.T * d.q_dim(), 23);
-  std::vector<double> out(d.T * d.q_dim()), ref(out.size()), lse(d.n_head * d.T);
+// The trainer's attention (out and the (T, n_head) log-sum-exp) against engine::ref::attention_forward.
+template <typename F>
+void expect_attention_matches_reference(const AttnDims& d, const std::vector<int32_t>& cu,
+                                        const std::vector<F>& q, const std::vector<F>& k,
+                                        const std::vector<F>& v, double tol) {
+  const int T = cu.back();
+  std::vector<F> out(q.size()), ref(q.size()), lse((size_t)T * d.n_head), lse_ref(lse.size());
   attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), cu, d);
-  attention_forward_ref(ref.data(), q.data(), k.data(), v.data(), cu, d);
-  for (size_t i = 0; i < out.size(); i++) EXPECT_NEAR(out[i], ref[i], 1e-12);
+  engine::ref::attention_forward(ref.data(), q.data(), k.data(), v.data(), cu.data(), (int)cu.size() - 1, d,
+                                 lse_ref.data());
+  for (size_t i = 0; i < out.size(); i++) ASSERT_NEAR(out[i], ref[i], tol) << i;
+  for (size_t i = 0; i < lse.size(); i++) ASSERT_NEAR(lse[i], lse_ref[i], tol) << "lse " << i;
+}
+
+// Attention forward (out, lse) against the reference, and its backward against finite differences.
+void attention_case(const AttnDims& d, const std::vector<int32_t>& cu, uint64_t seed, int max_checks) {
+  const int T = cu.back();
+  auto q = randn(T * d.q_dim(), seed), k = randn(T * d.kv_dim(), seed + 1),
+       v = randn(T * d.kv_dim(), seed + 2);
+  auto R = randn(T * d.q_dim(), seed + 3);  // (T, n_head, hd)
+  expect_attention_matches_reference(d, cu, q, k, v, 1e-12);
+  std::vector<double> out(T * d.q_dim()), lse(T * d.n_head);
   auto loss = [&] {
     attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), cu, d);
     return dot(out, R);
   };
   loss();
   std::vector<double> dq(q.size()), dk(k.size()), dv(v.size());
-  attention_backward(dq.data(), dk.data(), dv.data(), R.data(), q.data(), k.data(), v.data(),
-                     out.data(), lse.data(), cu, d);
-  check_grad("dq", q, dq, loss, 80);
-  check_grad("dk", k, dk, loss, 80);
-  check_grad("dv", v, dv, loss, 80);
+  attention_backward(dq.data(), dk.data(), dv.data(), R.data(), q.data(), k.data(), v.data(), out.data(),
+                     lse.data(), cu, d);
+  check_grad("dq", q, dq, loss, max_checks);
+  check_grad("dk", k, dk, loss, max_checks);
+  check_grad("dv", v, dv, loss, max_checks);
+}
+
+// Three sequences of different lengths, GQA (4 query heads over 2 KV heads).
+TEST(OpsGrad, VarlenAttentionThreeSequences) {
+  attention_case(AttnDims::causal(4, 2, 4), {0, 5, 14, 17}, 20, 80);
 }
 
 // Sequences longer than one query block exercise the blocked path.
 TEST(OpsGrad, VarlenAttentionAcrossBlocks) {
-  AttnDims d{0, 2, 1, 8};
-  std::vector<int32_t> cu = {0, kBlockQ + 37, kBlockQ + 40, 2 * kBlockQ + 45};
-  d.T = cu.back();
-  auto q = randn(d.T * d.q_dim(), 30), k = randn(d.T * d.kv_dim(), 31), v = randn(d.T * d.kv_dim(), 32);
-  auto R = randn(d.T * d.q_dim(), 33);
-  std::vector<double> out(d.T * d.q_dim()), ref(out.size()), lse(d.n_head * d.T);
-  attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), cu, d);
-  attention_forward_ref(ref.data(), q.data(), k.data(), v.data(), cu, d);
-  for (size_t i = 0; i < out.size(); i++) ASSERT_NEAR(out[i], ref[i], 1e-12) << i;
-  auto loss = [&] {
-    attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), cu, d);
-    return dot(out, R);
-  };
-  loss();
-  std::vector<double> dq(q.size()), dk(k.size()), dv(v.size());
-  attention_backward(dq.data(), dk.data(), dv.data(), R.data(), q.data(), k.data(), v.data(),
-                     out.data(), lse.data(), cu, d);
-  check_grad("dq", q, dq, loss, 25);
-  check_grad("dk", k, dk, loss, 25);
-  check_grad("dv", v, dv, loss, 25);
+  attention_case(AttnDims::causal(2, 1, 8), {0, kBlockQ + 37, kBlockQ + 40, 2 * kBlockQ + 45}, 30, 25);
 }
 
 TEST(OpsGrad, AttentionFloatMatchesReference) {
-  AttnDims d{0, 6, 2, 16};
-  std::vector<int32_t> cu = {0, 150, 151, 300};
-  d.T = cu.back();
-  auto qd = randn(d.T * d.q_dim(), 40), kd = randn(d.T * d.kv_dim(), 41), vd = randn(d.T * d.kv_dim(), 42);
+  const AttnDims d = AttnDims::causal(6, 2, 16);
+  const std::vector<int32_t> cu = {0, 150, 151, 300};
+  const int T = cu.back();
+  auto qd = randn(T * d.q_dim(), 40), kd = randn(T * d.kv_dim(), 41), vd = randn(T * d.kv_dim(), 42);
   std::vector<float> q(qd.begin(), qd.end()), k(kd.begin(), kd.end()), v(vd.begin(), vd.end());
-  std::vector<float> out(q.size()), ref(q.size()), lse(d.n_head * d.T);
-  attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), cu, d);
-  attention_forward_ref(ref.data(), q.data(), k.data(), v.data(), cu, d);
-  for (size_t i = 0; i < out.size(); i++) ASSERT_NEAR(out[i], ref[i], 2e-5) << i;
+  expect_attention_matches_reference(d, cu, q, k, v, 2e-5);
 }
 
 TEST(OpsGrad, FusedCrossEntropy) {
@@ -215,7 +208,8 @@ TEST(OpsGrad, FusedCrossEntropy) {
     w[t] = y[t] < 0 ? 0.0 : (t % 5 == 0 ? 0.0 : 0.1 + r.uniform());
   }
   std::vector<double> dh(T * C), dW(V * C, 0.0), nll(T), dh_ref(T * C), dW_ref(V * C, 0.0), nll_ref(T);
-  CrossEntropyArgs<double> a{h.data(), W.data(), y.data(), w.data(), T, C, V, dh.data(), dW.data(), nll.data()};
+  CrossEntropyArgs<double> a{h.data(), W.data(), y.data(),  w.data(),  T,
+                             C,        V,        dh.data(), dW.data(), nll.data()};
   double loss = cross_entropy_fused(a);
   CrossEntropyArgs<double> b = a;
   b.dh = dh_ref.data();

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/model.hpp"
+#include "golden_fixtures.hpp"
 #include "io/file.hpp"
 #include "train/checkpoint.hpp"
 #include "train/model.hpp"
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 class TrainVsEngine : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TrainVsEngine, LogProbabilitiesEqualTheEnginesOnTheSameWeights) {
-  const fs::path dir = fs::path(LW_TEST_DATA_DIR) / "golden" / GetParam();
+  const fs::path dir = testing::golden_dir(GetParam());
   ASSERT_TRUE(fs::exists(dir / "golden.json")) << dir;
   const auto g = nlohmann::json::parse(io::read_file(dir / "golden.json"));
   auto em = engine::load_model(dir);
@@ -64,12 +65,7 @@ TEST_P(TrainVsEngine, LogProbabilitiesEqualTheEnginesOnTheSameWeights) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Golden, TrainVsEngine, ::testing::Values("llama3-tiny", "llama2-tied-tiny", "glm4-tiny"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Golden, TrainVsEngine, testing::golden_models(), testing::golden_test_name);
 
 }  // namespace
 }  // namespace lw::train

@@ -1,16 +1,20 @@
 // Vectorised kernels (see vec_kernels.hpp): dispatch on the CPU level, and the scalar references.
-#include "train/vec_kernels.hpp"
+#include "engine/vec_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "cpu/features.hpp"
 
-namespace lw::train {
+namespace lw::engine {
 
 namespace {
-bool vec512() { return cpu::at_least(cpu::Level::avx512); }
-bool vec256() { return cpu::at_least(cpu::Level::avx2); }
+bool vec512() {
+  return cpu::at_least(cpu::Level::avx512);
+}
+bool vec256() {
+  return cpu::at_least(cpu::Level::avx2);
+}
 }  // namespace
 
 void swiglu_forward_rows_ref(float* out, const float* gate, const float* up, int64_t n) {
@@ -32,7 +36,7 @@ void swiglu_backward_rows_ref(float* dgate, float* dup, const float* dout, const
 }
 
 void swiglu_forward_rows(float* out, const float* gate, const float* up, int64_t n) {
-  const int64_t i = vec512() ? avx512::swiglu_forward(out, gate, up, n)
+  const int64_t i = vec512()   ? avx512::swiglu_forward(out, gate, up, n)
                     : vec256() ? avx2::swiglu_forward(out, gate, up, n)
                                : 0;
   swiglu_forward_rows_ref(out + i, gate + i, up + i, n - i);
@@ -40,7 +44,7 @@ void swiglu_forward_rows(float* out, const float* gate, const float* up, int64_t
 
 void swiglu_backward_rows(float* dgate, float* dup, const float* dout, const float* gate, const float* up,
                           int64_t n) {
-  const int64_t i = vec512() ? avx512::swiglu_backward(dgate, dup, dout, gate, up, n)
+  const int64_t i = vec512()   ? avx512::swiglu_backward(dgate, dup, dout, gate, up, n)
                     : vec256() ? avx2::swiglu_backward(dgate, dup, dout, gate, up, n)
                                : 0;
   swiglu_backward_rows_ref(dgate + i, dup + i, dout + i, gate + i, up + i, n - i);
@@ -85,4 +89,4 @@ double exp_sub_sum(double* x, int n, double sub) {
   return sum;
 }
 
-}  // namespace lw::train
+}  // namespace lw::engine
