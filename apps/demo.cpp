@@ -16,12 +16,14 @@ const bool registered = lw::apps::register_command("demo", [](CLI::App& root) {
       "server: a model's output length is capped by the longest outputs in its SFT data, and long-output\n"
       "data lifts the cap. Generates a synthetic corpus, trains a small BPE tokenizer, packs two SFT sets\n"
       "(outputs capped short, and the same plus long outputs), trains two tiny Llama models, measures both\n"
-      "on a LongWrite-Ruler-style test, writes DIR/report.{md,html,json}, and runs AgentWrite with the\n"
-      "long model. Finished stages are cached in DIR: a rerun skips them.\n"
-      "Full demo: about 15 minutes on 2 cores; --quick: about 2 minutes.");
+      "on a LongWrite-Ruler-style test, answers the same prompts with AgentWrite driving the capped model\n"
+      "(plan, then paragraph by paragraph), and writes DIR/report.{html,md,json,svg} with the three curves.\n"
+      "Finished stages are cached in DIR: a rerun skips them.\n"
+      "Full demo: under 15 minutes on 2 cores; --quick: under a minute.");
   cmd->add_option("-o,--out", opts->out, "Working and output directory")->capture_default_str();
-  cmd->add_flag("--quick", opts->quick, "The small version (about 2 minutes; used by the test suite)");
-  cmd->add_option("--seed", opts->seed, "Seed for the corpus, packing and initialisation")->capture_default_str();
+  cmd->add_flag("--quick", opts->quick, "The small version (under a minute; used by the test suite)");
+  cmd->add_option("--seed", opts->seed, "Seed for the corpus, packing and initialisation")
+      ->capture_default_str();
   cmd->add_option("--threads", opts->threads, "Threads for packing, training and generation (0: all cores)")
       ->capture_default_str();
   lw::apps::set_action(cmd, [opts] {

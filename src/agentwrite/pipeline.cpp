@@ -19,21 +19,26 @@ namespace lw::agentwrite {
 
 const char* status_name(ItemStatus s) {
   switch (s) {
-    case ItemStatus::done: return "done";
-    case ItemStatus::dropped: return "dropped";
-    case ItemStatus::failed: return "failed";
-    case ItemStatus::planned: return "planned";
+    case ItemStatus::done:
+      return "done";
+    case ItemStatus::dropped:
+      return "dropped";
+    case ItemStatus::failed:
+      return "failed";
+    case ItemStatus::planned:
+      return "planned";
   }
   return "?";
 }
 
 std::string settings_fingerprint(const PipelineConfig& c) {
   auto hash = [](const std::string& s) { return item_key(s, 0).substr(0, 16); };
-  nlohmann::json j = {{"plan_template", hash(c.plan_template.empty() ? default_plan_template() : c.plan_template)},
-                      {"write_template", hash(c.write_template.empty() ? default_write_template() : c.write_template)},
-                      {"parallel", c.parallel},
-                      {"length_control", c.length_control},
-                      {"max_plan_steps", c.limits.max_steps}};
+  nlohmann::json j = {
+      {"plan_template", hash(c.plan_template.empty() ? default_plan_template() : c.plan_template)},
+      {"write_template", hash(c.write_template.empty() ? default_write_template() : c.write_template)},
+      {"parallel", c.parallel},
+      {"length_control", c.length_control},
+      {"max_plan_steps", c.limits.max_steps}};
   return j.dump();
 }
 
@@ -52,7 +57,7 @@ struct ItemState {
   std::string plan_text;
   std::vector<std::optional<StoredParagraph>> paras;
   std::vector<std::string> cleaned;  // clean_paragraph of each finished paragraph (for $TEXT$)
-  std::vector<bool> issued;  // a request for this step is queued or in flight
+  std::vector<bool> issued;          // a request for this step is queued or in flight
   bool plan_issued = false;
   int in_flight = 0;
   bool finished = false;
@@ -71,8 +76,8 @@ struct Task {
 
 class Runner {
  public:
-  Runner(net::ChatBackend& backend, Store& store, const std::vector<WorkItem>& items, const PipelineConfig& config,
-         const Observer& observer, RunStats& stats)
+  Runner(net::ChatBackend& backend, Store& store, const std::vector<WorkItem>& items,
+         const PipelineConfig& config, const Observer& observer, RunStats& stats)
       : backend_(backend), store_(store), items_(items), cfg_(config), obs_(observer), stats_(stats) {
     plan_tmpl_ = cfg_.plan_template.empty() ? default_plan_template() : cfg_.plan_template;
     write_tmpl_ = cfg_.write_template.empty() ? default_write_template() : cfg_.write_template;
@@ -229,8 +234,8 @@ class Runner {
       double need = cfg_.min_length_fraction * static_cast<double>(r.target_words);
       if (r.target_words > 0 && static_cast<double>(r.response_length) < need) {
         r.status = ItemStatus::dropped;
-        r.reason = fmt::format("too short: {} words < {} x target {}", r.response_length, cfg_.min_length_fraction,
-                               r.target_words);
+        r.reason = fmt::format("too short: {} words < {} x target {}", r.response_length,
+                               cfg_.min_length_fraction, r.target_words);
       } else {
         r.status = ItemStatus::done;
       }
@@ -242,7 +247,8 @@ class Runner {
   // with the backend's tokenizer; 0 when the backend cannot count (the cap then estimates).
   double tokens_per_word(const std::string& instruction, const std::string& so_far) const {
     constexpr size_t kSample = 16384;  // bytes: enough for a stable ratio, cheap to tokenize
-    std::string_view sample = so_far.size() >= 1000 ? std::string_view(so_far) : std::string_view(instruction);
+    std::string_view sample =
+        so_far.size() >= 1000 ? std::string_view(so_far) : std::string_view(instruction);
     if (sample.size() > kSample) {
       sample = sample.substr(sample.size() - kSample);
       size_t sp = sample.find(' ');  // start at a word boundary
@@ -267,7 +273,10 @@ class Runner {
     std::string prompt;
     if (t.step == kPlanStep) {
       prompt = render_plan_prompt(plan_tmpl_, item.prompt);
-      if (st.plan_attempts > 0) req.seed = st.plan_attempts;  // a different sample for a re-plan
+      if (cfg_.seed)
+        req.seed = *cfg_.seed + 1000 * static_cast<int64_t>(t.item) + 100000 * st.plan_attempts;
+      else if (st.plan_attempts > 0)
+        req.seed = st.plan_attempts;  // a different sample for a re-plan
     } else {
       std::vector<int64_t> written;
       std::string so_far;
@@ -279,6 +288,7 @@ class Runner {
           so_far += st.cleaned[k];
         }
       }
+      if (cfg_.seed) req.seed = *cfg_.seed + 1000 * static_cast<int64_t>(t.item) + t.step + 1;
       BudgetOptions bo;
       bo.length_control = cfg_.length_control;
       auto budgets = step_budgets(st.plan, written, st.target(), bo);
@@ -286,8 +296,9 @@ class Runner {
       // prefix); the rescaled budget of this step is in the step line, after the text so far.
       prompt = render_write_prompt(write_tmpl_, item.prompt, format_plan(st.plan, {}), so_far,
                                    format_step(st.plan, static_cast<size_t>(t.step), budgets[t.step]));
-      if (cfg_.cap.enabled && cfg_.length_control) {
-        const int64_t cap = paragraph_token_cap(budgets[t.step], tokens_per_word(item.prompt, so_far), cfg_.cap);
+      if (cfg_.cap.enabled) {
+        const int64_t cap =
+            paragraph_token_cap(budgets[t.step], tokens_per_word(item.prompt, so_far), cfg_.cap);
         if (!req.max_tokens || cap < *req.max_tokens) {
           req.max_tokens = cap;
           if (token_cap) *token_cap = cap;
@@ -333,8 +344,10 @@ class Runner {
       }
 
       try {
-        if (error.empty()) handle_response(t, resp, token_cap);
-        else store_.put_failure(st.key, t.step, error);
+        if (error.empty())
+          handle_response(t, resp, token_cap);
+        else
+          store_.put_failure(st.key, t.step, error);
       } catch (...) {
         lk.lock();
         if (!fatal_) fatal_ = std::current_exception();
@@ -424,8 +437,8 @@ class Runner {
         if (obs_.on_plan) obs_.on_plan(t.item, st.plan);
       } else {
         st.last_rejection = pp.rejection;
-        log::warn("instruction {}: plan rejected ({}), attempt {}/{}", t.item + 1, pp.rejection, st.plan_attempts,
-                  cfg_.max_plan_attempts);
+        log::warn("instruction {}: plan rejected ({}), attempt {}/{}", t.item + 1, pp.rejection,
+                  st.plan_attempts, cfg_.max_plan_attempts);
       }
     } else {
       auto node = pending_paras_.extract({t.item, t.step});
@@ -457,8 +470,9 @@ class Runner {
 
 }  // namespace
 
-std::vector<ItemResult> run_pipeline(net::ChatBackend& backend, Store& store, const std::vector<WorkItem>& items,
-                                     const PipelineConfig& config, const Observer& observer, RunStats* stats) {
+std::vector<ItemResult> run_pipeline(net::ChatBackend& backend, Store& store,
+                                     const std::vector<WorkItem>& items, const PipelineConfig& config,
+                                     const Observer& observer, RunStats* stats) {
   RunStats local;
   RunStats& s = stats ? *stats : local;
   store.check_settings(settings_fingerprint(config));

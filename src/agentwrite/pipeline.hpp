@@ -21,31 +21,34 @@
 namespace lw::agentwrite {
 
 struct PipelineConfig {
-  std::string model;                   // passed in each request (may be empty)
-  std::string plan_template;           // empty: default_plan_template()
-  std::string write_template;          // empty: default_write_template()
-  bool parallel = false;               // write every paragraph from the plan alone
-  bool length_control = true;          // rescale the remaining budgets (sequential mode)
-  bool plan_only = false;              // stop after the plans
-  int concurrency = 8;                 // requests in flight
-  int max_plan_attempts = 3;           // plans rejected (empty, too many steps) are re-requested up to this
-  int step_retries = 1;                // a failed request is retried this many more times in the run
-  double min_length_fraction = 0.5;    // results shorter than this × target are dropped
+  std::string model;                 // passed in each request (may be empty)
+  std::string plan_template;         // empty: default_plan_template()
+  std::string write_template;        // empty: default_write_template()
+  bool parallel = false;             // write every paragraph from the plan alone
+  bool length_control = true;        // rescale the remaining budgets (sequential mode)
+  bool plan_only = false;            // stop after the plans
+  int concurrency = 8;               // requests in flight
+  int max_plan_attempts = 3;         // plans rejected (empty, too many steps) are re-requested up to this
+  int step_retries = 1;              // a failed request is retried this many more times in the run
+  double min_length_fraction = 0.5;  // results shorter than this × target are dropped
   PlanLimits limits;
   std::optional<double> temperature;
   std::optional<double> top_p;
-  std::optional<int64_t> max_tokens;   // per request
-  // With length control, each paragraph request's max_tokens comes from its word budget (see
-  // paragraph_token_cap; the smaller of it and max_tokens), and a paragraph cut by it ends at its
-  // last full sentence.
+  std::optional<int64_t> max_tokens;  // per request
+  // Sampling seed: request k of item i (k = 0 the plan, k = s + 1 paragraph s) asks for
+  // seed + 1000·i + k (a re-plan adds 100000 per attempt), so a sampled run is reproducible
+  // whatever the scheduling order.
+  std::optional<int64_t> seed;
+  // Each paragraph request's max_tokens comes from its word budget (see paragraph_token_cap; the
+  // smaller of it and max_tokens), and a paragraph cut by it ends at its last full sentence.
   CapOptions cap;
-  bool stream = false;                 // ask the backend to stream (on_delta is called)
+  bool stream = false;  // ask the backend to stream (on_delta is called)
 };
 
 struct WorkItem {
   std::string prompt;
-  int64_t target_words = 0;            // explicit target (0: read from the prompt, else the plan's total)
-  std::optional<std::string> plan;     // a given plan: no plan request is made
+  int64_t target_words = 0;         // explicit target (0: read from the prompt, else the plan's total)
+  std::optional<std::string> plan;  // a given plan: no plan request is made
 };
 
 enum class ItemStatus { done, dropped, failed, planned };
@@ -53,20 +56,20 @@ const char* status_name(ItemStatus s);
 
 struct ItemResult {
   ItemStatus status = ItemStatus::failed;
-  std::string plan_text;               // the plan as the model wrote it
+  std::string plan_text;  // the plan as the model wrote it
   Plan plan;
-  std::vector<std::string> paragraphs; // as written, in order
-  std::string response;                // cleaned and joined
-  int64_t response_length = 0;         // count_words(response)
-  int64_t target_words = 0;            // what the length was measured against
-  std::string reason;                  // why dropped or failed
+  std::vector<std::string> paragraphs;  // as written, in order
+  std::string response;                 // cleaned and joined
+  int64_t response_length = 0;          // count_words(response)
+  int64_t target_words = 0;             // what the length was measured against
+  std::string reason;                   // why dropped or failed
 };
 
 struct RunStats {
-  int64_t requests = 0;          // requests made in this run (retries included)
+  int64_t requests = 0;  // requests made in this run (retries included)
   int64_t failed_requests = 0;
-  int64_t reused_plans = 0;      // finished plans found in the store
-  int64_t reused_paragraphs = 0; // finished paragraphs found in the store
+  int64_t reused_plans = 0;       // finished plans found in the store
+  int64_t reused_paragraphs = 0;  // finished paragraphs found in the store
   int64_t completion_tokens = 0;
   double seconds = 0;
   int64_t prompt_tokens = 0;      // of the requests made in this run (as the backend reports them)
@@ -87,9 +90,9 @@ struct Observer {
 // Runs (or resumes) the pipeline over items. Results are in input order. A backend failure on
 // one request is recorded in the store and fails only that instruction (after step_retries);
 // the others go on. Throws InputError for unusable templates or a given plan that cannot be parsed.
-std::vector<ItemResult> run_pipeline(net::ChatBackend& backend, Store& store, const std::vector<WorkItem>& items,
-                                     const PipelineConfig& config, const Observer& observer = {},
-                                     RunStats* stats = nullptr);
+std::vector<ItemResult> run_pipeline(net::ChatBackend& backend, Store& store,
+                                     const std::vector<WorkItem>& items, const PipelineConfig& config,
+                                     const Observer& observer = {}, RunStats* stats = nullptr);
 
 // The settings that shape prompts, as the JSON recorded in the store.
 std::string settings_fingerprint(const PipelineConfig& config);

@@ -14,21 +14,23 @@ namespace {
 
 using Words = std::vector<std::string_view>;
 
-const Words kTopicsEn = {"rivers",  "mountains", "old bridges", "city gardens", "winter storms", "lighthouses",
-                         "markets", "railways",  "libraries",   "forests",      "harbours",      "deserts",
-                         "bees",    "clocks",    "bicycles",    "islands",      "festivals",     "castles"};
-const Words kTopicsZh = {"河流", "高山", "古桥", "花园", "冬天", "灯塔", "市场", "铁路", "图书馆", "森林", "港口", "沙漠"};
+// One word each: a topic closes every English sentence, so sentences keep exactly ten words.
+const Words kTopicsEn = {"rivers",  "mountains", "bridges",   "gardens", "storms",    "lighthouses",
+                         "markets", "railways",  "libraries", "forests", "harbours",  "deserts",
+                         "bees",    "clocks",    "bicycles",  "islands", "festivals", "castles"};
+const Words kTopicsZh = {"河流", "高山", "古桥",   "花园", "冬天", "灯塔",
+                         "市场", "铁路", "图书馆", "森林", "港口", "沙漠"};
 
-const Words kAdj = {"quiet", "bright", "ancient", "small", "restless", "gentle", "hidden", "distant", "warm",
-                    "broad", "silver", "narrow", "patient", "steady", "golden", "careful", "open", "early"};
-const Words kNoun = {"path",   "valley", "window", "village", "season", "traveller", "lantern", "story",  "wall",
-                     "field",  "garden", "stone",  "morning", "river",  "keeper",    "road",    "market", "song",
-                     "shadow", "tower",  "boat",   "door",    "hill",   "crowd",     "letter",  "map"};
+const Words kAdj = {"quiet",   "bright",  "ancient", "small",   "restless", "gentle",
+                    "hidden",  "distant", "warm",    "broad",   "silver",   "narrow",
+                    "patient", "steady",  "golden",  "careful", "open",     "early"};
+const Words kNoun = {"path",   "valley", "window", "village", "season", "traveller", "lantern",
+                     "story",  "wall",   "field",  "garden",  "stone",  "morning",   "river",
+                     "keeper", "road",   "market", "song",    "shadow", "tower",     "boat",
+                     "door",   "hill",   "crowd",  "letter",  "map"};
 const Words kVerb = {"follows", "shapes", "crosses", "guards",  "remembers", "carries", "watches", "changes",
                      "greets",  "holds",  "opens",   "reaches", "circles",   "warms",   "lights",  "finds"};
-const Words kAdv = {"slowly", "often", "always", "quietly", "gladly", "never", "sometimes", "still"};
 const Words kPrep = {"near", "across", "under", "beyond", "along", "behind", "over", "toward"};
-const Words kOpen = {"In time", "Each day", "At dawn", "Long ago", "Even now", "By evening", "For years"};
 
 const Words kZhSubj = {"老人", "孩子", "旅人", "渔夫", "农民", "诗人", "商人", "学生", "村民", "工匠"};
 const Words kZhPlace = {"山谷", "河边", "城里", "小镇", "田野", "桥上", "港口", "林中", "路旁", "湖畔"};
@@ -45,86 +47,67 @@ int64_t uniform(int64_t lo, int64_t hi, std::mt19937_64& rng) {
   return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
 }
 
-std::string capitalise(std::string_view w) {
-  std::string s(w);
-  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
-  return s;
-}
+// The five sentence openers of a block, in order: the word itself tells where in the block a
+// sentence stands. The last block opens with kLastOpener instead, once per text, so "stop at the
+// end of this block" is a word the model has written, not a count it has to keep.
+const Words kOpeners = {"First", "Then", "Also", "Still", "Finally"};
+constexpr std::string_view kLastOpener = "Lastly";
 
-// One English sentence as a list of words (the last gets the full stop). Words are plain ASCII
-// letters so each counts exactly once.
-std::vector<std::string> sentence_en(const std::string& topic, std::mt19937_64& rng) {
+// One sentence of exactly ten words (count_words):
+//   OPENER, the ADJ NOUN VERB the ADJ NOUN PREP TOPIC.
+std::vector<std::string> sentence_en(std::string_view opener, const std::string& topic,
+                                     std::mt19937_64& rng) {
   std::vector<std::string> w;
-  auto add_phrase = [&](std::string_view s) {
-    size_t start = 0;
-    while (start < s.size()) {
-      size_t sp = s.find(' ', start);
-      if (sp == std::string_view::npos) sp = s.size();
-      w.emplace_back(s.substr(start, sp - start));
-      start = sp + 1;
-    }
-  };
-  switch (uniform(0, 3, rng)) {
-    case 0:
-      add_phrase(pick(kOpen, rng));
-      w.back() += ",";
-      add_phrase("the");
-      break;
-    case 1: add_phrase("the"); break;
-    case 2:
-      add_phrase("every");
-      break;
-    default:
-      add_phrase("a");
-      break;
-  }
-  add_phrase(pick(kAdj, rng));
-  add_phrase(pick(kNoun, rng));
-  if (uniform(0, 2, rng) == 0) add_phrase(pick(kAdv, rng));
-  add_phrase(pick(kVerb, rng));
-  add_phrase("the");
-  if (uniform(0, 1, rng)) add_phrase(pick(kAdj, rng));
-  add_phrase(pick(kNoun, rng));
-  if (uniform(0, 1, rng)) {
-    add_phrase(pick(kPrep, rng));
-    add_phrase("the");
-    add_phrase(topic);
-  }
-  w[0] = capitalise(w[0]);
+  w.push_back(std::string(opener) + ",");
+  w.emplace_back("the");
+  w.emplace_back(pick(kAdj, rng));
+  w.emplace_back(pick(kNoun, rng));
+  w.emplace_back(pick(kVerb, rng));
+  w.emplace_back("the");
+  w.emplace_back(pick(kAdj, rng));
+  w.emplace_back(pick(kNoun, rng));
+  w.emplace_back(pick(kPrep, rng));
+  w.push_back(topic);
   return w;
 }
 
+// English text in blocks of kBlockWords words, one block per line. Each block opens with a
+// progress marker "§ R" (R: the words still to write, this block's included; neither '§' nor
+// digits are words for count_words) and holds five ten-word sentences opened by
+// First/Then/Also/Still/Finally (the last block: Lastly/Then/...). A model of a million parameters
+// cannot count two thousand words in its head; with the marker it only has to copy the requested
+// number into the first block, step it down by 50 per block, and stop after the block it opened
+// with "Lastly" (docs/demo.md).
 std::string text_en(const std::string& topic, int64_t words, std::mt19937_64& rng) {
   std::string out;
-  int64_t written = 0;
-  int64_t para_left = uniform(40, 90, rng);
-  bool para_start = true;
-  while (written < words) {
-    auto s = sentence_en(topic, rng);
-    int64_t left = words - written;
-    if (static_cast<int64_t>(s.size()) > left) s.resize(static_cast<size_t>(left));
-    // No trailing comma on a cut sentence.
-    if (!s.back().empty() && s.back().back() == ',') s.back().pop_back();
-    s.back() += ".";
-    if (!para_start) out += ' ';
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (i) out += ' ';
-      out += s[i];
+  int64_t left = words;
+  while (left > 0) {
+    if (!out.empty()) out += '\n';
+    out += fmt::format("§ {}", left);
+    const int64_t block = std::min(left, kBlockWords);
+    const bool final_block = block == left;
+    int64_t in_block = 0;
+    for (size_t i = 0; in_block < block; ++i) {
+      // A short block ends on "Finally" too; the text's last block opens with "Lastly".
+      const bool last = in_block + 10 >= block;
+      std::string_view opener = last ? kOpeners.back() : kOpeners[std::min(i, kOpeners.size() - 2)];
+      if (i == 0 && final_block && !last) opener = kLastOpener;
+      auto s = sentence_en(opener, topic, rng);
+      if (static_cast<int64_t>(s.size()) > block - in_block) s.resize(static_cast<size_t>(block - in_block));
+      if (s.back().back() == ',') s.back().pop_back();
+      s.back() += ".";
+      for (const auto& x : s) out += ' ' + x;
+      in_block += static_cast<int64_t>(s.size());
     }
-    written += static_cast<int64_t>(s.size());
-    para_left -= static_cast<int64_t>(s.size());
-    para_start = false;
-    if (para_left <= 0 && written < words) {
-      out += "\n\n";
-      para_left = uniform(40, 90, rng);
-      para_start = true;
-    }
+    left -= block;
   }
   return out;
 }
 
 // Counts the CJK ideographs of a UTF-8 string made of 3-byte characters only.
-int64_t zh_len(std::string_view s) { return static_cast<int64_t>(s.size() / 3); }
+int64_t zh_len(std::string_view s) {
+  return static_cast<int64_t>(s.size() / 3);
+}
 
 std::string text_zh(const std::string& topic, int64_t words, std::mt19937_64& rng) {
   // Sentences are built from two-character words plus the topic; CJK punctuation does not count.
@@ -133,7 +116,8 @@ std::string text_zh(const std::string& topic, int64_t words, std::mt19937_64& rn
   int64_t para_left = uniform(60, 120, rng);
   while (written < words) {
     std::string s = std::string(pick(kZhSubj, rng)) + "在" + std::string(pick(kZhPlace, rng)) +
-                    std::string(pick(kZhAdv, rng)) + std::string(pick(kZhVerb, rng)) + std::string(pick(kZhObj, rng));
+                    std::string(pick(kZhAdv, rng)) + std::string(pick(kZhVerb, rng)) +
+                    std::string(pick(kZhObj, rng));
     if (uniform(0, 1, rng)) s += "，也想起" + topic;
     // Drop the comma's bytes from the count: it is 3 bytes but not an ideograph.
     int64_t n = zh_len(s) - (s.find("，") != std::string::npos ? 1 : 0);
@@ -168,14 +152,19 @@ std::string random_topic(Lang lang, std::mt19937_64& rng) {
 std::string make_instruction(Lang lang, const std::string& topic, int64_t words, std::mt19937_64& rng) {
   if (lang == Lang::zh) {
     switch (uniform(0, 1, rng)) {
-      case 0: return fmt::format("写一篇关于{}的文章，{}字。", topic, words);
-      default: return fmt::format("请以{}为题写{}字。", topic, words);
+      case 0:
+        return fmt::format("写一篇关于{}的文章，{}字。", topic, words);
+      default:
+        return fmt::format("请以{}为题写{}字。", topic, words);
     }
   }
   switch (uniform(0, 2, rng)) {
-    case 0: return fmt::format("Write about {} in {} words.", topic, words);
-    case 1: return fmt::format("Write a {}-word text about {}.", words, topic);
-    default: return fmt::format("Please write {} words on {}.", words, topic);
+    case 0:
+      return fmt::format("Write about {} in {} words.", topic, words);
+    case 1:
+      return fmt::format("Write a {}-word text about {}.", words, topic);
+    default:
+      return fmt::format("Please write {} words on {}.", words, topic);
   }
 }
 
@@ -191,7 +180,8 @@ std::vector<Example> generate_corpus(const CorpusOptions& o) {
   std::uniform_real_distribution<double> u01(0.0, 1.0);
   std::vector<Example> out;
   out.reserve(static_cast<size_t>(o.count));
-  const double lo = std::log(static_cast<double>(o.min_words)), hi = std::log(static_cast<double>(o.max_words));
+  const double lo = std::log(static_cast<double>(o.min_words)),
+               hi = std::log(static_cast<double>(o.max_words));
   for (int64_t i = 0; i < o.count; ++i) {
     Example e;
     e.lang = u01(rng) < o.zh_share ? Lang::zh : Lang::en;

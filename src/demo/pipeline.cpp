@@ -1,19 +1,20 @@
 #include "demo/pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "agentwrite/pipeline.hpp"
-#include "eval/predict.hpp"
-#include "eval/ruler.hpp"
 #include "data/packer.hpp"
 #include "demo/bpe_train.hpp"
 #include "demo/report.hpp"
 #include "demo/sft_sets.hpp"
 #include "demo/stages.hpp"
 #include "demo/train_stage.hpp"
+#include "eval/predict.hpp"
+#include "eval/ruler.hpp"
 #include "io/file.hpp"
 #include "io/jsonl.hpp"
 #include "serve/local_backend.hpp"
@@ -42,24 +43,23 @@ Json tokenizer_stage(const DemoScale& scale, const fs::path& dir) {
   BpeModel m = train_bpe(texts, o);
   fs::path tdir = dir / "tokenizer";
   io::write_file_atomic(tdir / "tokenizer.json", to_hf_tokenizer_json(m).dump());
-  io::write_file_atomic(tdir / "tokenizer_config.json",
-                        Json{{"eos_token", "<|im_end|>"},
-                             {"pad_token", "<|endoftext|>"},
-                             {"bos_token", nullptr},
-                             {"model_max_length", scale.max_len},
-                             {"tokenizer_class", "PreTrainedTokenizerFast"}}
-                            .dump(2));
+  io::write_file_atomic(tdir / "tokenizer_config.json", Json{{"eos_token", "<|im_end|>"},
+                                                             {"pad_token", "<|endoftext|>"},
+                                                             {"bos_token", nullptr},
+                                                             {"model_max_length", scale.max_len},
+                                                             {"tokenizer_class", "PreTrainedTokenizerFast"}}
+                                                            .dump(2));
   return {{"vocab_size", m.tokens.size() + m.specials.size()}, {"merges", m.merges.size()}};
 }
 
-Json pack_stage(const DemoScale& scale, const fs::path& dir, const std::string& set, uint64_t seed, int threads,
-                bool progress) {
+Json pack_stage(const DemoScale& scale, const fs::path& dir, const std::string& set, uint64_t seed,
+                int threads, bool progress) {
   auto tok = tok::load_tokenizer(dir / "tokenizer");
   auto format = tok::ChatFormat::by_name(kFormat, *tok);
   data::PackOptions o;
   o.inputs = {dir / "data" / (set + ".jsonl")};
   o.out = dir / "packs" / set;
-  o.max_len = scale.max_len;
+  o.max_len = set == "capped" ? scale.capped_max_len : scale.max_len;
   o.strategy = data::Strategy::bfd;
   o.weighting = data::Weighting::token;
   o.seed = seed;
@@ -67,7 +67,9 @@ Json pack_stage(const DemoScale& scale, const fs::path& dir, const std::string& 
   o.write_reference = false;
   o.progress = progress;
   auto man = data::pack_files(o, *tok, format);
-  return {{"rows", man.rows}, {"sequences", man.sequences}, {"efficiency", man.efficiency()},
+  return {{"rows", man.rows},
+          {"sequences", man.sequences},
+          {"efficiency", man.efficiency()},
           {"labelled_tokens", man.labelled_tokens}};
 }
 
@@ -98,7 +100,8 @@ serve::LocalOptions local_options(const DemoScale& scale, int threads) {
   return lo;
 }
 
-Json ruler_stage(const DemoScale& scale, const fs::path& dir, const std::string& model, uint64_t seed, int threads) {
+Json ruler_stage(const DemoScale& scale, const fs::path& dir, const std::string& model, uint64_t seed,
+                 int threads) {
   auto backend = serve::open_local_backend(dir / "models" / model, local_options(scale, threads));
   fs::path out = dir / "ruler" / (model + ".jsonl");
   fs::create_directories(out.parent_path());
@@ -111,8 +114,9 @@ Json ruler_stage(const DemoScale& scale, const fs::path& dir, const std::string&
   po.max_tokens = scale.max_len - 64;
   po.stream = false;
   auto summary = eval::run_predict(*backend, ruler_prompts(scale, seed), out, po);
-  if (summary.failed > 0) fail("demo ruler for the {} model: {} prompts failed: {}", model, summary.failed,
-                               summary.failures.empty() ? "" : summary.failures[0]);
+  if (summary.failed > 0)
+    fail("demo ruler for the {} model: {} prompts failed: {}", model, summary.failed,
+         summary.failures.empty() ? "" : summary.failures[0]);
   return {{"completed", summary.completed + summary.already_done}};
 }
 
@@ -124,38 +128,82 @@ RulerCurve curve_of(const fs::path& dir, const std::string& model) {
     c.lengths.push_back(row.length);
     c.mean_produced.push_back(row.mean);
     c.max_produced.push_back(row.max);
+    c.s_l_per_length.push_back(row.s_l);
   }
   c.s_l = rep.overall.s_l;
   return c;
 }
 
-Json write_stage(const DemoScale& scale, const fs::path& dir, int threads) {
-  auto backend = serve::open_local_backend(dir / "models" / "long", local_options(scale, threads));
+// The ruler's prompts through AgentWrite with the capped model: it plans (steps of at most its
+// cap, each line counting down what is left), then writes each step from the step line alone, as
+// the paper's AgentWrite does with a model whose own outputs are capped.
+Json agentwrite_stage(const DemoScale& scale, const fs::path& dir, uint64_t seed, int threads) {
+  auto backend = serve::open_local_backend(dir / "models" / "capped", local_options(scale, threads));
+  // The stage runs only when its settings changed or it never finished: a store left in DIR may hold
+  // answers of a model trained under other settings, so it starts afresh (a few seconds of work).
+  fs::remove_all(dir / "write");
   agentwrite::Store store(dir / "write" / "store.sqlite");
   agentwrite::PipelineConfig cfg;
   cfg.plan_template = demo_plan_template();
   cfg.write_template = demo_write_template();
-  cfg.concurrency = 1;
-  cfg.temperature = 0.0;
-  cfg.max_tokens = std::min<int64_t>(scale.max_len / 2, 1500);
+  cfg.concurrency = 4;
+  cfg.temperature = 0.8;
+  cfg.seed = static_cast<int64_t>(seed);
+  // Plans and paragraphs are short; this bounds a run-away answer.
+  cfg.max_tokens = 3 * scale.short_cap + 64;
+  cfg.length_control = false;  // the plan's budgets are the lengths the model was taught
+  // A paragraph that runs on stops near 1.2x its budget, at its last full (ten-word) sentence.
+  cfg.cap.margin = 0.2;
   cfg.min_length_fraction = 0.0;  // report whatever comes out
-  cfg.limits.trim_to_target = true;  // a tiny model's plan tends to run on past its target
-  std::mt19937_64 rng(11);
-  agentwrite::WorkItem item;
-  item.prompt = make_instruction(Lang::en, "lighthouses", scale.write_target, rng);
-  item.target_words = scale.write_target;
-  auto results = agentwrite::run_pipeline(*backend, store, {item}, cfg);
-  const auto& r = results.at(0);
-  if (r.status == agentwrite::ItemStatus::failed) fail("demo write: {}", r.reason);
-  io::write_file_atomic(dir / "write.md", fmt::format("<!-- {} -->\n\n{}\n", item.prompt, r.response));
-  return {{"prompt", item.prompt},
-          {"target", scale.write_target},
-          {"produced", r.response_length},
-          {"steps", r.plan.steps.size()},
-          {"plan", r.plan_text}};
+  cfg.limits.max_steps = static_cast<int>(scale.ruler_lengths.back() / scale.plan_step_words) + 5;
+  auto prompts = ruler_prompts(scale, seed);
+  std::vector<agentwrite::WorkItem> items;
+  for (const auto& p : prompts) {
+    agentwrite::WorkItem item;
+    item.prompt = p.value["prompt"].get<std::string>();
+    item.target_words = p.value["length"].get<int64_t>();
+    items.push_back(std::move(item));
+  }
+  auto results = agentwrite::run_pipeline(*backend, store, items, cfg);
+  io::JsonlWriter w(dir / "ruler" / "capped-agentwrite.jsonl");
+  Json pieces = Json::array();
+  bool sample_written = false;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (r.status == agentwrite::ItemStatus::failed) fail("demo agentwrite, prompt {}: {}", i + 1, r.reason);
+    Json rec = prompts[i].value;
+    rec["response"] = r.response;
+    rec["response_length"] = r.response_length;
+    rec["plan_steps"] = r.plan.steps.size();
+    rec["paragraphs"] = r.paragraphs.size();
+    w.write(rec);
+    const int64_t L = items[i].target_words;
+    if (std::find(scale.write_targets.begin(), scale.write_targets.end(), L) == scale.write_targets.end())
+      continue;
+    pieces.push_back({{"target", L},
+                      {"produced", r.response_length},
+                      {"plan_steps", r.plan.steps.size()},
+                      {"paragraphs", r.paragraphs.size()}});
+    if (!sample_written) {
+      io::write_file_atomic(dir / "write.md",
+                            fmt::format("<!-- {} -->\n\n## Plan\n\n{}\n\n## Text ({} words)\n\n{}\n",
+                                        items[i].prompt, r.plan_text, r.response_length, r.response));
+      sample_written = true;
+    }
+  }
+  w.commit();
+  return {{"items", results.size()}, {"pieces", pieces}};
 }
 
 }  // namespace
+
+double RulerCurve::s_l_upto(int64_t max_length) const {
+  double sum = 0;
+  int n = 0;
+  for (size_t i = 0; i < lengths.size() && i < s_l_per_length.size(); ++i)
+    if (lengths[i] <= max_length) sum += s_l_per_length[i], ++n;
+  return n ? sum / n : 0.0;
+}
 
 DemoResult run_demo(const DemoOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
@@ -164,16 +212,19 @@ DemoResult run_demo(const DemoOptions& opts) {
   const DemoScale& scale = res.scale;
   const fs::path dir = opts.out;
   fs::create_directories(dir);
-  StageCache stages(dir, Json{{"scale", scale.to_json()}, {"seed", opts.seed}, {"version", 1}});
+  StageCache stages(dir, Json{{"scale", scale.to_json()}, {"seed", opts.seed}, {"version", 2}});
 
   stages.run("corpus", [&] {
     auto s = write_sft_sets(scale, opts.seed, dir / "data", nullptr);
-    return Json{{"capped_examples", s.capped_count}, {"long_examples", s.long_count},
-                {"capped_max_words", s.capped_max_words}, {"long_max_words", s.long_max_words}};
+    return Json{{"capped_examples", s.capped_count},
+                {"long_examples", s.long_count},
+                {"capped_max_words", s.capped_max_words},
+                {"long_max_words", s.long_max_words}};
   });
   Json tj = stages.run("tokenizer", [&] { return tokenizer_stage(scale, dir); });
   for (const char* set : {"capped", "long"})
-    stages.run(std::string("pack-") + set, [&] { return pack_stage(scale, dir, set, opts.seed, opts.threads, opts.progress); });
+    stages.run(std::string("pack-") + set,
+               [&] { return pack_stage(scale, dir, set, opts.seed, opts.threads, opts.progress); });
   auto tok = tok::load_tokenizer(dir / "tokenizer");
   for (const char* set : {"capped", "long"}) {
     stages.run(std::string("train-") + set, [&] {
@@ -186,16 +237,21 @@ DemoResult run_demo(const DemoOptions& opts) {
       a.eos_id = *tok->token_to_id("<|im_end|>");
       a.seed = opts.seed;
       a.threads = opts.threads;
+      a.epochs = std::string(set) == "capped" ? scale.capped_epochs : scale.epochs;
       return train_model(scale, a);
     });
   }
   for (const char* set : {"capped", "long"})
-    stages.run(std::string("ruler-") + set, [&] { return ruler_stage(scale, dir, set, opts.seed, opts.threads); });
+    stages.run(std::string("ruler-") + set,
+               [&] { return ruler_stage(scale, dir, set, opts.seed, opts.threads); });
+  Json aw = stages.run("agentwrite", [&] { return agentwrite_stage(scale, dir, opts.seed, opts.threads); });
   res.capped = curve_of(dir, "capped");
+  res.agentwrite = curve_of(dir, "capped-agentwrite");
+  res.agentwrite.model = "capped + AgentWrite";
   res.long_model = curve_of(dir, "long");
-  Json wj = stages.run("write", [&] { return write_stage(scale, dir, opts.threads); });
-  res.write_target = wj.value("target", int64_t{0});
-  res.write_produced = wj.value("produced", int64_t{0});
+  for (const auto& p : aw.at("pieces"))
+    res.pieces.push_back({p.at("target").get<int64_t>(), p.at("produced").get<int64_t>(),
+                          p.at("plan_steps").get<int64_t>(), p.at("paragraphs").get<int64_t>()});
   res.stage_seconds = stages.timings();
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   write_demo_report(res, dir);

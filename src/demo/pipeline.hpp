@@ -6,8 +6,9 @@
 //   pack-*     both sets packed (bfd, token weighting) → DIR/packs/{capped,long}
 //   train-*    two tiny Llama models trained from random init → DIR/models/{capped,long}
 //   ruler-*    LongWrite-Ruler-style prompts answered by each model → DIR/ruler/{capped,long}.jsonl
-//   report     both ruler curves side by side + S_l → DIR/report.{json,md,html}
-//   write      AgentWrite with the long model on the embedded engine → DIR/write.md
+//   agentwrite the same prompts through AgentWrite (plan, then paragraph by paragraph) with the
+//              capped model → DIR/ruler/capped-agentwrite.jsonl, DIR/write.md (a sample piece)
+//   report     the three curves side by side + S_l → DIR/report.{json,md,html,svg}
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -32,13 +33,22 @@ struct RulerCurve {
   std::vector<int64_t> lengths;
   std::vector<double> mean_produced;
   std::vector<int64_t> max_produced;
-  double s_l = 0;
+  std::vector<double> s_l_per_length;
+  double s_l = 0;  // over every length
+  // S_l over the lengths up to max_length (e.g. inside the long set's range); 0 when there are none.
+  double s_l_upto(int64_t max_length) const;
+};
+
+// One AgentWrite piece of the capped model at a write target (scale.write_targets).
+struct WritePiece {
+  int64_t target = 0, produced = 0;
+  int64_t plan_steps = 0, paragraphs = 0;  // steps in the model's plan, paragraphs in the text
 };
 
 struct DemoResult {
   DemoScale scale;
-  RulerCurve capped, long_model;
-  int64_t write_target = 0, write_produced = 0;
+  RulerCurve capped, agentwrite, long_model;  // agentwrite: the capped model driven by AgentWrite
+  std::vector<WritePiece> pieces;             // every AgentWrite piece at a write target
   double seconds = 0;
   std::vector<std::pair<std::string, double>> stage_seconds;  // stages run now (cached: absent)
 };

@@ -1,5 +1,7 @@
 #include "demo/sft_sets.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "io/jsonl.hpp"
@@ -19,34 +21,35 @@ const std::string& demo_write_template() {
 namespace {
 
 io::Json chat(const std::string& user, const std::string& assistant) {
-  return {{"messages", {{{"role", "user"}, {"content", user}}, {{"role", "assistant"}, {"content", assistant}}}}};
+  return {
+      {"messages", {{{"role", "user"}, {"content", user}}, {{"role", "assistant"}, {"content", assistant}}}}};
 }
 
-// A plan in the reference format, splitting `words` into paragraphs of 100..400 words (multiples of
-// 10), plus one write example per step.
-void plan_examples(const std::string& topic, int64_t words, std::mt19937_64& rng, std::vector<io::Json>& out) {
-  std::vector<int64_t> parts;
-  int64_t left = words;
-  while (left > 0) {
-    int64_t p = std::min<int64_t>(left, std::uniform_int_distribution<int64_t>(10, 40)(rng) * 10);
-    if (left - p > 0 && left - p < 60) p = left;  // no tiny tail paragraph
-    parts.push_back(p);
-    left -= p;
-  }
+// A plan in the reference line format for `words` words: steps of scale.plan_step_words (the last
+// one takes what is left), each line also saying how many words are still to write from it on
+// ("Paragraph 2 (1800 to go) - ..."), so the planner only has to copy the target into the first
+// line and step it down — the same countdown the texts carry — and stop after the line whose
+// count fits in one step. The parser reads the main point after its label, so the count stays out
+// of the step line the writer sees. One write example on a random step goes with it; its prompt is
+// the step line exactly as the pipeline renders it (format_step).
+void plan_examples(const DemoScale& scale, const std::string& topic, int64_t words, std::mt19937_64& rng,
+                   std::vector<io::Json>& out) {
   std::string inst = make_instruction(Lang::en, topic, words, rng);
   std::string plan;
   std::vector<std::string> steps;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    std::string step = fmt::format("Paragraph {} - Main Point: {} - Word Count: {} words", i + 1, topic, parts[i]);
-    plan += (i ? "\n" : "") + step;
-    steps.push_back(step);
+  for (int64_t left = words, i = 1; left > 0; ++i) {
+    const int64_t w = std::min(left, scale.plan_step_words);
+    plan += fmt::format("{}Paragraph {} ({} to go) - Main Point: {} - Word Count: {} words",
+                        i > 1 ? "\n" : "", i, left, topic, w);
+    left -= w;
+    steps.push_back(fmt::format("Paragraph {} - Main Point: {} - Word Count: {} words", i, topic, w));
   }
   std::string plan_prompt = demo_plan_template();
   plan_prompt.replace(plan_prompt.find("$INST$"), 6, inst);
   out.push_back(chat(plan_prompt, plan));
-  // One write example per plan, on a random step (keeps the set small).
   size_t k = std::uniform_int_distribution<size_t>(0, steps.size() - 1)(rng);
-  out.push_back(chat(steps[k], generate_text(Lang::en, topic, parts[k], rng)));
+  const int64_t w = std::min(scale.plan_step_words, words - static_cast<int64_t>(k) * scale.plan_step_words);
+  out.push_back(chat(steps[k], generate_text(Lang::en, topic, w, rng)));
 }
 
 void write_set(const std::filesystem::path& path, const std::vector<io::Json>& lines) {
@@ -64,13 +67,15 @@ SftSets write_sft_sets(const DemoScale& scale, uint64_t seed, const std::filesys
   co.min_words = scale.min_words;
   co.max_words = scale.short_cap;
   co.seed = seed;
+  co.round_to = kBlockWords;
+  co.zh_share = 0;  // the ruler asks in English; a million parameters are better spent on one language
   auto capped = generate_corpus(co);
 
   co.count = scale.n_long;
-  co.min_words = scale.short_cap + 10;
+  co.min_words = scale.short_cap + kBlockWords;
+  co.round_to = scale.long_round_to;
   co.max_words = scale.long_cap;
   co.seed = seed + 1;
-  co.round_to = scale.long_round_to;  // fewer distinct long targets: each is seen more often
   auto extra = generate_corpus(co);
 
   std::vector<io::Json> capped_lines, long_lines;
@@ -79,15 +84,29 @@ SftSets write_sft_sets(const DemoScale& scale, uint64_t seed, const std::filesys
     capped_lines.push_back(chat(e.instruction, e.response));
     s.capped_max_words = std::max(s.capped_max_words, e.target_words);
   }
+  s.capped_max_words = std::max(s.capped_max_words, scale.short_cap);
+  // Plans and their paragraphs are short outputs, so both sets have them: AgentWrite drives the
+  // capped model with them.
+  std::mt19937_64 rng(seed + 2);
+  // Targets in multiples of half a step: fewer distinct counts, each seen more often.
+  const int64_t unit = std::max<int64_t>(kBlockWords, scale.plan_step_words / 2);
+  const int64_t lo = 1, hi = scale.plan_max_words / unit;
+  for (int64_t i = 0; i < scale.n_plan; ++i) {
+    const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    const auto words = static_cast<int64_t>(std::llround(std::exp(
+                           std::log(double(lo)) + u * (std::log(double(hi)) - std::log(double(lo)))))) *
+                       unit;
+    plan_examples(scale, random_topic(Lang::en, rng), words, rng, capped_lines);
+  }
+  // The requests above the cap are in both sets: the long set answers them in full, the capped set
+  // with short_cap words (a countdown from short_cap) — the data lacks long outputs, not long
+  // requests, like the SFT data the paper measured.
   long_lines = capped_lines;
+  std::mt19937_64 cut_rng(seed + 3);
   for (const auto& e : extra) {
     long_lines.push_back(chat(e.instruction, e.response));
     s.long_max_words = std::max(s.long_max_words, e.target_words);
-  }
-  std::mt19937_64 rng(seed + 2);
-  for (int64_t i = 0; i < scale.n_plan; ++i) {
-    auto words = std::uniform_int_distribution<int64_t>(scale.short_cap / 10, scale.long_cap / 10)(rng) * 10;
-    plan_examples(random_topic(Lang::en, rng), words, rng, long_lines);
+    capped_lines.push_back(chat(e.instruction, generate_text(e.lang, e.topic, scale.short_cap, cut_rng)));
   }
   s.long_max_words = std::max(s.long_max_words, s.capped_max_words);
   s.capped_count = static_cast<int64_t>(capped_lines.size());

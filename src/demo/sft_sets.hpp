@@ -1,8 +1,9 @@
 #pragma once
 // The demo's two SFT sets, written as chat JSONL ({"messages": [...]}) for the packer:
-//   capped: outputs of at most scale.short_cap words;
-//   long:   the capped set plus outputs up to scale.long_cap words, plus AgentWrite-style plan and
-//           paragraph examples (so the long model can also drive `write`).
+//   both:   requests for min_words..long_cap words, and AgentWrite-style plan and paragraph
+//           examples (short outputs: plans and paragraphs within the cap);
+//   capped: answers of at most scale.short_cap words (requests above it get short_cap words);
+//   long:   every request answered in full, up to scale.long_cap words.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,7 +24,7 @@ struct SftSets {
 };
 
 // Generates both sets and writes DIR/capped.jsonl and DIR/long.jsonl atomically. Returns the texts
-// of the long set (a superset of the capped set) for tokenizer training.
+// of the long set (its words include every word of the capped set) for tokenizer training.
 SftSets write_sft_sets(const DemoScale& scale, uint64_t seed, const std::filesystem::path& dir,
                        std::vector<std::string>* all_texts);
 

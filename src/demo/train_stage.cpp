@@ -34,7 +34,7 @@ nlohmann::json train_model(const DemoScale& s, const TrainStageArgs& a) {
 
   train::TrainOptions o;
   o.out = a.out;
-  o.epochs = s.epochs;
+  o.epochs = a.epochs;
   o.batch_rows = static_cast<int>(s.packs_per_step);
   o.weighting = train::Weighting::token;
   o.adamw.lr = s.lr;
@@ -47,11 +47,10 @@ nlohmann::json train_model(const DemoScale& s, const TrainStageArgs& a) {
   // The trainer draws its own progress line (step, loss, tokens/s, lr, ETA).
   double last_loss = 0;
   int64_t tokens = 0;
-  auto res = train::train(m, src, o, {{"demo", s.name}, {"V", cfg.V}},
-                          [&](const train::StepMetrics& sm) {
-                            last_loss = sm.token_loss;
-                            tokens += sm.tokens;
-                          });
+  auto res = train::train(m, src, o, {{"demo", s.name}, {"V", cfg.V}}, [&](const train::StepMetrics& sm) {
+    last_loss = sm.token_loss;
+    tokens += sm.tokens;
+  });
   if (!res.finished) fail("demo: training of {} stopped before the end", a.out.string());
 
   // Record the chat format so `longwriter generate --chat` and `serve` detect it.
@@ -60,7 +59,9 @@ nlohmann::json train_model(const DemoScale& s, const TrainStageArgs& a) {
   j["longwriter_chat_format"] = "chatml";
   io::write_file_atomic(cfg_path, j.dump(2));
   log::info("demo: {} trained: {} steps, final token loss {:.3f}", a.out.string(), res.final_step, last_loss);
-  return {{"steps", res.final_step}, {"tokens", tokens}, {"final_token_loss", last_loss},
+  return {{"steps", res.final_step},
+          {"tokens", tokens},
+          {"final_token_loss", last_loss},
           {"params", cfg.n_params()}};
 }
 

@@ -16,6 +16,7 @@ struct TrainStageArgs {
   int32_t bos_id = -1, eos_id = -1;
   uint64_t seed = 1;
   int threads = 0;
+  int epochs = 1;
 };
 
 // Returns a summary (steps, tokens, final loss, seconds).

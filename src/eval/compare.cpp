@@ -47,7 +47,8 @@ Table overall_table(const std::vector<CompareEntry>& es) {
     const io::Json& c = e.report.at("counts");
     t.rows.push_back({e.name, format_score(num(e.report, "S_l")), format_score(num(e.report, "S_q")),
                       format_score(num(e.report, "S")), cell_int(c, "predictions"), cell_int(c, "judged"),
-                      cell_int(c, "truncated"), cell_int(c, "empty"), e.report.value("complete", false) ? "yes" : "no"});
+                      cell_int(c, "truncated"), cell_int(c, "empty"),
+                      e.report.value("complete", false) ? "yes" : "no"});
   }
   return t;
 }
@@ -122,7 +123,8 @@ CompareEntry load_report(const fs::path& dir_or_file) {
   for (const char* key : {"S_l", "counts", "buckets", "types"})
     if (!e.report.contains(key))
       fail_input("{}: field \"{}\": missing (expected a `longwriter bench score` report)", e.source, key);
-  if (!e.report.at("buckets").is_array() || !e.report.at("types").is_array() || !e.report.at("counts").is_object())
+  if (!e.report.at("buckets").is_array() || !e.report.at("types").is_array() ||
+      !e.report.at("counts").is_object())
     fail_input("{}: fields \"buckets\"/\"types\"/\"counts\" have the wrong type", e.source);
   e.name = e.report.value("name", "");
   if (e.name.empty()) {
@@ -149,7 +151,7 @@ std::string compare_html(const std::vector<CompareEntry>& es) {
   c.x_label = "Required length (words, log scale)";
   c.y_label = "Produced length (words, log scale)";
   for (size_t i = 0; i < es.size(); ++i) {
-    c.series.push_back({es[i].name, palette_color(i)});
+    c.series.push_back({es[i].name, palette_color(i), ""});
     auto items = es[i].report.find("items");
     if (items == es[i].report.end() || !items->is_array()) continue;
     for (const auto& it : *items) {
@@ -160,7 +162,8 @@ std::string compare_html(const std::vector<CompareEntry>& es) {
     }
   }
   b += "<h2>Length: required vs produced</h2>\n" + render_loglog_scatter(c);
-  for (size_t i = 1; i < secs.size(); ++i) b += "<h2>" + escape_html(secs[i].title) + "</h2>\n" + to_html(secs[i].table);
+  for (size_t i = 1; i < secs.size(); ++i)
+    b += "<h2>" + escape_html(secs[i].title) + "</h2>\n" + to_html(secs[i].table);
   b += "<p class=\"meta\">Reports:";
   for (const auto& e : es) b += fmt::format(" {} ({});", escape_html(e.name), escape_html(e.source));
   b += "</p>\n";

@@ -50,9 +50,12 @@ RulerReport analyze_ruler(const std::vector<io::Record>& preds) {
     p.prompt = r.get_string_or("prompt", "");
     p.required = r.get_int("length");
     if (p.required <= 0) fail_input("{}: field \"length\": expected a positive integer", r.where());
-    if (r.has("response")) p.produced = text::count_words(r.get_string("response"));
-    else if (r.has("response_length")) p.produced = r.get_int("response_length");
-    else fail_input("{}: field \"response\": missing (expected the model's response)", r.where());
+    if (r.has("response"))
+      p.produced = text::count_words(r.get_string("response"));
+    else if (r.has("response_length"))
+      p.produced = r.get_int("response_length");
+    else
+      fail_input("{}: field \"response\": missing (expected the model's response)", r.where());
     p.truncated = r.get_string_or("finish_reason", "") == "length";
     rep.points.push_back(std::move(p));
   }
@@ -70,7 +73,7 @@ RulerReport analyze_ruler(const std::vector<io::Record>& preds) {
 namespace {
 
 io::Json row_json(const RulerRow& r) {
-  return {{"length", r.length}, {"n", r.n},          {"mean", r.mean},      {"max", r.max},
+  return {{"length", r.length},         {"n", r.n},     {"mean", r.mean},          {"max", r.max},
           {"within_20pct", r.within20}, {"S_l", r.s_l}, {"truncated", r.truncated}};
 }
 
@@ -78,8 +81,12 @@ Table ruler_table(const RulerReport& r) {
   Table t;
   t.header = {"Required length", "n", "Mean produced", "Max produced", "Within +-20%", "S_l", "Truncated"};
   auto row = [](const RulerRow& x, const std::string& name) {
-    return std::vector<std::string>{name, std::to_string(x.n), fmt::format("{:.0f}", x.mean), std::to_string(x.max),
-                                    fmt::format("{:.0f}%", 100 * x.within20), fmt::format("{:.1f}", x.s_l),
+    return std::vector<std::string>{name,
+                                    std::to_string(x.n),
+                                    fmt::format("{:.0f}", x.mean),
+                                    std::to_string(x.max),
+                                    fmt::format("{:.0f}%", 100 * x.within20),
+                                    fmt::format("{:.1f}", x.s_l),
                                     std::to_string(x.truncated)};
   };
   for (const auto& x : r.rows) t.rows.push_back(row(x, std::to_string(x.length)));
@@ -102,11 +109,12 @@ io::Json ruler_to_json(const RulerReport& r) {
 
 std::string ruler_markdown(const RulerReport& r) {
   std::string out = fmt::format("# LongWrite-Ruler: {}\n\n", r.name);
-  out += fmt::format("{} responses; {:.0f}% within +-20% of the required length; S_l = {:.1f}.\n\n", r.overall.n,
-                     100 * r.overall.within20, r.overall.s_l);
+  out += fmt::format("{} responses; {:.0f}% within +-20% of the required length; S_l = {:.1f}.\n\n",
+                     r.overall.n, 100 * r.overall.within20, r.overall.s_l);
   out += to_markdown(ruler_table(r));
-  out += fmt::format("\nPredictions: `{}`. Within +-20%: |produced - L| <= 0.2 L. Truncated: finish_reason = length.\n",
-                     r.pred_path);
+  out += fmt::format(
+      "\nPredictions: `{}`. Within +-20%: |produced - L| <= 0.2 L. Truncated: finish_reason = length.\n",
+      r.pred_path);
   return out;
 }
 
@@ -117,21 +125,24 @@ std::string ruler_html(const RulerReport& r) {
   c.y_label = "Produced length (words, log scale)";
   c.lo = 100;
   c.hi = 50000;
-  c.series = {{"finished", palette_color(0)}, {"truncated (max tokens)", palette_color(1)}};
+  c.series = {{"finished", palette_color(0), ""}, {"truncated (max tokens)", palette_color(1), ""}};
   c.bands = {0.8, 1.2};
   for (const auto& p : r.points)
-    c.points.push_back({static_cast<double>(p.required), static_cast<double>(p.produced), p.truncated ? 1 : 0,
-                        fmt::format("required {}, produced {}: {}", p.required, p.produced, shorten(p.prompt, 80))});
+    c.points.push_back(
+        {static_cast<double>(p.required), static_cast<double>(p.produced), p.truncated ? 1 : 0,
+         fmt::format("required {}, produced {}: {}", p.required, p.produced, shorten(p.prompt, 80))});
   for (const auto& x : r.rows) c.polyline.emplace_back(static_cast<double>(x.length), std::max(1.0, x.mean));
   c.polyline_name = "mean produced";
   std::string b = fmt::format("<h1>LongWrite-Ruler: {}</h1>\n", escape_html(r.name));
-  b += fmt::format("<p class=\"headline\">{} responses; <b>{:.0f}%</b> within &#177;20% of the required length; "
-                   "S<sub>l</sub> = {:.1f}</p>\n",
-                   r.overall.n, 100 * r.overall.within20, r.overall.s_l);
+  b += fmt::format(
+      "<p class=\"headline\">{} responses; <b>{:.0f}%</b> within &#177;20% of the required length; "
+      "S<sub>l</sub> = {:.1f}</p>\n",
+      r.overall.n, 100 * r.overall.within20, r.overall.s_l);
   b += render_loglog_scatter(c);
   b += "<h2>Per required length</h2>\n" + to_html(ruler_table(r));
-  b += fmt::format("<p class=\"meta\">Predictions: {}. Within &#177;20%: |produced &#8722; L| &#8804; 0.2 L.</p>\n",
-                   escape_html(r.pred_path));
+  b += fmt::format(
+      "<p class=\"meta\">Predictions: {}. Within &#177;20%: |produced &#8722; L| &#8804; 0.2 L.</p>\n",
+      escape_html(r.pred_path));
   return html_page("LongWrite-Ruler: " + r.name, b);
 }
 

@@ -22,7 +22,8 @@ std::string tick_label(double v) {
 }  // namespace
 
 std::string palette_color(size_t i) {
-  static const char* colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"};
+  static const char* colors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                 "#E69F00", "#56B4E9", "#000000", "#F0E442"};
   return colors[i % (sizeof(colors) / sizeof(colors[0]))];
 }
 
@@ -37,6 +38,10 @@ std::vector<double> log_ticks(double lo, double hi) {
 }
 
 namespace {
+std::string dash_attr(const std::string& dash) {
+  return dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", escape_html(dash));
+}
+
 // Greedy word wrap: lines of at most `width` characters (a longer word gets a line of its own).
 std::vector<std::string> wrap_words(std::string_view text, size_t width) {
   std::vector<std::string> lines(1);
@@ -73,43 +78,63 @@ std::string render_loglog_scatter(const ScatterChart& c) {
   std::vector<double> ticks = log_ticks(c.lo, c.hi);
   if (!ticks.empty() && ticks.back() < c.hi && px(c.hi) - px(ticks.back()) < 24) ticks.pop_back();
   if (ticks.empty() || ticks.back() < c.hi) ticks.push_back(c.hi);
-  if (ticks.size() > 1 && ticks.front() > c.lo && px(ticks.front()) - px(c.lo) < 24) ticks.erase(ticks.begin());
+  if (ticks.size() > 1 && ticks.front() > c.lo && px(ticks.front()) - px(c.lo) < 24)
+    ticks.erase(ticks.begin());
   if (ticks.front() > c.lo) ticks.insert(ticks.begin(), c.lo);
   s += "<g stroke=\"#e4e4e4\" stroke-width=\"1\">\n";
   for (double t : ticks) {
-    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" />\n", px(t), kTop, kTop + kSize);
-    s += fmt::format("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\" />\n", py(t), kLeft, kLeft + kSize);
+    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" />\n", px(t), kTop,
+                     kTop + kSize);
+    s += fmt::format("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\" />\n", py(t), kLeft,
+                     kLeft + kSize);
   }
   s += "</g>\n<g font-size=\"11\" fill=\"#444\">\n";
   for (double t : ticks) {
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", px(t), kTop + kSize + 16,
-                     tick_label(t));
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", px(t),
+                     kTop + kSize + 16, tick_label(t));
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, py(t) + 4,
                      tick_label(t));
   }
   s += "</g>\n";
-  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\" />\n", kLeft, kTop,
-                   kSize, kSize);
+  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\" />\n",
+                   kLeft, kTop, kSize, kSize);
   s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"13\">{}</text>\n",
                    kLeft + kSize / 2, kTop + kSize + 40, escape_html(c.x_label));
   s += fmt::format(
-      "<text x=\"0\" y=\"0\" text-anchor=\"middle\" font-size=\"13\" transform=\"translate(18 {:.1f}) rotate(-90)\">{}</text>\n",
+      "<text x=\"0\" y=\"0\" text-anchor=\"middle\" font-size=\"13\" transform=\"translate(18 {:.1f}) "
+      "rotate(-90)\">{}</text>\n",
       kTop + kSize / 2, escape_html(c.y_label));
 
   // Reference lines y = f*x, clipped to the square.
   auto ref_line = [&](double f, const char* style) {
     double x0 = std::max(c.lo, c.lo / f), x1 = std::min(c.hi, c.hi / f);
     if (x0 >= x1) return;
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" {} />\n", px(x0), py(x0 * f), px(x1),
-                     py(x1 * f), style);
+    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" {} />\n", px(x0),
+                     py(x0 * f), px(x1), py(x1 * f), style);
   };
   if (c.diagonal) ref_line(1.0, "stroke=\"#555\" stroke-width=\"1.5\"");
   for (double f : c.bands) ref_line(f, "stroke=\"#999\" stroke-width=\"1\" stroke-dasharray=\"5 4\"");
 
   if (c.polyline.size() >= 2) {
     std::string pts;
-    for (const auto& [x, y] : c.polyline) pts += fmt::format("{}{:.1f},{:.1f}", pts.empty() ? "" : " ", px(x), py(y));
+    for (const auto& [x, y] : c.polyline)
+      pts += fmt::format("{}{:.1f},{:.1f}", pts.empty() ? "" : " ", px(x), py(y));
     s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"#D55E00\" stroke-width=\"2\" />\n", pts);
+  }
+
+  if (c.connect_series) {
+    for (size_t i = 0; i < c.series.size(); ++i) {
+      std::vector<std::pair<double, double>> xy;
+      for (const auto& p : c.points)
+        if (p.series == static_cast<int>(i) && inside(p.x) && inside(p.y)) xy.emplace_back(p.x, p.y);
+      if (xy.size() < 2) continue;
+      std::sort(xy.begin(), xy.end());
+      std::string pts;
+      for (const auto& [x, y] : xy)
+        pts += fmt::format("{}{:.1f},{:.1f}", pts.empty() ? "" : " ", px(x), py(y));
+      s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} />\n", pts,
+                       c.series[i].color, dash_attr(c.series[i].dash));
+    }
   }
 
   // Points, each with a tooltip; out-of-range values hollow on the border.
@@ -123,8 +148,8 @@ std::string render_loglog_scatter(const ScatterChart& c) {
     any_clamped |= clamped;
     std::string paint = clamped ? fmt::format("fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"", color)
                                 : fmt::format("fill=\"{}\" fill-opacity=\"0.75\" stroke=\"none\"", color);
-    s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" {}><title>{}</title></circle>\n", px(p.x), py(p.y),
-                     paint, escape_html(p.label));
+    s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" {}><title>{}</title></circle>\n", px(p.x),
+                     py(p.y), paint, escape_html(p.label));
   }
   s += "</g>\n";
 
@@ -132,38 +157,53 @@ std::string render_loglog_scatter(const ScatterChart& c) {
   double lx = kLeft + kSize + 24, ly = kTop + 10;
   s += "<g font-size=\"12\">\n";
   for (size_t i = 0; i < c.series.size(); ++i, ly += 20) {
-    s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\" />\n", lx + 6, ly - 4, c.series[i].color);
+    if (c.connect_series)
+      s += fmt::format(
+          "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\"{} "
+          "/>\n",
+          lx - 2, ly - 4, lx + 14, ly - 4, c.series[i].color, dash_attr(c.series[i].dash));
+    s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\" />\n", lx + 6, ly - 4,
+                     c.series[i].color);
     // the whole name, wrapped at spaces into lines that fit right of the plot (~24 characters)
     const auto lines = wrap_words(c.series[i].name, 24);
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">", lx + 16, ly);
     for (size_t k = 0; k < lines.size(); ++k)
-      s += fmt::format("<tspan x=\"{:.1f}\" dy=\"{}\">{}</tspan>", lx + 16, k ? 14 : 0, escape_html(lines[k]));
+      s +=
+          fmt::format("<tspan x=\"{:.1f}\" dy=\"{}\">{}</tspan>", lx + 16, k ? 14 : 0, escape_html(lines[k]));
     s += "</text>\n";
     ly += 14.0 * static_cast<double>(lines.size() - 1);
   }
   if (c.diagonal) {
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#555\" stroke-width=\"1.5\" />\n",
-                     lx, ly - 4, lx + 12, ly - 4);
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#555\" stroke-width=\"1.5\" "
+        "/>\n",
+        lx, ly - 4, lx + 12, ly - 4);
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">y = x</text>\n", lx + 16, ly);
     ly += 20;
   }
   for (double f : c.bands) {
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#999\" stroke-dasharray=\"5 4\" />\n",
-                     lx, ly - 4, lx + 12, ly - 4);
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#999\" stroke-dasharray=\"5 "
+        "4\" />\n",
+        lx, ly - 4, lx + 12, ly - 4);
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">y = {:g} x</text>\n", lx + 16, ly, f);
     ly += 20;
   }
   if (c.polyline.size() >= 2) {
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#D55E00\" stroke-width=\"2\" />\n",
-                     lx, ly - 4, lx + 12, ly - 4);
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", lx + 16, ly, escape_html(c.polyline_name));
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#D55E00\" stroke-width=\"2\" "
+        "/>\n",
+        lx, ly - 4, lx + 12, ly - 4);
+    s +=
+        fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", lx + 16, ly, escape_html(c.polyline_name));
     ly += 20;
   }
   if (any_clamped) {
-    s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"none\" stroke=\"#444\" stroke-width=\"1.5\" />\n",
-                     lx + 6, ly - 4);
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">outside {}..{},</text>\n", lx + 16, ly, tick_label(c.lo),
-                     tick_label(c.hi));
+    s += fmt::format(
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"none\" stroke=\"#444\" stroke-width=\"1.5\" />\n",
+        lx + 6, ly - 4);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">outside {}..{},</text>\n", lx + 16, ly,
+                     tick_label(c.lo), tick_label(c.hi));
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">drawn on the border</text>\n", lx + 16, ly + 14);
   }
   s += "</g>\n</svg>\n";

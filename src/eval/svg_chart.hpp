@@ -10,12 +10,13 @@ namespace lw::eval {
 struct ScatterSeries {
   std::string name;
   std::string color;  // CSS colour
+  std::string dash;   // stroke-dasharray of its line with connect_series (empty: solid)
 };
 
 struct ScatterPoint {
   double x = 0, y = 0;  // values outside [lo, hi] are drawn hollow on the border
   int series = 0;
-  std::string label;    // tooltip text
+  std::string label;  // tooltip text
 };
 
 struct ScatterChart {
@@ -27,6 +28,7 @@ struct ScatterChart {
   std::vector<double> bands;                        // dashed lines y = f * x (e.g. 0.8, 1.2)
   std::vector<std::pair<double, double>> polyline;  // e.g. the mean per required length
   std::string polyline_name;
+  bool connect_series = false;  // join each series' points in x order (curves, not clouds)
 };
 
 // A standalone <svg> element (XML-well-formed, escaped), sized 720x560 with a viewBox.

@@ -27,7 +27,9 @@ const std::string kDir = std::string(LW_TEST_DATA_DIR) + "/bench/";
 class Reports : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("lw_bench_rep_{}_{}", ::getpid(), ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           fmt::format("lw_bench_rep_{}_{}", ::getpid(),
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -82,7 +84,8 @@ TEST_F(Reports, WritesJsonMarkdownAndWellFormedHtml) {
   EXPECT_EQ(count_of(html, "<svg "), 1u);
   EXPECT_NE(html.find("viewBox=\"0 0 720 560\""), std::string::npos);
   // The y = x line runs corner to corner of the plot square (50,50) -> (25000,25000).
-  EXPECT_NE(html.find("<line x1=\"72.0\" y1=\"484.0\" x2=\"512.0\" y2=\"44.0\" stroke=\"#555\""), std::string::npos);
+  EXPECT_NE(html.find("<line x1=\"72.0\" y1=\"484.0\" x2=\"512.0\" y2=\"44.0\" stroke=\"#555\""),
+            std::string::npos);
   EXPECT_EQ(count_of(html, "<circle cx=\"") - count_of(html, "r=\"4\""), 210u);  // one per prediction
   EXPECT_NE(html.find(">50</text>"), std::string::npos);
   EXPECT_NE(html.find(">25k</text>"), std::string::npos);
@@ -109,10 +112,38 @@ TEST(Svg, TicksAndClamping) {
   EXPECT_EQ(log_ticks(50, 25000), (std::vector<double>{50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000}));
   ScatterChart c;
   c.points = {{10, 100000, 0, "<far>"}, {100, 100, 0, "in"}};
-  c.series = {{"s", "#000"}};
+  c.series = {{"s", "#000", ""}};
   std::string svg = render_loglog_scatter(c);
   EXPECT_NE(svg.find("&lt;far&gt;"), std::string::npos);
   EXPECT_NE(svg.find("fill=\"none\" stroke=\"#000\""), std::string::npos);  // the clamped one is hollow
+  EXPECT_EQ(check_html(fmt::format("<!DOCTYPE html>{}", svg)), "");
+}
+
+// connect_series joins each series' points in x order with its colour and dash, in the legend too;
+// a point outside the axes stays out of the line.
+TEST(Svg, ConnectedSeriesAreCurves) {
+  ScatterChart c;
+  c.lo = 10, c.hi = 1000;
+  c.series = {{"a", "#111", ""}, {"b", "#222", "7 4"}};
+  c.points = {{200, 20, 0, ""}, {100, 10, 0, ""}, {100, 100, 1, ""}, {200, 5000, 1, ""}, {50, 50, 1, ""}};
+  c.connect_series = true;
+  const std::string svg = render_loglog_scatter(c);
+  const size_t a = svg.find("<polyline"), b = svg.find("<polyline", a + 1);
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_EQ(svg.find("<polyline", b + 1), std::string::npos);
+  const std::string first = svg.substr(a, svg.find("/>", a) - a),
+                    second = svg.substr(b, svg.find("/>", b) - b);
+  EXPECT_NE(first.find("stroke=\"#111\""), std::string::npos) << first;
+  EXPECT_EQ(first.find("dasharray"), std::string::npos) << first;
+  EXPECT_NE(second.find("stroke=\"#222\""), std::string::npos) << second;
+  EXPECT_NE(second.find("stroke-dasharray=\"7 4\""), std::string::npos) << second;
+  // x order: the first series' line starts at x = 100, left of x = 200
+  const std::string pts = first.substr(first.find("points=\"") + 8);
+  EXPECT_LT(std::stod(pts), std::stod(pts.substr(pts.find(' ') + 1))) << pts;
+  // two points each (the out-of-range one is not joined)
+  EXPECT_EQ(std::count(second.begin(), second.end(), ','), 2) << second;
+  EXPECT_NE(svg.find("<line", svg.find("<g font-size")), std::string::npos);  // legend line sample
   EXPECT_EQ(check_html(fmt::format("<!DOCTYPE html>{}", svg)), "");
 }
 
@@ -175,8 +206,11 @@ TEST_F(Reports, CompareSideBySide) {
   write_compare(es, dir_ / "cmp");
   std::string md = lw::io::read_file(dir_ / "cmp" / "compare.md");
   EXPECT_NE(md.find("| Model | S_l | S_q | S |"), std::string::npos);
-  EXPECT_NE(md.find(fmt::format("| model-a | {} | {}", format_score(a.overall.s_l), format_score(a.overall.s_q))), std::string::npos);
-  EXPECT_NE(md.find(fmt::format("| b-dir | {} | n/a | n/a |", format_score(b.overall.s_l))), std::string::npos);
+  EXPECT_NE(
+      md.find(fmt::format("| model-a | {} | {}", format_score(a.overall.s_l), format_score(a.overall.s_q))),
+      std::string::npos);
+  EXPECT_NE(md.find(fmt::format("| b-dir | {} | n/a | n/a |", format_score(b.overall.s_l))),
+            std::string::npos);
   EXPECT_NE(md.find("## S_l by required length"), std::string::npos);
   EXPECT_NE(md.find("| Model | [0, 500) | [500, 2000) | [2000, 4000) | [4000, inf) |"), std::string::npos);
   std::string html = lw::io::read_file(dir_ / "cmp" / "compare.html");
