@@ -24,6 +24,7 @@ struct AgentWriteOptions {
   std::optional<double> temperature;
   std::optional<double> top_p;
   std::optional<int64_t> max_tokens;
+  std::optional<int64_t> seed;
   bool no_paragraph_cap = false;
   double cap_margin = 0.5;
 };
@@ -50,9 +51,10 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
   cmd->add_option("--max-steps", o.max_steps, "Plans with more steps than this are rejected")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  cmd->add_flag("--trim-plan", o.trim_plan,
-                "When the instruction names a length, cut a plan whose word counts overrun it after the step\n"
-                "where the running total reaches the target (instead of writing all of it)");
+  cmd->add_flag(
+      "--trim-plan", o.trim_plan,
+      "When the instruction names a length, cut a plan whose word counts overrun it after the step\n"
+      "where the running total reaches the target (instead of writing all of it)");
   cmd->add_option("--step-retries", o.step_retries,
                   "A request that still fails after the client's own retries is tried again this many times\n"
                   "before its instruction is marked failed")
@@ -61,13 +63,18 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
   cmd->add_option("--temperature", o.temperature, "Sampling temperature (default: the server's)");
   cmd->add_option("--top-p", o.top_p, "Nucleus sampling top-p (default: the server's)");
   cmd->add_option("--max-tokens", o.max_tokens, "Token limit per request (default: the server's)");
+  cmd->add_option(
+      "--seed", o.seed,
+      "Sampling seed: request k of instruction i (k = 0 its plan, k = s + 1 paragraph s) asks for\n"
+      "SEED + 1000*i + k, so a sampled run repeats in any order (default: none; the server's own)");
   cmd->add_flag("--no-paragraph-cap", o.no_paragraph_cap,
-                "With length control on, each paragraph request is capped by default at its word budget in\n"
-                "tokens (counted with a local model's tokenizer, else 1.4 tokens per word) plus\n"
-                "--paragraph-cap-margin, and a paragraph cut by the cap ends at its last full sentence.\n"
-                "This flag sends no cap (only --max-tokens, if given)");
-  cmd->add_option("--paragraph-cap-margin", o.cap_margin,
-                  "How far above its budget a paragraph may run before the cap cuts it (0.5: 50% more tokens)")
+                "Each paragraph request is capped by default at its word budget in tokens (counted with a\n"
+                "local model's tokenizer, else 1.4 tokens per word) plus --paragraph-cap-margin, and a\n"
+                "paragraph cut by the cap ends at its last full sentence. This flag sends no cap (only\n"
+                "--max-tokens, if given)");
+  cmd->add_option(
+         "--paragraph-cap-margin", o.cap_margin,
+         "How far above its budget a paragraph may run before the cap cuts it (0.5: 50% more tokens)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
 }
@@ -96,6 +103,7 @@ inline agentwrite::PipelineConfig pipeline_config(const AgentWriteOptions& o) {
   c.temperature = o.temperature;
   c.top_p = o.top_p;
   c.max_tokens = o.max_tokens;
+  c.seed = o.seed;
   c.cap.enabled = !o.no_paragraph_cap;
   c.cap.margin = o.cap_margin;
   return c;

@@ -15,11 +15,12 @@ const bool registered = lw::apps::register_command("demo", [](CLI::App& root) {
       "Reproduce the LongWriter paper's central finding in miniature, on this CPU, with no model and no\n"
       "server: a model's output length is capped by the longest outputs in its SFT data, and long-output\n"
       "data lifts the cap. Generates a synthetic corpus, trains a small BPE tokenizer, packs two SFT sets\n"
-      "(outputs capped short, and the same plus long outputs), trains two tiny Llama models, measures both\n"
+      "(the same requests, answered in at most 300 words or in full), trains two tiny Llama models, measures "
+      "both\n"
       "on a LongWrite-Ruler-style test, answers the same prompts with AgentWrite driving the capped model\n"
       "(plan, then paragraph by paragraph), and writes DIR/report.{html,md,json,svg} with the three curves.\n"
       "Finished stages are cached in DIR: a rerun skips them.\n"
-      "Full demo: under 15 minutes on 2 cores; --quick: under a minute.");
+      "Full demo: about 7 minutes on 2 cores; --quick: under a minute. Results: docs/demo.md.");
   cmd->add_option("-o,--out", opts->out, "Working and output directory")->capture_default_str();
   cmd->add_flag("--quick", opts->quick, "The small version (under a minute; used by the test suite)");
   cmd->add_option("--seed", opts->seed, "Seed for the corpus, packing and initialisation")

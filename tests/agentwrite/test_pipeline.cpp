@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -29,7 +32,8 @@ fs::path temp_db(const std::string& name) {
 
 std::vector<aw::WorkItem> items(int n, int words = 600) {
   std::vector<aw::WorkItem> v;
-  for (int i = 0; i < n; ++i) v.push_back({fmt::format("Write a {}-word essay about topic {}", words, i), 0, {}});
+  for (int i = 0; i < n; ++i)
+    v.push_back({fmt::format("Write a {}-word essay about topic {}", words, i), 0, {}});
   return v;
 }
 
@@ -61,8 +65,10 @@ TEST(Pipeline, SequentialWriteSeesTheTextSoFar) {
   EXPECT_NE(p3.find("Topic0 part1:"), std::string::npos);
   EXPECT_NE(p3.find("Topic0 part2:"), std::string::npos);
   EXPECT_EQ(p3.find("**Paragraph 1:**"), std::string::npos);
-  EXPECT_NE(p3.find("Now write the next part: Paragraph 3 - Main Point: part 3 of topic 0"), std::string::npos);
-  EXPECT_NE(p3.find("Paragraph 1 - Main Point: part 1 of topic 0 - Word Count: 300 words"), std::string::npos);
+  EXPECT_NE(p3.find("Now write the next part: Paragraph 3 - Main Point: part 3 of topic 0"),
+            std::string::npos);
+  EXPECT_NE(p3.find("Paragraph 1 - Main Point: part 1 of topic 0 - Word Count: 300 words"),
+            std::string::npos);
   EXPECT_EQ(b.max_in_flight(), 1) << "one instruction in sequential mode: one request at a time";
 }
 
@@ -197,7 +203,8 @@ TEST(Pipeline, RejectedPlansAreReplannedABoundedNumberOfTimes) {
     if (t == 0 && !req.seed) return "I cannot plan this.";
     if (t == 1) {
       std::string s;
-      for (int i = 1; i <= 60; ++i) s += fmt::format("Paragraph {} - Main Point: x - Word Count: 10 words\n", i);
+      for (int i = 1; i <= 60; ++i)
+        s += fmt::format("Paragraph {} - Main Point: x - Word Count: 10 words\n", i);
       return s;
     }
     return "";
@@ -223,7 +230,8 @@ TEST(Pipeline, GivenPlanSkipsPlanning) {
   FakeBackend b;
   aw::Store store(":memory:");
   aw::WorkItem w{"Write about topic 5", 0,
-                 std::string("Paragraph 1 - Main Point: a - Word Count: 50 words\nParagraph 2 - Main Point: b - Word Count: 70 words")};
+                 std::string("Paragraph 1 - Main Point: a - Word Count: 50 words\nParagraph 2 - Main Point: "
+                             "b - Word Count: 70 words")};
   auto res = aw::run_pipeline(b, store, {w}, {});
   EXPECT_EQ(res[0].status, aw::ItemStatus::done);
   EXPECT_EQ(res[0].response_length, 120);
@@ -257,6 +265,43 @@ TEST(Pipeline, StreamsDeltasInOrder) {
   EXPECT_EQ(streamed, raw);
 }
 
+// With a seed, request k of item i (k = 0 the plan, k = s + 1 paragraph s) asks for
+// seed + 1000 i + k, whatever the scheduling order; without one, requests carry no seed.
+std::map<std::string, int64_t> seeds_of_run(int concurrency, std::optional<int64_t> seed,
+                                            std::vector<aw::ItemResult>* results = nullptr) {
+  FakeBackend b;
+  std::mutex mu;
+  std::map<std::string, int64_t> seeds;
+  b.hook = [&](const std::string& p, const lw::net::ChatRequest& req) {
+    std::lock_guard<std::mutex> lock(mu);
+    seeds[p] = req.seed.value_or(-1);
+  };
+  aw::Store store(":memory:");
+  aw::PipelineConfig cfg;
+  cfg.concurrency = concurrency;
+  cfg.seed = seed;
+  auto res = aw::run_pipeline(b, store, items(3, 900), cfg);
+  if (results) *results = res;
+  return seeds;
+}
+
+TEST(Pipeline, SeedIsPerRequestAndIndependentOfScheduling) {
+  std::vector<aw::ItemResult> res;
+  auto one = seeds_of_run(1, 100, &res);
+  auto four = seeds_of_run(4, 100);
+  EXPECT_EQ(one, four);
+  std::multiset<int64_t> got, want;
+  for (const auto& [prompt, s] : one) got.insert(s);
+  for (size_t i = 0; i < res.size(); ++i) {
+    ASSERT_EQ(res[i].status, aw::ItemStatus::done) << res[i].reason;
+    want.insert(100 + 1000 * static_cast<int64_t>(i));
+    for (size_t k = 0; k < res[i].plan.steps.size(); ++k)
+      want.insert(100 + 1000 * static_cast<int64_t>(i) + static_cast<int64_t>(k) + 1);
+  }
+  EXPECT_EQ(got, want);
+  for (const auto& [prompt, s] : seeds_of_run(2, std::nullopt)) EXPECT_EQ(s, -1) << prompt;
+}
+
 struct LengthResult {
   double mean_abs_dev = 0, mean_sl = 0;
 };
@@ -277,7 +322,8 @@ LengthResult measure(bool control) {
   for (const auto& r : res) {
     EXPECT_EQ(r.status, aw::ItemStatus::done);
     out.mean_abs_dev += std::abs(static_cast<double>(r.response_length) / r.target_words - 1.0);
-    out.mean_sl += lw::text::length_score(static_cast<double>(r.target_words), static_cast<double>(r.response_length));
+    out.mean_sl +=
+        lw::text::length_score(static_cast<double>(r.target_words), static_cast<double>(r.response_length));
   }
   out.mean_abs_dev /= static_cast<double>(res.size());
   out.mean_sl /= static_cast<double>(res.size());

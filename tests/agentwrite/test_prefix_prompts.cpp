@@ -80,7 +80,8 @@ TEST(PrefixPrompts, DefaultTemplatesShareLeadingTokensUnderEveryChatFormat) {
     // Tokens before the user's text (the same for every request: no per-request content).
     const size_t head = common_prefix(render("x"), render("y"));
     // Byte-level tokens: a shared text of n bytes is n shared tokens after the head.
-    EXPECT_GE(common_prefix(render(prompts[0]), render(prompts[1])), head + shared.size()) << "plan vs write 1";
+    EXPECT_GE(common_prefix(render(prompts[0]), render(prompts[1])), head + shared.size())
+        << "plan vs write 1";
     for (size_t k = 1; k + 1 < prompts.size(); ++k) {
       const std::string stable = stable_part(prompts[k], "\n\nNow write the next part: ");
       EXPECT_EQ(prompts[k + 1].compare(0, stable.size(), stable), 0) << "write " << k << " vs " << k + 1;
@@ -104,14 +105,16 @@ TEST(PrefixPrompts, WritePromptsExtendEachOtherWithRealVocabularies) {
       EXPECT_GT(stable.size(), 100u);
     }
     const auto plan = tok->encode(prompts[0]), first = tok->encode(prompts[1]);
-    const auto shared = tok->encode(prompts[0].substr(0, prompts[0].find(kInstruction) + kInstruction.size()));
+    const auto shared =
+        tok->encode(prompts[0].substr(0, prompts[0].find(kInstruction) + kInstruction.size()));
     EXPECT_GE(common_prefix(plan, first) + 2, shared.size());
   }
 }
 
 // The reference write template (plan, then text so far, then the step) keeps the same property.
 TEST(PrefixPrompts, ReferenceWriteTemplateKeepsAStablePrefix) {
-  const std::string tmpl = lw::io::read_file(std::string(LW_SHARED_DIR) + "/data/reference-prompts/write.txt");
+  const std::string tmpl =
+      lw::io::read_file(std::string(LW_SHARED_DIR) + "/data/reference-prompts/write.txt");
   const auto prompts = write_prompts(tmpl);
   ASSERT_EQ(prompts.size(), 5u);
   for (size_t k = 1; k + 1 < prompts.size(); ++k) {
@@ -143,7 +146,8 @@ TEST(ParagraphCap, TokenCapFromTheBudget) {
 }
 
 // A model that ignores budgets (three times each) is cut at the cap and ends on a full sentence.
-aw::ItemResult capped_write(FakeBackend& b, bool cap, aw::RunStats& stats) {
+aw::ItemResult capped_write(FakeBackend& b, bool cap, aw::RunStats& stats, bool length_control = true,
+                            bool parallel = false) {
   b.model.steps = 4;
   b.honour_max_tokens = true;
   b.answer = [](const std::string& prompt, const lw::net::ChatRequest&) -> std::string {
@@ -158,6 +162,8 @@ aw::ItemResult capped_write(FakeBackend& b, bool cap, aw::RunStats& stats) {
   aw::PipelineConfig cfg;
   cfg.concurrency = 1;
   cfg.cap.enabled = cap;
+  cfg.length_control = length_control;
+  cfg.parallel = parallel;
   cfg.min_length_fraction = 0;
   auto res = aw::run_pipeline(b, store, {{"Write a 2000-word essay about topic 1", 0, {}}}, cfg, {}, &stats);
   return res.at(0);
@@ -180,6 +186,18 @@ TEST(ParagraphCap, CapsEachParagraphAndTrimsToASentence) {
   auto u = capped_write(free, false, free_stats);
   EXPECT_EQ(free_stats.capped_paragraphs, 0);
   EXPECT_GT(u.response_length, r.response_length);
+}
+
+// The cap comes from the plan's own budgets when nothing rescales them.
+TEST(ParagraphCap, AlsoCapsWithoutLengthControlAndInParallelMode) {
+  for (bool parallel : {false, true}) {
+    FakeBackend b;
+    aw::RunStats stats;
+    auto r = capped_write(b, true, stats, /*length_control=*/false, parallel);
+    ASSERT_EQ(r.status, aw::ItemStatus::done) << r.reason;
+    EXPECT_EQ(stats.capped_paragraphs, 4) << "parallel " << parallel;
+    EXPECT_LE(lw::text::count_words(r.paragraphs[0]), 1066);
+  }
 }
 
 TEST(ParagraphCap, MeasuresTokensPerWordWithTheBackendsTokenizer) {
