@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "agentwrite/plan.hpp"
+#include "agentwrite/prompts.hpp"
 #include "io/jsonl.hpp"
 
 namespace lw::demo {
@@ -34,22 +36,20 @@ io::Json chat(const std::string& user, const std::string& assistant) {
 // the step line exactly as the pipeline renders it (format_step).
 void plan_examples(const DemoScale& scale, const std::string& topic, int64_t words, std::mt19937_64& rng,
                    std::vector<io::Json>& out) {
-  std::string inst = make_instruction(Lang::en, topic, words, rng);
-  std::string plan;
-  std::vector<std::string> steps;
-  for (int64_t left = words, i = 1; left > 0; ++i) {
+  const std::string inst = make_instruction(Lang::en, topic, words, rng);
+  agentwrite::Plan plan;
+  std::string plan_text;
+  for (int64_t left = words; left > 0;) {
     const int64_t w = std::min(left, scale.plan_step_words);
-    plan += fmt::format("{}Paragraph {} ({} to go) - Main Point: {} - Word Count: {} words",
-                        i > 1 ? "\n" : "", i, left, topic, w);
+    plan_text += fmt::format("{}Paragraph {} ({} to go) - Main Point: {} - Word Count: {} words",
+                             plan.steps.empty() ? "" : "\n", plan.steps.size() + 1, left, topic, w);
+    plan.steps.push_back({topic, w, true});
     left -= w;
-    steps.push_back(fmt::format("Paragraph {} - Main Point: {} - Word Count: {} words", i, topic, w));
   }
-  std::string plan_prompt = demo_plan_template();
-  plan_prompt.replace(plan_prompt.find("$INST$"), 6, inst);
-  out.push_back(chat(plan_prompt, plan));
-  size_t k = std::uniform_int_distribution<size_t>(0, steps.size() - 1)(rng);
-  const int64_t w = std::min(scale.plan_step_words, words - static_cast<int64_t>(k) * scale.plan_step_words);
-  out.push_back(chat(steps[k], generate_text(Lang::en, topic, w, rng)));
+  out.push_back(chat(agentwrite::render_plan_prompt(demo_plan_template(), inst), plan_text));
+  const size_t k = std::uniform_int_distribution<size_t>(0, plan.steps.size() - 1)(rng);
+  const int64_t w = plan.steps[k].words;
+  out.push_back(chat(agentwrite::format_step(plan, k, w), generate_text(Lang::en, topic, w, rng)));
 }
 
 void write_set(const std::filesystem::path& path, const std::vector<io::Json>& lines) {

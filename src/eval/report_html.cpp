@@ -17,13 +17,7 @@ void problems_html(std::string& out, const std::string& title, const std::vector
 }  // namespace
 
 ScatterChart length_scatter(const ScoreReport& r) {
-  ScatterChart c;
-  c.title = "Required vs produced length (words)";
-  c.x_label = "Required length (words, log scale)";
-  c.y_label = "Produced length (words, log scale)";
-  c.lo = 50;
-  c.hi = 25000;
-  c.series = {{"finished", palette_color(0), ""}, {"truncated (max tokens)", palette_color(1), ""}};
+  ScatterChart c = length_chart("Required vs produced length (words)", 50, 25000);
   for (const auto& it : r.items)
     c.points.push_back({static_cast<double>(it.required), static_cast<double>(it.produced),
                         it.truncated ? 1 : 0,

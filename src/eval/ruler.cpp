@@ -119,13 +119,7 @@ std::string ruler_markdown(const RulerReport& r) {
 }
 
 std::string ruler_html(const RulerReport& r) {
-  ScatterChart c;
-  c.title = "LongWrite-Ruler: produced vs required length (words)";
-  c.x_label = "Required length (words, log scale)";
-  c.y_label = "Produced length (words, log scale)";
-  c.lo = 100;
-  c.hi = 50000;
-  c.series = {{"finished", palette_color(0), ""}, {"truncated (max tokens)", palette_color(1), ""}};
+  ScatterChart c = length_chart("LongWrite-Ruler: produced vs required length (words)", 100, 50000);
   c.bands = {0.8, 1.2};
   for (const auto& p : r.points)
     c.points.push_back(

@@ -27,6 +27,17 @@ std::string palette_color(size_t i) {
   return colors[i % (sizeof(colors) / sizeof(colors[0]))];
 }
 
+ScatterChart length_chart(std::string title, double lo, double hi) {
+  ScatterChart c;
+  c.title = std::move(title);
+  c.x_label = "Required length (words, log scale)";
+  c.y_label = "Produced length (words, log scale)";
+  c.lo = lo;
+  c.hi = hi;
+  c.series = {{"finished", palette_color(0), ""}, {"truncated (max tokens)", palette_color(1), ""}};
+  return c;
+}
+
 std::vector<double> log_ticks(double lo, double hi) {
   std::vector<double> out;
   for (double p = std::pow(10.0, std::floor(std::log10(lo))); p <= hi; p *= 10)
@@ -115,11 +126,15 @@ std::string render_loglog_scatter(const ScatterChart& c) {
   if (c.diagonal) ref_line(1.0, "stroke=\"#555\" stroke-width=\"1.5\"");
   for (double f : c.bands) ref_line(f, "stroke=\"#999\" stroke-width=\"1\" stroke-dasharray=\"5 4\"");
 
-  if (c.polyline.size() >= 2) {
+  // "x,y x,y ..." in pixels, for a <polyline>.
+  auto points_attr = [&](const std::vector<std::pair<double, double>>& xy) {
     std::string pts;
-    for (const auto& [x, y] : c.polyline)
-      pts += fmt::format("{}{:.1f},{:.1f}", pts.empty() ? "" : " ", px(x), py(y));
-    s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"#D55E00\" stroke-width=\"2\" />\n", pts);
+    for (const auto& [x, y] : xy) pts += fmt::format("{}{:.1f},{:.1f}", pts.empty() ? "" : " ", px(x), py(y));
+    return pts;
+  };
+  if (c.polyline.size() >= 2) {
+    s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"#D55E00\" stroke-width=\"2\" />\n",
+                     points_attr(c.polyline));
   }
 
   if (c.connect_series) {
@@ -129,11 +144,8 @@ std::string render_loglog_scatter(const ScatterChart& c) {
         if (p.series == static_cast<int>(i) && inside(p.x) && inside(p.y)) xy.emplace_back(p.x, p.y);
       if (xy.size() < 2) continue;
       std::sort(xy.begin(), xy.end());
-      std::string pts;
-      for (const auto& [x, y] : xy)
-        pts += fmt::format("{}{:.1f},{:.1f}", pts.empty() ? "" : " ", px(x), py(y));
-      s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} />\n", pts,
-                       c.series[i].color, dash_attr(c.series[i].dash));
+      s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} />\n",
+                       points_attr(xy), c.series[i].color, dash_attr(c.series[i].dash));
     }
   }
 

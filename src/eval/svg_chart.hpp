@@ -31,6 +31,10 @@ struct ScatterChart {
   bool connect_series = false;  // join each series' points in x order (curves, not clouds)
 };
 
+// The produced-vs-required length chart of the score and ruler reports: log axes over [lo, hi],
+// series 0 "finished" and 1 "truncated (max tokens)".
+ScatterChart length_chart(std::string title, double lo, double hi);
+
 // A standalone <svg> element (XML-well-formed, escaped), sized 720x560 with a viewBox.
 std::string render_loglog_scatter(const ScatterChart& chart);
 
