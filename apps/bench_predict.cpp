@@ -3,9 +3,10 @@
 #include <memory>
 #include <optional>
 
-#include "eval/predict.hpp"
 #include "common/backend.hpp"
 #include "common/registry.hpp"
+#include "eval/predict.hpp"
+#include "util/data_dir.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -35,15 +36,21 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
       "Resumable: a rerun skips the prompts already in --out; a killed run loses only the\n"
       "requests in flight. Failed requests are reported and retried by the next run.\n"
       "Example:\n"
-      "  longwriter bench predict --data ../shared/data/longbench/longbench_write.jsonl \\\n"
-      "    --out runs/m1/pred.jsonl --base-url http://127.0.0.1:8000/v1 --model m1 --concurrency 8");
-  cmd->add_option("--data", o->data, "Prompt file (JSONL with \"prompt\", \"type\", \"length\")")
-      ->required()
+      "  longwriter bench predict --out runs/m1/pred.jsonl --base-url http://127.0.0.1:8000/v1 --model m1 "
+      "\\\n"
+      "    --concurrency 8");
+  cmd->add_option(
+         "--data", o->data,
+         "Prompt file (JSONL with \"prompt\", \"type\", \"length\"; default: "
+         "longbench/longbench_write.jsonl\n"
+         "in the data folder: $LONGWRITER_DATA, ../shared/data or the installed share/longwriter/data;\n"
+         "scripts/get-data.sh fetches it)")
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Prediction file (JSONL), appended to and resumed")->required();
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens generated per response")->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Sampling temperature")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Sampling seed: prompt i is sent seed + i (reproducible runs; default: none)");
+  cmd->add_option("--seed", o->seed,
+                  "Sampling seed: prompt i is sent seed + i (reproducible runs; default: none)");
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling top-p (default: the server's)");
   cmd->add_option("--system", o->system, "A system message sent before each prompt (default: none)");
   cmd->add_option("--limit", o->limit, "Only the first N prompts (default: all)");
@@ -54,6 +61,9 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
   lw::apps::set_action(cmd, [o] {
     if (o->max_tokens <= 0) lw::fail_input("--max-tokens must be positive, got {}", o->max_tokens);
     if (o->backend.concurrency < 1) lw::fail_input("--concurrency must be at least 1");
+    if (o->data.empty())
+      o->data = lw::util::require_data_file("longbench/longbench_write.jsonl", "bench predict without --data")
+                    .string();
     auto prompts = lw::eval::load_prompts(o->data);
     auto backend = lw::apps::make_backend(o->backend);
     lw::eval::PredictOptions p;
@@ -65,8 +75,8 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
     p.system = o->system;
     p.stream = !o->no_stream;
     p.limit = o->limit;
-    lw::log::info("predict: {} prompts from {} with {}, {} in flight", prompts.size(), o->data, backend->describe(),
-                  p.concurrency);
+    lw::log::info("predict: {} prompts from {} with {}, {} in flight", prompts.size(), o->data,
+                  backend->describe(), p.concurrency);
     auto sum = lw::eval::run_predict(*backend, prompts, o->out, p);
     std::printf("%s\n", lw::eval::describe(sum, "prompts").c_str());
     for (const auto& f : sum.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());

@@ -5,11 +5,12 @@
 #include <memory>
 #include <optional>
 
+#include "common/backend.hpp"
+#include "common/registry.hpp"
 #include "eval/judge.hpp"
 #include "eval/predict.hpp"
 #include "eval/ruler.hpp"
-#include "common/backend.hpp"
-#include "common/registry.hpp"
+#include "util/data_dir.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -35,16 +36,21 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
       "+-20% of L, with a log-log chart of produced vs required (DIR/ruler.json, .md, .html).\n"
       "With --pred FILE no model is needed: the existing predictions are analysed.\n"
       "Example:\n"
-      "  longwriter ruler --data ../shared/data/longbench/longwrite_ruler.jsonl --out runs/m1-ruler \\\n"
-      "    --base-url http://127.0.0.1:8000/v1 --model m1");
-  cmd->add_option("--data", o->data, "Prompt file (JSONL with \"prompt\" and \"length\")")->check(CLI::ExistingFile);
+      "  longwriter ruler --out runs/m1-ruler --base-url http://127.0.0.1:8000/v1 --model m1");
+  cmd->add_option(
+         "--data", o->data,
+         "Prompt file (JSONL with \"prompt\" and \"length\"; default: longbench/longwrite_ruler.jsonl\n"
+         "in the data folder: $LONGWRITER_DATA, ../shared/data or the installed share/longwriter/data;\n"
+         "scripts/get-data.sh fetches it)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Output directory (pred.jsonl and the ruler report)")->required();
   cmd->add_option("--pred", o->pred, "Analyse these predictions instead of generating (JSONL)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--name", o->name, "Model name in the report (default: the --out directory's name)");
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens generated per response")->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Sampling temperature")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Sampling seed: prompt i is sent seed + i (reproducible runs; default: none)");
+  cmd->add_option("--seed", o->seed,
+                  "Sampling seed: prompt i is sent seed + i (reproducible runs; default: none)");
   cmd->add_option("--limit", o->limit, "Only the first N prompts (default: all)");
   cmd->add_flag("--no-stream", o->no_stream, "Do not stream tokens");
   lw::apps::add_backend_options(cmd, o->backend);
@@ -53,7 +59,10 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
     int rc = 0;
     std::string pred = o->pred;
     if (pred.empty()) {
-      if (o->data.empty()) lw::fail_input("give --data FILE (with a model) or --pred FILE");
+      if (o->data.empty())
+        o->data =
+            lw::util::require_data_file("longbench/longwrite_ruler.jsonl", "ruler without --data or --pred")
+                .string();
       if (o->max_tokens <= 0) lw::fail_input("--max-tokens must be positive, got {}", o->max_tokens);
       auto prompts = lw::eval::load_prompts(o->data);
       auto backend = lw::apps::make_backend(o->backend);
@@ -71,7 +80,8 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
       if (sum.failed > 0) rc = 1;
     }
     auto rep = lw::eval::analyze_ruler(lw::eval::load_predictions(pred));
-    rep.name = !o->name.empty() ? o->name : fs::absolute(fs::path(o->out)).lexically_normal().filename().string();
+    rep.name =
+        !o->name.empty() ? o->name : fs::absolute(fs::path(o->out)).lexically_normal().filename().string();
     rep.pred_path = pred;
     lw::eval::write_ruler_report(rep, o->out);
     std::printf("%s", lw::eval::ruler_markdown(rep).c_str());

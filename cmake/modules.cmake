@@ -14,37 +14,63 @@ function(lw_add_module name)
   set_property(GLOBAL APPEND PROPERTY LW_LIBRARIES lw_${name})
 endfunction()
 
-# lw_add_test(NAME [LEVELS] [DEPS lw_x ...])
+# lw_add_test(NAME [LEVELS] [TIMEOUT S] [NEEDS_DATA FILTER] [DEPS lw_x ...])
 #   Builds tests/NAME/*.cpp into the GoogleTest program test_NAME and registers its tests with ctest.
 #   LEVELS: also registers every test once per lower CPU level (LW_CPU=scalar, avx2, avx512,
 #   avx512_vnni; suffix .scalar, ...), so the kernels of each level run the whole suite. A level
 #   above the machine's is clamped to it (the test then repeats a lower level).
-#   Tests find the shared data through the LW_SHARED_DIR compile definition and their own
-#   fixtures through LW_TEST_DATA_DIR (tests/fixtures).
+#   NEEDS_DATA: a GoogleTest filter (e.g. "Tiktoken.*:Vectors/*", or "*" for the whole program) of
+#   the tests that read the third-party data (util/data_dir.hpp). They get the ctest label
+#   needs-data and run with LW_TEST_NEEDS_DATA=1, so tests/support/data_gate.cpp skips them when the
+#   data is absent (exit code 77, reported as skipped; under LW_REQUIRE_DATA=1 they fail); the others
+#   run everywhere.
+#   Tests find the data through tests/support/shared_data.hpp and their own fixtures through
+#   LW_TEST_DATA_DIR (tests/fixtures).
 function(lw_add_test name)
-  cmake_parse_arguments(ARG "LEVELS" "TIMEOUT" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "LEVELS" "TIMEOUT;NEEDS_DATA" "DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
   if(NOT srcs)
     message(STATUS "tests ${name}: no sources yet, skipped")
     return()
   endif()
   add_executable(test_${name} ${srcs})
-  target_link_libraries(test_${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_link_libraries(test_${name} PRIVATE ${ARG_DEPS} lw_testdata GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(test_${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
   target_compile_definitions(test_${name} PRIVATE
     LW_SHARED_DIR="${LW_SHARED_DIR}"
     LW_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
+    LW_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     LW_BINARY_DIR="${PROJECT_BINARY_DIR}")
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  # (suffix, environment) of each registration: the machine's level, then each forced level.
+  set(runs "-")
   if(ARG_LEVELS)
-    foreach(level scalar avx2 avx512 avx512_vnni)
-      gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 TEST_SUFFIX ".${level}" TEST_LIST test_${name}_${level}
-                           PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "LW_CPU=${level}")
-    endforeach()
+    list(APPEND runs scalar avx2 avx512 avx512_vnni)
   endif()
+  foreach(level ${runs})
+    set(props TIMEOUT ${ARG_TIMEOUT})
+    if(level STREQUAL "-")
+      set(suffix "")
+    else()
+      set(suffix ".${level}")
+      list(APPEND props ENVIRONMENT "LW_CPU=${level}")
+    endif()
+    if(ARG_NEEDS_DATA)
+      gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 TEST_SUFFIX "${suffix}" TEST_LIST test_${name}_data${suffix}
+                           TEST_FILTER "${ARG_NEEDS_DATA}"
+                           PROPERTIES ${props} LABELS needs-data SKIP_RETURN_CODE 77
+                           ENVIRONMENT_MODIFICATION "LW_TEST_NEEDS_DATA=set:1")
+      if(NOT ARG_NEEDS_DATA STREQUAL "*")
+        gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 TEST_SUFFIX "${suffix}" TEST_LIST test_${name}${suffix}
+                             TEST_FILTER "-${ARG_NEEDS_DATA}" PROPERTIES ${props})
+      endif()
+    else()
+      gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 TEST_SUFFIX "${suffix}" TEST_LIST test_${name}${suffix}
+                           PROPERTIES ${props})
+    endif()
+  endforeach()
 endfunction()
 
 # lw_add_isa_sources(TARGET TEMPLATE.cpp.in)

@@ -3,6 +3,12 @@
 # Usage: scripts/test.sh            (build dir: build/; then the sanitizer subset in build-asan/)
 #        BUILD_DIR=build-x scripts/test.sh -R Tokenizer   (extra args go to ctest)
 #        scripts/test.sh --sanitize [--all] [ctest args]
+#
+# The third-party data (LongBench prompts, reference templates, real vocabularies; not in the
+# repository) is looked for in $LONGWRITER_DATA, else ../shared/data. The tests that read it carry the
+# ctest label needs-data: without the data they are reported as skipped, with one line naming the
+# missing files and scripts/get-data.sh (which fetches them); LW_REQUIRE_DATA=1 (set by .ci/run) makes
+# missing data an error instead, so CI always runs them.
 #            AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/ (docs/reliability.md).
 #            By default the named subset CI runs (SANITIZE_TARGETS below: the file readers and the
 #            tokenizers, with their corpus replay); --all builds and runs the whole suite.
@@ -10,6 +16,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 JOBS=${JOBS:-$(nproc)}
+
+# Which third-party data files are missing (empty when all are present and verified).
+data_missing=$(scripts/get-data.sh --check 2>&1 >/dev/null | sed -n 's/^  \(.*\)$/\1/p' | tr '\n' ';' | sed 's/;$//; s/;/; /g')
+if [ -n "$data_missing" ]; then
+  if [ "${LW_REQUIRE_DATA:-0}" = "1" ]; then
+    echo "test.sh: LW_REQUIRE_DATA=1 but the third-party data is incomplete: $data_missing" >&2
+    echo "test.sh: fetch it with scripts/get-data.sh (or set LONGWRITER_DATA to the folder that has it)" >&2
+    exit 1
+  fi
+  data_note="test.sh: the tests labelled needs-data were skipped (third-party data missing: $data_missing); run scripts/get-data.sh to fetch it and run them"
+  echo "$data_note"
+fi
+# Say it again after ctest's summary, where it is read.
+note_data() { if [ -n "$data_missing" ]; then echo "$data_note"; fi; }
 
 if [ "${1:-}" = "--sanitize" ]; then
   shift
@@ -29,6 +49,7 @@ if [ "${1:-}" = "--sanitize" ]; then
     cmake --build "$BUILD_DIR" -j "$JOBS"
     cd "$BUILD_DIR"
     ctest --output-on-failure -j "$JOBS" --timeout 1200 "$@"
+    note_data
   else
     cmake --build "$BUILD_DIR" -j "$JOBS" --target "${SANITIZE_TARGETS[@]}"
     cd "$BUILD_DIR"
@@ -39,6 +60,7 @@ if [ "${1:-}" = "--sanitize" ]; then
       [[ " ${SANITIZE_TARGETS[*]} " == *" replay_$t "* ]] || skip="$skip|^fuzz_replay\.$t\$"
     done
     ctest --output-on-failure -j "$JOBS" --timeout 1200 -E "$skip" "$@"
+    note_data
   fi
   exit 0
 fi
@@ -47,6 +69,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLW_WERROR=ON
 cmake --build "$BUILD_DIR" -j "$JOBS"
 (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600 "$@")
+note_data
 # The whole suite (no ctest arguments) also runs the sanitizer subset: this is how CI runs it.
 # LW_SKIP_SANITIZE=1 leaves it out (a quick local run).
 if [ $# -eq 0 ] && [ "${LW_SKIP_SANITIZE:-0}" != "1" ]; then

@@ -21,6 +21,7 @@
 #include "io/jsonl.hpp"
 #include "support/fake_openai.hpp"
 #include "text/words.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -107,7 +108,7 @@ TEST(CliWrite, ParallelPlanOnlyAndGivenPlan) {
 TEST(CliWrite, ReferenceTemplates) {
   FakeOpenAIServer srv(model_reply);
   auto dir = temp_dir("reftmpl");
-  std::string refs = std::string(LW_SHARED_DIR) + "/data/reference-prompts/";
+  std::string refs = lw::testing::data_file("reference-prompts/");
   auto r = run_longwriter("write \"Write a 600-word essay about topic 3\" --plan-template " + refs +
                           "plan.txt --write-template " + refs + "write.txt -o " + (dir / "o.md").string() +
                           " --base-url " + srv.base_url() + " --model fake");

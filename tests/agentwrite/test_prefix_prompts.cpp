@@ -13,6 +13,7 @@
 #include "text/words.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -97,7 +98,7 @@ TEST(PrefixPrompts, WritePromptsExtendEachOtherWithRealVocabularies) {
   ASSERT_EQ(prompts.size(), 5u);
   for (const char* vocab : {"ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf"}) {
     SCOPED_TRACE(vocab);
-    auto tok = lw::tok::load_tokenizer(std::string(LW_SHARED_DIR) + "/data/vocab/" + vocab);
+    auto tok = lw::tok::load_tokenizer(lw::testing::data_file("vocab/") + vocab);
     for (size_t k = 1; k + 1 < prompts.size(); ++k) {
       const auto stable = tok->encode(stable_part(prompts[k], "\n\nNow write the next part: "));
       const size_t lcp = common_prefix(tok->encode(prompts[k]), tok->encode(prompts[k + 1]));
@@ -114,7 +115,7 @@ TEST(PrefixPrompts, WritePromptsExtendEachOtherWithRealVocabularies) {
 // The reference write template (plan, then text so far, then the step) keeps the same property.
 TEST(PrefixPrompts, ReferenceWriteTemplateKeepsAStablePrefix) {
   const std::string tmpl =
-      lw::io::read_file(std::string(LW_SHARED_DIR) + "/data/reference-prompts/write.txt");
+      lw::io::read_file(lw::testing::data_file("reference-prompts/write.txt"));
   const auto prompts = write_prompts(tmpl);
   ASSERT_EQ(prompts.size(), 5u);
   for (size_t k = 1; k + 1 < prompts.size(); ++k) {

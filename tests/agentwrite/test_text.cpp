@@ -7,6 +7,7 @@
 #include "io/file.hpp"
 #include "io/jsonl.hpp"
 #include "util/error.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -44,7 +45,7 @@ TEST(LengthRequest, ChineseForms) {
 
 // On LongBench-Write's own prompts, an explicit length we find agrees with the "length" field.
 TEST(LengthRequest, AgreesWithLongBenchWrite) {
-  auto recs = lw::io::read_jsonl(std::string(LW_SHARED_DIR) + "/data/longbench/longbench_write.jsonl");
+  auto recs = lw::io::read_jsonl(lw::testing::data_file("longbench/longbench_write.jsonl"));
   int found = 0, agree = 0;
   for (const auto& r : recs) {
     int64_t got = aw::explicit_target_words(r.get_string("prompt"));
@@ -78,7 +79,7 @@ TEST(Clean, StripsInvisibleCharactersAndJoins) {
 }
 
 TEST(Prompts, ReferenceTemplatesWork) {
-  std::string dir = std::string(LW_SHARED_DIR) + "/data/reference-prompts/";
+  std::string dir = lw::testing::data_file("reference-prompts/");
   std::string plan = lw::io::read_file(dir + "plan.txt"), write = lw::io::read_file(dir + "write.txt");
   aw::validate_plan_template(plan, "plan.txt");
   aw::validate_write_template(write, "write.txt");

@@ -15,6 +15,7 @@
 #include "convert/gguf_tokenizer.hpp"
 #include "tokenizer/loaders.hpp"
 #include "util/error.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -154,7 +155,7 @@ TEST(Convert, DtypeConversionAndErrors) {
 
 TEST(Convert, Gpt2VocabularySurvivesGgufToTokenizerJsonAndBack) {
   auto d = temp_dir("tok");
-  const fs::path vocab = fs::path(LW_SHARED_DIR) / "data" / "vocab" / "ggml-vocab-gpt-2.gguf";
+  const fs::path vocab = fs::path(lw::testing::data_file("vocab/ggml-vocab-gpt-2.gguf"));
   auto src = io::GgufFile::open(vocab);
   std::string notes;
   ASSERT_TRUE(convert::write_hf_tokenizer_from_gguf(src, d, notes)) << notes;

@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include "support/shared_data.hpp"
 
 extern char** environ;
 
@@ -27,7 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 const fs::path kFixtures = fs::path(LW_TEST_DATA_DIR) / "data";
-const fs::path kTiktoken = fs::path(LW_SHARED_DIR) / "data" / "vocab" / "cl100k_base.tiktoken";
+const fs::path kTiktoken = fs::path(lw::testing::data_file("vocab/cl100k_base.tiktoken"));
 
 pid_t spawn(const std::vector<std::string>& args) {
   std::vector<char*> argv;

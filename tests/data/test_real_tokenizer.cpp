@@ -16,6 +16,7 @@
 #include "io/npy.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "support/shared_data.hpp"
 
 namespace fs = std::filesystem;
 using namespace lw::data;
@@ -24,7 +25,7 @@ using namespace lw::tok;
 namespace {
 
 const fs::path kFixtures = fs::path(LW_TEST_DATA_DIR) / "data";
-const fs::path kTiktoken = fs::path(LW_SHARED_DIR) / "data" / "vocab" / "cl100k_base.tiktoken";
+const fs::path kTiktoken = fs::path(lw::testing::data_file("vocab/cl100k_base.tiktoken"));
 
 // A temporary model directory: the fixture's tokenizer_config.json/config.json + cl100k ranks.
 fs::path llama3_dir(const std::string& name) {

@@ -5,6 +5,7 @@
 #include "eval/judge_parse.hpp"
 #include "eval/judge_prompt.hpp"
 #include "util/error.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -22,7 +23,7 @@ TEST(JudgePrompt, DefaultTemplateNamesEveryDimension) {
 }
 
 TEST(JudgePrompt, ReferenceTemplateIsCompatible) {
-  std::string t = load_judge_template(std::string(LW_SHARED_DIR) + "/data/reference-prompts/judge.txt");
+  std::string t = load_judge_template(lw::testing::data_file("reference-prompts/judge.txt"));
   std::string filled = fill_judge_template(t, "Write a haiku about rain", "Rain on the tin roof");
   EXPECT_NE(filled.find("Write a haiku about rain"), std::string::npos);
   EXPECT_NE(filled.find("Rain on the tin roof"), std::string::npos);

@@ -16,6 +16,7 @@
 #include "io/file.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -253,7 +254,7 @@ TEST_F(Pipelines, JudgeUsesTheGivenTemplate) {
   auto preds = load_predictions(write_preds(dir_, 1));
   FakeBackend be([](const lw::net::ChatRequest&, int) { return reply(kValid); });
   JudgeOptions o;
-  o.template_text = load_judge_template(std::string(LW_SHARED_DIR) + "/data/reference-prompts/judge.txt");
+  o.template_text = load_judge_template(lw::testing::data_file("reference-prompts/judge.txt"));
   run_judge(be, preds, dir_ / "judge.jsonl", o);
   ASSERT_EQ(be.requests().size(), 1u);
   const std::string& sent = be.requests()[0].messages.back().content;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/cli_helpers.hpp"
+#include "support/shared_data.hpp"
 
 namespace fs = std::filesystem;
 
@@ -39,7 +40,7 @@ TEST(Install, IntoATemporaryPrefixAndTheInstalledBinaryRuns) {
   ASSERT_TRUE(fs::exists(bin)) << inst.out;
   EXPECT_TRUE(fs::exists(prefix / "share/doc/longwriter/README.md"));
   EXPECT_TRUE(fs::exists(prefix / "share/doc/longwriter/engine.md"));
-  if (fs::exists(fs::path(LW_SHARED_DIR) / "data/longbench/longbench_write.jsonl")) {
+  if (fs::exists(lw::testing::data_file("longbench/longbench_write.jsonl"))) {
     EXPECT_TRUE(fs::exists(prefix / "share/longwriter/data/longbench/longbench_write.jsonl"));
   }
 

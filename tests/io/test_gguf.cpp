@@ -7,6 +7,7 @@
 #include <random>
 
 #include "util/error.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -86,7 +87,7 @@ TEST(Gguf, TypedGettersNameKeyOnMismatch) {
 }
 
 TEST(Gguf, OpensRealVocabularyFileByMapping) {
-  auto path = std::filesystem::path(LW_SHARED_DIR) / "data/vocab/ggml-vocab-gpt-2.gguf";
+  auto path = lw::testing::data_file("vocab/ggml-vocab-gpt-2.gguf");
   ASSERT_TRUE(std::filesystem::exists(path)) << "no shared vocab " << path;
   GgufFile g = GgufFile::open(path);
   EXPECT_EQ(g.get_string("tokenizer.ggml.model"), "gpt2");

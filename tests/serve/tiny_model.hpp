@@ -11,10 +11,11 @@
 #include "io/gguf.hpp"
 #include "convert/gguf_tokenizer.hpp"
 #include "serve/local_backend.hpp"
+#include "support/shared_data.hpp"
 
 namespace lw::testing {
 
-inline std::string spm_vocab() { return std::string(LW_SHARED_DIR) + "/data/vocab/ggml-vocab-llama-spm.gguf"; }
+inline std::string spm_vocab() { return lw::testing::data_file("vocab/ggml-vocab-llama-spm.gguf"); }
 
 inline engine::ModelConfig tiny_serve_config() {
   engine::ModelConfig c;
@@ -56,7 +57,7 @@ inline std::filesystem::path tiny_gpt2_model_dir() {
     auto m = engine::make_random_model(cfg, /*seed=*/8, engine::DType::f32, /*std=*/0.5f);
     engine::save_hf_model(cfg, m->weights(), d);
     std::string notes;
-    auto vocab = io::GgufFile::open(std::string(LW_SHARED_DIR) + "/data/vocab/ggml-vocab-gpt-2.gguf");
+    auto vocab = io::GgufFile::open(lw::testing::data_file("vocab/ggml-vocab-gpt-2.gguf"));
     convert::write_hf_tokenizer_from_gguf(vocab, d, notes);
     return d;
   }();

@@ -11,13 +11,14 @@
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using lw::tok::TokenId;
 
-fs::path vocab(const std::string& name) { return fs::path(LW_SHARED_DIR) / "data/vocab" / name; }
+fs::path vocab(const std::string& name) { return lw::testing::data_dir() / "vocab" / name; }
 
 std::string random_bytes(std::mt19937& rng, size_t n, bool texty) {
   static const std::vector<std::string> pieces = {"a", "Z", " ", "  ", "\n", "\t", "'s", "你", "好", "é", "🦙",

@@ -12,13 +12,14 @@
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
 using lw::tok::TokenId;
 
 TEST(GgufLlamaBpe, MergeListVocabularyMatchesTiktokenRanks) {
-  auto tt = lw::tok::load_tokenizer(std::filesystem::path(LW_SHARED_DIR) / "data/vocab/cl100k_base.tiktoken");
+  auto tt = lw::tok::load_tokenizer(lw::testing::data_file("vocab/cl100k_base.tiktoken"));
   const int n_ranks = 100256;
   std::unordered_map<std::string, int> rank;
   std::vector<std::string> bytes(static_cast<size_t>(n_ranks));

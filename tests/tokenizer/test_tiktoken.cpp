@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <random>
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -17,7 +18,7 @@ namespace fs = std::filesystem;
 using lw::tok::TokenId;
 
 const lw::tok::Tokenizer& cl100k() {
-  static auto tok = lw::tok::load_tokenizer(fs::path(LW_SHARED_DIR) / "data/vocab/cl100k_base.tiktoken");
+  static auto tok = lw::tok::load_tokenizer(lw::testing::data_file("vocab/cl100k_base.tiktoken"));
   return *tok;
 }
 

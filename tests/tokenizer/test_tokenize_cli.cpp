@@ -4,10 +4,11 @@
 #include <filesystem>
 
 #include "cli/cli_helpers.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
-std::string cl100k() { return std::string(LW_SHARED_DIR) + "/data/vocab/cl100k_base.tiktoken"; }
+std::string cl100k() { return lw::testing::data_file("vocab/cl100k_base.tiktoken"); }
 
 bool have_binary() { return std::filesystem::exists(lw::testing::longwriter_bin()); }
 

@@ -8,10 +8,11 @@
 
 #include "io/file.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "support/shared_data.hpp"
 
 namespace lw::testing {
 
-inline std::filesystem::path vocab_dir() { return std::filesystem::path(LW_SHARED_DIR) / "data" / "vocab"; }
+inline std::filesystem::path vocab_dir() { return lw::testing::data_dir() / "vocab"; }
 
 struct VocabCase {
   std::string text;

@@ -21,6 +21,7 @@
 #include "io/jsonl.hpp"
 #include "support/fake_openai.hpp"
 #include "text/words.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -170,7 +171,7 @@ TEST_F(BenchCli, PredictKilledThenResumedThenJudgeAndScore) {
                          : fmt::format("Here is my evaluation.\n```json\n{}\n```\nHope this helps.", kJudgeAnswer);
     return rep;
   });
-  std::string tmpl = std::string(LW_SHARED_DIR) + "/data/reference-prompts/judge.txt";
+  std::string tmpl = lw::testing::data_file("reference-prompts/judge.txt");
   std::string judged = path("judge.jsonl");
   auto j = run_longwriter(fmt::format("bench judge --pred {} --out {} --judge-base-url {} --judge-model judge "
                                       "--template {} --concurrency 4",
