@@ -18,7 +18,7 @@ scripts/setup.sh
 JOBS=${JOBS:-$(nproc)}
 
 # Which third-party data files are missing (empty when all are present and verified).
-data_missing=$(scripts/get-data.sh --check 2>&1 >/dev/null | sed -n 's/^  \(.*\)$/\1/p' | tr '\n' ';' | sed 's/;$//; s/;/; /g')
+data_missing=$(scripts/get-data.sh --check 2>&1 >/dev/null | sed -n 's/^  \(.*\)$/\1/p' | tr '\n' ';' | sed 's/;$//; s/;/; /g' || true)
 if [ -n "$data_missing" ]; then
   if [ "${LW_REQUIRE_DATA:-0}" = "1" ]; then
     echo "test.sh: LW_REQUIRE_DATA=1 but the third-party data is incomplete: $data_missing" >&2
