@@ -312,7 +312,7 @@ void HttpServer::install_routes() {
     res.status = g.status;
     for (auto& [k, v] : g.headers) res.set_header(k, v);
     if (!g.body.is_null()) res.set_content(dump(g.body), "application/json");
-    if (g.status == 403) log::warn("refused {} {}: Host header not allowed", req.method, req.path);
+    if (g.status == 403) log::warn("refused a {} request: its Host header names another server", req.method);
     return httplib::Server::HandlerResponse::Handled;
   });
   // Every answer (routed, refused or an error) is counted, and carries the CORS header for an
