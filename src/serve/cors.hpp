@@ -5,9 +5,9 @@
 //
 // With origins configured, a preflight (OPTIONS with Origin and Access-Control-Request-Method) from
 // an allowed origin is answered 204 with Access-Control-Allow-Origin/-Methods/-Headers (Authorization,
-// Content-Type) and -Max-Age; every reply to an allowed origin carries Access-Control-Allow-Origin
-// and Vary: Origin. "*" allows every origin (replies then say "*": no cookies are involved, the key
-// travels in Authorization).
+// Content-Type) and -Max-Age; every reply carries Vary: Origin, and a reply to an allowed origin
+// Access-Control-Allow-Origin (the server adds both). "*" allows every origin (replies then say "*": no
+// cookies are involved, the key travels in Authorization).
 #include <string>
 #include <string_view>
 #include <utility>

@@ -321,10 +321,9 @@ void HttpServer::install_routes() {
   srv.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     impl_->metrics.count_request(req.path, res.status);
     if (!opts_.access.cors.enabled() || req.method == "OPTIONS") return;
+    res.set_header("Vary", "Origin");  // the reply depends on it: no cache may give one origin's to another
     const std::string allow = opts_.access.cors.allow_origin(req.get_header_value("Origin"));
-    if (allow.empty()) return;
-    res.set_header("Access-Control-Allow-Origin", allow);
-    res.set_header("Vary", "Origin");
+    if (!allow.empty()) res.set_header("Access-Control-Allow-Origin", allow);
   });
 
   srv.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {

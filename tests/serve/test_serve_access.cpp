@@ -263,6 +263,7 @@ TEST_F(Access, CorsOriginGetsItsPreflightAndAllowOriginOnReplies) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_FALSE(res->has_header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(res->get_header_value("Vary"), "Origin");
   preflight.erase("Origin");
   preflight.emplace("Origin", "http://localhost:3001");
   pf = client().Options("/v1/chat/completions", preflight);
