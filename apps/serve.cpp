@@ -1,7 +1,9 @@
 // longwriter serve --model PATH: an OpenAI-compatible HTTP server over the in-process engine.
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/engine_options.hpp"
 #include "common/registry.hpp"
@@ -25,7 +27,36 @@ struct Options {
   double max_body_mb = 8;
   double header_timeout = 10, request_timeout = 30;
   size_t max_reading = 256;
+  std::vector<std::string> allowed_hosts, cors_origins;
+  std::string api_key_file;
+  bool metrics_public = false;
 };
+
+// The access flags: who may connect, with which key, from which web origins (serve/request_guard.hpp).
+void add_access_options(CLI::App* cmd, Options& o) {
+  cmd->add_option(
+         "--allowed-host", o.allowed_hosts,
+         "A name clients may use in the Host header, besides localhost, 127.0.0.1, [::1] and the bound\n"
+         "address (with or without a port); repeatable. Other names get 403, which stops DNS rebinding\n"
+         "(a web page reaching this server under its own name). With a non-loopback --host any IP\n"
+         "address is accepted too, names only through this flag. '*' turns the check off.")
+      ->allow_extra_args(false);
+  cmd->add_option(
+         "--api-key-file", o.api_key_file,
+         "File of API keys, one per line ('#' comments and blank lines ignored); $LONGWRITER_API_KEY adds\n"
+         "one more. With a key every request needs 'Authorization: Bearer KEY' (else 401), except\n"
+         "/health and, with --metrics-public, /metrics. Keys are never printed or logged.")
+      ->check(CLI::ExistingFile);
+  cmd->add_option(
+         "--cors-origin", o.cors_origins,
+         "A web origin (https://app.example.com, http://localhost:3000) whose pages may call the API\n"
+         "from a browser: preflights are answered and replies carry Access-Control-Allow-Origin;\n"
+         "repeatable, '*' allows every origin. Default: no CORS headers at all.")
+      ->allow_extra_args(false);
+  cmd->add_flag(
+      "--metrics-public", o.metrics_public,
+      "Serve GET /metrics (Prometheus text) without the API key (for a scraper on a trusted network)");
+}
 
 const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
   auto o = std::make_shared<Options>();
@@ -38,6 +69,9 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
       "Concurrent requests are decoded together (continuous batching, --parallel sequences per step);\n"
       "up to --queue more wait their turn, and beyond that the server answers 503 with Retry-After.\n"
       "Listens on 127.0.0.1 unless --host says otherwise. Stop it with Ctrl-C.\n"
+      "Access: requests must name this server in Host (--allowed-host for other names; 403 otherwise),\n"
+      "POST bodies must be application/json (415), --api-key-file requires a Bearer key (401), and\n"
+      "--cors-origin lets web pages of the given origins call the API. GET /metrics: Prometheus text.\n"
       "Example: longwriter serve --model models/tiny --port 8080 &\n"
       "         longwriter chat --base-url http://127.0.0.1:8080/v1 --model tiny \"Hello\"");
   cmd->add_option("--model", o->model, "Local model: an HF directory (config.json + safetensors) or a .gguf file")
@@ -90,8 +124,19 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
                   "Connections that may be sending a request at once; a new one sheds the oldest")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  add_access_options(cmd, *o);
 
   lw::apps::set_action(cmd, [o] {
+    lw::serve::AccessPolicy access;
+    access.keys = lw::serve::ApiKeys::load(o->api_key_file);
+    access.cors = lw::serve::CorsPolicy(o->cors_origins);
+    access.metrics_public = o->metrics_public;
+    for (const auto& h : o->allowed_hosts)
+      if (h != "*" && lw::serve::host_name_of(h).empty())
+        lw::fail_input("--allowed-host {}: expected a host name or address (optionally with :port), or '*'",
+                       h);
+    access.hosts.allowed = o->allowed_hosts;
+    for (const auto& w : lw::serve::exposure_warnings(o->host, access)) lw::log::warn("{}", w);
     o->local.load.convert = o->dtype == "f32"    ? lw::engine::LoadOptions::Convert::f32
                             : o->dtype == "bf16" ? lw::engine::LoadOptions::Convert::bf16
                                                  : lw::engine::LoadOptions::Convert::keep;
@@ -107,10 +152,12 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
     so.header_timeout_ms = static_cast<int>(o->header_timeout * 1000);
     so.read_timeout_s = std::max(1, static_cast<int>(o->request_timeout));
     so.max_reading = o->max_reading;
+    so.access = std::move(access);
     lw::serve::HttpServer server(*backend, so);
     int port = server.bind();
-    std::printf("serving %s on http://%s:%d/v1 (OpenAI-compatible; %d parallel, queue %d)\n",
-                so.model_name.c_str(), o->host.c_str(), port, o->local.parallel, o->queue);
+    std::printf("serving %s on http://%s:%d/v1 (OpenAI-compatible; %d parallel, queue %d%s)\n",
+                so.model_name.c_str(), o->host.c_str(), port, o->local.parallel, o->queue,
+                so.access.keys.enabled() ? "; API key required" : "");
     std::fflush(stdout);
     server.run();
     return 0;

@@ -7,7 +7,8 @@
 //   lw_make_model --shape 8b --dtype q4_k_m --out /tmp/m/llama8b-q4_k_m.gguf
 //   lw_make_model --shape tiny256 --dtype f32 --std 0.03 --std-embed 1 --std-head 0.25 --out tiny.gguf
 //
-// Shapes: tiny256 (V 256, C 256, 2 layers, 4/2 heads of 64, FFN 256), 152m (the engine benchmark's:
+// Shapes: tiny256 (V 256, C 256, 2 layers, 4/2 heads of 64, FFN 256), tiny-gpt2 (V 50257 with the
+// GPT-2 vocabulary, C 32, 2 layers, 4/2 heads of 8, FFN 64, context 512: a few MB, for serve checks), 152m (the engine benchmark's:
 // V 50257, C 768, 12 layers, 12/4 heads, FFN 2048), 1b (Llama-3.2-1B: V 50257, C 2048, 16 layers,
 // 32/8 heads, FFN 8192, tied, llama3 rope scaling), 8b (Llama-3.1-8B: V 128256, C 4096, 32 layers,
 // 32/8 heads of 128, FFN 14336, llama3 rope scaling). The vocabulary is GPT-2's from the shared
@@ -46,6 +47,9 @@ ModelConfig shape(const std::string& name) {
   if (name == "tiny256") {
     c.V = 256, c.C = 256, c.n_layer = 2, c.n_head = 4, c.n_kv_head = 2, c.hd = 64, c.ffn = 256;
     c.rope_theta = 10000.0f, c.max_context = 512, c.bos_id = 1, c.eos_ids = {2};
+  } else if (name == "tiny-gpt2") {  // the serve tests' tiny model over the GPT-2 vocabulary (13 MB in f32)
+    c.V = 50257, c.C = 32, c.n_layer = 2, c.n_head = 4, c.n_kv_head = 2, c.hd = 8, c.ffn = 64;
+    c.rope_theta = 10000.0f, c.max_context = 512;
   } else if (name == "152m") {
     c.V = 50257, c.C = 768, c.n_layer = 12, c.n_head = 12, c.n_kv_head = 4, c.hd = 64, c.ffn = 2048;
     c.rope_theta = 10000.0f;
@@ -57,7 +61,7 @@ ModelConfig shape(const std::string& name) {
     c.V = 128256, c.C = 4096, c.n_layer = 32, c.n_head = 32, c.n_kv_head = 8, c.hd = 128, c.ffn = 14336;
     c.rope_scaling = {"llama3", 8.0f, 1.0f, 4.0f, 8192};
   } else {
-    fail_input("--shape {}: expected tiny256, 152m, 1b or 8b", name);
+    fail_input("--shape {}: expected tiny256, tiny-gpt2, 152m, 1b or 8b", name);
   }
   c.validate(name);
   return c;
@@ -101,7 +105,7 @@ int main(int argc, char** argv) {
   std::string shape_name = "152m", dtype = "f32", out;
   uint64_t seed = 1;
   float sd = 0.02f, sd_embed = -1.0f, sd_head = -1.0f;
-  app.add_option("--shape", shape_name, "tiny256, 152m, 1b or 8b")->capture_default_str();
+  app.add_option("--shape", shape_name, "tiny256, tiny-gpt2 (GPT-2 vocabulary, a few MB), 152m, 1b or 8b")->capture_default_str();
   app.add_option("--dtype", dtype, "GGUF: a type or scheme of `longwriter convert` (f32, bf16, q8_0, q4_k_m, ...); "
                                    "HF directory: f32 or bf16")->capture_default_str();
   app.add_option("--seed", seed, "Random seed")->capture_default_str();

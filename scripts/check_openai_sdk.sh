@@ -9,24 +9,9 @@
 #
 # Usage: scripts/check_openai_sdk.sh [--build DIR] [--model FILE.gguf]
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$ROOT/build
-MODEL=
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --build) BUILD=$(cd "$2" && pwd); shift ;;
-    --model) MODEL=$2; shift ;;
-    *) echo "unknown argument: $1" >&2; exit 2 ;;
-  esac
-  shift
-done
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lw-sdk-XXXXXX")
-SERVER=
-trap '[[ -n $SERVER ]] && kill $SERVER 2> /dev/null; rm -rf "$WORK"' EXIT
-if [[ -z $MODEL ]]; then
-  MODEL=$WORK/llama152m-bf16.gguf
-  "$BUILD/bench/lw_make_model" --shape 152m --dtype bf16 --out "$MODEL" > /dev/null
-fi
+source "$(dirname "$0")/serve_check_common.sh"
+serve_check_setup "$@"
+serve_check_model 152m bf16 llama152m-bf16.gguf
 (cd "$WORK" && npm init -y > /dev/null && npm install --no-audit --no-fund openai > npm.log 2>&1) ||
   { echo "npm install openai failed (see $WORK/npm.log)" >&2; cat "$WORK/npm.log" >&2; exit 1; }
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

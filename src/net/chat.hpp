@@ -53,6 +53,14 @@ struct CacheStats {
   int64_t cached_tokens = 0;   // ... taken from the cache instead of computed
 };
 
+// What a backend that runs the model itself is doing now (for a server's /metrics).
+struct EngineLoad {
+  int64_t running = 0;         // sequences in a KV cache slot
+  int64_t waiting = 0;         // sequences queued for a slot
+  int64_t kv_cells_used = 0;   // KV cache cells holding a token (kept prefixes included)
+  int64_t kv_cells_total = 0;  // cells reserved (slots x context)
+};
+
 // Called with each piece of text as it streams in.
 using DeltaCallback = std::function<void(std::string_view delta)>;
 
@@ -75,6 +83,8 @@ class ChatBackend {
   }
   // Prefix-cache counters, when the backend has a prefix cache.
   virtual std::optional<CacheStats> cache_stats() const { return std::nullopt; }
+  // Current load, when the backend runs the model itself.
+  virtual std::optional<EngineLoad> engine_load() const { return std::nullopt; }
 };
 
 }  // namespace lw::net

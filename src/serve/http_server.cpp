@@ -12,8 +12,9 @@
 #include <cstdlib>
 #include <random>
 
-#include "serve/connection_gate.hpp"
 #include "net/errors.hpp"
+#include "serve/connection_gate.hpp"
+#include "serve/metrics.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -116,6 +117,7 @@ class BufferedStream : public httplib::Stream {
 
 struct HttpServer::Impl {
   GatedServer server;
+  ServerMetrics metrics;
   std::unique_ptr<ConnectionGate> gate;
   std::atomic<int> listen_fd{-1};
 };
@@ -174,6 +176,7 @@ HttpServer::HttpServer(net::ChatBackend& backend, ServerOptions options)
     : backend_(backend), opts_(std::move(options)), impl_(std::make_unique<Impl>()) {
   capacity_ = opts_.max_pending > 0 ? opts_.max_pending : backend_.suggested_concurrency() + 32;
   if (opts_.model_name.empty()) opts_.model_name = "local";
+  opts_.access.hosts.bind_host = opts_.host;
   auto& srv = impl_->server;
   // Enough workers that every admitted request has one, plus a few to answer /health and 503s.
   const size_t workers = static_cast<size_t>(capacity_) + 8;
@@ -215,6 +218,10 @@ void HttpServer::install_routes() {
     if (auto c = backend_.cache_stats()) j["prefix_cache"] = cache_stats_json(*c);
     send_json(res, 200, j);
   });
+  srv.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content(metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
+  });
   srv.Get("/v1/models", [this, started](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, models_json(opts_.model_name, started));
   });
@@ -244,6 +251,7 @@ void HttpServer::install_routes() {
       try {
         net::ChatResponse r = backend_.complete(p.chat);
         served_.fetch_add(1);
+        impl_->metrics.count_completion(r);
         log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {}", id,
                   r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens, r.seconds,
                   r.finish_reason);
@@ -269,6 +277,7 @@ void HttpServer::install_routes() {
               net::ChatResponse r = backend_.complete(p.chat, [&](std::string_view d) {
                 if (!d.empty()) write(sse_event(chunk_json(id, model, created, d, false, "")));
               });
+              impl_->metrics.count_completion(r);
               write(sse_event(chunk_json(id, model, created, "", false, r.finish_reason)));
               if (p.include_usage) write(sse_event(usage_chunk_json(id, model, created, r.usage)));
               served_.fetch_add(1);
@@ -291,6 +300,30 @@ void HttpServer::install_routes() {
           return true;
         },
         [slot](bool) {});
+  });
+
+  // Host, preflight, key and Content-Type checks before any route (serve/request_guard.hpp).
+  srv.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const std::string host = req.get_header_value("Host"), origin = req.get_header_value("Origin"),
+                      auth = req.get_header_value("Authorization"),
+                      type = req.get_header_value("Content-Type");
+    GuardResult g = guard_request({req.method, req.path, host, origin, auth, type}, opts_.access);
+    if (g.status == 0) return httplib::Server::HandlerResponse::Unhandled;
+    res.status = g.status;
+    for (auto& [k, v] : g.headers) res.set_header(k, v);
+    if (!g.body.is_null()) res.set_content(dump(g.body), "application/json");
+    if (g.status == 403) log::warn("refused a {} request: its Host header names another server", req.method);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // Every answer (routed, refused or an error) is counted, and carries the CORS header for an
+  // allowed Origin; this runs before the status line is written, so a client that has its reply
+  // also sees it counted.
+  srv.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    impl_->metrics.count_request(req.path, res.status);
+    if (!opts_.access.cors.enabled() || req.method == "OPTIONS") return;
+    res.set_header("Vary", "Origin");  // the reply depends on it: no cache may give one origin's to another
+    const std::string allow = opts_.access.cors.allow_origin(req.get_header_value("Origin"));
+    if (!allow.empty()) res.set_header("Access-Control-Allow-Origin", allow);
   });
 
   srv.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
@@ -338,6 +371,10 @@ void HttpServer::stop() {
   if (impl_) impl_->server.stop();
   if (thread_.joinable()) thread_.join();
   if (impl_ && impl_->gate) impl_->gate->stop();
+}
+
+std::string HttpServer::metrics_text() const {
+  return impl_->metrics.render(backend_.engine_load(), backend_.cache_stats());
 }
 
 size_t HttpServer::reading_connections() const { return impl_->gate->reading(); }

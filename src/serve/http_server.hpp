@@ -7,6 +7,11 @@
 //   GET  /health                {"status":"ok", "active":N, "capacity":M, "prefix_cache":{...}}
 //                               (prefix_cache: the backend's reuse counts and hit rates, when it
 //                               has a prefix cache; see serve/openai_api.hpp cache_stats_json)
+//   GET  /metrics               Prometheus text (serve/metrics.hpp)
+//
+// Access (serve/request_guard.hpp): Host check (403), CORS preflights, API keys (401; /health is
+// always open, /metrics with metrics_public), JSON-only POST bodies (415); CORS headers only for
+// the origins in access.cors.
 //
 // Limits: at most `max_pending` requests are inside the server at once (running or waiting for the
 // backend); one more is answered 503 with Retry-After at once. Bodies over max_body_bytes get 413;
@@ -23,6 +28,7 @@
 
 #include "net/chat.hpp"
 #include "serve/openai_api.hpp"
+#include "serve/request_guard.hpp"
 
 namespace lw::serve {
 
@@ -38,6 +44,7 @@ struct ServerOptions {
   size_t max_head_bytes = 16 << 10;
   size_t max_reading = 256;       // connections sending a request at once; more shed the oldest
   int write_timeout_s = 60;       // a client that stops reading a stream this long is dropped
+  AccessPolicy access;            // hosts (bind_host is set from `host`), keys, CORS, /metrics
 };
 
 class HttpServer {
@@ -60,6 +67,8 @@ class HttpServer {
   int64_t served() const { return served_.load(); }
   int64_t rejected() const { return rejected_.load(); }
   size_t reading_connections() const;  // connections whose request is still arriving
+  // The /metrics text as it would be served now.
+  std::string metrics_text() const;
 
  private:
   struct Impl;

@@ -140,6 +140,11 @@ std::optional<net::CacheStats> LocalBackend::cache_stats() const {
   return c;
 }
 
+std::optional<net::EngineLoad> LocalBackend::engine_load() const {
+  const Scheduler::Stats s = sched_->stats();
+  return net::EngineLoad{s.running, s.waiting, s.kv_cells_used, s.kv_cells_total};
+}
+
 std::unique_ptr<LocalBackend> open_local_backend(const fs::path& path, const LocalOptions& options) {
   if (!fs::exists(path)) fail_input("{}: no such model directory or .gguf file", path.string());
   auto model = engine::load_model(path, options.load);

@@ -159,7 +159,17 @@ std::shared_ptr<SeqStream> Scheduler::submit(SeqParams params) {
 
 Scheduler::Stats Scheduler::stats() const {
   std::lock_guard lk(mu_);
-  return stats_;
+  Stats s = stats_;
+  s.waiting = static_cast<int64_t>(waiting_.size());
+  s.kv_cells_total = static_cast<int64_t>(opts_.n_slots) * max_ctx_;
+  return s;
+}
+
+void Scheduler::publish_gauges(size_t running) {
+  stats_.running = static_cast<int64_t>(running);
+  int64_t used = 0;
+  for (int s = 0; s < opts_.n_slots; ++s) used += cache_.length(s);
+  stats_.kv_cells_used = used;
 }
 
 void Scheduler::loop() {
@@ -190,6 +200,7 @@ void Scheduler::loop() {
         stats_.prompt_tokens_cached += cached;
         active.push_back(std::move(a));
       }
+      publish_gauges(active.size());
     }
     for (auto& a : active)
       if (a->out->cancelled()) {
@@ -205,6 +216,8 @@ void Scheduler::loop() {
         ++it;
       }
     }
+    std::lock_guard lk(mu_);
+    publish_gauges(active.size());
   }
   for (auto& a : active) a->out->finish("stop", "the model is shutting down", a->generated);
 }

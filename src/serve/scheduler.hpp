@@ -124,6 +124,8 @@ class Scheduler {
     int64_t prefix_hits = 0;       // ... of which reused a cached prefix
     int64_t prompt_tokens_total = 0;   // prompt tokens of the admitted sequences
     int64_t prompt_tokens_cached = 0;  // ... taken from the cache (total = computed + cached)
+    // Gauges: sequences in a slot, sequences queued, cache cells holding a token, cells reserved.
+    int64_t running = 0, waiting = 0, kv_cells_used = 0, kv_cells_total = 0;
   };
   Stats stats() const;
 
@@ -140,6 +142,7 @@ class Scheduler {
   void end(Active& a, const std::string& reason);
   int pick_slot(const std::vector<int32_t>& prompt, const std::vector<bool>& busy) const;
   int64_t reuse_slot(int slot, const std::vector<int32_t>& prompt);
+  void publish_gauges(size_t running);  // under mu_
 
   const engine::Model& model_;
   const tok::Tokenizer& tok_;

@@ -279,8 +279,10 @@ TEST_F(Hardening, OldestReadingConnectionIsShedPastTheCap) {
 TEST_F(Hardening, ExpectContinueIsHonoured) {
   start();
   int fd = connect_to(server_->port());
-  send_all(fd, "POST /v1/chat/completions HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: " +
-                   std::to_string(kChat.size()) + "\r\n\r\n");
+  send_all(fd,
+           "POST /v1/chat/completions HTTP/1.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+           "Content-Length: " +
+               std::to_string(kChat.size()) + "\r\n\r\n");
   std::string interim = read_reply(fd, 500ms);
   EXPECT_EQ(interim.rfind("HTTP/1.1 100", 0), 0u) << interim;
   send_all(fd, kChat);

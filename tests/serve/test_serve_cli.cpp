@@ -2,9 +2,6 @@
 // `longwriter chat`; `longwriter convert` round-trips the model; `chat --model DIR` runs the model
 // in-process.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,53 +11,15 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "child_process.hpp"
 #include "cli/cli_helpers.hpp"
 #include "tiny_model.hpp"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// A child process whose stdout is a pipe; killed (SIGTERM) and reaped on destruction.
-class Child {
- public:
-  explicit Child(const std::vector<std::string>& argv) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(fds[1]);
-    out_ = ::fdopen(fds[0], "r");
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-    }
-    if (out_) std::fclose(out_);
-  }
-  // The next line of stdout ("" at end of file).
-  std::string line() {
-    char buf[1024];
-    if (!out_ || !std::fgets(buf, sizeof buf, out_)) return "";
-    return buf;
-  }
-  bool started() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-  std::FILE* out_ = nullptr;
-};
+using lw::testing::Child;
 
 std::string q(const fs::path& p) {
   std::string s(1, '\'');
