@@ -25,7 +25,7 @@ if [ -n "$data_missing" ]; then
     echo "test.sh: fetch it with scripts/get-data.sh (or set LONGWRITER_DATA to the folder that has it)" >&2
     exit 1
   fi
-  data_note="test.sh: the tests labelled needs-data were skipped (third-party data missing: $data_missing); run scripts/get-data.sh to fetch it and run them"
+  data_note="test.sh: the tests labelled needs-data are skipped (third-party data missing: $data_missing); run scripts/get-data.sh to fetch it and run them"
   echo "$data_note"
 fi
 # Say it again after ctest's summary, where it is read.
