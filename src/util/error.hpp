@@ -1,5 +1,5 @@
 #pragma once
-// One error policy (docs/architecture.md): exceptions carrying context inside modules; at the CLI
+// One error policy (docs/reliability.md, "The rule"): exceptions carrying context inside modules; at the CLI
 // boundary one clear line on stderr and exit code 2 (InputError: bad input or usage) or 1 (Error:
 // runtime failure).
 #include <stdexcept>

@@ -240,12 +240,13 @@ TEST_F(Hardening, ContentLengthLargerThanTheBodyIs408AtTheDeadline) {
   const auto t0 = Clock::now();
   int fd = connect_to(server_->port());
   send_all(fd, "POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 500\r\n\r\n" + kChat);
+  // The 408 must come by the deadline (read_reply gives up after 5 s: no reply is a failure), and
+  // not before the 1 s read timeout has passed. No upper time window: a loaded machine may be slow.
   std::string reply = read_reply(fd, 5000ms);
   ::close(fd);
   EXPECT_EQ(status_of(reply), 408) << reply;
   const double took = std::chrono::duration<double>(Clock::now() - t0).count();
   EXPECT_GE(took, 0.9);
-  EXPECT_LT(took, 3.0);
 }
 
 TEST_F(Hardening, HeadNotFinishedInTimeIs408) {

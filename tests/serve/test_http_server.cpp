@@ -225,7 +225,16 @@ TEST(HttpServer, FullQueueAnswers503) {
       auto res = cli.Post("/v1/chat/completions", chat_body("block"), "application/json");
       if (res && res->status == 200) ++ok;
     });
-  while (be.running() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  // Both requests reach the backend, by a deadline (a server that never dispatches them fails
+  // here instead of hanging the test).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (be.running() < 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (be.running() < 2) {
+    be.release();
+    for (auto& t : blocked) t.join();
+    FAIL() << "the two blocking requests did not reach the backend within 60 s";
+  }
   httplib::Client cli("127.0.0.1", srv.port());
   auto res = cli.Post("/v1/chat/completions", chat_body("one more"), "application/json");
   ASSERT_TRUE(res);
