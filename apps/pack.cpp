@@ -33,7 +33,7 @@ int run(Options& o) {
   p.out = o.out;
   p.max_len = o.max_len;
   p.strategy = lw::data::parse_strategy(o.strategy);
-  p.weighting = lw::data::parse_weighting(o.weighting);
+  p.weighting = lw::data::parse_pack_weighting(o.weighting);
   p.overflow = lw::data::parse_overflow(o.overflow);
   p.seed = o.seed;
   p.threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());

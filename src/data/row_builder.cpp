@@ -6,20 +6,12 @@
 
 namespace lw::data {
 
-Weighting parse_weighting(std::string_view name) {
-  if (name == "longalign") return Weighting::longalign;
-  if (name == "token") return Weighting::token;
-  if (name == "sequence") return Weighting::sequence;
-  fail_input("unknown weighting \"{}\" (expected longalign, token or sequence)", name);
-}
-
-std::string weighting_name(Weighting w) {
-  switch (w) {
-    case Weighting::longalign: return "longalign";
-    case Weighting::token: return "token";
-    case Weighting::sequence: return "sequence";
-  }
-  return "?";
+Weighting parse_pack_weighting(std::string_view name) {
+  const Weighting w = io::parse_weighting(name, "--weighting");
+  if (w == Weighting::longwriter)
+    fail_input("--weighting: longwriter is a training loss (train --weighting longwriter), not pack weights "
+               "(expected longalign, token or sequence)");
+  return w;
 }
 
 void build_row(std::span<const SeqView> seqs, int64_t max_len, uint32_t pad_id, Weighting weighting, PackRow& row) {

@@ -1,22 +1,26 @@
 #pragma once
-// Building one pack row from its sequences: concatenate, pad to L, boundaries, labels, loss weights.
+// Building one pack row from its sequences: concatenate, pad to L, boundaries, labels, loss weights
+// (io/weighting.hpp names them):
 //   longalign: each sequence's labelled tokens weigh 1/(its labelled count): every sequence sums to 1
 //              (the LongWriter/LongAlign reference).
 //   token:     every labelled token weighs 1 (a plain token-mean when the trainer divides by the
 //              sum of weights).
 //   sequence:  1/(labelled count * sequences in the row): every row sums to 1, its sequences equally.
+//   longwriter is a training loss only (train --weighting): no pack weights of its own.
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "data/pack_names.hpp"
+#include "io/weighting.hpp"
 
 namespace lw::data {
 
-enum class Weighting { longalign, token, sequence };
-Weighting parse_weighting(std::string_view name);  // InputError for anything else
-std::string weighting_name(Weighting w);
+using io::Weighting;
+using io::weighting_name;
+// The weightings a pack can store (longalign, token, sequence); an InputError for anything else.
+Weighting parse_pack_weighting(std::string_view name);
 
 struct SeqView {
   std::span<const uint32_t> ids;     // (n)

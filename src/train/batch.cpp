@@ -58,24 +58,6 @@ std::vector<Row> split_row(const Row& row) {
   return out;
 }
 
-Weighting parse_weighting(const std::string& name) {
-  if (name == "token") return Weighting::token;
-  if (name == "sequence") return Weighting::sequence;
-  if (name == "longalign") return Weighting::longalign;
-  if (name == "longwriter") return Weighting::longwriter;
-  fail_input("--weighting: unknown mode '{}' (expected longwriter, token, sequence or longalign)", name);
-}
-
-std::string weighting_name(Weighting w) {
-  switch (w) {
-    case Weighting::token: return "token";
-    case Weighting::sequence: return "sequence";
-    case Weighting::longalign: return "longalign";
-    case Weighting::longwriter: return "longwriter";
-  }
-  return "?";
-}
-
 int64_t count_targets(const Row& row) {
   int64_t n = 0;
   for (int32_t y : row.targets) n += y >= 0;

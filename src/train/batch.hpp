@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "io/weighting.hpp"
+
 namespace lw::train {
 
 struct Row {
@@ -28,14 +30,14 @@ Row concat_rows(const std::vector<Row>& rows);
 // Splits a packed row into one row per sequence.
 std::vector<Row> split_row(const Row& row);
 
-enum class Weighting {
-  token,      // sum over all labelled targets of the global batch / their count (LongWriter)
-  sequence,   // mean over sequences of each sequence's mean target loss
-  longalign,  // sum of pack weights * loss, divided by K (weights sum to 1 per sequence)
-  longwriter, // the token mean times (sequences in the global batch) / K: the LongWriter paper's loss
-};
-Weighting parse_weighting(const std::string& name);  // InputError on unknown names
-std::string weighting_name(Weighting w);
+// The loss weightings (io/weighting.hpp), as the trainer applies them:
+//   token:      sum over all labelled targets of the global batch / their count
+//   sequence:   mean over sequences of each sequence's mean target loss
+//   longalign:  sum of pack weights * loss, divided by K (weights sum to 1 per sequence)
+//   longwriter: the token mean times (sequences in the global batch) / K: the LongWriter paper's loss
+using io::Weighting;
+using io::parse_weighting;
+using io::weighting_name;
 
 // Per-position loss weights (one vector per row, aligned with Row::targets) for one global batch
 // (all micro-batches of one optimizer step): the step loss is sum_rows sum_t w[t] * nll[t], which

@@ -380,3 +380,21 @@ TEST(PackStats, CountsAndHistogram) {
   EXPECT_NE(text.find("sequences per row"), std::string::npos);
   fs::remove_all(d);
 }
+
+// One weighting vocabulary (io/weighting.hpp) for packs and the trainer: a pack stores longalign,
+// token or sequence weights; longwriter is a training loss and is refused for packs by name.
+TEST(PackWeighting, PacksTakeThreeOfTheFourWeightings) {
+  using lw::data::Weighting;
+  EXPECT_EQ(lw::data::parse_pack_weighting("longalign"), Weighting::longalign);
+  EXPECT_EQ(lw::data::parse_pack_weighting("token"), Weighting::token);
+  EXPECT_EQ(lw::data::parse_pack_weighting("sequence"), Weighting::sequence);
+  try {
+    lw::data::parse_pack_weighting("longwriter");
+    FAIL() << "longwriter accepted as pack weights";
+  } catch (const lw::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("train --weighting longwriter"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(lw::data::parse_pack_weighting("tokens"), lw::InputError);
+  for (auto w : {Weighting::token, Weighting::sequence, Weighting::longalign, Weighting::longwriter})
+    EXPECT_EQ(lw::io::parse_weighting(lw::io::weighting_name(w)), w);
+}
