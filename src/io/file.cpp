@@ -11,6 +11,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "io/write_guard.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -35,14 +36,12 @@ AtomicFile::~AtomicFile() {
 
 void AtomicFile::write(std::string_view data) {
   LW_CHECK(f_ != nullptr, "write after commit");
-  if (std::fwrite(data.data(), 1, data.size(), f_) != data.size())
-    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+  write_bytes(f_, data.data(), data.size(), target_);
 }
 
 void AtomicFile::commit() {
   LW_CHECK(f_ != nullptr, "commit twice");
-  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0)
-    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0) fail_write(target_, errno, 0);
   std::fclose(f_);
   f_ = nullptr;
   std::error_code ec;
@@ -83,19 +82,20 @@ fs::path temp_path_for(const fs::path& target) {
   return p;
 }
 
-int sweep_stale_temp_files(const fs::path& dir) {
+int sweep_stale_temp_files(const fs::path& dir, const std::string& only_of) {
   std::error_code ec;
   int removed = 0;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     const auto dot = name.rfind(".tmp.");
     if (dot == std::string::npos || dot + 5 >= name.size()) continue;
+    if (!only_of.empty() && name.compare(0, dot, only_of) != 0) continue;
     const std::string pid_text = name.substr(dot + 5);
     if (pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
     const auto pid = static_cast<pid_t>(std::stol(pid_text));
     if (pid == ::getpid() || (::kill(pid, 0) == 0 || errno == EPERM)) continue;  // still running
     std::error_code rm;
-    if (fs::remove(it->path(), rm)) {
+    if (fs::remove_all(it->path(), rm) > 0 && !rm) {  // a file, or a staged directory (AtomicDir)
       ++removed;
       log::info("removed {} (left by an interrupted run, process {})", it->path().string(), pid);
     }

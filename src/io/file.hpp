@@ -36,7 +36,9 @@ std::string read_stdin();
 // Every temporary file of this process is named TARGET.tmp.PID: the run that made it is in its name.
 std::filesystem::path temp_path_for(const std::filesystem::path& target);
 // Removes the temporary files (NAME.tmp.PID) in dir whose process is gone: what a run killed with
-// SIGKILL left behind. Files of live processes are kept. Returns how many were removed.
-int sweep_stale_temp_files(const std::filesystem::path& dir);
+// SIGKILL left behind: files, and the directories AtomicDir stages. Those of live processes are
+// kept. only_of: just the temporaries of that name (ONLY_OF.tmp.PID), in a directory that is not
+// ours alone. Returns how many were removed.
+int sweep_stale_temp_files(const std::filesystem::path& dir, const std::string& only_of = "");
 
 }  // namespace lw::io
