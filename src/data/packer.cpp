@@ -59,25 +59,11 @@ PackTokenizerInfo tokenizer_info(const tok::Tokenizer& t) {
   return info;
 }
 
-// The names a pack directory holds (and the temporaries of runs writing one): anything else in
-// --out is not ours to replace.
+// The names a pack directory holds: anything else in --out is not ours to replace.
 bool pack_file_name(const std::string& n) {
   static const std::set<std::string> fixed = {"manifest.json", "inputs_pack.npy", "labels_pack.npy",
                                               "weights_pack.npy", "attention_masks_pack.json"};
-  return fixed.count(n) || (n.rfind("shard-", 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".bin") ||
-         n.find(".tmp.") != std::string::npos;
-}
-
-void refuse_foreign_dir(const fs::path& out) {
-  std::error_code ec;
-  if (!fs::exists(out, ec)) return;
-  if (!fs::is_directory(out)) fail_input("--out {}: exists and is not a directory", out.string());
-  for (fs::directory_iterator it(out, ec), end; !ec && it != end; it.increment(ec))
-    if (!pack_file_name(it->path().filename().string()))
-      fail_input(
-          "--out {}: holds {}, which is not part of a pack; the whole directory is replaced, so "
-          "choose an empty or new directory",
-          out.string(), it->path().filename().string());
+  return fixed.count(n) || (n.rfind("shard-", 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".bin");
 }
 
 }  // namespace
@@ -101,7 +87,7 @@ PackManifest pack_files(const PackOptions& opts, const tok::Tokenizer& tokenizer
     m.sources.push_back({p.string(), static_cast<int64_t>(fs::file_size(p)), sha256_file(p)});
   }
 
-  refuse_foreign_dir(opts.out);
+  io::check_replaceable(opts.out, pack_file_name, "--out");
   // The new pack is written beside the old one and swapped in whole (docs/packing.md): a failure
   // at any byte leaves the old pack complete. Stale staging directories of killed runs are swept.
   io::AtomicDir out(opts.out);

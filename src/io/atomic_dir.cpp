@@ -46,6 +46,21 @@ void fsync_tree(const fs::path& dir) {
   fsync_dir(dir);
 }
 
+void check_replaceable(const fs::path& dir, const std::function<bool(const std::string&)>& ours,
+                       const char* what) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return;
+  if (!fs::is_directory(dir)) fail_input("{} {}: exists and is not a directory", what, dir.string());
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!ours(name) && name.find(".tmp.") == std::string::npos)
+      fail_input(
+          "{} {}: holds {}, which this command did not write; the whole directory is replaced, so "
+          "choose an empty or new directory",
+          what, dir.string(), name);
+  }
+}
+
 AtomicDir::AtomicDir(fs::path target) : target_(std::move(target)) {
   while (target_.has_filename() == false && target_.has_parent_path()) target_ = target_.parent_path();
   const fs::path parent = parent_of(target_);
@@ -72,8 +87,22 @@ void AtomicDir::commit() {
     if (!fs::is_directory(target_))
       fail_input("{} exists and is not a directory; remove it or choose another output", target_.string());
     // One atomic step: the target is the complete old or the complete new directory throughout.
-    if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) != 0)
-      fail("cannot swap {} into place: {}", target_.string(), std::strerror(errno));
+    if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) != 0) {
+      if (errno != EINVAL && errno != ENOSYS)
+        fail("cannot swap {} into place: {}", target_.string(), std::strerror(errno));
+      // A filesystem without RENAME_EXCHANGE: two renames; a kill between them leaves both
+      // versions complete (TARGET.old.tmp.PID and the staged one) and the next run sweeps them.
+      fs::path old = target_;
+      old += fmt::format(".old.tmp.{}", ::getpid());
+      fs::rename(target_, old, ec);
+      if (ec) fail("cannot move {} aside: {}", target_.string(), ec.message());
+      fs::rename(tmp_, target_, ec);
+      if (ec) fail("cannot rename {} to {}: {}", tmp_.string(), target_.string(), ec.message());
+      committed_ = true;
+      fsync_dir(parent_of(target_));
+      fs::remove_all(old, ec);
+      return;
+    }
   } else {
     fs::rename(tmp_, target_, ec);
     if (ec) fail("cannot rename {} to {}: {}", tmp_.string(), target_.string(), ec.message());

@@ -6,6 +6,8 @@
 // complete new one. The old version is removed after the swap; a run killed before that leaves a
 // TARGET.tmp.PID of a dead process, which the next AtomicDir for the same parent sweeps.
 #include <filesystem>
+#include <functional>
+#include <string>
 
 namespace lw::io {
 
@@ -27,6 +29,11 @@ class AtomicDir {
   std::filesystem::path target_, tmp_;
   bool committed_ = false;
 };
+
+// Before an AtomicDir replaces dir: refuses (InputError) when dir holds an entry that `ours` does
+// not claim, since the whole directory is replaced. `what` names the output ("--out", "OUT").
+void check_replaceable(const std::filesystem::path& dir, const std::function<bool(const std::string&)>& ours,
+                       const char* what);
 
 // fsyncs every regular file under dir and every directory, dir included.
 void fsync_tree(const std::filesystem::path& dir);

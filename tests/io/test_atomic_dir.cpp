@@ -120,4 +120,18 @@ TEST(DirManifest, VerifiesAndNamesEachKindOfDamage) {
   fs::remove_all(d);
 }
 
+TEST(WriteFilesAtomic, AFailureBeforeTheLastFileLeavesEveryOldVersion) {
+  const fs::path d = temp_dir("files");
+  lw::io::write_files_atomic(d, {{"report.json", "old json"}, {"report.md", "old md"}});
+  spit(d / "blocker", "a file where a directory is needed");
+  EXPECT_ANY_THROW(
+      lw::io::write_files_atomic(d, {{"report.json", "new json"}, {"blocker/report.md", "new md"}}));
+  EXPECT_EQ(lw::io::read_file(d / "report.json"), "old json");
+  EXPECT_EQ(lw::io::read_file(d / "report.md"), "old md");
+  EXPECT_EQ(names(d), (std::vector<std::string>{"blocker", "report.json", "report.md"}));
+  lw::io::write_files_atomic(d, {{"report.json", "new json"}, {"report.md", "new md"}});
+  EXPECT_EQ(lw::io::read_file(d / "report.md"), "new md");
+  fs::remove_all(d);
+}
+
 }  // namespace
