@@ -26,6 +26,11 @@ constexpr const char* kFreshHint =
 // out; anything else a runtime failure.
 [[noreturn]] void db_fail(sqlite3* db, const std::string& path, const std::string& what) {
   const int code = sqlite3_errcode(db) & 0xff;
+  if (code == SQLITE_FULL)
+    fail_input(
+        "checkpoint {}: no space left on the device ({}); free some space and rerun: every finished "
+        "request is kept",
+        path, what);
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
     fail_input("checkpoint {} is damaged ({}: {}); {}", path, what, sqlite3_errmsg(db), kFreshHint);
   fail("checkpoint {}: {}: {}", path, what, sqlite3_errmsg(db));
