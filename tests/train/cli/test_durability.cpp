@@ -157,6 +157,12 @@ TEST_F(Durability, TruncationOfEveryFileIsRefused) {
   fs::path run = fresh_copy("no-manifest");
   fs::remove(ckpt(run, 4) / "manifest.json");
   expect_refused(run, {"manifest.json", "missing"}, "manifest removed");
+  run = fresh_copy("latest-garbage");
+  spit(run / "checkpoints" / "latest", "../../etc\n");
+  expect_refused(run, {"latest", "not a checkpoint name"}, "latest naming no checkpoint");
+  run = fresh_copy("latest-missing");
+  spit(run / "checkpoints" / "latest", "step-00000006\n");
+  expect_refused(run, {"latest", "does not exist"}, "latest naming a missing checkpoint");
 }
 
 TEST_F(Durability, AFlippedBitInEachTensorFileIsRefused) {
