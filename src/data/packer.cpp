@@ -10,6 +10,7 @@
 #include "data/spool.hpp"
 #include "io/atomic_dir.hpp"
 #include "io/file.hpp"
+#include "io/write_guard.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/progress.hpp"
@@ -143,6 +144,10 @@ PackManifest pack_files(const PackOptions& opts, const tok::Tokenizer& tokenizer
   // ---- plan
   std::vector<uint32_t> lengths = spool.lengths();
   Bins bins = plan(opts.strategy, lengths, opts.max_len, opts.seed);
+  // Shards take 9 bytes per token position (ids, weights, labels), the reference files 20 more.
+  const uint64_t positions = static_cast<uint64_t>(bins.size()) * static_cast<uint64_t>(opts.max_len);
+  io::check_free_space(out.target().parent_path(), positions * (opts.write_reference ? 29 : 9),
+                       "pack --out " + opts.out.string());
 
   // ---- write
   const uint32_t pad = static_cast<uint32_t>(m.tokenizer.pad_id);

@@ -1,5 +1,6 @@
 #include "io/write_guard.hpp"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,12 +44,26 @@ size_t bytes_written() {
   return g_written.load();
 }
 
-void fail_write(const std::filesystem::path& file, int err, size_t needed) {
-  if (err == ENOSPC || err == EDQUOT)
+void check_free_space(const std::filesystem::path& dir, uint64_t needed, const std::string& what) {
+  struct statvfs st {};
+  const std::filesystem::path where = dir.empty() ? std::filesystem::path(".") : dir;
+  if (::statvfs(where.c_str(), &st) != 0 || st.f_blocks == 0) return;
+  const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes < needed)
     fail_input(
-        "{}: no space left on the device ({} more bytes needed for this write alone); free some "
-        "space and rerun: the previous output is untouched",
-        file.string(), needed);
+        "{}: needs about {} bytes, but only {} are free on the filesystem of {}; free some space "
+        "(the previous output is untouched)",
+        what, needed, free_bytes, where.string());
+}
+
+void fail_write(const std::filesystem::path& file, int err, size_t needed) {
+  if (err == ENOSPC || err == EDQUOT) {
+    const std::string more =
+        needed ? fmt::format(" ({} more bytes needed for this write alone)", needed) : "";
+    fail_input(
+        "{}: no space left on the device{}; free some space and rerun: the previous output is untouched",
+        file.string(), more);
+  }
   fail("cannot write {}: {}", file.string(), std::strerror(err));
 }
 

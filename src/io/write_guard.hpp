@@ -4,8 +4,10 @@
 // write_bytes() fails with ENOSPC once the process has written N bytes in all (docs/reliability.md).
 // A full disk is bad input, not a bug: InputError (exit 2) naming the file and the bytes it needed.
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 
 namespace lw::io {
 
@@ -16,6 +18,10 @@ void write_bytes(std::FILE* f, const void* data, size_t n, const std::filesystem
 void write_fd(int fd, const void* data, size_t n, const std::filesystem::path& file);
 // Throws the error of a write of `needed` bytes to `file` that failed with errno `err`.
 [[noreturn]] void fail_write(const std::filesystem::path& file, int err, size_t needed);
+// Fails early, before anything is written, when the filesystem of `dir` has fewer than `needed`
+// bytes free: InputError naming what (the output) with both numbers. Silent where the free space
+// cannot be read.
+void check_free_space(const std::filesystem::path& dir, uint64_t needed, const std::string& what);
 // Bytes written through write_bytes/write_fd by this process (what the fault hook counts).
 size_t bytes_written();
 
