@@ -20,12 +20,21 @@ namespace {
 namespace aw = lw::agentwrite;
 namespace fs = std::filesystem;
 
-fs::path temp_db(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / fmt::format("lw_aw_damage_{}_{}", name, ::getpid());
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d / "ck.sqlite";
-}
+// A fresh directory for one test's checkpoint, removed when the test ends (declared first, so after
+// every Store of the test is closed).
+struct TempDb {
+  fs::path path;
+  explicit TempDb(const std::string& name) {
+    fs::path d = fs::temp_directory_path() / fmt::format("lw_aw_damage_{}_{}", name, ::getpid());
+    fs::remove_all(d);
+    fs::create_directories(d);
+    path = d / "ck.sqlite";
+  }
+  ~TempDb() {
+    std::error_code ec;
+    fs::remove_all(path.parent_path(), ec);
+  }
+};
 
 void sql(const fs::path& db, const std::string& statement) {
   sqlite3* h = nullptr;
@@ -61,7 +70,8 @@ std::string input_error(F&& f) {
 }
 
 TEST(StoreDamage, ScribbledPagesAreRefusedAtOpenNamingFresh) {
-  const fs::path db = temp_db("scribble");
+  const TempDb tmp("scribble");
+  const fs::path& db = tmp.path;
   const std::string key = aw::item_key("write", 0);
   fill(db, key, 120);  // ~50 KB: a dozen pages of the paragraphs table
   ASSERT_FALSE(fs::exists(db.string() + "-wal")) << "the last close checkpoints the WAL";
@@ -81,7 +91,8 @@ TEST(StoreDamage, ScribbledPagesAreRefusedAtOpenNamingFresh) {
 }
 
 TEST(StoreDamage, AScribbledHeaderIsRefusedNamingFresh) {
-  const fs::path db = temp_db("header");
+  const TempDb tmp("header");
+  const fs::path& db = tmp.path;
   fill(db, aw::item_key("write", 0), 3);
   {
     std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
@@ -92,7 +103,8 @@ TEST(StoreDamage, AScribbledHeaderIsRefusedNamingFresh) {
 }
 
 TEST(StoreDamage, ASameLengthEditOfAParagraphIsDetectedWhenLoaded) {
-  const fs::path db = temp_db("edit");
+  const TempDb tmp("edit");
+  const fs::path& db = tmp.path;
   const std::string key = aw::item_key("write", 0);
   fill(db, key, 3);
   const std::string before = paragraph(1), after = "PARAGRAPH" + before.substr(9);
@@ -107,7 +119,8 @@ TEST(StoreDamage, ASameLengthEditOfAParagraphIsDetectedWhenLoaded) {
 }
 
 TEST(StoreDamage, AnEditedPlanIsDetectedWhenLoaded) {
-  const fs::path db = temp_db("plan");
+  const TempDb tmp("plan");
+  const fs::path& db = tmp.path;
   const std::string key = aw::item_key("write", 0);
   fill(db, key, 1);
   sql(db, "UPDATE plans SET text=replace(text, '10 words', '90 words')");
@@ -117,7 +130,8 @@ TEST(StoreDamage, AnEditedPlanIsDetectedWhenLoaded) {
 }
 
 TEST(StoreDamage, ACheckpointWithoutChecksumsIsMigrated) {
-  const fs::path db = temp_db("migrate");
+  const TempDb tmp("migrate");
+  const fs::path& db = tmp.path;
   const std::string key = aw::item_key("write", 0);
   // The schema before checksums (version 1), as an older longwriter wrote it.
   sql(db,
