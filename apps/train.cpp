@@ -68,6 +68,10 @@ const bool registered = lw::apps::register_command("train", [](CLI::App& root) {
   cmd->add_option("--keep-checkpoints", o->t.keep_checkpoints, "Newest checkpoints to keep (0: all)")
       ->capture_default_str();
   cmd->add_flag("--no-resume", o->no_resume, "Start from scratch even if OUT has a checkpoint");
+  cmd->add_flag("--resume-from-valid", o->t.resume_from_valid,
+                "Resume from the newest checkpoint that verifies (size + SHA-256 of every file, every\n"
+                "state field in range), skipping damaged ones with a warning. Without it a damaged latest\n"
+                "checkpoint stops the run with exit code 2 naming the file and field");
   cmd->add_option("--stop-after", o->t.stop_after,
                   "Stop this run after N steps (time-boxing; resume later with the same command)");
   cmd->add_option("--log-every", o->t.log_every, "Steps between log lines (0: none)")->capture_default_str();

@@ -7,6 +7,11 @@
 // Items are keyed by a hash of their instruction plus its occurrence number, so reordering the
 // input keeps the work that was done. The run's settings that shape prompts (templates, parallel,
 // length control) are recorded; reopening with different settings is refused.
+//
+// Damage is caught, never used: opening runs PRAGMA quick_check, and every plan and paragraph row
+// carries the SHA-256 of its text (column sum, schema version 2), checked when the row is loaded.
+// Either failure is an InputError naming the checkpoint (and the row) and --fresh. A version-1
+// checkpoint (no sums) is migrated on open: the column is added and its rows sealed as they are.
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -71,6 +76,10 @@ class Store {
 
  private:
   void exec(const char* sql);
+  void close_all();
+  void check_integrity();
+  void migrate();
+  void check_sum(const std::string& stored, const std::string& text, const std::string& row) const;
   std::mutex mu_;
   sqlite3* db_ = nullptr;
   int lock_fd_ = -1;

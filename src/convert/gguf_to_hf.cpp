@@ -2,14 +2,15 @@
 // undoes llama.cpp's q/k row permutation) and its HF writer.
 #include <cmath>
 
+#include "convert/common.hpp"
+#include "convert/convert.hpp"
+#include "convert/gguf_tokenizer.hpp"
 #include "engine/config.hpp"
 #include "engine/gguf_model.hpp"
 #include "engine/model.hpp"
 #include "engine/save.hpp"
+#include "io/atomic_dir.hpp"
 #include "io/gguf.hpp"
-#include "convert/convert.hpp"
-#include "convert/common.hpp"
-#include "convert/gguf_tokenizer.hpp"
 #include "util/error.hpp"
 
 namespace lw::convert {
@@ -45,26 +46,36 @@ void rope_factors_to_scaling(engine::ModelConfig& c, const std::string& where) {
              where, factor);
 }
 
+// What a conversion writes into OUT (and so may replace there).
+bool model_file_name(const std::string& n) {
+  return n == "config.json" || n == "generation_config.json" || n == "special_tokens_map.json" ||
+         n.rfind("model", 0) == 0 || n.rfind("tokenizer", 0) == 0;
+}
+
 }  // namespace
 
 ConvertReport convert_gguf_to_hf(const fs::path& in, const fs::path& out, const ConvertOptions& opts) {
   if (!fs::is_regular_file(in)) fail_input("{}: expected a .gguf file", in.string());
   if (fs::exists(out) && !fs::is_directory(out)) fail_input("{}: exists and is not a directory", out.string());
+  io::check_replaceable(out, model_file_name, "OUT");
   engine::LoadOptions lo;
   lo.hf_row_order = true;  // HF's q/k row order; quantized tensors are dequantized by the writer
   auto model = engine::load_gguf_model(in, lo);
   engine::ModelConfig cfg = model->config();
   rope_factors_to_scaling(cfg, in.string());
   std::optional<engine::DType> dtype = parse_convert_dtype(opts.dtype);
-  engine::save_hf_model(cfg, model->weights(), out, dtype);
+  // Written beside OUT and swapped in whole: a failure leaves the previous directory complete.
+  io::AtomicDir dir(out);
+  engine::save_hf_model(cfg, model->weights(), dir.path(), dtype);
 
   ConvertReport rep;
   rep.tensors = static_cast<int>(engine::param_specs(cfg).size());
-  rep.bytes = fs::file_size(out / "model.safetensors");
+  rep.bytes = fs::file_size(dir.path() / "model.safetensors");
   if (opts.tokenizer) {
     auto f = io::GgufFile::open(in);
-    rep.tokenizer = write_hf_tokenizer_from_gguf(f, out, rep.notes);
+    rep.tokenizer = write_hf_tokenizer_from_gguf(f, dir.path(), rep.notes);
   }
+  dir.commit();
   return rep;
 }
 

@@ -4,10 +4,13 @@
 
 #include <fstream>
 #include <memory>
+#include <set>
 
 #include "data/sha256.hpp"
 #include "data/spool.hpp"
+#include "io/atomic_dir.hpp"
 #include "io/file.hpp"
+#include "io/write_guard.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/progress.hpp"
@@ -57,6 +60,13 @@ PackTokenizerInfo tokenizer_info(const tok::Tokenizer& t) {
   return info;
 }
 
+// The names a pack directory holds: anything else in --out is not ours to replace.
+bool pack_file_name(const std::string& n) {
+  static const std::set<std::string> fixed = {"manifest.json", "inputs_pack.npy", "labels_pack.npy",
+                                              "weights_pack.npy", "attention_masks_pack.json"};
+  return fixed.count(n) || (n.rfind("shard-", 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".bin");
+}
+
 }  // namespace
 
 PackManifest pack_files(const PackOptions& opts, const tok::Tokenizer& tokenizer, const tok::ChatFormat& format) {
@@ -78,11 +88,13 @@ PackManifest pack_files(const PackOptions& opts, const tok::Tokenizer& tokenizer
     m.sources.push_back({p.string(), static_cast<int64_t>(fs::file_size(p)), sha256_file(p)});
   }
 
-  std::error_code ec;
-  fs::create_directories(opts.out, ec);
-  if (ec) fail("cannot create {}: {}", opts.out.string(), ec.message());
-  io::sweep_stale_temp_files(opts.out);  // a previous run killed mid-way (kill -9) left these
-  SequenceSpool spool(io::temp_path_for(opts.out / ".spool"));
+  io::check_replaceable(opts.out, pack_file_name, "--out");
+  // The new pack is written beside the old one and swapped in whole (docs/packing.md): a failure
+  // at any byte leaves the old pack complete. Stale staging directories of killed runs are swept.
+  io::AtomicDir out(opts.out);
+  if (fs::is_directory(opts.out)) io::sweep_stale_temp_files(opts.out);  // spools of older versions
+  auto spool_holder = std::make_unique<SequenceSpool>(io::temp_path_for(out.path() / ".spool"));
+  SequenceSpool& spool = *spool_holder;
 
   // ---- tokenize (streaming, batches processed in parallel, results kept in input order)
   int64_t total_bytes = 0;
@@ -132,17 +144,16 @@ PackManifest pack_files(const PackOptions& opts, const tok::Tokenizer& tokenizer
   // ---- plan
   std::vector<uint32_t> lengths = spool.lengths();
   Bins bins = plan(opts.strategy, lengths, opts.max_len, opts.seed);
+  // Shards take 9 bytes per token position (ids, weights, labels), the reference files 20 more.
+  const uint64_t positions = static_cast<uint64_t>(bins.size()) * static_cast<uint64_t>(opts.max_len);
+  io::check_free_space(out.target().parent_path(), positions * (opts.write_reference ? 29 : 9),
+                       "pack --out " + opts.out.string());
 
   // ---- write
   const uint32_t pad = static_cast<uint32_t>(m.tokenizer.pad_id);
-  PackWriter writer(opts.out, m, opts.rows_per_shard);
+  PackWriter writer(out.path(), m, opts.rows_per_shard);
   std::unique_ptr<ReferenceWriter> ref;
-  if (opts.write_reference) {
-    ref = std::make_unique<ReferenceWriter>(opts.out, opts.max_len);
-  } else {  // never leave a previous run's reference files beside a new pack
-    for (const char* f : {"inputs_pack.npy", "labels_pack.npy", "weights_pack.npy", "attention_masks_pack.json"})
-      fs::remove(opts.out / f, ec);
-  }
+  if (opts.write_reference) ref = std::make_unique<ReferenceWriter>(out.path(), opts.max_len);
   {
     std::unique_ptr<Progress> prog;
     if (opts.progress) prog = std::make_unique<Progress>("pack", static_cast<int64_t>(bins.size()), "rows");
@@ -166,7 +177,10 @@ PackManifest pack_files(const PackOptions& opts, const tok::Tokenizer& tokenizer
     if (prog) prog->finish();
   }
   if (ref) ref->commit();
-  return writer.finish();
+  spool_holder.reset();  // not part of the pack
+  PackManifest done = writer.finish();
+  out.commit();
+  return done;
 }
 
 }  // namespace lw::data

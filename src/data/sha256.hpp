@@ -1,30 +1,12 @@
 #pragma once
-// SHA-256 (FIPS 180-4) for the source-file hashes recorded in pack manifests.
-#include <array>
-#include <cstdint>
-#include <filesystem>
-#include <string>
-#include <string_view>
+// SHA-256 lives in io (checkpoints, pack manifests and agentwrite row checksums all use it); the
+// data module's callers keep their names.
+#include "io/sha256.hpp"
 
 namespace lw::data {
 
-class Sha256 {
- public:
-  Sha256();
-  void update(const void* data, size_t n);
-  void update(std::string_view s) { update(s.data(), s.size()); }
-  std::string hex();  // finalises; call once
-
- private:
-  void block(const unsigned char* p);
-  std::array<uint32_t, 8> h_{};
-  unsigned char buf_[64]{};
-  size_t buf_len_ = 0;
-  uint64_t total_ = 0;
-};
-
-std::string sha256_hex(std::string_view data);
-// Hashes a file in 1 MiB chunks; InputError naming the file if it cannot be read.
-std::string sha256_file(const std::filesystem::path& path);
+using io::Sha256;
+using io::sha256_file;
+using io::sha256_hex;
 
 }  // namespace lw::data

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/write_guard.hpp"
 #include "util/error.hpp"
 
 namespace lw::data {
@@ -26,8 +27,8 @@ void SequenceSpool::append(const std::vector<uint32_t>& ids, const std::vector<u
   LW_CHECK(out_ != nullptr, "append to a sealed spool");
   LW_CHECK(ids.size() == labels.size(), "ids and labels differ in length");
   size_t n = ids.size();
-  if (std::fwrite(ids.data(), 4, n, out_) != n || std::fwrite(labels.data(), 1, n, out_) != n)
-    fail("cannot write {}: {}", path_.string(), std::strerror(errno));
+  io::write_bytes(out_, ids.data(), 4 * n, path_);
+  io::write_bytes(out_, labels.data(), n, path_);
   index_.push_back({offset_, static_cast<uint32_t>(n), static_cast<uint32_t>(n_labelled)});
   offset_ += 5 * n;
 }
@@ -36,7 +37,7 @@ void SequenceSpool::seal() {
   LW_CHECK(out_ != nullptr, "seal twice");
   if (std::fclose(out_) != 0) {
     out_ = nullptr;
-    fail("cannot write {}: {}", path_.string(), std::strerror(errno));
+    io::fail_write(path_, errno, 0);
   }
   out_ = nullptr;
   fd_ = ::open(path_.c_str(), O_RDONLY);

@@ -197,10 +197,10 @@ std::string demo_html(const DemoResult& r) {
   return eval::html_page("longwriter demo", body);
 }
 void write_demo_report(const DemoResult& r, const std::filesystem::path& dir) {
-  io::write_file_atomic(dir / "report.json", demo_json(r).dump(2));
-  io::write_file_atomic(dir / "report.md", demo_markdown(r));
-  io::write_file_atomic(dir / "report.html", demo_html(r));
-  io::write_file_atomic(dir / "report.svg", ruler_svg(r) + "\n");  // the chart alone, for docs
+  io::write_files_atomic(dir, {{"report.json", demo_json(r).dump(2)},
+                               {"report.md", demo_markdown(r)},
+                               {"report.html", demo_html(r)},
+                               {"report.svg", ruler_svg(r) + "\n"}});  // the svg: the chart alone, for docs
 }
 
 }  // namespace lw::demo

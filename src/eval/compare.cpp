@@ -171,9 +171,7 @@ std::string compare_html(const std::vector<CompareEntry>& es) {
 }
 
 void write_compare(const std::vector<CompareEntry>& es, const fs::path& dir) {
-  fs::create_directories(dir);
-  io::write_file_atomic(dir / "compare.md", compare_markdown(es));
-  io::write_file_atomic(dir / "compare.html", compare_html(es));
+  io::write_files_atomic(dir, {{"compare.md", compare_markdown(es)}, {"compare.html", compare_html(es)}});
 }
 
 }  // namespace lw::eval

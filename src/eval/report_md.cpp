@@ -56,10 +56,9 @@ std::string report_markdown(const ScoreReport& r) {
 }
 
 void write_report(const ScoreReport& r, const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  io::write_file_atomic(dir / "report.json", report_to_json(r).dump(2) + "\n");
-  io::write_file_atomic(dir / "report.md", report_markdown(r));
-  io::write_file_atomic(dir / "report.html", report_html(r));
+  io::write_files_atomic(dir, {{"report.json", report_to_json(r).dump(2) + "\n"},
+                               {"report.md", report_markdown(r)},
+                               {"report.html", report_html(r)}});
 }
 
 }  // namespace lw::eval

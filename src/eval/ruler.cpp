@@ -141,10 +141,9 @@ std::string ruler_html(const RulerReport& r) {
 }
 
 void write_ruler_report(const RulerReport& r, const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  io::write_file_atomic(dir / "ruler.json", ruler_to_json(r).dump(2) + "\n");
-  io::write_file_atomic(dir / "ruler.md", ruler_markdown(r));
-  io::write_file_atomic(dir / "ruler.html", ruler_html(r));
+  io::write_files_atomic(dir, {{"ruler.json", ruler_to_json(r).dump(2) + "\n"},
+                               {"ruler.md", ruler_markdown(r)},
+                               {"ruler.html", ruler_html(r)}});
 }
 
 }  // namespace lw::eval

@@ -9,8 +9,10 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <sstream>
 
+#include "io/write_guard.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -35,14 +37,18 @@ AtomicFile::~AtomicFile() {
 
 void AtomicFile::write(std::string_view data) {
   LW_CHECK(f_ != nullptr, "write after commit");
-  if (std::fwrite(data.data(), 1, data.size(), f_) != data.size())
-    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+  write_bytes(f_, data.data(), data.size(), target_);
+}
+
+void AtomicFile::sync() {
+  LW_CHECK(f_ != nullptr, "sync after commit");
+  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0) fail_write(target_, errno, 0);
+  synced_ = true;
 }
 
 void AtomicFile::commit() {
   LW_CHECK(f_ != nullptr, "commit twice");
-  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0)
-    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+  if (!synced_) sync();
   std::fclose(f_);
   f_ = nullptr;
   std::error_code ec;
@@ -61,6 +67,16 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
   AtomicFile f(path);
   f.write(content);
   f.commit();
+}
+
+void write_files_atomic(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<std::unique_ptr<AtomicFile>> staged;
+  for (const auto& [name, content] : files) {
+    staged.push_back(std::make_unique<AtomicFile>(dir / name));
+    staged.back()->write(content);
+  }
+  for (auto& f : staged) f->sync();
+  for (auto& f : staged) f->commit();
 }
 
 std::string read_file(const fs::path& path) {
@@ -83,19 +99,21 @@ fs::path temp_path_for(const fs::path& target) {
   return p;
 }
 
-int sweep_stale_temp_files(const fs::path& dir) {
+int sweep_stale_temp_files(const fs::path& dir, const std::string& only_of) {
   std::error_code ec;
   int removed = 0;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     const auto dot = name.rfind(".tmp.");
     if (dot == std::string::npos || dot + 5 >= name.size()) continue;
+    if (!only_of.empty() && name.substr(0, dot) != only_of && name.substr(0, dot) != only_of + ".old")
+      continue;
     const std::string pid_text = name.substr(dot + 5);
     if (pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
     const auto pid = static_cast<pid_t>(std::stol(pid_text));
     if (pid == ::getpid() || (::kill(pid, 0) == 0 || errno == EPERM)) continue;  // still running
     std::error_code rm;
-    if (fs::remove(it->path(), rm)) {
+    if (fs::remove_all(it->path(), rm) > 0 && !rm) {  // a file, or a staged directory (AtomicDir)
       ++removed;
       log::info("removed {} (left by an interrupted run, process {})", it->path().string(), pid);
     }

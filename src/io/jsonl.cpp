@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "io/json_read.hpp"
+#include "io/write_guard.hpp"
 #include "text/utf8.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -172,15 +173,7 @@ JsonlAppender::~JsonlAppender() {
 
 void JsonlAppender::append(const Json& value) {
   std::string line = to_line(value);
-  size_t off = 0;
-  while (off < line.size()) {
-    ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot append to {}: {}", path_, std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
-  }
+  write_fd(fd_, line.data(), line.size(), path_);
 }
 
 void JsonlAppender::checkpoint() {

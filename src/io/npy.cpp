@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "io/file.hpp"
+#include "io/write_guard.hpp"
 #include "util/error.hpp"
 
 namespace lw::io {
@@ -89,8 +90,7 @@ NpyWriter::NpyWriter(fs::path path, NpyDtype dtype, std::vector<int64_t> inner_s
   shape.insert(shape.end(), inner_.begin(), inner_.end());
   std::string h = npy_header(dtype_, shape, kStreamHeaderSize);
   header_size_ = h.size();
-  if (std::fwrite(h.data(), 1, h.size(), f_) != h.size())
-    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+  write_bytes(f_, h.data(), h.size(), path_);
 }
 
 NpyWriter::~NpyWriter() {
@@ -115,8 +115,7 @@ void NpyWriter::append_raw(const void* data, size_t n_elems) {
   LW_CHECK(n_elems % inner_size_ == 0, "npy append of {} elements is not whole rows of {}", n_elems,
            inner_size_);
   size_t bytes = n_elems * npy_itemsize(dtype_);
-  if (bytes && std::fwrite(data, 1, bytes, f_) != bytes)
-    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+  write_bytes(f_, data, bytes, path_);
   rows_ += static_cast<int64_t>(n_elems / inner_size_);
 }
 
@@ -126,9 +125,9 @@ void NpyWriter::commit() {
   shape.insert(shape.end(), inner_.begin(), inner_.end());
   std::string h = npy_header(dtype_, shape, header_size_);
   LW_CHECK(h.size() == header_size_, "npy header grew");
-  if (std::fseek(f_, 0, SEEK_SET) != 0 || std::fwrite(h.data(), 1, h.size(), f_) != h.size() ||
-      std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0)
-    fail("cannot write {}: {}", tmp_.string(), std::strerror(errno));
+  if (std::fseek(f_, 0, SEEK_SET) != 0) fail_write(path_, errno, h.size());
+  write_bytes(f_, h.data(), h.size(), path_);
+  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0) fail_write(path_, errno, 0);
   std::fclose(f_);
   f_ = nullptr;
   std::error_code ec;

@@ -2,11 +2,15 @@
 #include "train/checkpoint.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "engine/model.hpp"
 #include "engine/save.hpp"
+#include "io/atomic_dir.hpp"
+#include "io/dir_manifest.hpp"
 #include "io/file.hpp"
+#include "io/json_read.hpp"
 #include "io/safetensors.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -93,33 +97,29 @@ void save_model_dir(TrainModel<float>& m, const fs::path& dir,
 fs::path save_checkpoint(const fs::path& out_dir, TrainModel<float>& m, const AdamWState& opt,
                          const TrainState& st) {
   fs::path root = out_dir / "checkpoints";
-  fs::create_directories(root);
   std::string name = fmt::format("step-{:08d}", st.step);
-  fs::path final_dir = root / name;
-  fs::path tmp = root / (name + ".tmp");
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+  io::AtomicDir dir(root / name);  // staged beside, swapped in whole: the old one or the new one
   {
     io::SafetensorsWriter w;
     add_params(w, m);
-    w.write(tmp / "model.safetensors");
+    w.write(dir.path() / "model.safetensors");
   }
   {
     io::SafetensorsWriter w;
     std::vector<int64_t> shape = {(int64_t)opt.m.size()};
     w.add_ref("adam.m", io::StDType::F32, shape, opt.m.data(), sizeof(float) * opt.m.size());
     w.add_ref("adam.v", io::StDType::F32, shape, opt.v.data(), sizeof(float) * opt.v.size());
-    w.write(tmp / "optimizer.safetensors");
+    w.write(dir.path() / "optimizer.safetensors");
   }
   nlohmann::json j = {{"step", st.step},          {"cursor", st.cursor},
                       {"epoch", st.epoch},        {"rng_state", std::to_string(st.rng_state)},
                       {"tokens_seen", st.tokens_seen}, {"adam_step", opt.step},
                       {"options", st.options}};
-  io::write_file_atomic(tmp / "state.json", j.dump(2) + "\n");
-  fs::remove_all(final_dir);
-  fs::rename(tmp, final_dir);
+  io::write_file_atomic(dir.path() / "state.json", j.dump(2) + "\n");
+  io::write_dir_manifest(dir.path(), kCheckpointFiles);  // last: its presence proves the rest
+  dir.commit();
   io::write_file_atomic(root / "latest", name + "\n");
-  return final_dir;
+  return root / name;
 }
 
 std::optional<fs::path> latest_checkpoint(const fs::path& out_dir) {
@@ -127,51 +127,91 @@ std::optional<fs::path> latest_checkpoint(const fs::path& out_dir) {
   if (!fs::exists(latest)) return std::nullopt;
   std::string name = io::read_file(latest);
   while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
+  if (name.rfind("step-", 0) != 0 || name.find('/') != std::string::npos)
+    fail_input("{}: \"{}\" is not a checkpoint name (expected step-NNNNNNNN)", latest.string(), name);
   fs::path p = out_dir / "checkpoints" / name;
-  if (!fs::exists(p / "state.json")) fail_input("{}: names {}, which is incomplete", latest.string(), p.string());
+  if (!fs::is_directory(p)) fail_input("{}: names {}, which does not exist", latest.string(), p.string());
   return p;
 }
 
-TrainState load_checkpoint(const fs::path& ckpt, TrainModel<float>& m, AdamWState& opt) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(io::read_file(ckpt / "state.json"));
-  } catch (const nlohmann::json::exception& e) {
-    fail_input("{}: malformed state.json: {}", ckpt.string(), e.what());
+std::vector<fs::path> list_checkpoints(const fs::path& out_dir) {
+  std::vector<fs::path> dirs;
+  fs::path root = out_dir / "checkpoints";
+  std::error_code ec;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string n = it->path().filename().string();
+    if (it->is_directory() && n.rfind("step-", 0) == 0 && n.find(".tmp") == std::string::npos)
+      dirs.push_back(it->path());
   }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+void verify_checkpoint_files(const fs::path& ckpt) {
+  io::verify_dir_manifest(ckpt, kCheckpointFiles);
+}
+
+TrainState read_checkpoint_state(const fs::path& ckpt) {
+  const fs::path file = ckpt / "state.json";
+  const nlohmann::json j = io::parse_json(io::read_file(file), file.string());
   TrainState st;
+  auto integer = [&](const char* field) {
+    if (!j.contains(field) || !j[field].is_number_integer())
+      fail_input("{}: field \"{}\": missing or not an integer", file.string(), field);
+    return j[field].get<int64_t>();
+  };
+  st.step = integer("step");
+  st.cursor = integer("cursor");
+  st.epoch = integer("epoch");
+  st.tokens_seen = integer("tokens_seen");
+  st.adam_step = integer("adam_step");
+  const std::string rng =
+      j.contains("rng_state") && j["rng_state"].is_string() ? j["rng_state"].get<std::string>() : "";
+  if (rng.empty() || rng.size() > 20 || rng.find_first_not_of("0123456789") != std::string::npos)
+    fail_input("{}: field \"rng_state\": expected a decimal 64-bit integer in a string", file.string());
   try {
-    st.step = j.at("step").get<int64_t>();
-    st.cursor = j.at("cursor").get<int64_t>();
-    st.epoch = j.at("epoch").get<int64_t>();
-    st.rng_state = std::stoull(j.at("rng_state").get<std::string>());
-    st.tokens_seen = j.at("tokens_seen").get<int64_t>();
-    opt.step = j.at("adam_step").get<int64_t>();
-    st.options = j.at("options");
-  } catch (const std::exception& e) {
-    fail_input("{}/state.json: missing or mistyped field: {}", ckpt.string(), e.what());
+    st.rng_state = std::stoull(rng);
+  } catch (const std::exception&) {
+    fail_input("{}: field \"rng_state\": {} does not fit 64 bits", file.string(), rng);
   }
+  if (!j.contains("options")) fail_input("{}: field \"options\": missing", file.string());
+  st.options = j["options"];
+  return st;
+}
+
+void load_checkpoint_tensors(const fs::path& ckpt, TrainModel<float>& m, AdamWState& opt,
+                             const TrainState& st) {
   read_params(io::SafetensorsReader(ckpt / "model.safetensors"), m);
   io::SafetensorsReader r(ckpt / "optimizer.safetensors");
   const int64_t n = m.n_params();
   const auto& tm = r.get("adam.m", {n});
   const auto& tv = r.get("adam.v", {n});
+  if (tm.dtype != io::StDType::F32 || tv.dtype != io::StDType::F32)
+    fail_input("{}: adam.m and adam.v must be F32", (ckpt / "optimizer.safetensors").string());
   opt.m.assign((const float*)tm.data, (const float*)tm.data + n);
   opt.v.assign((const float*)tv.data, (const float*)tv.data + n);
+  opt.step = st.adam_step;
+  // Cheap next to the load; catches a damaged file even where its manifest was rewritten to match.
+  for (int64_t i = 0; i < n; i++) {
+    if (!std::isfinite(m.params[i]))
+      fail_input("{}: parameter {} is {}; expected a finite value", (ckpt / "model.safetensors").string(), i,
+                 m.params[i]);
+    if (!std::isfinite(opt.m[i]) || !(opt.v[i] >= 0.0f && std::isfinite(opt.v[i])))
+      fail_input("{}: adam.m/adam.v element {} is {}/{}; expected finite, adam.v >= 0",
+                 (ckpt / "optimizer.safetensors").string(), i, opt.m[i], opt.v[i]);
+  }
+}
+
+TrainState load_checkpoint(const fs::path& ckpt, TrainModel<float>& m, AdamWState& opt) {
+  verify_checkpoint_files(ckpt);
+  TrainState st = read_checkpoint_state(ckpt);
+  load_checkpoint_tensors(ckpt, m, opt, st);
   return st;
 }
 
 void prune_checkpoints(const fs::path& out_dir, int keep) {
   if (keep <= 0) return;
-  fs::path root = out_dir / "checkpoints";
-  if (!fs::exists(root)) return;
-  std::vector<fs::path> dirs;
-  for (const auto& e : fs::directory_iterator(root)) {
-    std::string n = e.path().filename().string();
-    if (e.is_directory() && n.rfind("step-", 0) == 0 && n.find(".tmp") == std::string::npos)
-      dirs.push_back(e.path());
-  }
-  std::sort(dirs.begin(), dirs.end());
+  std::vector<fs::path> dirs = list_checkpoints(out_dir);
   for (size_t i = 0; i + keep < dirs.size(); i++) fs::remove_all(dirs[i]);
 }
 

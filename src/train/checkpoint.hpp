@@ -6,13 +6,16 @@
 //   model.safetensors      f32 master weights (canonical names)
 //   optimizer.safetensors  AdamW moments "adam.m" and "adam.v" (flat, parameter order)
 //   state.json             step, data cursor, RNG state, the options that must match on resume
-// It is written into a temporary directory and renamed into place, and OUT/checkpoints/latest
-// (a one-line file naming the directory) is replaced atomically afterwards, so a kill at any
-// moment leaves either the previous or the new checkpoint.
+//   manifest.json          size and SHA-256 of the three files above, written last (io/dir_manifest)
+// It is staged beside its final name and swapped into place (io::AtomicDir), and
+// OUT/checkpoints/latest (a one-line file naming the directory) is replaced atomically afterwards,
+// so a kill or a full disk at any moment leaves either the previous or the new checkpoint. Resume
+// verifies the manifest and every state field (train/resume.hpp) before it loads anything.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,13 +40,28 @@ struct TrainState {
   int64_t epoch = 0;
   uint64_t rng_state = 0;
   int64_t tokens_seen = 0;
+  int64_t adam_step = 0;     // AdamW's step count (bias correction); equals step
   nlohmann::json options;    // options that must match to resume (data, dims, batch, weighting)
 };
 
 std::filesystem::path save_checkpoint(const std::filesystem::path& out_dir, TrainModel<float>& m,
                                       const AdamWState& opt, const TrainState& st);
-// The latest complete checkpoint of out_dir, if any.
+inline const std::vector<std::string> kCheckpointFiles = {"model.safetensors", "optimizer.safetensors",
+                                                          "state.json"};
+
+// The checkpoint OUT/checkpoints/latest names, if there is that file (InputError when it names
+// no checkpoint directory).
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& out_dir);
+// Every checkpoint directory of out_dir (step-*, no temporaries), oldest first.
+std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& out_dir);
+// Each file against the checkpoint's manifest.json (InputError naming the file and field).
+void verify_checkpoint_files(const std::filesystem::path& ckpt);
+// state.json's fields, each present and of its type (ranges: train/resume.hpp).
+TrainState read_checkpoint_state(const std::filesystem::path& ckpt);
+// The weights and AdamW moments of a checkpoint whose state was read and checked.
+void load_checkpoint_tensors(const std::filesystem::path& ckpt, TrainModel<float>& m, AdamWState& opt,
+                             const TrainState& st);
+// All three: verify, read the state, load (without the run's range checks).
 TrainState load_checkpoint(const std::filesystem::path& ckpt, TrainModel<float>& m, AdamWState& opt);
 // Keeps only the newest `keep` checkpoints (keep <= 0: keep all).
 void prune_checkpoints(const std::filesystem::path& out_dir, int keep);

@@ -5,6 +5,7 @@
 
 #include "io/file.hpp"
 #include "io/jsonl.hpp"
+#include "io/sha256.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "train/checkpoint.hpp"
 #include "train/rng.hpp"
@@ -126,7 +127,10 @@ std::vector<std::pair<double, double>> reference_logps(TrainModel<float>& ref,
   if (fs::exists(cache)) {
     try {
       auto j = nlohmann::json::parse(io::read_file(cache));
-      if (j.value("fingerprint", "") == fp && j["logps"].size() == pairs.size()) {
+      if (j.value("fingerprint", "") == fp && j.value("sha256", "") != io::sha256_hex(j["logps"].dump())) {
+        log::warn("{}: field \"logps\" does not match its sha256 (damaged or edited); recomputing",
+                  cache.string());
+      } else if (j.value("fingerprint", "") == fp && j["logps"].size() == pairs.size()) {
         std::vector<std::pair<double, double>> out;
         for (const auto& x : j["logps"]) out.emplace_back(x[0].get<double>(), x[1].get<double>());
         log::info("reference log-probabilities from {}", cache.string());
@@ -146,7 +150,12 @@ std::vector<std::pair<double, double>> reference_logps(TrainModel<float>& ref,
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& [c, r] : out) arr.push_back({c, r});
   fs::create_directories(cache.parent_path().empty() ? fs::path(".") : cache.parent_path());
-  io::write_file_atomic(cache, nlohmann::json({{"fingerprint", fp}, {"ref", ref_id}, {"logps", arr}}).dump() + "\n");
+  io::write_file_atomic(
+      cache,
+      nlohmann::json(
+          {{"fingerprint", fp}, {"ref", ref_id}, {"logps", arr}, {"sha256", io::sha256_hex(arr.dump())}})
+              .dump() +
+          "\n");
   return out;
 }
 

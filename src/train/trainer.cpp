@@ -7,6 +7,7 @@
 
 #include "io/jsonl.hpp"
 #include "train/checkpoint.hpp"
+#include "train/resume.hpp"
 #include "train/rng.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -84,16 +85,14 @@ TrainResult train(TrainModel<float>& m, const RowSource& src, const TrainOptions
   st.options = id;
   const fs::path metrics_file = o.out / "metrics.jsonl";
   if (o.resume) {
-    if (auto ck = latest_checkpoint(o.out)) {
-      st = load_checkpoint(*ck, m, opt);
-      if (st.options != id)
-        fail_input("{}: the checkpoint was made with different options ({}), not ({}); use a new "
-                   "--out or --no-resume",
-                   ck->string(), st.options.dump(), id.dump());
+    RunShape shape{n, o.batch_rows, res.total_steps, rng.state()};
+    if (auto rp = choose_resume(o.out, id, shape, o.resume_from_valid)) {
+      st = rp->state;
+      load_checkpoint_tensors(rp->ckpt, m, opt, st);
       rng.set_state(st.rng_state);
       res.resumed_from = st.step;
       truncate_metrics(metrics_file, st.step);
-      log::info("resumed from {} (step {}/{})", ck->string(), st.step, res.total_steps);
+      log::info("resumed from {} (step {}/{})", rp->ckpt.string(), st.step, res.total_steps);
     }
   }
   if (!res.resumed_from) {
@@ -170,6 +169,7 @@ TrainResult train(TrainModel<float>& m, const RowSource& src, const TrainOptions
     if ((o.save_every > 0 && st.step % o.save_every == 0) || last) {
       metrics.checkpoint();
       st.rng_state = rng.state();
+      st.adam_step = opt.step;
       save_checkpoint(o.out, m, opt, st);
       prune_checkpoints(o.out, o.keep_checkpoints);
     }

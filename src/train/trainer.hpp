@@ -36,6 +36,7 @@ struct TrainOptions {
   int64_t save_every = 0;               // steps between checkpoints (0: only at the end)
   int keep_checkpoints = 2;
   bool resume = true;                   // continue from OUT/checkpoints/latest when present
+  bool resume_from_valid = false;       // a damaged latest checkpoint: fall back to the newest valid one
   int64_t stop_after = 0;               // > 0: stop this run after this many steps (no save)
   int log_every = 1;
   std::optional<std::filesystem::path> tokenizer_from;  // copied into the final model dir

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -129,6 +131,47 @@ TEST(CliWrite, BadInputExitsWithTwo) {
   EXPECT_NE(r.out.find("$STEP$"), std::string::npos) << r.out;
   r = run_longwriter("agentwrite --out x.jsonl --base-url http://127.0.0.1:9/v1 --model m");
   EXPECT_EQ(r.exit_code, 2) << r.out;
+}
+
+// A damaged checkpoint (issue 26): an edited paragraph of the same length, then scribbled pages,
+// each stop the rerun with exit code 2 naming --fresh; --fresh then completes.
+TEST(CliAgentWrite, ADamagedCheckpointIsExitTwoNamingFresh) {
+  FakeOpenAIServer srv(model_reply);
+  auto dir = temp_dir("damaged");
+  std::string in = instructions_file(dir, 3), out = (dir / "out.jsonl").string(), db = out + ".sqlite";
+  const std::string cmd =
+      fmt::format("agentwrite --in {} --out {} --base-url {} --model fake", in, out, srv.base_url());
+  auto r = run_longwriter(cmd);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h,
+                           "UPDATE paragraphs SET text = replace(text, 'e', 'E') WHERE rowid = "
+                           "(SELECT min(rowid) FROM paragraphs)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(h);
+  }
+  r = run_longwriter(cmd);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("paragraphs row"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--fresh"), std::string::npos) << r.out;
+
+  ASSERT_GE(fs::file_size(db), 3 * 4096u);
+  {
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096);
+    for (int i = 0; i < 2 * 4096; i++) f.put(static_cast<char>(i * 131 + 7));
+  }
+  r = run_longwriter(cmd);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("is damaged"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--fresh"), std::string::npos) << r.out;
+
+  r = run_longwriter(cmd + " --fresh");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  fs::remove_all(dir);
 }
 
 // A reference run without faults, for comparison.

@@ -92,24 +92,25 @@ TEST(PackKill, KilledMidRunThenRerunLeavesNoTempAndMatchesACleanRun) {
                                     "--out", out.string(), "-q"};
   };
 
-  // 1. Kill a run as soon as it has temporary files in its output directory.
+  // 1. Kill a run as soon as it has temporary files: its staging directory beside the output.
   pid_t pid = spawn(pack_args(d / "out"));
   ASSERT_GT(pid, 0);
   std::vector<std::string> seen;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (seen.empty() && std::chrono::steady_clock::now() < until) {
-    seen = temp_files(d / "out");
+    seen = temp_files(d);
     if (seen.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   ::kill(pid, SIGKILL);
   EXPECT_EQ(wait_exit(pid), -SIGKILL);
   ASSERT_FALSE(seen.empty()) << "the run ended before it made a temporary file";
-  EXPECT_FALSE(temp_files(d / "out").empty()) << "SIGKILL should have left the temporary files";
+  EXPECT_FALSE(temp_files(d).empty()) << "SIGKILL should have left the temporary files";
 
   // 2. Rerun into the same directory: it sweeps what the killed run left and completes.
   pid = spawn(pack_args(d / "out"));
   ASSERT_GT(pid, 0);
   EXPECT_EQ(wait_exit(pid), 0);
+  EXPECT_EQ(temp_files(d), std::vector<std::string>{});
   EXPECT_EQ(temp_files(d / "out"), std::vector<std::string>{});
 
   // 3. A clean run elsewhere gives the same files.

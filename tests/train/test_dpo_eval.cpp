@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
+#include "io/file.hpp"
 #include "tiny_model.hpp"
 #include "train/dpo.hpp"
 #include "train/eval.hpp"
@@ -80,6 +83,15 @@ TEST(Dpo, LearnsThePreferenceFromTheReference) {
   // recomputed for another reference id.
   auto cached = reference_logps(policy, pairs, out / "ref_logps.json", "ref-a");
   EXPECT_EQ(cached, ref_lp);
+  // An edited cache (its sha256 left as it was) is recomputed, not used (issue 26).
+  {
+    auto j = nlohmann::json::parse(lw::io::read_file(out / "ref_logps.json"));
+    j["logps"][0][0] = 12345.0;
+    lw::io::write_file_atomic(out / "ref_logps.json", j.dump());
+    auto again = reference_logps(policy, pairs, out / "ref_logps.json", "ref-a");
+    EXPECT_NE(again[0].first, 12345.0) << "the edited cache was used";
+    ASSERT_EQ(again.size(), ref_lp.size());
+  }
   auto fresh = reference_logps(policy, pairs, out / "ref_logps.json", "ref-b");
   EXPECT_NE(fresh, ref_lp);
   fs::remove_all(out);

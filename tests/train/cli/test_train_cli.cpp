@@ -27,64 +27,15 @@
 #include "cli/cli_helpers.hpp"
 #include "io/file.hpp"
 #include "io/jsonl.hpp"
+#include "tiny_run.hpp"
 #include "tokenizer/byte_level.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using namespace lw::testing::tiny_run;
 using lw::testing::run_longwriter;
 using nlohmann::json;
-
-// Byte-level vocabulary without merges: id b is byte b; then the chatml specials.
-constexpr int kEndOfText = 256, kImStart = 257, kImEnd = 258, kVocab = 259;
-
-const std::vector<std::pair<std::string, std::string>> kExamples = {
-    {"apple", "red fruit, crisp and sweet."},
-    {"river", "water running to the sea!"},
-    {"piano", "black and white keys, 88."},
-    {"cloud", "grey vapour drifting high"},
-    {"tiger", "striped cat of the jungle."},
-    {"lemon", "sour yellow citrus, zesty"},
-};
-
-std::string q(const fs::path& p) { return fmt::format("'{}'", p.string()); }
-
-json tokenizer_json() {
-  json vocab = json::object();
-  for (int b = 0; b < 256; b++) vocab[lw::tok::byte_level_encode(std::string(1, char(b)))] = b;
-  json added = json::array();
-  const char* names[] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
-  for (int i = 0; i < 3; i++)
-    added.push_back({{"id", 256 + i}, {"content", names[i]}, {"single_word", false}, {"lstrip", false},
-                     {"rstrip", false}, {"normalized", false}, {"special", true}});
-  return {{"version", "1.0"},
-          {"added_tokens", added},
-          {"normalizer", nullptr},
-          {"pre_tokenizer",
-           {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
-          {"post_processor", nullptr},
-          {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
-          {"model",
-           {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"fuse_unk", false},
-            {"byte_fallback", false}, {"vocab", vocab}, {"merges", json::array()}}}};
-}
-
-json model_config() {
-  return {{"architectures", {"LlamaForCausalLM"}},
-          {"model_type", "llama"},
-          {"vocab_size", kVocab},
-          {"hidden_size", 64},
-          {"num_hidden_layers", 2},
-          {"num_attention_heads", 4},
-          {"num_key_value_heads", 2},
-          {"intermediate_size", 128},
-          {"max_position_embeddings", 256},
-          {"rms_norm_eps", 1e-5},
-          {"rope_theta", 10000.0},
-          {"tie_word_embeddings", false},
-          {"bos_token_id", kEndOfText},
-          {"eos_token_id", kImEnd}};
-}
 
 // The chatml prompt of a user message, as token ids (bytes + specials).
 std::vector<int> prompt_ids(const std::string& user) {
@@ -130,20 +81,8 @@ class TrainCli : public ::testing::Test {
     dir_ = fs::temp_directory_path() / fmt::format("lw_train_cli_{}", ::getpid());
     fs::remove_all(dir_);
     if (std::getenv("LW_KEEP_TEST_DIR")) std::printf("working directory: %s\n", dir_.c_str());
-    fs::create_directories(dir_ / "tok");
-    fs::create_directories(dir_ / "init");
-    lw::io::write_file_atomic(dir_ / "tok" / "tokenizer.json", tokenizer_json().dump());
-    // The tokenizer files sit next to config.json, so the trained model directory gets them.
-    lw::io::write_file_atomic(dir_ / "init" / "tokenizer.json", tokenizer_json().dump());
-    lw::io::write_file_atomic(dir_ / "init" / "config.json", model_config().dump(2));
-    std::string chats;
-    for (const auto& [u, a] : kExamples)
-      chats += json{{"messages", {{{"role", "user"}, {"content", u}}, {{"role", "assistant"}, {"content", a}}}}}
-                   .dump() + "\n";
-    lw::io::write_file_atomic(dir_ / "chats.jsonl", chats);
-    auto p = run_longwriter(fmt::format("pack --in {} --tokenizer {} --format chatml --max-len 128 --out {} "
-                                        "--no-reference --threads 1",
-                                        q(dir_ / "chats.jsonl"), q(dir_ / "tok"), q(dir_ / "pack")));
+    write_inputs(dir_);
+    auto p = run_longwriter(pack_args(dir_, dir_ / "pack"));
     if (p.exit_code != 0) {  // every test then fails on train_exit_ with this message
       train_output_ = fmt::format("pack failed ({}): {}", p.exit_code, p.out);
       return;
