@@ -4,21 +4,23 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <vector>
 
+#include "kernels/isa.hpp"
+#include "kernels/table.hpp"
 #include "quant/blocks.hpp"
-#include "quant/gemm.hpp"
 #include "quant/half.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/isa_target.hpp"
 
-#pragma GCC target("avx2,fma,f16c")
-
-namespace lw::quant::detail {
+namespace lw::kernels::isa {
 
 namespace {
 
-#include "quant/matvec_q.inc"
-#include "quant/gemm_q.inc"
+using namespace quant;
+
+#include "kernels/matvec_q.inc"
+#include "kernels/gemm_q.inc"
 
 struct Avx2Tile {
   static constexpr int R = 8, MR = 2;
@@ -53,13 +55,30 @@ struct Avx2Tile {
   }
 };
 
-}  // namespace
-
-bool gemm_avx2(DType t, const GemmArgs& a) {
-  if (!traits(t).quantized) return false;
+bool gemm_q(const GemmArgs& a, DType t) {
   if (row_unpack_info(t).wide) qgemm<Avx2Tile, 2, true>(t, a, /*shift=*/false);
   else qgemm<Avx2Tile, 2, false>(t, a, false);
   return true;
 }
 
-}  // namespace lw::quant::detail
+template <DType T>
+bool gemm_k(const GemmArgs& a) {
+  return gemm_q(a, T);
+}
+
+template <int... I>
+constexpr GemmFn pick(DType t, std::integer_sequence<int, I...>) {
+  constexpr GemmFn fns[] = {&gemm_k<static_cast<DType>(I)>...};
+  return fns[static_cast<int>(t)];
+}
+
+}  // namespace
+
+// Every quantized type (the float types: BLAS).
+void fill_gemm_avx2(KernelTable& t, cpu::Level) {
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (traits(static_cast<DType>(i)).quantized)
+      t.type[i].gemm = pick(static_cast<DType>(i), std::make_integer_sequence<int, kNumDTypes>{});
+}
+
+}  // namespace lw::kernels::isa

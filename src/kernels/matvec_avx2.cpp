@@ -4,18 +4,20 @@
 
 #include <cstring>
 
+#include "kernels/isa.hpp"
+#include "kernels/table.hpp"
 #include "quant/blocks.hpp"
 #include "quant/half.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/isa_target.hpp"
 
-#pragma GCC target("avx2,fma,f16c")
-
-namespace lw::quant::detail {
+namespace lw::kernels::isa {
 
 namespace {
 
-#include "quant/matvec_q.inc"
-#include "quant/matvec_f.inc"
+using namespace quant;
+
+#include "kernels/matvec_q.inc"
+#include "kernels/matvec_f.inc"
 
 struct V8 {
   using Reg = __m256;
@@ -69,13 +71,23 @@ struct V8 {
   }
 };
 
-}  // namespace
-
-MatvecFn avx2_kernel(DType t, int nt) {
-  if (!traits(t).quantized) return float_kernel<V8>(t, nt);
-  return quant_kernel<Avx2Dot>(t, nt);
+template <ActFormat F>
+void quantize_act(const float* x, int64_t n, void* out) {
+  quantize_act_v<V8>(F, x, n, out);
 }
 
-void quantize_act_avx2(ActFormat f, const float* x, int64_t n, void* out) { quantize_act_v<V8>(f, x, n, out); }
+}  // namespace
 
-}  // namespace lw::quant::detail
+void fill_matvec_avx2(KernelTable& t, cpu::Level) {
+  for (int i = 0; i < kNumDTypes; ++i) {
+    const auto d = static_cast<DType>(i);
+    TypeKernels& k = t.type[i];
+    const bool q = traits(d).quantized;
+    for (int nt = 1; nt <= kMaxMatvecRows; ++nt) k.matvec[nt - 1] = q ? quant_kernel<Avx2Dot>(d, nt) : float_kernel<V8>(d, nt);
+    k.act = traits(d).act;
+  }
+  t.quantize_act[static_cast<int>(ActFormat::q8_32)] = &quantize_act<ActFormat::q8_32>;
+  t.quantize_act[static_cast<int>(ActFormat::q8_256)] = &quantize_act<ActFormat::q8_256>;
+}
+
+}  // namespace lw::kernels::isa
