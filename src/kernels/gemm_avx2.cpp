@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -20,14 +21,13 @@ namespace {
 using namespace quant;
 
 #include "kernels/matvec_q.inc"
+#include "cpu/vec_avx2.inc"
 #include "kernels/gemm_q.inc"
 
 struct Avx2Tile {
   static constexpr int R = 8, MR = 2;
   using I = __m256i;
-  using F = __m256;
   static I izero() { return _mm256_setzero_si256(); }
-  static F fzero() { return _mm256_setzero_ps(); }
   static I loadw(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I bcast(const int8_t* p) {
     int32_t v;
@@ -42,13 +42,8 @@ struct Avx2Tile {
     }
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1)));
   }
-  static F cvt(I v) { return _mm256_cvtepi32_ps(v); }
-  static F loadf(const float* p) { return _mm256_loadu_ps(p); }
-  static F set1(float v) { return _mm256_set1_ps(v); }
-  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
-  static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
-  static F fnmadd(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }
-  static void store(float* p, F v, int n, const float* bias) {
+  static Vec::R cvt(I v) { return _mm256_cvtepi32_ps(v); }
+  static void store(float* p, Vec::R v, int n, const float* bias) {
     alignas(32) float tmp[8];
     _mm256_store_ps(tmp, v);
     for (int i = 0; i < n; ++i) p[i] = tmp[i] + (bias ? bias[i] : 0.0f);

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -23,15 +24,14 @@ namespace {
 using namespace quant;
 
 #include "kernels/matvec_q.inc"
+#include "cpu/vec_avx512.inc"
 #include "kernels/gemm_q.inc"
 
 struct Vnni512 {
   static constexpr int R = 16, MR = 4;
   static constexpr bool kUnsignedWide = true;
   using I = __m512i;
-  using F = __m512;
   static I izero() { return _mm512_setzero_si512(); }
-  static F fzero() { return _mm512_setzero_ps(); }
   static I loadw(const uint8_t* p) { return _mm512_loadu_si512(p); }
   static I bcast(const int8_t* p) {
     int32_t v;
@@ -40,13 +40,8 @@ struct Vnni512 {
   }
   template <bool kSigned>
   static I dot(I acc, I w, I x) { return _mm512_dpbusd_epi32(acc, w, x); }
-  static F cvt(I v) { return _mm512_cvtepi32_ps(v); }
-  static F loadf(const float* p) { return _mm512_loadu_ps(p); }
-  static F set1(float v) { return _mm512_set1_ps(v); }
-  static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
-  static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
-  static F fnmadd(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }
-  static void store(float* p, F v, int n, const float* bias) {
+  static Vec::R cvt(I v) { return _mm512_cvtepi32_ps(v); }
+  static void store(float* p, Vec::R v, int n, const float* bias) {
     const __mmask16 k = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
     if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias));
     _mm512_mask_storeu_ps(p, k, v);
