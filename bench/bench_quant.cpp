@@ -11,7 +11,7 @@
 
 #include "cpu/features.hpp"
 #include "quant/dtype.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/matvec.hpp"
 
 #include <fmt/format.h>
 
@@ -51,13 +51,13 @@ void BM_Matvec(benchmark::State& st, quant::DType t, cpu::Level lv, int64_t rows
     return;
   }
   const Mat& m = matrix(t, rows, n);
-  const auto plan = quant::matvec_plan(t, 1, lv);
+  const auto plan = kernels::matvec_plan(t, 1, lv);
   std::vector<char> act(quant::act_row_bytes(plan.act, n) + 64);
   std::vector<float> out(rows);
   cpu::ScopedLevel scoped(lv);
   for (auto _ : st) {
-    if (plan.act != quant::ActFormat::f32) quant::quantize_act_rows(plan.act, m.x.data(), 1, n, act.data());
-    quant::MatvecArgs a;
+    if (plan.act != quant::ActFormat::f32) kernels::quantize_act_rows(plan.act, m.x.data(), 1, n, act.data());
+    kernels::MatvecArgs a;
     a.n = n, a.w = m.w.data(), a.w_stride = quant::dtype_bytes(t, n), a.x = m.x.data(), a.act = act.data();
     a.act_stride = quant::act_row_bytes(plan.act, n), a.out = out.data(), a.out_stride = rows;
     plan.fn(a, 0, rows);

@@ -73,21 +73,26 @@ function(lw_add_test name)
   endforeach()
 endfunction()
 
-# lw_add_isa_sources(TARGET TEMPLATE.cpp.in)
-#   Writes one copy of TEMPLATE per vector instruction set (@ISA@ = avx512 or avx2, @TARGET@ = the
-#   GCC target string of that level of cpu/features.hpp) into the build tree and compiles them into
-#   TARGET: kernels written once over cpu/vec_*.inc, selected at run time by cpu::level().
-function(lw_add_isa_sources target template)
-  get_filename_component(base "${template}" NAME_WE)
-  foreach(isa avx512 avx2)
-    if(isa STREQUAL "avx512")
-      set(TARGET "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")
-    else()
-      set(TARGET "avx2,fma,f16c")
-    endif()
-    set(ISA ${isa})
-    set(out "${CMAKE_CURRENT_BINARY_DIR}/${base}_${isa}.cpp")
-    configure_file("${template}" "${out}" @ONLY)
-    target_sources(${target} PRIVATE "${out}")
+# The instruction sets of the per-ISA sources, each with the GCC target string of its level in
+# cpu/features.hpp (the avx512 sources serve avx512, avx512_vnni and avx512_bf16, choosing by level
+# at table build time). Adding an ISA (an ARM NEON level) is one more name and string here.
+set(LW_ISAS avx2 avx512)
+set(LW_ISA_TARGET_avx2 "avx2,fma,f16c")
+set(LW_ISA_TARGET_avx512 "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
+
+# lw_add_isa_sources(TARGET)
+#   The one build path of per-ISA code: every source of TARGET named *_<isa>.cpp (an ISA of LW_ISAS)
+#   is compiled with LW_ISA_TARGET defined as that ISA's target string; the source includes
+#   kernels/isa_target.hpp after its other includes, which switches code generation to it. The
+#   source registers its kernels in the level's table through one fill function (kernels/isa.hpp).
+function(lw_add_isa_sources target)
+  get_target_property(srcs ${target} SOURCES)
+  foreach(src ${srcs})
+    foreach(isa ${LW_ISAS})
+      if(src MATCHES "_${isa}\\.cpp$")
+        set_property(SOURCE "${src}" APPEND PROPERTY COMPILE_DEFINITIONS
+                     "LW_ISA_TARGET=\"${LW_ISA_TARGET_${isa}}\"")
+      endif()
+    endforeach()
   endforeach()
 endfunction()

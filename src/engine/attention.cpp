@@ -7,10 +7,9 @@
 #include <cmath>
 #include <vector>
 
-#include "cpu/features.hpp"
 #include "engine/attention_decode.hpp"
 #include "engine/ops.hpp"
-#include "engine/simd_kernels.hpp"
+#include "kernels/table.hpp"
 #include "util/error.hpp"
 #include "util/thread_pool.hpp"
 
@@ -101,14 +100,14 @@ void attend_tile(const float* q, int64_t q_stride, const float* k, const float* 
   }
 }
 
-// The vector tile kernel (engine/simd_kernels.hpp) of this CPU's level for the nh query heads of
+// The vector tile kernel of the level's kernel table (kernels/table.hpp) for the nh query heads of
 // a KV head; k, v point at the KV head's first element, in their storage dtype.
 void attend_tile_any(DType kv_dtype, const float* q, int64_t q_stride, const void* k, const void* v,
                      int64_t kv_stride, int hd, float scale, int nq, int first_pos, float* out, float* lse,
                      int64_t lse_stride, int nh, Scratch& sc) {
-  auto* fn = cpu::at_least(cpu::Level::avx512) ? &avx512::attend_tile : &avx2::attend_tile;
-  fn(kv_dtype, q, q_stride, k, v, kv_stride, hd, scale, nq, first_pos, out, lse, lse_stride, nh, sc.kt.data(),
-     sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+  kernels::kernels().attend_tile(kv_dtype, q, q_stride, k, v, kv_stride, hd, scale, nq, first_pos, out, lse,
+                                 lse_stride, nh, sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(),
+                                 sc.l.data());
 }
 
 // A sequence's keys and values widened to f32 (for the portable tiled kernel, which reads f32).
@@ -116,11 +115,11 @@ struct Widened {
   std::vector<float> k, v;  // (Tk, kv_stride)
 };
 
-// The vector tile kernel applies at level avx2 and above for hd a multiple of its lanes, <= 128.
+// The vector tile kernel applies where the level has one (avx2 and above) for hd a multiple of its
+// lanes, <= 128.
 bool use_vector_tile(int hd) {
-  if (hd > 128) return false;
-  if (cpu::at_least(cpu::Level::avx512)) return hd % 16 == 0;
-  return cpu::at_least(cpu::Level::avx2) && hd % 8 == 0;
+  const kernels::KernelTable& k = kernels::kernels();
+  return k.attend_tile && hd <= 128 && hd % k.vec_width == 0;
 }
 
 // One unit of work: query tile q0 of query heads head..head+nh-1 (one head, or on the vector path

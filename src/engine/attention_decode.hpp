@@ -9,7 +9,8 @@
 
 namespace lw::engine {
 
-// Whether attend_decode_group can run here: cpu level avx2 or above and hd in {32, 64, 128}.
+// Whether attend_decode_group can run here: the level has a decode kernel (avx2 and above) and hd
+// is 32, 64 or 128.
 bool decode_attention_supported(int hd);
 
 // q (group, hd): the group's query heads, contiguous; out (group, hd) likewise.

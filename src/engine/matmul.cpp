@@ -1,6 +1,6 @@
-// matmul_forward: BLAS sgemm for many rows (prefill, training), the quant module's matrix-vector
-// kernels for a few rows (decode). Weights in any storage dtype; f32 accumulation. The trainer's
-// linear layers call the F (OC, IC) overload: f32 the same path, f64 cblas_dgemm.
+// matmul_forward: the kernel layer's GEMM or BLAS sgemm for many rows (prefill, training), its
+// matrix-vector kernels for a few rows (decode). Weights in any storage dtype; f32 accumulation. The
+// trainer's linear layers call the F (OC, IC) overload: f32 the same path, f64 cblas_dgemm.
 #include <omp.h>
 
 #include <cblas.h>
@@ -12,8 +12,9 @@
 
 #include "engine/blas.hpp"
 #include "engine/ops.hpp"
-#include "quant/gemm.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/matvec.hpp"
+#include "kernels/table.hpp"
 #include "util/error.hpp"
 #include "util/thread_pool.hpp"
 
@@ -26,9 +27,9 @@ constexpr int kGemmMinRows = 16;
 
 // out (nt, OC) for nt <= kMaxMatvecRows rows of x; W rows split across threads.
 void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt, int64_t OC) {
-  const quant::MatvecPlan plan = quant::matvec_plan(w.dtype, nt);
+  const kernels::MatvecPlan plan = kernels::matvec_plan(w.dtype, nt);
   const int64_t IC = w.cols();
-  quant::MatvecArgs a;
+  kernels::MatvecArgs a;
   a.n = IC;
   a.w = w.data;
   a.w_stride = w.row_bytes();
@@ -41,7 +42,7 @@ void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt
   if (plan.act != quant::ActFormat::f32) {
     const size_t rb = quant::act_row_bytes(plan.act, IC);
     if (act.size() < rb * static_cast<size_t>(nt)) act.resize(rb * static_cast<size_t>(nt));
-    quant::quantize_act_rows(plan.act, x, nt, IC, act.data());
+    kernels::quantize_act_rows(plan.act, x, nt, IC, act.data());
     a.act = act.data();
     a.act_stride = rb;
   }
@@ -58,7 +59,7 @@ void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt
 }  // namespace
 
 const char* simd_level() {
-  return cpu::level_name(cpu::level());
+  return cpu::level_name(kernels::kernels().level);
 }
 
 void matmul_forward(float* out, const float* x, const Tensor& w, const float* bias, int T) {
@@ -67,19 +68,19 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
   const auto& tr = quant::traits(w.dtype);
   LW_CHECK(IC % tr.block == 0, "{} weight needs in_features % {} == 0, got {}", tr.name, tr.block, IC);
   if (T < kGemmMinRows) {
-    for (int t0 = 0; t0 < T; t0 += quant::kMaxMatvecRows) {
-      int nt = std::min(quant::kMaxMatvecRows, T - t0);
+    for (int t0 = 0; t0 < T; t0 += kernels::kMaxMatvecRows) {
+      int nt = std::min(kernels::kMaxMatvecRows, T - t0);
       gemv(out + t0 * OC, x + t0 * IC, w, bias, nt, OC);
     }
     return;
   }
-  // The quant module's GEMM: the same per-row arithmetic as the matrix-vector kernels (8-bit
+  // The kernel layer's GEMM: the same per-row arithmetic as the matrix-vector kernels (8-bit
   // activations for quantized weights, bf16 ones for bf16 weights on AVX512_BF16 CPUs), so a prompt
   // and its token-by-token decode agree.
-  quant::GemmArgs g;
+  kernels::GemmArgs g;
   g.OC = OC, g.IC = IC, g.w = w.data, g.w_stride = w.row_bytes(), g.x = x, g.T = T, g.out = out;
   g.out_stride = OC, g.bias = bias;
-  if (quant::gemm(w.dtype, g)) return;
+  if (kernels::gemm(w.dtype, g)) return;
   if (w.dtype == DType::f32) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, static_cast<int>(OC), static_cast<int>(IC), 1.0f,
                 x, static_cast<int>(IC), w.f32(), static_cast<int>(IC), 0.0f, out, static_cast<int>(OC));

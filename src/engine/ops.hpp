@@ -19,7 +19,8 @@ namespace lw::engine {
 // Threads used by the kernels (OpenMP) and by BLAS. n <= 0: all cores.
 void set_num_threads(int n);
 int num_threads();
-// "avx512", "avx2" or "scalar": the matrix-vector path chosen at run time for this CPU.
+// The level of the kernels in use ("scalar", "avx2", "avx512", "avx512_vnni" or "avx512_bf16":
+// cpu/features.hpp), chosen at run time for this CPU and LW_CPU.
 const char* simd_level();
 
 // out (T, C) = table[ids[t]] (table (V, C) in any storage dtype, or F (V, C)). Throws InputError
@@ -56,7 +57,7 @@ void rope_forward(F* x, const F* cos, const F* sin, int T, int n_head, int hd, i
                   bool inverse = false);
 
 // out (T, ffn) = silu(gate) * up; gate, up (T, ffn). out may alias gate or up. f32: the vector
-// kernels of engine/vec_kernels.hpp.
+// kernels of kernels/vec.hpp.
 template <typename F>
 void swiglu_forward(F* out, const F* gate, const F* up, int T, int ffn);
 

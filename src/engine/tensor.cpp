@@ -1,7 +1,6 @@
 #include "engine/tensor.hpp"
 
-#include "engine/convert_simd.hpp"
-#include "quant/dequant.hpp"
+#include "kernels/table.hpp"
 #include "util/error.hpp"
 
 namespace lw::engine {
@@ -21,15 +20,13 @@ Tensor Tensor::row_slice(int64_t r0, int64_t n) const {
 }
 
 void to_f32(DType t, const void* src, float* dst, int64_t n) {
-  if (simd::to_f32(t, src, dst, n)) return;
-  quant::dequantize_row(t, src, dst, n);
+  kernels::decode_row(t, src, dst, n);
 }
 
 void from_f32(DType t, const float* src, void* dst, int64_t n) {
   const auto& tr = quant::traits(t);
   LW_CHECK(n % tr.block == 0, "{} needs a multiple of {} elements, got {}", tr.name, tr.block, n);
-  if (simd::from_f32(t, src, dst, n)) return;
-  tr.from_f32(src, dst, n);
+  kernels::encode_row(t, src, dst, n);
 }
 
 }  // namespace lw::engine

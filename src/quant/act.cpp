@@ -1,11 +1,11 @@
-// Activation quantization for the integer dot products, and the double-precision reference dot.
+// The activation formats: row sizes, the scalar quantizer and the double-precision reference dot.
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "quant/blocks.hpp"
 #include "quant/half.hpp"
-#include "quant/matvec.hpp"
+#include "quant/act.hpp"
 #include "util/error.hpp"
 
 namespace lw::quant {
@@ -81,21 +81,5 @@ double dot_act(DType t, ActFormat f, const void* w_row, const void* act_row, int
 }
 
 }  // namespace ref
-
-void quantize_act_rows(ActFormat f, const float* x, int nt, int64_t n, void* out) {
-  const size_t rb = act_row_bytes(f, n);
-  for (int t = 0; t < nt; ++t) {
-    const float* xr = x + static_cast<int64_t>(t) * n;
-    void* o = static_cast<char*>(out) + static_cast<size_t>(t) * rb;
-    if (f == ActFormat::bf16 && cpu::at_least(cpu::Level::avx512_bf16))
-      detail::quantize_act_avx512(f, xr, n, o);
-    else if ((f == ActFormat::q8_32 || f == ActFormat::q8_256) && cpu::at_least(cpu::Level::avx512))
-      detail::quantize_act_avx512(f, xr, n, o);
-    else if ((f == ActFormat::q8_32 || f == ActFormat::q8_256) && cpu::at_least(cpu::Level::avx2))
-      detail::quantize_act_avx2(f, xr, n, o);
-    else
-      ref::quantize_act_row(f, xr, n, o);
-  }
-}
 
 }  // namespace lw::quant

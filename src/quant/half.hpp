@@ -1,6 +1,6 @@
 #pragma once
 // Scalar f16 (IEEE binary16) and bf16 <-> f32 conversions, round to nearest even. The vector
-// conversions (engine/convert_simd) are checked bit for bit against these.
+// row conversions (the f16/bf16 entries of kernels/table.hpp) are checked bit for bit against these.
 #include <cstdint>
 #include <cstring>
 

@@ -8,14 +8,14 @@
 #include <cstring>
 
 #include "engine/blas.hpp"
-#include "engine/vec_kernels.hpp"
+#include "kernels/vec.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
 
-using engine::exp_sub_sum;
+using kernels::exp_sub_sum;
 using engine::gemm;
-using engine::row_max;
+using kernels::row_max;
 
 void check_cu_seqlens(const std::vector<int32_t>& cu, int T, const char* where) {
   if (cu.size() < 2 || cu.front() != 0 || cu.back() != T)

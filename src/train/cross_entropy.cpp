@@ -6,14 +6,14 @@
 #include <cstring>
 
 #include "engine/blas.hpp"
-#include "engine/vec_kernels.hpp"
+#include "kernels/vec.hpp"
 #include "util/error.hpp"
 
 namespace lw::train {
 
-using engine::exp_sub_sum;
+using kernels::exp_sub_sum;
 using engine::gemm;
-using engine::row_max;
+using kernels::row_max;
 
 template <typename F>
 double cross_entropy_fused(const CrossEntropyArgs<F>& a) {

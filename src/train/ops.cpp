@@ -8,7 +8,7 @@
 #include <type_traits>
 
 #include "engine/blas.hpp"
-#include "engine/vec_kernels.hpp"
+#include "kernels/vec.hpp"
 
 namespace lw::train {
 
@@ -69,12 +69,12 @@ void linear_backward(F* dx, F* dW, F* db, const F* dout, const F* x, const F* W,
 
 template <typename F>
 void swiglu_backward(F* dgate, F* dup, const F* dout, const F* gate, const F* up, int64_t n) {
-  using engine::kEltChunk;
+  using kernels::kEltChunk;
   if constexpr (std::is_same_v<F, float>) {
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i0 = 0; i0 < n; i0 += kEltChunk)
-      engine::swiglu_backward_rows(dgate + i0, dup + i0, dout + i0, gate + i0, up + i0,
-                                   std::min(kEltChunk, n - i0));
+      kernels::swiglu_backward_rows(dgate + i0, dup + i0, dout + i0, gate + i0, up + i0,
+                                    std::min(kEltChunk, n - i0));
   } else {
 #pragma omp parallel for if (n > 65536)
     for (int64_t i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
-// The vector f16 / bf16 conversions (engine/convert_simd.cpp, used by to_f32 / from_f32) against the
-// scalar ones in tensor.hpp, bit for bit: every 16-bit pattern widened, and f32 values that hit
-// every rounding case (ties to even, subnormals, overflow to infinity, NaN).
+// The f16 / bf16 row conversions of the level's kernel table (kernels/table.hpp, used by to_f32 /
+// from_f32: vector code from avx2 on) against the scalar ones in tensor.hpp, bit for bit: every
+// 16-bit pattern widened, and f32 values that hit every rounding case (ties to even, subnormals,
+// overflow to infinity, NaN). Registered per level (LEVELS), so every level's entries run.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,8 +9,8 @@
 #include <random>
 #include <vector>
 
-#include "engine/convert_simd.hpp"
 #include "engine/tensor.hpp"
+#include "kernels/table.hpp"
 
 using namespace lw::engine;
 
@@ -58,12 +59,9 @@ std::vector<float> narrowing_inputs(DType t) {
 
 TEST(Convert, WideningEqualsTheScalarConversionForEveryPattern) {
   for (DType t : {DType::f16, DType::bf16}) {
-    if (!simd::has_vector_path(t)) {
-      GTEST_SKIP() << "no vector path for " << dtype_name(t) << " on this CPU";
-    }
     auto h = all_halves();
     std::vector<float> got(h.size());
-    ASSERT_TRUE(simd::to_f32(t, h.data(), got.data(), static_cast<int64_t>(h.size())));
+    lw::kernels::decode_row(t, h.data(), got.data(), static_cast<int64_t>(h.size()));
     for (size_t i = 0; i < h.size(); ++i) {
       const float want = t == DType::f16 ? f16_to_f32(h[i]) : bf16_to_f32(h[i]);
       if (std::isnan(want)) {
@@ -77,12 +75,9 @@ TEST(Convert, WideningEqualsTheScalarConversionForEveryPattern) {
 
 TEST(Convert, NarrowingRoundsLikeTheScalarConversion) {
   for (DType t : {DType::f16, DType::bf16}) {
-    if (!simd::has_vector_path(t)) {
-      GTEST_SKIP() << "no vector path for " << dtype_name(t) << " on this CPU";
-    }
     auto x = narrowing_inputs(t);
     std::vector<uint16_t> got(x.size());
-    ASSERT_TRUE(simd::from_f32(t, x.data(), got.data(), static_cast<int64_t>(x.size())));
+    lw::kernels::encode_row(t, x.data(), got.data(), static_cast<int64_t>(x.size()));
     int ties = 0;
     for (size_t i = 0; i < x.size(); ++i) {
       const uint16_t want = t == DType::f16 ? f32_to_f16(x[i]) : f32_to_bf16(x[i]);

@@ -6,7 +6,7 @@
 
 #include "cpu/features.hpp"
 #include "engine/model.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/matvec.hpp"
 #include "engine/save.hpp"
 #include "engine_test_util.hpp"
 #include "util/error.hpp"
@@ -85,7 +85,7 @@ TEST_P(ModelTest, BatchedDecodeEqualsOneSequenceAtATime) {
   // rounding of 8-bit mantissas turns summation-order noise into steps of 2^-9)
   for (auto level : {std::min(lw::cpu::max_level(), lw::cpu::Level::avx512_vnni), lw::cpu::max_level()}) {
   lw::cpu::ScopedLevel scoped(level);
-  const double tol = lw::quant::matvec_plan(DType::bf16, 1).act == lw::quant::ActFormat::bf16 ? 1e-3 : 1e-4;
+  const double tol = lw::kernels::matvec_plan(DType::bf16, 1).act == lw::quant::ActFormat::bf16 ? 1e-3 : 1e-4;
   auto m = make_random_model(cfg(), 3, DType::bf16, 0.1f);
   const int V = m->config().V;
   std::vector<std::vector<int32_t>> prompts = {rand_ids(9, V, 6), rand_ids(40, V, 7), rand_ids(2, V, 8)};

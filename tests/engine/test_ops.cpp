@@ -7,7 +7,7 @@
 #include "engine/ops.hpp"
 #include "engine/ops_ref.hpp"
 #include "engine_test_util.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/matvec.hpp"
 #include "util/error.hpp"
 
 using namespace lw::engine;
@@ -49,7 +49,7 @@ TEST_P(MatmulTest, MatchesReference) {
   std::vector<float> a(static_cast<size_t>(p.T) * p.OC), b(a.size());
   matmul_forward(a.data(), x.data(), w, p.bias ? bias.data() : nullptr, p.T);
   ref::matmul_forward(b.data(), x.data(), w, p.bias ? bias.data() : nullptr, p.T);
-  const auto plan = lw::quant::matvec_plan(p.dtype, 1);
+  const auto plan = lw::kernels::matvec_plan(p.dtype, 1);
   if (plan.act != lw::quant::ActFormat::f32) {
     // Quantized weights read 8-bit activations (at every T): the reference is the same arithmetic,
     // and the f32 reference stays within the activations' rounding.

@@ -5,9 +5,9 @@
 #include <random>
 #include <vector>
 
-#include "engine/vec_kernels.hpp"
+#include "kernels/vec.hpp"
 
-namespace lw::engine {
+namespace lw::kernels {
 namespace {
 
 std::vector<float> random_row(int n, uint64_t seed) {
@@ -69,4 +69,4 @@ TEST(VecKernels, SwiGluMatchesPlainLoops) {
 }
 
 }  // namespace
-}  // namespace lw::engine
+}  // namespace lw::kernels

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "cpu/features.hpp"
-#include "quant/dequant.hpp"
+#include "kernels/table.hpp"
 #include "quant_test_util.hpp"
 
 using namespace lw::quant;
@@ -48,10 +48,10 @@ TEST(Dequant, FastDecoderEqualsReferenceAtEveryLevel) {
       const auto want = read_f32(n + ".f32");
       std::vector<float> got(want.size(), -1.0f);
       // whole rows, and a single block at an odd offset
-      dequantize_row(t, blocks.data(), got.data(), kRows * kCols);
+      lw::kernels::decode_row(t, blocks.data(), got.data(), kRows * kCols);
       EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * 4), 0) << n << " " << lw::cpu::level_name(level);
       const int blk = traits(t).block;
-      dequantize_row(t, blocks.data() + traits(t).block_bytes, got.data(), blk);
+      lw::kernels::decode_row(t, blocks.data() + traits(t).block_bytes, got.data(), blk);
       EXPECT_EQ(std::memcmp(got.data(), want.data() + blk, static_cast<size_t>(blk) * 4), 0) << n;
     }
   }

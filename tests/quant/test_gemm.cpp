@@ -7,11 +7,12 @@
 #include <cmath>
 
 #include "cpu/features.hpp"
-#include "quant/gemm.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/matvec.hpp"
 #include "quant_test_util.hpp"
 
 using namespace lw::quant;
+using namespace lw::kernels;
 using namespace lw::quant::testing;
 using lw::cpu::Level;
 

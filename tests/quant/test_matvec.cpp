@@ -10,10 +10,11 @@
 
 #include "cpu/features.hpp"
 #include "quant/blocks.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/matvec.hpp"
 #include "quant_test_util.hpp"
 
 using namespace lw::quant;
+using namespace lw::kernels;
 using namespace lw::quant::testing;
 using lw::cpu::Level;
 

@@ -6,7 +6,6 @@
 #include <map>
 #include <sstream>
 
-#include "quant/dequant.hpp"
 #include "quant_test_util.hpp"
 
 using namespace lw::quant;

@@ -1,13 +1,13 @@
 #pragma once
 // Vectorised kernels of the non-GEMM hot spots: the softmax rows of the trainer's attention and
 // cross-entropy (max, exp(x - m) with its sum) and SwiGLU (engine::swiglu_forward, the trainer's
-// backward). The f32 versions run the vector code of
-// this CPU's level (cpu/features.hpp: AVX-512 or AVX2, a polynomial exp with relative error ~2e-7)
-// and plain loops at the scalar level; the f64 versions (gradient checks) are plain loops.
+// backward). The f32 versions run the vector ops of the level's kernel table (kernels/table.hpp:
+// AVX-512 or AVX2, a polynomial exp with relative error ~2e-7; the plain loops below at the scalar
+// level); the f64 versions (gradient checks) are plain loops.
 // exp_sub_sum requires x - sub <= 0 for every element (a row max or a log-sum-exp).
 #include <cstdint>
 
-namespace lw::engine {
+namespace lw::kernels {
 
 // Elements per chunk when a caller splits element-wise work over its threads.
 constexpr int64_t kEltChunk = 16384;
@@ -32,20 +32,4 @@ void swiglu_forward_rows_ref(float* out, const float* gate, const float* up, int
 void swiglu_backward_rows_ref(float* dgate, float* dup, const float* dout, const float* gate, const float* up,
                               int64_t n);
 
-// The per-level vector kernels (vec_avx512.cpp, vec_avx2.cpp); the swiglu ones return how many
-// leading elements they did (the rest is a tail for the scalar code).
-#define LW_ENGINE_VEC_DECLS                                                                                \
-  float row_max(const float* x, int n);                                                                    \
-  float exp_sub_sum(float* x, int n, float sub);                                                           \
-  int64_t swiglu_forward(float* out, const float* gate, const float* up, int64_t n);                       \
-  int64_t swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, \
-                          int64_t n);
-namespace avx512 {
-LW_ENGINE_VEC_DECLS
-}  // namespace avx512
-namespace avx2 {
-LW_ENGINE_VEC_DECLS
-}  // namespace avx2
-#undef LW_ENGINE_VEC_DECLS
-
-}  // namespace lw::engine
+}  // namespace lw::kernels

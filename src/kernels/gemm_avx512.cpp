@@ -6,30 +6,32 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
+#include "kernels/isa.hpp"
+#include "kernels/table.hpp"
 #include "quant/blocks.hpp"
-#include "quant/gemm.hpp"
 #include "quant/half.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/isa_target.hpp"
 
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
-
-namespace lw::quant::detail {
+namespace lw::kernels::isa {
 
 namespace {
 
-#include "quant/matvec_q.inc"
-#include "quant/gemm_q.inc"
+using namespace quant;
+
+#include "kernels/matvec_q.inc"
+#include "cpu/vec_avx512.inc"
+#include "kernels/gemm_q.inc"
 
 struct Vnni512 {
   static constexpr int R = 16, MR = 4;
   static constexpr bool kUnsignedWide = true;
   using I = __m512i;
-  using F = __m512;
   static I izero() { return _mm512_setzero_si512(); }
-  static F fzero() { return _mm512_setzero_ps(); }
   static I loadw(const uint8_t* p) { return _mm512_loadu_si512(p); }
   static I bcast(const int8_t* p) {
     int32_t v;
@@ -38,13 +40,8 @@ struct Vnni512 {
   }
   template <bool kSigned>
   static I dot(I acc, I w, I x) { return _mm512_dpbusd_epi32(acc, w, x); }
-  static F cvt(I v) { return _mm512_cvtepi32_ps(v); }
-  static F loadf(const float* p) { return _mm512_loadu_ps(p); }
-  static F set1(float v) { return _mm512_set1_ps(v); }
-  static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
-  static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
-  static F fnmadd(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }
-  static void store(float* p, F v, int n, const float* bias) {
+  static Vec::R cvt(I v) { return _mm512_cvtepi32_ps(v); }
+  static void store(float* p, Vec::R v, int n, const float* bias) {
     const __mmask16 k = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
     if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias));
     _mm512_mask_storeu_ps(p, k, v);
@@ -131,16 +128,35 @@ void bf16_gemm(const GemmArgs& a) {
   }
 }
 
-}  // namespace
-
-bool gemm_avx512(DType t, const GemmArgs& a, bool vnni, bool bf16) {
-  if (t == DType::bf16 && bf16 && a.IC % 2 == 0) {
-    bf16_gemm(a);
-    return true;
-  }
-  if (!traits(t).quantized || !vnni) return false;
-  qgemm<Vnni512, 2, false>(t, a, /*shift=*/true);
+bool gemm_bf16(const GemmArgs& a) {
+  if (a.IC % 2 != 0) return false;
+  bf16_gemm(a);
   return true;
 }
 
-}  // namespace lw::quant::detail
+template <DType T>
+bool gemm_vnni(const GemmArgs& a) {
+  qgemm<Vnni512, 2, false>(T, a, /*shift=*/true);
+  return true;
+}
+
+template <int... I>
+constexpr GemmFn pick(DType t, std::integer_sequence<int, I...>) {
+  constexpr GemmFn fns[] = {&gemm_vnni<static_cast<DType>(I)>...};
+  return fns[static_cast<int>(t)];
+}
+
+}  // namespace
+
+// Quantized types with VNNI from avx512_vnni on (below it the AVX2 GEMM stays), bf16 from
+// avx512_bf16 on.
+void fill_gemm_avx512(KernelTable& t, cpu::Level level) {
+  if (static_cast<int>(level) >= static_cast<int>(cpu::Level::avx512_vnni))
+    for (int i = 0; i < kNumDTypes; ++i)
+      if (traits(static_cast<DType>(i)).quantized)
+        t.type[i].gemm = pick(static_cast<DType>(i), std::make_integer_sequence<int, kNumDTypes>{});
+  if (static_cast<int>(level) >= static_cast<int>(cpu::Level::avx512_bf16))
+    t.type[static_cast<int>(DType::bf16)].gemm = &gemm_bf16;
+}
+
+}  // namespace lw::kernels::isa

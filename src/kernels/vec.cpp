@@ -1,21 +1,36 @@
-// Vectorised kernels (see vec_kernels.hpp): dispatch on the CPU level, and the scalar references.
-#include "engine/vec_kernels.hpp"
+// The f32 vector ops through the level's kernel table, and the scalar kernels: the references the
+// vectorised ones are tested against, and the scalar level's table entries.
+#include "kernels/vec.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "cpu/features.hpp"
+#include "kernels/isa.hpp"
+#include "kernels/table.hpp"
 
-namespace lw::engine {
+namespace lw::kernels {
 
 namespace {
-bool vec512() {
-  return cpu::at_least(cpu::Level::avx512);
+float row_max_ref(const float* x, int n) {
+  float m = x[0];
+  for (int j = 1; j < n; j++) m = std::max(m, x[j]);
+  return m;
 }
-bool vec256() {
-  return cpu::at_least(cpu::Level::avx2);
+// The scalar level has no vector part: the callers' scalar tails do all n.
+int64_t none_forward(float*, const float*, const float*, int64_t) {
+  return 0;
+}
+int64_t none_backward(float*, float*, const float*, const float*, const float*, int64_t) {
+  return 0;
 }
 }  // namespace
+
+void isa::fill_vec_scalar(KernelTable& t, cpu::Level) {
+  t.row_max = &row_max_ref;
+  t.exp_sub_sum = &exp_sub_sum_ref;
+  t.swiglu_forward = &none_forward;
+  t.swiglu_backward = &none_backward;
+}
 
 void swiglu_forward_rows_ref(float* out, const float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
@@ -36,26 +51,18 @@ void swiglu_backward_rows_ref(float* dgate, float* dup, const float* dout, const
 }
 
 void swiglu_forward_rows(float* out, const float* gate, const float* up, int64_t n) {
-  const int64_t i = vec512()   ? avx512::swiglu_forward(out, gate, up, n)
-                    : vec256() ? avx2::swiglu_forward(out, gate, up, n)
-                               : 0;
+  const int64_t i = kernels().swiglu_forward(out, gate, up, n);
   swiglu_forward_rows_ref(out + i, gate + i, up + i, n - i);
 }
 
 void swiglu_backward_rows(float* dgate, float* dup, const float* dout, const float* gate, const float* up,
                           int64_t n) {
-  const int64_t i = vec512()   ? avx512::swiglu_backward(dgate, dup, dout, gate, up, n)
-                    : vec256() ? avx2::swiglu_backward(dgate, dup, dout, gate, up, n)
-                               : 0;
+  const int64_t i = kernels().swiglu_backward(dgate, dup, dout, gate, up, n);
   swiglu_backward_rows_ref(dgate + i, dup + i, dout + i, gate + i, up + i, n - i);
 }
 
 float row_max(const float* x, int n) {
-  if (vec512()) return avx512::row_max(x, n);
-  if (vec256()) return avx2::row_max(x, n);
-  float m = x[0];
-  for (int j = 1; j < n; j++) m = std::max(m, x[j]);
-  return m;
+  return kernels().row_max(x, n);
 }
 
 double row_max(const double* x, int n) {
@@ -75,9 +82,7 @@ float exp_sub_sum_ref(float* x, int n, float sub) {
 
 float exp_sub_sum(float* x, int n, float sub) {
   if (n <= 0) return 0.0f;
-  if (vec512()) return avx512::exp_sub_sum(x, n, sub);
-  if (vec256()) return avx2::exp_sub_sum(x, n, sub);
-  return exp_sub_sum_ref(x, n, sub);
+  return kernels().exp_sub_sum(x, n, sub);
 }
 
 double exp_sub_sum(double* x, int n, double sub) {
@@ -89,4 +94,4 @@ double exp_sub_sum(double* x, int n, double sub) {
   return sum;
 }
 
-}  // namespace lw::engine
+}  // namespace lw::kernels

@@ -5,20 +5,25 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
+#include <utility>
 
+#include "kernels/isa.hpp"
+#include "kernels/table.hpp"
 #include "quant/blocks.hpp"
 #include "quant/half.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/isa_target.hpp"
 
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
-
-namespace lw::quant::detail {
+namespace lw::kernels::isa {
 
 namespace {
 
-#include "quant/matvec_q.inc"
-#include "quant/matvec_f.inc"
+using namespace quant;
+
+#include "cpu/vec_avx512.inc"
+#include "kernels/matvec_q.inc"
+#include "kernels/matvec_f.inc"
 
 // VNNI: u8 x s8 products summed straight into int32 lanes, no 16-bit saturation.
 struct VnniDot {
@@ -36,38 +41,6 @@ struct VnniDot {
   }
 };
 
-struct V16 {
-  using Reg = __m512;
-  static constexpr int W = 16;
-  static Reg zero() { return _mm512_setzero_ps(); }
-  static Reg load(const float* p) { return _mm512_loadu_ps(p); }
-  template <DType T>
-  static Reg wload(const char* row, int64_t i) {
-    if constexpr (T == DType::f32) return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i);
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(row) + i));
-    if constexpr (T == DType::f16) return _mm512_cvtph_ps(h);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  }
-  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
-  static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
-  static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
-  static Reg abs(Reg a) { return _mm512_abs_ps(a); }
-  static float reduce(Reg v) { return _mm512_reduce_add_ps(v); }
-  static float reduce_max(Reg v) { return _mm512_reduce_max_ps(v); }
-  static int round_store(const float* x, int n, float id, int8_t* q) {
-    const __m512 s = _mm512_set1_ps(id);
-    __m512i sum = _mm512_setzero_si512();
-    for (int i = 0; i < n; i += 16) {
-      const __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), s));
-      sum = _mm512_add_epi32(sum, v);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtsepi32_epi8(v));
-    }
-    return _mm512_reduce_add_epi32(sum);
-  }
-  static int sum16(const int8_t* q) {
-    return _mm512_reduce_add_epi32(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))));
-  }
-};
 
 // bf16 weights x bf16 activations: vdpbf16ps, 32 products per instruction, f32 accumulation; four
 // chains for one activation row (the dot product's latency), two for more.
@@ -115,29 +88,40 @@ void bf16_round_row(const float* x, int64_t n, uint16_t* out) {
   for (; i < n; ++i) out[i] = f32_to_bf16(x[i]);
 }
 
+template <int... I>
+constexpr MatvecFn bf16_kernel(int nt, std::integer_sequence<int, I...>) {
+  constexpr MatvecFn fns[] = {&mv_bf16<I + 1>...};
+  return fns[nt - 1];
+}
+
+template <ActFormat F>
+void quantize_act(const float* x, int64_t n, void* out) {
+  quantize_act_v(F, x, n, out);
+}
+
+void quantize_act_bf16(const float* x, int64_t n, void* out) { bf16_round_row(x, n, static_cast<uint16_t*>(out)); }
+
 }  // namespace
 
-MatvecFn avx512_bf16_kernel(int nt) {
-  switch (nt) {
-    case 1: return &mv_bf16<1>;
-    case 2: return &mv_bf16<2>;
-    case 3: return &mv_bf16<3>;
-    case 4: return &mv_bf16<4>;
-    case 5: return &mv_bf16<5>;
-    case 6: return &mv_bf16<6>;
-    case 7: return &mv_bf16<7>;
-    default: return &mv_bf16<8>;
+// Float weights 16 lanes; quantized weights with VNNI from avx512_vnni on (the vpmaddubsw path of
+// matvec_q.inc compiled for AVX-512 below it); bf16 weights with vdpbf16ps from avx512_bf16 on.
+void fill_matvec_avx512(KernelTable& t, cpu::Level level) {
+  const bool vnni = static_cast<int>(level) >= static_cast<int>(cpu::Level::avx512_vnni);
+  const bool bf16 = static_cast<int>(level) >= static_cast<int>(cpu::Level::avx512_bf16);
+  for (int i = 0; i < kNumDTypes; ++i) {
+    const auto d = static_cast<DType>(i);
+    TypeKernels& k = t.type[i];
+    for (int nt = 1; nt <= kMaxMatvecRows; ++nt) {
+      MatvecFn& f = k.matvec[nt - 1];
+      if (d == DType::bf16 && bf16) f = bf16_kernel(nt, std::make_integer_sequence<int, kMaxMatvecRows>{});
+      else if (!traits(d).quantized) f = float_kernel(d, nt);
+      else f = vnni ? quant_kernel<VnniDot>(d, nt) : quant_kernel<Avx2Dot>(d, nt);
+    }
+    k.act = d == DType::bf16 && bf16 ? ActFormat::bf16 : traits(d).act;
   }
+  t.quantize_act[static_cast<int>(ActFormat::q8_32)] = &quantize_act<ActFormat::q8_32>;
+  t.quantize_act[static_cast<int>(ActFormat::q8_256)] = &quantize_act<ActFormat::q8_256>;
+  if (bf16) t.quantize_act[static_cast<int>(ActFormat::bf16)] = &quantize_act_bf16;
 }
 
-MatvecFn avx512_kernel(DType t, int nt, bool vnni) {
-  if (!traits(t).quantized) return float_kernel<V16>(t, nt);
-  return vnni ? quant_kernel<VnniDot>(t, nt) : quant_kernel<Avx2Dot>(t, nt);
-}
-
-void quantize_act_avx512(ActFormat f, const float* x, int64_t n, void* out) {
-  if (f == ActFormat::bf16) return bf16_round_row(x, n, static_cast<uint16_t*>(out));  // avx512_bf16 only
-  quantize_act_v<V16>(f, x, n, out);
-}
-
-}  // namespace lw::quant::detail
+}  // namespace lw::kernels::isa

@@ -3,29 +3,31 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
+#include "kernels/isa.hpp"
+#include "kernels/table.hpp"
 #include "quant/blocks.hpp"
-#include "quant/gemm.hpp"
 #include "quant/half.hpp"
-#include "quant/matvec.hpp"
+#include "kernels/isa_target.hpp"
 
-#pragma GCC target("avx2,fma,f16c")
-
-namespace lw::quant::detail {
+namespace lw::kernels::isa {
 
 namespace {
 
-#include "quant/matvec_q.inc"
-#include "quant/gemm_q.inc"
+using namespace quant;
+
+#include "kernels/matvec_q.inc"
+#include "cpu/vec_avx2.inc"
+#include "kernels/gemm_q.inc"
 
 struct Avx2Tile {
   static constexpr int R = 8, MR = 2;
   using I = __m256i;
-  using F = __m256;
   static I izero() { return _mm256_setzero_si256(); }
-  static F fzero() { return _mm256_setzero_ps(); }
   static I loadw(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I bcast(const int8_t* p) {
     int32_t v;
@@ -40,26 +42,38 @@ struct Avx2Tile {
     }
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1)));
   }
-  static F cvt(I v) { return _mm256_cvtepi32_ps(v); }
-  static F loadf(const float* p) { return _mm256_loadu_ps(p); }
-  static F set1(float v) { return _mm256_set1_ps(v); }
-  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
-  static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
-  static F fnmadd(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }
-  static void store(float* p, F v, int n, const float* bias) {
+  static Vec::R cvt(I v) { return _mm256_cvtepi32_ps(v); }
+  static void store(float* p, Vec::R v, int n, const float* bias) {
     alignas(32) float tmp[8];
     _mm256_store_ps(tmp, v);
     for (int i = 0; i < n; ++i) p[i] = tmp[i] + (bias ? bias[i] : 0.0f);
   }
 };
 
-}  // namespace
-
-bool gemm_avx2(DType t, const GemmArgs& a) {
-  if (!traits(t).quantized) return false;
+bool gemm_q(const GemmArgs& a, DType t) {
   if (row_unpack_info(t).wide) qgemm<Avx2Tile, 2, true>(t, a, /*shift=*/false);
   else qgemm<Avx2Tile, 2, false>(t, a, false);
   return true;
 }
 
-}  // namespace lw::quant::detail
+template <DType T>
+bool gemm_k(const GemmArgs& a) {
+  return gemm_q(a, T);
+}
+
+template <int... I>
+constexpr GemmFn pick(DType t, std::integer_sequence<int, I...>) {
+  constexpr GemmFn fns[] = {&gemm_k<static_cast<DType>(I)>...};
+  return fns[static_cast<int>(t)];
+}
+
+}  // namespace
+
+// Every quantized type (the float types: BLAS).
+void fill_gemm_avx2(KernelTable& t, cpu::Level) {
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (traits(static_cast<DType>(i)).quantized)
+      t.type[i].gemm = pick(static_cast<DType>(i), std::make_integer_sequence<int, kNumDTypes>{});
+}
+
+}  // namespace lw::kernels::isa

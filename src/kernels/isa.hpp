@@ -1,0 +1,26 @@
+#pragma once
+// The fill functions of the kernel table (kernels/table.hpp), one per source: scalar.cpp, vec.cpp
+// (portable) and every per-ISA source (*_<isa>.cpp, compiled for that ISA's target by
+// cmake/modules.cmake's lw_add_isa_sources). Each overwrites the entries it has kernels for; `level`
+// is the level of the table being built (at least the source's own), for sources that choose among
+// sub-levels (VNNI, BF16). kernels/table.cpp calls them in the order of its kFills list.
+#include "cpu/features.hpp"
+
+namespace lw::kernels {
+
+struct KernelTable;
+
+namespace isa {
+void fill_scalar(KernelTable& t, cpu::Level level);      // scalar.cpp: reference decoders, matvec, quantizers
+void fill_vec_scalar(KernelTable& t, cpu::Level level);  // vec.cpp: the plain vector ops
+
+void fill_ops_avx2(KernelTable& t, cpu::Level level);     // ops_avx2.cpp
+void fill_matvec_avx2(KernelTable& t, cpu::Level level);  // matvec_avx2.cpp
+void fill_gemm_avx2(KernelTable& t, cpu::Level level);    // gemm_avx2.cpp
+
+void fill_ops_avx512(KernelTable& t, cpu::Level level);     // ops_avx512.cpp
+void fill_matvec_avx512(KernelTable& t, cpu::Level level);  // matvec_avx512.cpp
+void fill_gemm_avx512(KernelTable& t, cpu::Level level);    // gemm_avx512.cpp
+}  // namespace isa
+
+}  // namespace lw::kernels

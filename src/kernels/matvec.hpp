@@ -1,0 +1,58 @@
+#pragma once
+// Matrix-vector products for decode: W (rows, n) in any storage type times nt <= 8 activation rows.
+// Float weights read f32 activations (bf16 weights on AVX512_BF16 CPUs: activations rounded to
+// bf16, vdpbf16ps); quantized weights read activations quantized once per call to 8 bits
+// (ActQ8_32 / ActQ8_256, quant/blocks.hpp) and use integer dot products: AVX-512 VNNI (vpdpbusd /
+// vpdpwssd) where present, AVX2 vpmaddubsw / vpmaddwd otherwise. The scalar level decodes each
+// weight row to f32 and dots it with the f32 activations (the reference path). kernels/gemm.hpp
+// does the same arithmetic for many rows. The kernels are entries of the level's KernelTable
+// (kernels/table.hpp); matvec_plan reads them from there.
+//
+//   auto plan = kernels::matvec_plan(w_type, nt);             // kernel + activation format
+//   kernels::quantize_act_rows(plan.act, x, nt, n, act_buf);   // when plan.act != f32
+//   plan.fn(args, r0, r1);                                     // rows [r0, r1), any thread
+#include <cstddef>
+#include <cstdint>
+
+#include "cpu/features.hpp"
+#include "quant/act.hpp"
+#include "quant/dtype.hpp"
+
+namespace lw::kernels {
+
+using quant::ActFormat;
+using quant::DType;
+
+constexpr int kMaxMatvecRows = 8;
+
+struct MatvecArgs {
+  int64_t n = 0;              // columns (input features); a multiple of the type's block
+  const void* w = nullptr;    // weight row 0
+  size_t w_stride = 0;        // bytes between weight rows
+  const float* x = nullptr;   // (nt, n) f32 activations
+  const void* act = nullptr;  // (nt rows of act_stride bytes) quantized activations, or null
+  size_t act_stride = 0;
+  int nt = 1;            // activation rows, 1..kMaxMatvecRows
+  float* out = nullptr;  // out[t * out_stride + r]
+  int64_t out_stride = 0;
+  const float* bias = nullptr;  // (rows) or null
+};
+
+using MatvecFn = void (*)(const MatvecArgs& a, int64_t r0, int64_t r1);
+
+struct MatvecPlan {
+  MatvecFn fn = nullptr;
+  ActFormat act = ActFormat::f32;  // what quantize_act_rows must prepare (f32: nothing)
+};
+
+// The kernel for weight type t and nt activation rows at `level` (default: cpu::level()).
+MatvecPlan matvec_plan(DType t, int nt, cpu::Level level);
+inline MatvecPlan matvec_plan(DType t, int nt) {
+  return matvec_plan(t, nt, cpu::level());
+}
+
+// Quantizes nt rows of n floats (x row stride n) into `out` (nt * act_row_bytes), at the current
+// level; the vector paths give the same bytes as the scalar one (quant::ref::quantize_act_row).
+void quantize_act_rows(ActFormat f, const float* x, int nt, int64_t n, void* out);
+
+}  // namespace lw::kernels
