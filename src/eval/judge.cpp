@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "eval/ask.hpp"
 #include "eval/judge_parse.hpp"
 #include "eval/judge_prompt.hpp"
 #include "eval/pool.hpp"
@@ -72,25 +73,16 @@ PipelineSummary run_judge(net::ChatBackend& backend, const std::vector<io::Recor
     req.temperature = opts.temperature;
     req.max_tokens = opts.max_tokens;
 
-    io::Json rejected = io::Json::array();
     JudgeParse parsed;
-    std::string raw;
-    int attempts = 0;
-    std::string net_error;
-    while (attempts < opts.max_attempts) {
-      ++attempts;
-      try {
-        raw = backend.complete(req).content;
-      } catch (const std::exception& e) {
-        net_error = e.what();
-        break;
-      }
-      parsed = parse_judge_output(raw);
-      if (parsed.ok) break;
-      log::debug("{}: judge answer rejected ({}), attempt {}/{}", rec.where(), parsed.error, attempts,
-                 opts.max_attempts);
-      rejected.push_back({{"raw", raw}, {"error", parsed.error}});
-    }
+    AskOutcome asked = ask_until_accepted(backend, req, opts.max_attempts, [&](const std::string& answer) {
+      parsed = parse_judge_output(answer);
+      if (!parsed.ok) log::debug("{}: judge answer rejected ({})", rec.where(), parsed.error);
+      return parsed.ok ? std::string() : parsed.error;
+    });
+    const std::string& raw = asked.raw;
+    const std::string& net_error = asked.net_error;
+    const io::Json& rejected = asked.rejected;
+    int attempts = asked.attempts;
 
     std::lock_guard lk(mu);
     if (!net_error.empty() && !parsed.ok) {
