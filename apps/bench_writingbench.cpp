@@ -7,6 +7,7 @@
 #include "common/backend.hpp"
 #include "common/registry.hpp"
 #include "eval/predict.hpp"
+#include "eval/resume.hpp"
 #include "eval/writingbench_data.hpp"
 #include "eval/writingbench_judge.hpp"
 #include "eval/writingbench_prompt.hpp"
@@ -183,13 +184,7 @@ const bool reg_score = lw::apps::register_command("bench writingbench score", []
   cmd->add_option("--name", o->name, "Model name in the report (default: the --out directory's name)");
   lw::apps::set_action(cmd, [o] {
     namespace fs = std::filesystem;
-    std::vector<lw::io::Record> lines;
-    {
-      lw::io::JsonlReader r(o->judge);
-      r.set_tolerate_torn_tail(true);
-      lw::io::Record rec;
-      while (r.next(rec)) lines.push_back(rec);
-    }
+    auto lines = lw::eval::read_existing_output(o->judge);  // tolerates a torn final line
     std::vector<lw::eval::WbQuery> data;
     if (!o->data.empty()) data = lw::eval::load_writingbench(o->data);
     std::vector<lw::eval::WbRequirementSet> reqs;

@@ -376,3 +376,47 @@ TEST_F(BenchCli, WritingBenchPredictJudgeScoreCompare) {
   EXPECT_NE(c.out.find("# WritingBench: comparison"), std::string::npos) << c.out;
   EXPECT_EQ(lw::testing::check_html(lw::io::read_file(path("cmp/writingbench_compare.html"))), "");
 }
+
+// bench arena through the CLI: three prediction files, a fake judge preferring the longer answer.
+TEST_F(BenchCli, ArenaRanksModelsAgainstTheFakeJudge) {
+  std::vector<std::string> files;
+  for (int m = 0; m < 3; ++m) {
+    std::string s;
+    for (int p = 0; p < 4; ++p)
+      s += Json{{"prompt", fmt::format("Prompt {}", p)},
+                {"response", std::string(static_cast<size_t>(10 + 10 * m), 'x')}}
+               .dump() +
+           "\n";
+    files.push_back(path(fmt::format("m{}.jsonl", m)));
+    lw::io::write_file_atomic(files.back(), s);
+  }
+  FakeOpenAIServer judge([](const FakeRequest& r) {
+    std::string u = lw::testing::last_user_message(r.body);
+    auto len = [&](const std::string& tag) {
+      size_t a = u.find(tag) + tag.size() + 1;
+      return u.find('\n', a) - a;
+    };
+    FakeReply a;
+    size_t la = len("=== ANSWER A ==="), lb = len("=== ANSWER B ===");
+    a.content = fmt::format("{{\"winner\": \"{}\"}}", la > lb ? "A" : la < lb ? "B" : "tie");
+    return a;
+  });
+  auto r =
+      run_longwriter(fmt::format("bench arena {} {} {} --names short,mid,long --out {} --judge-base-url {} "
+                                 "--judge-model j --bootstrap 100 --seed 5",
+                                 files[0], files[1], files[2], path("arena"), judge.base_url()));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(judge.request_count(), 6 * 4);
+  Json rep = Json::parse(lw::io::read_file(path("arena/arena.json")));
+  EXPECT_EQ(rep.at("models").at(0).at("name"), "long");
+  EXPECT_EQ(rep.at("models").at(2).at("name"), "short");
+  EXPECT_EQ(rep.at("battles"), 12);
+  EXPECT_EQ(lw::testing::check_html(lw::io::read_file(path("arena/arena.html"))), "");
+  auto again =
+      run_longwriter(fmt::format("bench arena {} {} {} --names short,mid,long --out {} --judge-base-url {} "
+                                 "--judge-model j --bootstrap 100 --seed 5",
+                                 files[0], files[1], files[2], path("arena"), judge.base_url()));
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_EQ(judge.request_count(), 24);
+  EXPECT_EQ(Json::parse(lw::io::read_file(path("arena/arena.json"))), rep);  // same seed, same report
+}
