@@ -6,6 +6,7 @@
 #include <set>
 
 #include "eval/ask.hpp"
+#include "eval/judge_prompt.hpp"
 #include "eval/pool.hpp"
 #include "eval/resume.hpp"
 #include "util/error.hpp"
@@ -40,22 +41,7 @@ void validate_arena_template(std::string_view tmpl, const std::string& origin) {
 
 std::string fill_arena_template(std::string_view tmpl, std::string_view inst, std::string_view a,
                                 std::string_view b) {
-  const std::pair<std::string_view, std::string_view> fields[] = {
-      {"$INST$", inst}, {"$RESPONSE_A$", a}, {"$RESPONSE_B$", b}};
-  std::string out;
-  size_t i = 0;
-  while (i < tmpl.size()) {
-    bool hit = false;
-    for (const auto& [name, value] : fields)
-      if (tmpl.substr(i, name.size()) == name) {
-        out.append(value);
-        i += name.size();
-        hit = true;
-        break;
-      }
-    if (!hit) out += tmpl[i++];
-  }
-  return out;
+  return fill_placeholders(tmpl, {{"$INST$", inst}, {"$RESPONSE_A$", a}, {"$RESPONSE_B$", b}});
 }
 
 namespace {

@@ -77,6 +77,7 @@ io::Json report_to_json(const ScoreReport& r) {
                   {"inputs", {{"pred", r.pred_path}, {"judge", r.judge_path}, {"data", r.data_path}}},
                   {"items", items}};
   if (r.stability) out["stability"] = stability_to_json(*r.stability);
+  if (r.positions) out["positions"] = positions_to_json(*r.positions);
   return out;
 }
 

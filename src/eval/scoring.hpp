@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "eval/judge_parse.hpp"
+#include "eval/segments.hpp"
 #include "eval/stability.hpp"
 #include "io/jsonl.hpp"
 
@@ -62,6 +63,8 @@ struct ScoreReport {
   int64_t judge_unmatched = 0;                // judgements matching no prediction (stale)
   // Length stability, when some prompt has several samples (bench predict --samples N).
   std::optional<StabilityReport> stability;
+  // Quality by position, from `bench judge --segments K` (bench score --segment-judge).
+  std::optional<PositionStats> positions;
 };
 
 // preds: prediction lines ("prompt", "length", "response" or "response_length", optional "type",

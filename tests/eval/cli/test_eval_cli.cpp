@@ -420,3 +420,36 @@ TEST_F(BenchCli, ArenaRanksModelsAgainstTheFakeJudge) {
   EXPECT_EQ(judge.request_count(), 24);
   EXPECT_EQ(Json::parse(lw::io::read_file(path("arena/arena.json"))), rep);  // same seed, same report
 }
+
+// bench judge --segments through the CLI, then bench score --segment-judge.
+TEST_F(BenchCli, SegmentedJudgeAndQualityByPosition) {
+  std::string s;
+  for (int p = 0; p < 3; ++p) {
+    std::string text;
+    for (int i = 0; i < 8; ++i) text += fmt::format("Paragraph {} says something here.\n\n", i);
+    s += Json{{"prompt", fmt::format("Prompt {}", p)}, {"length", 40}, {"response", text}}.dump() + "\n";
+  }
+  std::string pred = path("pred.jsonl");
+  lw::io::write_file_atomic(pred, s);
+  FakeOpenAIServer judge([](const FakeRequest& r) {
+    std::string u = lw::testing::last_user_message(r.body);
+    // The first part (no context) scores 5 everywhere, later parts 3.
+    int v = u.find("(none: this is the beginning") != std::string::npos ? 5 : 3;
+    Json a = {{"Analysis", "x"}};
+    for (const char* d : {"Relevance", "Accuracy", "Coherence", "Clarity", "Breadth and Depth", "Reading Experience"})
+      a[d] = v;
+    FakeReply rep;
+    rep.content = a.dump();
+    return rep;
+  });
+  auto j = run_longwriter(fmt::format("bench judge --pred {} --out {} --segments 4 --judge-base-url {} --judge-model j",
+                                      pred, path("seg.jsonl"), judge.base_url()));
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  EXPECT_EQ(judge.request_count(), 3 * 4);
+  auto sc = run_longwriter(fmt::format("bench score --pred {} --segment-judge {} --out {}", pred, path("seg.jsonl"),
+                                       path("rep")));
+  ASSERT_EQ(sc.exit_code, 0) << sc.out;
+  Json rep = Json::parse(lw::io::read_file(path("rep/report.json")));
+  EXPECT_NEAR(rep.at("positions").at("drop").get<double>(), 50 - 100, 1e-9);
+  EXPECT_EQ(lw::testing::check_html(lw::io::read_file(path("rep/report.html"))), "");
+}
