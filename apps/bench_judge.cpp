@@ -2,10 +2,12 @@
 #include <cstdio>
 #include <memory>
 
-#include "eval/judge.hpp"
-#include "eval/judge_prompt.hpp"
 #include "common/backend.hpp"
 #include "common/registry.hpp"
+#include "eval/judge.hpp"
+#include "eval/judge_prompt.hpp"
+#include "eval/segments.hpp"
+#include "io/file.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -17,6 +19,8 @@ struct Options {
   double temperature = 0.5;
   int64_t max_tokens = 2048;
   int64_t limit = -1;
+  int segments = 0;
+  size_t context_chars = 6000;
   lw::apps::BackendOptions backend;
 };
 
@@ -46,13 +50,32 @@ const bool registered = lw::apps::register_command("bench judge", [](CLI::App& r
   cmd->add_option("--temperature", o->temperature, "Judge sampling temperature")->capture_default_str();
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens per judge answer")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Only the first N predictions (default: all)");
+  cmd->add_option("--segments", o->segments,
+                  "Judge each response in K consecutive parts cut at paragraph boundaries, each with the\n"
+                  "request and the text before it as context; lines get \"segment_scores\" instead of\n"
+                  "\"scores\" (use another --out; bench score --segment-judge reports S_q by position).\n"
+                  "--template then needs $INST$, $CONTEXT$ and $RESPONSE$");
+  cmd->add_option("--context-chars", o->context_chars,
+                  "Segments: the most characters of preceding text shown")
+      ->capture_default_str();
   lw::apps::add_backend_options(cmd, o->backend, "judge-");
   cmd->add_option("--concurrency", o->backend.concurrency, "Same as --judge-concurrency");
   lw::apps::set_action(cmd, [o] {
     if (o->attempts < 1) lw::fail_input("--attempts must be at least 1, got {}", o->attempts);
     if (o->backend.concurrency < 1) lw::fail_input("--concurrency must be at least 1");
+    if (o->segments < 0 || o->segments == 1)
+      lw::fail_input("--segments must be 2 or more, got {}", o->segments);
     lw::eval::JudgeOptions j;
-    if (!o->template_file.empty()) j.template_text = lw::eval::load_judge_template(o->template_file);
+    if (!o->template_file.empty()) {
+      if (o->segments > 0) {
+        j.template_text = lw::io::read_file(o->template_file);
+        lw::eval::validate_segment_template(j.template_text, o->template_file);
+      } else {
+        j.template_text = lw::eval::load_judge_template(o->template_file);
+      }
+    }
+    j.segments = o->segments;
+    j.context_chars = o->context_chars;
     auto preds = lw::eval::load_predictions(o->pred);
     auto backend = lw::apps::make_backend(o->backend, "judge-");
     j.concurrency = o->backend.concurrency;

@@ -19,6 +19,7 @@ struct Options {
   std::optional<int64_t> seed;
   double top_p = -1;
   int64_t limit = -1;
+  int samples = 1;
   bool no_stream = false;
   lw::apps::BackendOptions backend;
 };
@@ -50,7 +51,13 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens generated per response")->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Sampling temperature")->capture_default_str();
   cmd->add_option("--seed", o->seed,
-                  "Sampling seed: prompt i is sent seed + i (reproducible runs; default: none)");
+                  "Sampling seed: sample k of prompt i is sent seed + i*N + k, N = --samples (reproducible\n"
+                  "runs; default: none)");
+  cmd->add_option("--samples", o->samples,
+                  "Responses per prompt (length stability: bench score then reports the coefficient of\n"
+                  "variation of the length, the share within +-20% and S_l over the samples). Lines get\n"
+                  "\"sample\": k; resumable per (prompt, sample)")
+      ->capture_default_str();
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling top-p (default: the server's)");
   cmd->add_option("--system", o->system, "A system message sent before each prompt (default: none)");
   cmd->add_option("--limit", o->limit, "Only the first N prompts (default: all)");
@@ -61,6 +68,7 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
   lw::apps::set_action(cmd, [o] {
     if (o->max_tokens <= 0) lw::fail_input("--max-tokens must be positive, got {}", o->max_tokens);
     if (o->backend.concurrency < 1) lw::fail_input("--concurrency must be at least 1");
+    if (o->samples < 1) lw::fail_input("--samples must be at least 1, got {}", o->samples);
     if (o->data.empty())
       o->data = lw::util::require_data_file("longbench/longbench_write.jsonl", "bench predict without --data")
                     .string();
@@ -75,10 +83,11 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
     p.system = o->system;
     p.stream = !o->no_stream;
     p.limit = o->limit;
+    p.samples = o->samples;
     lw::log::info("predict: {} prompts from {} with {}, {} in flight", prompts.size(), o->data,
                   backend->describe(), p.concurrency);
     auto sum = lw::eval::run_predict(*backend, prompts, o->out, p);
-    std::printf("%s\n", lw::eval::describe(sum, "prompts").c_str());
+    std::printf("%s\n", lw::eval::describe(sum, o->samples > 1 ? "responses" : "prompts").c_str());
     for (const auto& f : sum.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
     return sum.failed > 0 ? 1 : 0;
   });

@@ -1,4 +1,5 @@
 // longwriter bench score: S_l, S_q and S with breakdowns, as report.json / report.md / report.html.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -14,7 +15,7 @@
 namespace {
 
 struct Options {
-  std::string pred, judge, data, out, name;
+  std::string pred, judge, data, out, name, segment_judge;
 };
 
 const bool registered = lw::apps::register_command("bench score", [](CLI::App& root) {
@@ -38,6 +39,11 @@ const bool registered = lw::apps::register_command("bench score", [](CLI::App& r
   cmd->add_option("--data", o->data, "The prompt file, to list prompts that have no prediction")
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Report directory (created)")->required();
+  cmd->add_option(
+         "--segment-judge", o->segment_judge,
+         "Judgements from `bench judge --segments K`: adds S_q by position of the parts and the drop\n"
+         "(last minus first)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--name", o->name, "Model name in the report (default: the --out directory's name)");
   lw::apps::set_action(cmd, [o] {
     namespace fs = std::filesystem;
@@ -55,6 +61,15 @@ const bool registered = lw::apps::register_command("bench score", [](CLI::App& r
     if (!o->judge.empty()) judges = read_tolerant(o->judge);
     if (!o->data.empty()) data = lw::io::read_jsonl(o->data);
     auto rep = lw::eval::compute_scores(preds, o->judge.empty() ? nullptr : &judges, o->data.empty() ? nullptr : &data);
+    if (!o->segment_judge.empty()) {
+      auto seg = read_tolerant(o->segment_judge);
+      int k = 0;
+      for (const auto& l : seg) k = std::max<int>(k, static_cast<int>(l.get_int_or("segments", 0)));
+      if (k < 2)
+        lw::fail_input("{}: no line with \"segments\" (expected `bench judge --segments K` output)",
+                       o->segment_judge);
+      rep.positions = lw::eval::analyze_positions(seg, preds, k);
+    }
     rep.name = !o->name.empty() ? o->name : fs::absolute(fs::path(o->out)).lexically_normal().filename().string();
     if (rep.name.empty()) rep.name = "model";
     rep.pred_path = o->pred;

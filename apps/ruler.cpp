@@ -22,6 +22,7 @@ struct Options {
   double temperature = 0.5;
   std::optional<int64_t> seed;
   int64_t limit = -1;
+  int samples = 1;
   bool no_stream = false;
   lw::apps::BackendOptions backend;
 };
@@ -49,8 +50,13 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
   cmd->add_option("--name", o->name, "Model name in the report (default: the --out directory's name)");
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens generated per response")->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Sampling temperature")->capture_default_str();
-  cmd->add_option("--seed", o->seed,
-                  "Sampling seed: prompt i is sent seed + i (reproducible runs; default: none)");
+  cmd->add_option(
+      "--seed", o->seed,
+      "Sampling seed: sample k of prompt i is sent seed + i*N + k, N = --samples (default: none)");
+  cmd->add_option("--samples", o->samples,
+                  "Responses per prompt; the report then adds length stability (coefficient of variation,\n"
+                  "share within +-20% and S_l over the samples)")
+      ->capture_default_str();
   cmd->add_option("--limit", o->limit, "Only the first N prompts (default: all)");
   cmd->add_flag("--no-stream", o->no_stream, "Do not stream tokens");
   lw::apps::add_backend_options(cmd, o->backend);
@@ -64,6 +70,7 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
             lw::util::require_data_file("longbench/longwrite_ruler.jsonl", "ruler without --data or --pred")
                 .string();
       if (o->max_tokens <= 0) lw::fail_input("--max-tokens must be positive, got {}", o->max_tokens);
+      if (o->samples < 1) lw::fail_input("--samples must be at least 1, got {}", o->samples);
       auto prompts = lw::eval::load_prompts(o->data);
       auto backend = lw::apps::make_backend(o->backend);
       pred = (fs::path(o->out) / "pred.jsonl").string();
@@ -74,6 +81,7 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
       p.seed = o->seed;
       p.stream = !o->no_stream;
       p.limit = o->limit;
+      p.samples = o->samples;
       auto sum = lw::eval::run_predict(*backend, prompts, pred, p);
       std::printf("%s\n", lw::eval::describe(sum, "prompts").c_str());
       for (const auto& f : sum.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());

@@ -2,10 +2,13 @@
 
 #include <mutex>
 
+#include "eval/ask.hpp"
 #include "eval/judge_parse.hpp"
 #include "eval/judge_prompt.hpp"
 #include "eval/pool.hpp"
 #include "eval/resume.hpp"
+#include "eval/segments.hpp"
+#include "text/words.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/progress.hpp"
@@ -35,10 +38,84 @@ bool is_judged(const io::Json& line) {
   return true;
 }
 
+namespace {
+
+struct SegmentOutcome {
+  std::string net_error;  // a request failed: nothing to write
+  std::string error;      // a part got no usable answer
+  io::Json fields = io::Json::object();
+  bool retried = false;
+};
+
+// Judges the parts of one response in order, each with the text before it as context.
+SegmentOutcome judge_in_segments(net::ChatBackend& backend, const io::Record& rec, const std::string& tmpl,
+                                 const JudgeOptions& opts) {
+  SegmentOutcome o;
+  const std::string& inst = rec.value.at("prompt").get_ref<const std::string&>();
+  std::vector<std::string> parts =
+      split_segments(rec.value.at("response").get_ref<const std::string&>(), opts.segments);
+  io::Json scores = io::Json::array(), words = io::Json::array(), raws = io::Json::array(),
+           rejected = io::Json::array();
+  std::string before;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string context =
+        i == 0 ? "(none: this is the beginning of the text)" : context_tail(before, opts.context_chars);
+    net::ChatRequest req;
+    req.messages.push_back(
+        {"user",
+         fill_placeholders(tmpl, {{"$INST$", inst}, {"$CONTEXT$", context}, {"$RESPONSE$", parts[i]}})});
+    req.temperature = opts.temperature;
+    req.max_tokens = opts.max_tokens;
+    JudgeParse parsed;
+    AskOutcome asked = ask_until_accepted(backend, req, opts.max_attempts, [&](const std::string& answer) {
+      parsed = parse_judge_output(answer);
+      return parsed.ok ? std::string() : parsed.error;
+    });
+    for (auto r : asked.rejected) {
+      r["segment"] = i;
+      rejected.push_back(std::move(r));
+    }
+    if (!asked.net_error.empty()) {
+      o.net_error = asked.net_error;
+      return o;
+    }
+    if (asked.attempts > 1) o.retried = true;
+    if (!parsed.ok) {
+      o.error = fmt::format("part {} of {}: no valid answer in {} attempts; last: {}", i + 1, parts.size(),
+                            asked.attempts, parsed.error);
+      break;
+    }
+    io::Json s = io::Json::object();
+    for (int d = 0; d < kNumDimensions; ++d) s[std::string(kDimensions[d])] = parsed.scores[d];
+    scores.push_back(s);
+    words.push_back(text::count_words(parts[i]));
+    raws.push_back(asked.raw);
+    before += parts[i];
+  }
+  if (!rejected.empty()) o.fields["judge_rejected"] = rejected;
+  if (o.error.empty()) {
+    o.fields["segments"] = opts.segments;
+    o.fields["segment_scores"] = scores;
+    o.fields["segment_words"] = words;
+    o.fields["judge_raw"] = raws;
+  } else {
+    o.fields["judge_error"] = o.error;
+  }
+  return o;
+}
+
+}  // namespace
+
 PipelineSummary run_judge(net::ChatBackend& backend, const std::vector<io::Record>& preds,
                           const std::filesystem::path& out, const JudgeOptions& opts) {
-  const std::string& tmpl = opts.template_text.empty() ? default_judge_template() : opts.template_text;
-  validate_judge_template(tmpl, "judge template");
+  const bool segmented = opts.segments > 0;
+  const std::string& tmpl = !opts.template_text.empty() ? opts.template_text
+                            : segmented                 ? default_segment_template()
+                                                        : default_judge_template();
+  if (segmented)
+    validate_segment_template(tmpl, "segment judge template");
+  else
+    validate_judge_template(tmpl, "judge template");
   LW_CHECK(opts.max_attempts >= 1, "max_attempts must be at least 1");
 
   PipelineSummary sum;
@@ -48,7 +125,7 @@ PipelineSummary run_judge(net::ChatBackend& backend, const std::vector<io::Recor
 
   DoneSet done;
   for (const auto& r : read_existing_output(out))
-    if (is_judged(r.value)) done.add(judge_key(r.value));
+    if (segmented ? is_segment_judged(r.value) : is_judged(r.value)) done.add(judge_key(r.value));
   std::vector<size_t> todo;
   for (size_t i = 0; i < n; ++i) {
     if (done.take(judge_key(preds[i].value))) ++sum.already_done;
@@ -66,31 +143,43 @@ PipelineSummary run_judge(net::ChatBackend& backend, const std::vector<io::Recor
 
   parallel_for(todo.size(), opts.concurrency, [&](size_t k) {
     const io::Record& rec = preds[todo[k]];
+    if (segmented) {
+      SegmentOutcome o = judge_in_segments(backend, rec, tmpl, opts);
+      std::lock_guard lk(mu);
+      if (!o.net_error.empty()) {
+        sum.add_failure(fmt::format("{}: {}", rec.where(), o.net_error));  // not written: a rerun asks again
+      } else {
+        io::Json outv = rec.value;
+        outv.update(o.fields);
+        if (o.error.empty()) {
+          ++sum.completed;
+          ++n_ok;
+          if (o.retried) ++sum.retried;
+        } else {
+          sum.add_failure(fmt::format("{}: {}", rec.where(), o.error));
+        }
+        appender.append(outv);
+        appender.checkpoint();
+      }
+      progress.add(1);
+      return;
+    }
     net::ChatRequest req;
     req.messages.push_back({"user", fill_judge_template(tmpl, rec.value.at("prompt").get<std::string>(),
                                                         rec.value.at("response").get<std::string>())});
     req.temperature = opts.temperature;
     req.max_tokens = opts.max_tokens;
 
-    io::Json rejected = io::Json::array();
     JudgeParse parsed;
-    std::string raw;
-    int attempts = 0;
-    std::string net_error;
-    while (attempts < opts.max_attempts) {
-      ++attempts;
-      try {
-        raw = backend.complete(req).content;
-      } catch (const std::exception& e) {
-        net_error = e.what();
-        break;
-      }
-      parsed = parse_judge_output(raw);
-      if (parsed.ok) break;
-      log::debug("{}: judge answer rejected ({}), attempt {}/{}", rec.where(), parsed.error, attempts,
-                 opts.max_attempts);
-      rejected.push_back({{"raw", raw}, {"error", parsed.error}});
-    }
+    AskOutcome asked = ask_until_accepted(backend, req, opts.max_attempts, [&](const std::string& answer) {
+      parsed = parse_judge_output(answer);
+      if (!parsed.ok) log::debug("{}: judge answer rejected ({})", rec.where(), parsed.error);
+      return parsed.ok ? std::string() : parsed.error;
+    });
+    const std::string& raw = asked.raw;
+    const std::string& net_error = asked.net_error;
+    const io::Json& rejected = asked.rejected;
+    int attempts = asked.attempts;
 
     std::lock_guard lk(mu);
     if (!net_error.empty() && !parsed.ok) {

@@ -24,6 +24,10 @@ struct JudgeOptions {
   std::optional<double> temperature = 0.5;
   int64_t max_tokens = 2048;
   int64_t limit = -1;
+  // > 0: judge each response in this many consecutive parts (eval/segments.hpp) instead of whole;
+  // lines then get "segment_scores" (and "segment_words") instead of "scores".
+  int segments = 0;
+  size_t context_chars = 6000;  // text before a part shown as its context
 };
 
 // Reads predictions; InputError naming file:line when "prompt" or "response" is not a string.

@@ -55,9 +55,11 @@ std::string load_judge_template(const std::filesystem::path& path) {
   return t;
 }
 
-std::string fill_judge_template(std::string_view tmpl, std::string_view instruction, std::string_view response) {
+std::string fill_placeholders(std::string_view tmpl, std::initializer_list<Placeholder> fields) {
   std::string out;
-  out.reserve(tmpl.size() + instruction.size() + response.size());
+  size_t extra = 0;
+  for (const auto& f : fields) extra += f.value.size();
+  out.reserve(tmpl.size() + extra);
   size_t i = 0;
   while (i < tmpl.size()) {
     size_t d = tmpl.find('$', i);
@@ -66,18 +68,23 @@ std::string fill_judge_template(std::string_view tmpl, std::string_view instruct
       break;
     }
     out.append(tmpl.substr(i, d - i));
-    if (tmpl.substr(d, kInst.size()) == kInst) {
-      out.append(instruction);
-      i = d + kInst.size();
-    } else if (tmpl.substr(d, kResponse.size()) == kResponse) {
-      out.append(response);
-      i = d + kResponse.size();
-    } else {
-      out += '$';
-      i = d + 1;
-    }
+    i = d + 1;
+    bool hit = false;
+    for (const auto& f : fields)
+      if (tmpl.substr(d, f.name.size()) == f.name) {
+        out.append(f.value);
+        i = d + f.name.size();
+        hit = true;
+        break;
+      }
+    if (!hit) out += '$';
   }
   return out;
+}
+
+std::string fill_judge_template(std::string_view tmpl, std::string_view instruction,
+                                std::string_view response) {
+  return fill_placeholders(tmpl, {{kInst, instruction}, {kResponse, response}});
 }
 
 }  // namespace lw::eval

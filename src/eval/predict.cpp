@@ -42,22 +42,30 @@ std::string short_prompt(const std::string& p) {
 
 PipelineSummary run_predict(net::ChatBackend& backend, const std::vector<io::Record>& prompts,
                             const std::filesystem::path& out, const PredictOptions& opts) {
+  LW_CHECK(opts.samples >= 1, "samples must be at least 1");
   PipelineSummary sum;
   size_t n = prompts.size();
   if (opts.limit >= 0 && static_cast<size_t>(opts.limit) < n) n = static_cast<size_t>(opts.limit);
-  sum.total = static_cast<int64_t>(n);
+  const int64_t samples = opts.samples;
+  sum.total = static_cast<int64_t>(n) * samples;
 
+  // A (prompt, sample) pair is done when a line with that prompt and "sample" (0 when absent) exists.
+  auto key = [](const io::Json& v, int64_t k) { return predict_key(v) + '\x1f' + std::to_string(k); };
   DoneSet done;
   for (const auto& r : read_existing_output(out)) {
-    if (r.has("response")) done.add(predict_key(r.value));
+    if (r.has("response")) done.add(key(r.value, r.get_int_or("sample", 0)));
   }
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < n; ++i) {
-    if (done.take(predict_key(prompts[i].value))) ++sum.already_done;
-    else todo.push_back(i);
-  }
+  std::vector<std::pair<size_t, int64_t>> todo;  // (prompt index, sample)
+  for (size_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < samples; ++k) {
+      if (done.take(key(prompts[i].value, k)))
+        ++sum.already_done;
+      else
+        todo.emplace_back(i, k);
+    }
   if (sum.already_done > 0)
-    log::info("{}: {} of {} prompts already done; running the other {}", out.string(), sum.already_done, n, todo.size());
+    log::info("{}: {} of {} responses already done; running the other {}", out.string(), sum.already_done,
+              sum.total, todo.size());
   if (todo.empty()) return sum;
 
   io::JsonlAppender appender(out);
@@ -70,15 +78,17 @@ PipelineSummary run_predict(net::ChatBackend& backend, const std::vector<io::Rec
   };
 
   parallel_for(todo.size(), opts.concurrency, [&](size_t k) {
-    const io::Record& rec = prompts[todo[k]];
+    const size_t index = todo[k].first;
+    const int64_t sample = todo[k].second;
+    const io::Record& rec = prompts[index];
     net::ChatRequest req;
     if (!opts.system.empty()) req.messages.push_back({"system", opts.system});
     req.messages.push_back({"user", rec.value.at("prompt").get<std::string>()});
     req.temperature = opts.temperature;
     req.top_p = opts.top_p;
     req.max_tokens = opts.max_tokens;
-    // A per-prompt seed (base + index in the prompt file) keeps sampled runs reproducible.
-    if (opts.seed) req.seed = *opts.seed + static_cast<int64_t>(todo[k]);
+    // A seed per (prompt, sample) keeps sampled runs reproducible: base + index * samples + sample.
+    if (opts.seed) req.seed = *opts.seed + static_cast<int64_t>(index) * samples + sample;
     ++in_flight;
     int64_t my_bytes = 0;
     net::DeltaCallback on_delta;
@@ -103,7 +113,8 @@ PipelineSummary run_predict(net::ChatBackend& backend, const std::vector<io::Rec
     streamed_bytes -= my_bytes;
     --in_flight;
     if (!ok) {
-      std::string line = fmt::format("{} \"{}\": {}", rec.where(), short_prompt(predict_key(rec.value)), err);
+      std::string line = fmt::format("{} \"{}\"{}: {}", rec.where(), short_prompt(predict_key(rec.value)),
+                                     samples > 1 ? fmt::format(" (sample {})", sample) : "", err);
       log::warn("predict failed: {}", line);
       std::lock_guard lk(mu);
       sum.add_failure(line);
@@ -115,6 +126,7 @@ PipelineSummary run_predict(net::ChatBackend& backend, const std::vector<io::Rec
     outv["response"] = resp.content;
     outv["response_length"] = len;
     outv["finish_reason"] = resp.finish_reason;
+    if (samples > 1) outv["sample"] = sample;
     words += len;
     {
       std::lock_guard lk(mu);

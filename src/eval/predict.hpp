@@ -22,7 +22,8 @@ struct PredictOptions {
   std::string system;  // optional system message before each prompt
   bool stream = true;  // stream tokens (live progress; keeps long requests alive)
   int64_t limit = -1;  // only the first N prompts (-1: all)
-  std::optional<int64_t> seed;  // sent as seed + prompt index (reproducible sampling)
+  std::optional<int64_t> seed;  // sent as seed + i * samples + k for sample k of prompt i
+  int samples = 1;              // responses per prompt (length stability); lines get "sample": k when > 1
 };
 
 // Reads a prompt file (LongBench-Write / LongWrite-Ruler JSONL: "prompt", "type", "length").
@@ -30,7 +31,7 @@ struct PredictOptions {
 // positive integer.
 std::vector<io::Record> load_prompts(const std::filesystem::path& path);
 
-// Runs the prompts not yet in `out` and appends their results. Requests that fail (after the
+// Runs the (prompt, sample) pairs not yet in `out` and appends their results. Requests that fail (after the
 // backend's own retries) are reported in the summary and not written, so a rerun retries them.
 // Throws only for failures that make going on pointless (the output cannot be written).
 PipelineSummary run_predict(net::ChatBackend& backend, const std::vector<io::Record>& prompts,

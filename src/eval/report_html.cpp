@@ -51,6 +51,10 @@ std::string report_html(const ScoreReport& r) {
   b += "<h2>By required length</h2>\n" + to_html(groups_table(r.buckets, "Required length", r.has_judge));
   b += "<h2>By type</h2>\n" + to_html(groups_table(r.types, "Type", r.has_judge));
   if (r.has_judge) b += "<h2>Quality dimensions</h2>\n" + to_html(quality_table(r.overall));
+  if (r.positions) b += "<h2>Quality by position</h2>\n" + to_html(positions_table(*r.positions));
+  if (r.stability)
+    b += fmt::format("<h2>Length stability (up to {} samples per prompt)</h2>\n", r.stability->max_samples) +
+         to_html(stability_summary_table(*r.stability)) + to_html(stability_prompts_table(*r.stability));
   if (problems > 0 || r.judge_unmatched > 0) {
     b += "<h2>Problems</h2>\n";
     problems_html(b, "Prompts without a prediction", r.missing_predictions);

@@ -53,29 +53,32 @@ io::Json report_to_json(const ScoreReport& r) {
     items.push_back(j);
   }
   bool complete = r.missing_predictions.empty() && r.judge_failed.empty() && r.judge_missing.empty();
-  return {{"name", r.name},
-          {"S_l", opt(r.overall.s_l)},
-          {"S_q", opt(r.overall.s_q)},
-          {"S", opt(r.overall.s)},
-          {"quality", group_to_json(r.overall)["quality"]},
-          {"counts",
-           {{"predictions", r.overall.n},
-            {"judged", r.overall.judged},
-            {"truncated", r.overall.truncated},
-            {"empty", r.overall.empty},
-            {"missing_predictions", r.missing_predictions.size()},
-            {"judge_failed", r.judge_failed.size()},
-            {"judge_missing", r.judge_missing.size()},
-            {"judge_unmatched", r.judge_unmatched}}},
-          {"complete", complete},
-          {"overall", group_to_json(r.overall)},
-          {"buckets", buckets},
-          {"types", types},
-          {"missing_predictions", problems(r.missing_predictions)},
-          {"judge_failed", problems(r.judge_failed)},
-          {"judge_missing", problems(r.judge_missing)},
-          {"inputs", {{"pred", r.pred_path}, {"judge", r.judge_path}, {"data", r.data_path}}},
-          {"items", items}};
+  io::Json out = {{"name", r.name},
+                  {"S_l", opt(r.overall.s_l)},
+                  {"S_q", opt(r.overall.s_q)},
+                  {"S", opt(r.overall.s)},
+                  {"quality", group_to_json(r.overall)["quality"]},
+                  {"counts",
+                   {{"predictions", r.overall.n},
+                    {"judged", r.overall.judged},
+                    {"truncated", r.overall.truncated},
+                    {"empty", r.overall.empty},
+                    {"missing_predictions", r.missing_predictions.size()},
+                    {"judge_failed", r.judge_failed.size()},
+                    {"judge_missing", r.judge_missing.size()},
+                    {"judge_unmatched", r.judge_unmatched}}},
+                  {"complete", complete},
+                  {"overall", group_to_json(r.overall)},
+                  {"buckets", buckets},
+                  {"types", types},
+                  {"missing_predictions", problems(r.missing_predictions)},
+                  {"judge_failed", problems(r.judge_failed)},
+                  {"judge_missing", problems(r.judge_missing)},
+                  {"inputs", {{"pred", r.pred_path}, {"judge", r.judge_path}, {"data", r.data_path}}},
+                  {"items", items}};
+  if (r.stability) out["stability"] = stability_to_json(*r.stability);
+  if (r.positions) out["positions"] = positions_to_json(*r.positions);
+  return out;
 }
 
 }  // namespace lw::eval

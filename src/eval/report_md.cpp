@@ -39,6 +39,11 @@ std::string report_markdown(const ScoreReport& r) {
   out += "\n## By required length\n\n" + to_markdown(groups_table(r.buckets, "Required length", r.has_judge));
   out += "\n## By type\n\n" + to_markdown(groups_table(r.types, "Type", r.has_judge));
   if (r.has_judge) out += "\n## Quality dimensions\n\n" + to_markdown(quality_table(r.overall));
+  if (r.positions) out += "\n## Quality by position\n\n" + to_markdown(positions_table(*r.positions));
+  if (r.stability)
+    out += fmt::format("\n## Length stability (up to {} samples per prompt)\n\n", r.stability->max_samples) +
+           to_markdown(stability_summary_table(*r.stability)) + "\n" +
+           to_markdown(stability_prompts_table(*r.stability));
   if (problems > 0 || r.judge_unmatched > 0) {
     out += "\n## Problems\n";
     problems_md(out, "Prompts without a prediction", r.missing_predictions);

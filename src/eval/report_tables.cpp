@@ -40,6 +40,22 @@ Table quality_table(const GroupStats& overall) {
   return t;
 }
 
+Table positions_table(const PositionStats& p) {
+  Table t;
+  t.header = {"Position"};
+  for (int i = 1; i <= p.k; ++i) t.header.push_back(fmt::format("{} of {}", i, p.k));
+  t.header.push_back("Drop (last - first)");
+  std::vector<std::string> sq = {"S_q"}, n = {"Parts judged"};
+  for (size_t i = 0; i < p.s_q.size(); ++i) {
+    sq.push_back(format_score(p.s_q[i]));
+    n.push_back(std::to_string(p.n[i]));
+  }
+  sq.push_back(p.drop ? fmt::format("{:+.1f}", *p.drop) : "n/a");
+  n.push_back(std::to_string(p.responses) + " responses");
+  t.rows = {sq, n};
+  return t;
+}
+
 Table problems_table(const std::vector<Problem>& ps) {
   Table t;
   t.header = {"Where", "Prompt", "Reason"};

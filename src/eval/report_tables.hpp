@@ -13,5 +13,7 @@ Table groups_table(const std::vector<GroupStats>& groups, const std::string& fir
 // One row per dimension: score on 0..100 and mean on 1..5.
 Table quality_table(const GroupStats& overall);
 Table problems_table(const std::vector<Problem>& ps);
+// S_q by relative position of the parts (bench judge --segments) and the drop, last minus first.
+Table positions_table(const PositionStats& p);
 
 }  // namespace lw::eval

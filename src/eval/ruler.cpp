@@ -67,6 +67,10 @@ RulerReport analyze_ruler(const std::vector<io::Record>& preds) {
   }
   for (const auto& [len, pts] : by_len) rep.rows.push_back(summarize_rows(len, pts));
   rep.overall = summarize_rows(0, all);
+  std::vector<LengthSample> samples;
+  for (const auto& p : rep.points) samples.push_back({p.prompt, p.required, p.produced});
+  StabilityReport st = analyze_stability(samples);
+  if (st.max_samples >= 2) rep.stability = std::move(st);
   return rep;
 }
 
@@ -104,7 +108,10 @@ io::Json ruler_to_json(const RulerReport& r) {
     pts.push_back({{"required", p.required}, {"produced", p.produced}, {"truncated", p.truncated}});
   io::Json overall = row_json(r.overall);
   overall.erase("length");
-  return {{"name", r.name}, {"pred", r.pred_path}, {"overall", overall}, {"lengths", rows}, {"points", pts}};
+  io::Json out = {
+      {"name", r.name}, {"pred", r.pred_path}, {"overall", overall}, {"lengths", rows}, {"points", pts}};
+  if (r.stability) out["stability"] = stability_to_json(*r.stability);
+  return out;
 }
 
 std::string ruler_markdown(const RulerReport& r) {
@@ -112,6 +119,10 @@ std::string ruler_markdown(const RulerReport& r) {
   out += fmt::format("{} responses; {:.0f}% within +-20% of the required length; S_l = {:.1f}.\n\n",
                      r.overall.n, 100 * r.overall.within20, r.overall.s_l);
   out += to_markdown(ruler_table(r));
+  if (r.stability)
+    out += fmt::format("\n## Length stability (up to {} samples per prompt)\n\n", r.stability->max_samples) +
+           to_markdown(stability_summary_table(*r.stability)) + "\n" +
+           to_markdown(stability_prompts_table(*r.stability));
   out += fmt::format(
       "\nPredictions: `{}`. Within +-20%: |produced - L| <= 0.2 L. Truncated: finish_reason = length.\n",
       r.pred_path);
@@ -134,6 +145,9 @@ std::string ruler_html(const RulerReport& r) {
       r.overall.n, 100 * r.overall.within20, r.overall.s_l);
   b += render_loglog_scatter(c);
   b += "<h2>Per required length</h2>\n" + to_html(ruler_table(r));
+  if (r.stability)
+    b += fmt::format("<h2>Length stability (up to {} samples per prompt)</h2>\n", r.stability->max_samples) +
+         to_html(stability_summary_table(*r.stability)) + to_html(stability_prompts_table(*r.stability));
   b += fmt::format(
       "<p class=\"meta\">Predictions: {}. Within &#177;20%: |produced &#8722; L| &#8804; 0.2 L.</p>\n",
       escape_html(r.pred_path));

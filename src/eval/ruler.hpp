@@ -4,9 +4,11 @@
 // produced vs required.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "eval/stability.hpp"
 #include "io/jsonl.hpp"
 
 namespace lw::eval {
@@ -32,6 +34,7 @@ struct RulerReport {
   std::vector<RulerRow> rows;  // ascending L
   RulerRow overall;            // length = 0
   std::vector<RulerPoint> points;
+  std::optional<StabilityReport> stability;  // when some prompt has several samples
 };
 
 // |produced - required| <= 0.2 * required.

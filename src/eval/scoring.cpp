@@ -158,6 +158,10 @@ ScoreReport compute_scores(const std::vector<io::Record>& preds, const std::vect
   rep.overall = summarize("all", all);
   for (size_t b = 0; b < by_bucket.size(); ++b) rep.buckets.push_back(summarize(length_buckets()[b].name, by_bucket[b]));
   for (const auto& [type, list] : by_type) rep.types.push_back(summarize(type, list));
+  std::vector<LengthSample> samples;
+  for (const auto& it : rep.items) samples.push_back({it.prompt, it.required, it.produced});
+  StabilityReport st = analyze_stability(samples);
+  if (st.max_samples >= 2) rep.stability = std::move(st);
   return rep;
 }
 

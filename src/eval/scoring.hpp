@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "eval/judge_parse.hpp"
+#include "eval/segments.hpp"
+#include "eval/stability.hpp"
 #include "io/jsonl.hpp"
 
 namespace lw::eval {
@@ -59,6 +61,10 @@ struct ScoreReport {
   std::vector<Problem> judge_failed;          // the judge never gave a usable answer
   std::vector<Problem> judge_missing;         // no judgement at all (judge not run for them)
   int64_t judge_unmatched = 0;                // judgements matching no prediction (stale)
+  // Length stability, when some prompt has several samples (bench predict --samples N).
+  std::optional<StabilityReport> stability;
+  // Quality by position, from `bench judge --segments K` (bench score --segment-judge).
+  std::optional<PositionStats> positions;
 };
 
 // preds: prediction lines ("prompt", "length", "response" or "response_length", optional "type",

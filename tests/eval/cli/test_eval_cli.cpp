@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -291,3 +292,164 @@ TEST_F(BenchCli, PredictServerErrorsAreReportedAndRetriedByARerun) {
 }
 
 }  // namespace
+
+// WritingBench through the CLI: predict, judge with a benchmark-style ({query}, {response},
+// {criteria}) template and a critic whose first reply to each criterion is unusable, score with
+// the requirement subsets, compare two models.
+TEST_F(BenchCli, WritingBenchPredictJudgeScoreCompare) {
+  const std::string wb = std::string(LW_TEST_DATA_DIR) + "/writingbench";
+  FakeOpenAIServer model([](const FakeRequest& r) {
+    FakeReply a;
+    a.content = fmt::format("<think>plan</think>\n\nAn answer to a request of {} bytes.",
+                            lw::testing::last_user_message(r.body).size());
+    return a;
+  });
+  std::string pred = path("wb_pred.jsonl");
+  auto p = run_longwriter(fmt::format("bench writingbench predict --data {}/queries.jsonl --out {} --base-url {} "
+                                      "--model m --seed 7 --limit 6",
+                                      wb, pred, model.base_url()));
+  ASSERT_EQ(p.exit_code, 0) << p.out;
+  EXPECT_EQ(model.request_count(), 6);
+  EXPECT_EQ(model.requests()[0].body.value("top_p", 0.0), 0.8);
+  ASSERT_EQ(count_lines(pred), 6);
+
+  // The critic: score = 1 + (length of the criterion's name % 10); every criterion's first reply
+  // is a string score, which the benchmark's check rejects.
+  std::mutex mu;
+  std::set<std::string> seen;
+  FakeOpenAIServer critic([&](const FakeRequest& r) {
+    std::string u = lw::testing::last_user_message(r.body);
+    auto at = u.find("CRIT[");
+    auto name = Json::parse(u.substr(at + 5, u.find("]CRIT") - at - 5)).at("name").get<std::string>();
+    std::string key = name + u.substr(u.find("RESP[") , 40);
+    FakeReply a;
+    std::lock_guard lk(mu);
+    if (seen.insert(key).second) a.content = R"({"score": "5", "reason": "string"})";
+    else a.content = fmt::format(R"(```json
+{{"score": {}, "reason": "checked"}}
+```)",
+                                 1 + name.size() % 10);
+    return a;
+  });
+  lw::io::write_file_atomic(path("tmpl.txt"),
+                            "Rate it. Answer {{\"score\": n, \"reason\": \"...\"}}.\nQ[{query}]\nRESP[{response}]\n"
+                            "CRIT[{criteria}]CRIT\n");
+  std::string scores = path("wb_scores.jsonl");
+  auto j = run_longwriter(fmt::format("bench writingbench judge --data {}/queries.jsonl --pred {} --out {} "
+                                      "--template {} --judge-base-url {} --judge-model critic --concurrency 3",
+                                      wb, pred, scores, path("tmpl.txt"), critic.base_url()));
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  for (const auto& req : critic.requests()) {
+    std::string u = lw::testing::last_user_message(req.body);
+    EXPECT_EQ(u.find("<think>"), std::string::npos);
+    EXPECT_NE(u.find("Answer {\"score\""), std::string::npos);  // "{{" is a literal brace
+  }
+  double total = 0;
+  int n = 0;
+  for (const auto& l : read_strict(scores))
+    for (const auto& [name, evals] : l.value.at("scores").items()) {
+      EXPECT_EQ(evals.at(0).at("score").get<int>(), static_cast<int>(1 + name.size() % 10)) << name;
+      total += evals.at(0).at("score").get<double>();
+      ++n;
+    }
+  EXPECT_EQ(critic.request_count(), 2 * n);
+  // A rerun asks nothing.
+  auto j2 = run_longwriter(fmt::format("bench writingbench judge --data {}/queries.jsonl --pred {} --out {} "
+                                       "--template {} --judge-base-url {} --judge-model critic",
+                                       wb, pred, scores, path("tmpl.txt"), critic.base_url()));
+  ASSERT_EQ(j2.exit_code, 0) << j2.out;
+  EXPECT_EQ(critic.request_count(), 2 * n);
+
+  auto s = run_longwriter(fmt::format("bench writingbench score --judge {} --data {}/queries.jsonl --requirements "
+                                      "{}/requirement --out {} --name fake",
+                                      scores, wb, wb, path("m1")));
+  ASSERT_EQ(s.exit_code, 0) << s.out;
+  Json rep = Json::parse(lw::io::read_file(path("m1/writingbench.json")));
+  EXPECT_NEAR(rep.at("overall").get<double>(), total / n, 1e-9);
+  EXPECT_EQ(rep.at("count"), 6);
+  EXPECT_EQ(rep.at("missing").size(), 2u);  // --limit 6 of 8
+  EXPECT_EQ(lw::testing::check_html(lw::io::read_file(path("m1/writingbench.html"))), "");
+  auto s2 = run_longwriter(fmt::format("bench writingbench score --judge {}/scores_b.jsonl --out {}", wb, path("m2")));
+  ASSERT_EQ(s2.exit_code, 0) << s2.out;
+  auto c = run_longwriter(fmt::format("bench compare {} {} --out {}", path("m1"), path("m2"), path("cmp")));
+  ASSERT_EQ(c.exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("# WritingBench: comparison"), std::string::npos) << c.out;
+  EXPECT_EQ(lw::testing::check_html(lw::io::read_file(path("cmp/writingbench_compare.html"))), "");
+}
+
+// bench arena through the CLI: three prediction files, a fake judge preferring the longer answer.
+TEST_F(BenchCli, ArenaRanksModelsAgainstTheFakeJudge) {
+  std::vector<std::string> files;
+  for (int m = 0; m < 3; ++m) {
+    std::string s;
+    for (int p = 0; p < 4; ++p)
+      s += Json{{"prompt", fmt::format("Prompt {}", p)},
+                {"response", std::string(static_cast<size_t>(10 + 10 * m), 'x')}}
+               .dump() +
+           "\n";
+    files.push_back(path(fmt::format("m{}.jsonl", m)));
+    lw::io::write_file_atomic(files.back(), s);
+  }
+  FakeOpenAIServer judge([](const FakeRequest& r) {
+    std::string u = lw::testing::last_user_message(r.body);
+    auto len = [&](const std::string& tag) {
+      size_t a = u.find(tag) + tag.size() + 1;
+      return u.find('\n', a) - a;
+    };
+    FakeReply a;
+    size_t la = len("=== ANSWER A ==="), lb = len("=== ANSWER B ===");
+    a.content = fmt::format("{{\"winner\": \"{}\"}}", la > lb ? "A" : la < lb ? "B" : "tie");
+    return a;
+  });
+  auto r =
+      run_longwriter(fmt::format("bench arena {} {} {} --names short,mid,long --out {} --judge-base-url {} "
+                                 "--judge-model j --bootstrap 100 --seed 5",
+                                 files[0], files[1], files[2], path("arena"), judge.base_url()));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(judge.request_count(), 6 * 4);
+  Json rep = Json::parse(lw::io::read_file(path("arena/arena.json")));
+  EXPECT_EQ(rep.at("models").at(0).at("name"), "long");
+  EXPECT_EQ(rep.at("models").at(2).at("name"), "short");
+  EXPECT_EQ(rep.at("battles"), 12);
+  EXPECT_EQ(lw::testing::check_html(lw::io::read_file(path("arena/arena.html"))), "");
+  auto again =
+      run_longwriter(fmt::format("bench arena {} {} {} --names short,mid,long --out {} --judge-base-url {} "
+                                 "--judge-model j --bootstrap 100 --seed 5",
+                                 files[0], files[1], files[2], path("arena"), judge.base_url()));
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_EQ(judge.request_count(), 24);
+  EXPECT_EQ(Json::parse(lw::io::read_file(path("arena/arena.json"))), rep);  // same seed, same report
+}
+
+// bench judge --segments through the CLI, then bench score --segment-judge.
+TEST_F(BenchCli, SegmentedJudgeAndQualityByPosition) {
+  std::string s;
+  for (int p = 0; p < 3; ++p) {
+    std::string text;
+    for (int i = 0; i < 8; ++i) text += fmt::format("Paragraph {} says something here.\n\n", i);
+    s += Json{{"prompt", fmt::format("Prompt {}", p)}, {"length", 40}, {"response", text}}.dump() + "\n";
+  }
+  std::string pred = path("pred.jsonl");
+  lw::io::write_file_atomic(pred, s);
+  FakeOpenAIServer judge([](const FakeRequest& r) {
+    std::string u = lw::testing::last_user_message(r.body);
+    // The first part (no context) scores 5 everywhere, later parts 3.
+    int v = u.find("(none: this is the beginning") != std::string::npos ? 5 : 3;
+    Json a = {{"Analysis", "x"}};
+    for (const char* d : {"Relevance", "Accuracy", "Coherence", "Clarity", "Breadth and Depth", "Reading Experience"})
+      a[d] = v;
+    FakeReply rep;
+    rep.content = a.dump();
+    return rep;
+  });
+  auto j = run_longwriter(fmt::format("bench judge --pred {} --out {} --segments 4 --judge-base-url {} --judge-model j",
+                                      pred, path("seg.jsonl"), judge.base_url()));
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  EXPECT_EQ(judge.request_count(), 3 * 4);
+  auto sc = run_longwriter(fmt::format("bench score --pred {} --segment-judge {} --out {}", pred, path("seg.jsonl"),
+                                       path("rep")));
+  ASSERT_EQ(sc.exit_code, 0) << sc.out;
+  Json rep = Json::parse(lw::io::read_file(path("rep/report.json")));
+  EXPECT_NEAR(rep.at("positions").at("drop").get<double>(), 50 - 100, 1e-9);
+  EXPECT_EQ(lw::testing::check_html(lw::io::read_file(path("rep/report.html"))), "");
+}
