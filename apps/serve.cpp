@@ -9,6 +9,7 @@
 #include "common/registry.hpp"
 #include "serve/http_server.hpp"
 #include "serve/local_backend.hpp"
+#include "serve/model_card.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -64,6 +65,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
       "serve",
       "Serve a local model (HF directory or .gguf) over an OpenAI-compatible HTTP API:\n"
       "  POST /v1/chat/completions (\"stream\": true for Server-Sent Events), GET /v1/models, GET /health\n"
+      "  (and Ollama's API: POST /api/chat, /api/generate (NDJSON streams), /api/show, GET /api/tags)\n"
       "  (with the prefix cache's reuse counts). A request reuses the cached keys and values of the longest\n"
       "  prompt prefix a finished request left in a slot (usage.prompt_tokens_details.cached_tokens).\n"
       "Concurrent requests are decoded together (continuous batching, --parallel sequences per step);\n"
@@ -153,6 +155,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
     so.read_timeout_s = std::max(1, static_cast<int>(o->request_timeout));
     so.max_reading = o->max_reading;
     so.access = std::move(access);
+    so.card = lw::serve::model_card(*backend, o->model);
     lw::serve::HttpServer server(*backend, so);
     int port = server.bind();
     std::printf("serving %s on http://%s:%d/v1 (OpenAI-compatible; %d parallel, queue %d%s)\n",

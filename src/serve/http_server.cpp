@@ -15,6 +15,7 @@
 #include "net/errors.hpp"
 #include "serve/connection_gate.hpp"
 #include "serve/metrics.hpp"
+#include "serve/ollama_routes.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -226,6 +227,18 @@ void HttpServer::install_routes() {
     send_json(res, 200, models_json(opts_.model_name, started));
   });
 
+  install_ollama_routes(srv, {&backend_, opts_.model_name, opts_.card, opts_.limits,
+                              [this]() -> std::shared_ptr<void> {
+                                auto slot = std::make_shared<PendingSlot>(pending_, capacity_);
+                                if (slot->ok()) return slot;
+                                rejected_.fetch_add(1);
+                                return nullptr;
+                              },
+                              [this](const net::ChatResponse& r) {
+                                served_.fetch_add(1);
+                                impl_->metrics.count_completion(r);
+                              }});
+
   srv.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
     auto slot = std::make_shared<PendingSlot>(pending_, capacity_);
     if (!slot->ok()) {
@@ -331,7 +344,8 @@ void HttpServer::install_routes() {
     std::string msg = res.status == 404   ? fmt::format("no route for {} {}", req.method, req.path)
                       : res.status == 413 ? std::string("request body too large")
                                           : fmt::format("HTTP {}", res.status);
-    res.set_content(dump(error_json(msg, "invalid_request_error")), "application/json");
+    res.set_content(dump(req.path.starts_with("/api/") ? ollama_error_json(msg) : error_json(msg, "invalid_request_error")),
+                    "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
 }

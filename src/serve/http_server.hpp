@@ -8,6 +8,7 @@
 //                               (prefix_cache: the backend's reuse counts and hit rates, when it
 //                               has a prefix cache; see serve/openai_api.hpp cache_stats_json)
 //   GET  /metrics               Prometheus text (serve/metrics.hpp)
+//   /api/chat, /api/generate, /api/tags, /api/show   Ollama's API (serve/ollama_routes.hpp)
 //
 // Access (serve/request_guard.hpp): Host check (403), CORS preflights, API keys (401; /health is
 // always open, /metrics with metrics_public), JSON-only POST bodies (415); CORS headers only for
@@ -27,6 +28,7 @@
 #include <thread>
 
 #include "net/chat.hpp"
+#include "serve/ollama_api.hpp"
 #include "serve/openai_api.hpp"
 #include "serve/request_guard.hpp"
 
@@ -45,6 +47,7 @@ struct ServerOptions {
   size_t max_reading = 256;       // connections sending a request at once; more shed the oldest
   int write_timeout_s = 60;       // a client that stops reading a stream this long is dropped
   AccessPolicy access;            // hosts (bind_host is set from `host`), keys, CORS, /metrics
+  ModelCard card;                 // what /api/tags and /api/show report (serve/model_card.hpp)
 };
 
 class HttpServer {
