@@ -21,14 +21,7 @@ fi
 "$BUILD/longwriter" serve --model "$MODEL" --name tiny --format llama3-longwriter --port 0 --threads 1 --parallel 2 \
   > "$WORK/serve.out" 2> "$WORK/serve.log" &
 SERVER=$!
-PORT=
-for _ in $(seq 1 300); do
-  PORT=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\)/v1.*|\1|p' "$WORK/serve.out" | head -1)
-  [[ -n $PORT ]] && break
-  kill -0 $SERVER 2> /dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n $PORT ]] || { echo "serve did not start" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+serve_check_wait_port
 
 # The script lives next to node_modules so that `import 'ollama'` resolves.
 cat > "$NODE_DIR/check_ollama.mjs" <<'JS'
