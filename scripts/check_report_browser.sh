@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders an HTML report (the demo's DIR/report.html, or `bench score`'s) in headless Chromium at a
 # given width and saves a full-page screenshot, to check how the page reads in a real browser.
-# Installs Debian's chromium when it is missing (needs root and the Debian archive). Not part of the
+# Installs Debian's chromium (and a CJK font) when missing (needs root and the Debian archive). Not part of the
 # test suite: the suite checks the page's structure (tests/demo/test_report.cpp, check_html).
 #
 # Usage: scripts/check_report_browser.sh REPORT.html [OUT.png] [--width PX] [--height PX]
@@ -25,9 +25,13 @@ fi
 REPORT=$(realpath "${ARGS[0]}")
 OUT=${ARGS[1]:-${REPORT%.html}.png}
 [[ -f $REPORT ]] || { echo "$0: no such file: $REPORT" >&2; exit 2; }
+SUDO=; [[ $(id -u) -ne 0 ]] && SUDO=sudo
 if ! command -v chromium >/dev/null; then
-  SUDO=; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get install -y --no-install-recommends chromium >/dev/null
+fi
+# A CJK font: WritingBench queries and criteria are often Chinese (without one they render as boxes).
+if command -v fc-list >/dev/null && [[ -z $(fc-list :lang=zh) ]]; then
+  $SUDO apt-get install -y --no-install-recommends fonts-wqy-zenhei >/dev/null || true
 fi
 # --no-sandbox: containers and root shells have no user namespaces for Chromium's sandbox; the page
 # is a local file written by longwriter.

@@ -12,7 +12,7 @@
 # (an OpenAI-compatible /v1 URL) instead. --screenshot PNG renders the HTML report with
 # scripts/check_report_browser.sh (headless Chromium).
 #
-# Usage: scripts/writingbench_e2e.sh [--out DIR] [--build DIR] [--model FILE.gguf]
+# Usage: scripts/writingbench_e2e.sh [--out DIR (default build/writingbench-e2e)] [--build DIR] [--model FILE.gguf]
 #                                    [--critic-url URL --critic-model NAME] [--screenshot PNG]
 set -euo pipefail
 OUT=
@@ -32,12 +32,14 @@ done
 source "$(dirname "$0")/serve_check_common.sh"
 serve_check_setup "${PASS[@]}"
 serve_check_model tiny-gpt2 f32 tiny.gguf 0.5
-OUT=${OUT:-$WORK/out}
+OUT=${OUT:-$BUILD/writingbench-e2e}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 rm -f "$OUT"/wb_pred.jsonl "$OUT"/wb_scores.jsonl "$OUT"/wb_scores_tiny.jsonl
 CRITIC=
 trap '[[ -n $SERVER ]] && kill $SERVER 2> /dev/null; [[ -n $CRITIC ]] && kill $CRITIC 2> /dev/null; rm -rf "$WORK"' EXIT
-F=$ROOT/tests/fixtures/writingbench
+cd "$ROOT"  # the report names its inputs as given: relative paths read better
+F=tests/fixtures/writingbench
 LW=$BUILD/longwriter
 
 "$LW" serve --model "$MODEL" --name tiny-random --format llama3-longwriter --port 0 --threads 1 --parallel 2 \

@@ -1,4 +1,6 @@
 // writingbench.json / .md / .html for `bench writingbench score`.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "eval/table.hpp"
@@ -60,6 +62,24 @@ Table problems(const std::vector<Problem>& ps) {
   t.header = {"Where", "Item", "Reason"};
   t.numeric = {false, false, false};
   for (const auto& p : ps) t.rows.push_back({p.where, p.prompt, shorten(p.reason, 160)});
+  return t;
+}
+
+// One row per scored query, by index: its score and each criterion's.
+Table query_rows(const WbReport& r) {
+  Table t;
+  t.header = {"Index", "Domain", "Subdomain", "Score", "Criteria"};
+  t.numeric = {true, false, false, true, false};
+  std::vector<const WbQueryScore*> order;
+  for (const auto& q : r.queries) order.push_back(&q);
+  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->index < b->index; });
+  for (const WbQueryScore* qp : order) {
+    const WbQueryScore& q = *qp;
+    std::string crit;
+    for (const auto& [name, score] : q.criteria)
+      crit += fmt::format("{}{} {:.1f}", crit.empty() ? "" : "; ", name, score);
+    t.rows.push_back({std::to_string(q.index), q.domain1, q.domain2, fmt::format("{:.2f}", q.mean), crit});
+  }
   return t;
 }
 
@@ -138,6 +158,8 @@ std::string writingbench_markdown(const WbReport& r) {
   out += "\n## By domain\n\n" + to_markdown(groups(r.domain1, false));
   if (!r.requirements.empty()) out += "\n## Requirements\n\n" + to_markdown(requirements(r));
   out += "\n## By subdomain\n\n" + to_markdown(groups(r.domain2, true));
+  if (!r.queries.empty())
+    out += fmt::format("\n## Queries ({})\n\n", r.queries.size()) + to_markdown(query_rows(r));
   bool any = r.superseded > 0;
   for (const auto& s : problem_sections(r)) any = any || !s.ps->empty();
   if (any) {
@@ -165,6 +187,8 @@ std::string writingbench_html(const WbReport& r) {
   b += "<h2>By domain</h2>\n" + to_html(groups(r.domain1, false));
   if (!r.requirements.empty()) b += "<h2>Requirements</h2>\n" + to_html(requirements(r));
   b += "<h2>By subdomain</h2>\n" + to_html(groups(r.domain2, true));
+  if (!r.queries.empty())
+    b += fmt::format("<h2>Queries ({})</h2>\n", r.queries.size()) + to_html(query_rows(r));
   bool any = r.superseded > 0;
   for (const auto& s : problem_sections(r)) any = any || !s.ps->empty();
   if (any) {

@@ -311,6 +311,8 @@ TEST(WritingBenchScore, ReportsAreWellFormedAndCompare) {
   EXPECT_NE(md.find("**Overall = 6.25**"), std::string::npos);
   EXPECT_NE(md.find("| style"), std::string::npos);
   EXPECT_NE(md.find("index 40"), std::string::npos);
+  EXPECT_NE(md.find("## Queries ("), std::string::npos);  // one row per scored query, with its criteria
+  EXPECT_NE(html.find("<h2>Queries ("), std::string::npos);
   std::vector<lw::eval::CompareEntry> es = {load_writingbench_report(t / "a"),
                                             load_writingbench_report(t / "b")};
   std::string cmd = writingbench_compare_markdown(es);
