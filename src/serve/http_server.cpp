@@ -324,7 +324,8 @@ void HttpServer::install_routes() {
     if (g.status == 0) return httplib::Server::HandlerResponse::Unhandled;
     res.status = g.status;
     for (auto& [k, v] : g.headers) res.set_header(k, v);
-    if (!g.body.is_null()) res.set_content(dump(g.body), "application/json");
+    if (!g.body.is_null()) res.set_content(dump(req.path.starts_with("/api/") ? ollama_error_body(g.body) : g.body),
+                                           "application/json");
     if (g.status == 403) log::warn("refused a {} request: its Host header names another server", req.method);
     return httplib::Server::HandlerResponse::Handled;
   });

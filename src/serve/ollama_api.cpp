@@ -218,6 +218,14 @@ Json ollama_error_json(const std::string& message) {
   return {{"error", message}};
 }
 
+Json ollama_error_body(const Json& openai_error) {
+  const Json* e =
+      openai_error.is_object() && openai_error.contains("error") ? &openai_error["error"] : nullptr;
+  if (e && e->is_object() && e->contains("message") && (*e)["message"].is_string())
+    return ollama_error_json((*e)["message"].get<std::string>());
+  return openai_error;
+}
+
 Json ollama_tags_json(const std::string& model, const ModelCard& card) {
   return {{"models",
            {{{"name", model},

@@ -66,6 +66,8 @@ nlohmann::json ollama_final_json(OllamaKind kind, const std::string& model, cons
 nlohmann::json ollama_load_json(OllamaKind kind, const std::string& model, const std::string& created_at);
 // {"error": message}.
 nlohmann::json ollama_error_json(const std::string& message);
+// An OpenAI error body ({"error": {"message", ...}}, as the access checks write) in Ollama's shape.
+nlohmann::json ollama_error_body(const nlohmann::json& openai_error);
 // {"models": [{"name", "model", "modified_at", "size", "digest", "details"}]}.
 nlohmann::json ollama_tags_json(const std::string& model, const ModelCard& card);
 // {"modelfile", "parameters", "template", "details", "model_info", "capabilities", "modified_at"}.

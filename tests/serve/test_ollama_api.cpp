@@ -279,6 +279,7 @@ TEST(OllamaServe, AccessChecksApplyToOllamaRoutes) {
   auto nokey = c.Get("/api/tags");
   ASSERT_TRUE(nokey);
   EXPECT_EQ(nokey->status, 401);
+  EXPECT_TRUE(Json::parse(nokey->body)["error"].is_string()) << nokey->body;  // Ollama's shape
   httplib::Headers key = {{"Authorization", "Bearer sk-test-key"}};
   auto ok = c.Get("/api/tags", key);
   ASSERT_TRUE(ok);
