@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "net/errors.hpp"
 #include "serve/http_server.hpp"
 #include "serve/model_card.hpp"
 #include "serve/ollama_api.hpp"
@@ -109,6 +110,35 @@ TEST(OllamaApi, NamesAndSizes) {
   EXPECT_EQ(lw::serve::parameter_size_text(3235040), "3.2M");
   EXPECT_EQ(lw::serve::parse_ollama_show(R"({"name":"old"})"), "old");
   EXPECT_THROW(lw::serve::parse_ollama_show("{}"), BadRequest);
+}
+
+// Fails every request like an over-long prompt.
+class TooLongBackend : public lw::net::ChatBackend {
+ public:
+  lw::net::ChatResponse complete(const lw::net::ChatRequest&, const lw::net::DeltaCallback&) override {
+    throw lw::net::ContextLengthError("prompt exceeds the context length of 8 tokens", 400, "");
+  }
+  std::string describe() const override { return "too long"; }
+};
+
+TEST(OllamaApi, BackendFailuresAreOllamaErrors) {
+  TooLongBackend backend;
+  lw::serve::ServerOptions o;
+  o.port = 0;
+  o.model_name = "tiny";
+  lw::serve::HttpServer server(backend, o);
+  server.start();
+  httplib::Client c("127.0.0.1", server.port());
+  Json body = {{"model", "tiny"}, {"prompt", "long"}, {"stream", false}};
+  auto whole = c.Post("/api/generate", body.dump(), "application/json");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 400);
+  EXPECT_EQ(Json::parse(whole->body)["error"], "prompt exceeds the context length of 8 tokens");
+  body["stream"] = true;
+  auto streamed = c.Post("/api/generate", body.dump(), "application/json");
+  ASSERT_TRUE(streamed);
+  EXPECT_EQ(streamed->status, 200);  // the stream had begun: the error is its last line
+  EXPECT_EQ(Json::parse(streamed->body)["error"], "prompt exceeds the context length of 8 tokens");
 }
 
 struct Served {
