@@ -79,7 +79,7 @@ size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
 struct Scheduler::Active {
   Active(Waiting w, int slot_, const tok::Tokenizer& tok)
       : params(std::move(w.params)), out(std::move(w.out)), slot(slot_), max_new(w.max_new),
-        sampler(params.sampling), decoder(tok), stops(params.stop_strings) {}
+        sampler(params.sampling, params.prompt, &tok), decoder(tok), stops(params.stop_strings) {}
   SeqParams params;
   std::shared_ptr<SeqStream> out;
   int slot;
@@ -133,6 +133,7 @@ std::shared_ptr<SeqStream> Scheduler::submit(SeqParams params) {
   const int V = model_.config().V;
   for (int32_t id : params.prompt)
     if (id < 0 || id >= V) fail_input("prompt token id {} is outside the vocabulary (size {})", id, V);
+  engine::validate(params.sampling, V);
   if (P >= max_ctx_)
     throw net::ContextLengthError(
         fmt::format("the prompt has {} tokens but the context length is {} tokens: no room to generate", P, max_ctx_),
