@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lw::net {
@@ -16,6 +17,25 @@ struct ChatMessage {
   std::string content;
 };
 
+// Sampling fields beyond temperature, top_p and seed, under the names vLLM, llama-server and
+// OpenAI use in a request body; unset (or empty) means the backend's default. The in-process
+// engine applies them through its sampler chain (engine/sampler.hpp), a remote server gets them in
+// the body.
+struct SamplingExtras {
+  std::optional<int64_t> top_k;                                 // vLLM, llama-server (0 or -1: off)
+  std::optional<double> min_p;                                  // vLLM, llama-server
+  std::optional<double> repetition_penalty;                     // vLLM (HF's definition)
+  std::optional<double> frequency_penalty, presence_penalty;    // OpenAI
+  std::optional<int64_t> penalty_last_n;                        // llama-server's repeat_last_n
+  std::optional<double> dry_multiplier, dry_base;               // llama-server's DRY
+  std::optional<int64_t> dry_allowed_length, dry_penalty_last_n;
+  std::optional<std::vector<std::string>> dry_sequence_breakers;
+  std::vector<std::pair<int32_t, double>> logit_bias;           // OpenAI: token id -> bias
+};
+
+// `over`'s set fields replace `base`'s (logit_bias: when non-empty).
+SamplingExtras merged(const SamplingExtras& base, const SamplingExtras& over);
+
 struct ChatRequest {
   std::string model;  // may be empty: the backend's default model
   std::vector<ChatMessage> messages;
@@ -24,6 +44,7 @@ struct ChatRequest {
   std::optional<int64_t> max_tokens;
   std::vector<std::string> stop;
   std::optional<int64_t> seed;
+  SamplingExtras extras;
 };
 
 struct Usage {

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "io/gguf.hpp"
+#include "serve/sampling_fields.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -87,6 +88,7 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
   p.sampling.top_p = static_cast<float>(req.top_p.value_or(opts_.default_top_p));
   p.sampling.seed = req.seed ? static_cast<uint64_t>(*req.seed)
                              : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  p.sampling = with_extras(p.sampling, net::merged(opts_.default_extras, req.extras));
   p.max_new_tokens = req.max_tokens.value_or(-1);
   p.stop_ids = stop_ids_;
   p.stop_strings = req.stop;

@@ -1,5 +1,6 @@
 #include "serve/openai_api.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 
@@ -62,6 +63,50 @@ std::string message_content(const Json& m, size_t i) {
 
 }  // namespace
 
+void parse_sampling_extras(const Json& j, net::SamplingExtras& x) {
+  auto present = [&](const char* k) { return j.contains(k) && !j[k].is_null(); };
+  constexpr int64_t kIntMax = INT32_MAX;
+  if (present("top_k")) {
+    x.top_k = int_field(j, "top_k", -1, kIntMax);
+    if (*x.top_k < 0) x.top_k = 0;  // vLLM's -1: off
+  }
+  if (present("min_p")) x.min_p = number_field(j, "min_p", 0.0, 1.0, false);
+  if (present("repetition_penalty")) x.repetition_penalty = number_field(j, "repetition_penalty", 0.0, 10.0, true);
+  if (present("frequency_penalty")) x.frequency_penalty = number_field(j, "frequency_penalty", -2.0, 2.0, false);
+  if (present("presence_penalty")) x.presence_penalty = number_field(j, "presence_penalty", -2.0, 2.0, false);
+  if (present("repeat_last_n")) x.penalty_last_n = int_field(j, "repeat_last_n", -1, kIntMax);
+  if (present("penalty_last_n")) x.penalty_last_n = int_field(j, "penalty_last_n", -1, kIntMax);
+  if (present("dry_multiplier")) x.dry_multiplier = number_field(j, "dry_multiplier", 0.0, 100.0, false);
+  if (present("dry_base")) x.dry_base = number_field(j, "dry_base", 1.0, 100.0, false);
+  if (present("dry_allowed_length")) x.dry_allowed_length = int_field(j, "dry_allowed_length", 1, kIntMax);
+  if (present("dry_penalty_last_n")) x.dry_penalty_last_n = int_field(j, "dry_penalty_last_n", -1, kIntMax);
+  if (present("dry_sequence_breakers")) {
+    const Json& b = j["dry_sequence_breakers"];
+    if (!b.is_array() || b.size() > 64) bad("field \"dry_sequence_breakers\": expected an array of at most 64 strings");
+    std::vector<std::string> v;
+    for (const auto& s : b) {
+      if (!s.is_string() || s.get<std::string>().size() > 256)
+        bad("field \"dry_sequence_breakers\": expected strings of at most 256 bytes");
+      v.push_back(s.get<std::string>());
+    }
+    x.dry_sequence_breakers = std::move(v);
+  }
+  if (present("logit_bias")) {
+    const Json& b = j["logit_bias"];
+    if (!b.is_object() || b.size() > 1024)
+      bad("field \"logit_bias\": expected an object of at most 1024 {\"token id\": bias} entries");
+    for (const auto& [key, v] : b.items()) {
+      int64_t id = -1;
+      auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+      if (ec != std::errc() || end != key.data() + key.size() || id < 0 || id > kIntMax)
+        bad(fmt::format("field \"logit_bias\": key \"{}\" is not a token id", key));
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < -100 || v.get<double>() > 100)
+        bad(fmt::format("field \"logit_bias\": the bias of token {} must be a number in [-100, 100]", id));
+      x.logit_bias.emplace_back(static_cast<int32_t>(id), v.get<double>());
+    }
+  }
+}
+
 ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits) {
   if (json_depth(body, limits.max_json_depth) > limits.max_json_depth)
     bad(fmt::format("request body nests deeper than {} levels", limits.max_json_depth));
@@ -97,6 +142,7 @@ ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits)
   else if (present("max_completion_tokens"))
     c.max_tokens = int_field(j, "max_completion_tokens", 1, limits.max_tokens_cap);
   if (present("seed")) c.seed = int_field(j, "seed", INT64_MIN, INT64_MAX);
+  parse_sampling_extras(j, c.extras);
   if (present("n") && int_field(j, "n", 1, 1000) != 1) bad("field \"n\": only n = 1 is supported");
   if (present("stop")) {
     const Json& s = j["stop"];

@@ -39,8 +39,17 @@ using io::json_depth;
 // Parses and validates a request body: messages (role system/user/assistant/tool, content a string
 // or an array of {"type":"text","text":...} parts), temperature [0, 2], top_p (0, 1], max_tokens
 // (or max_completion_tokens) >= 1, stop (string or array of up to 16 strings), seed, stream,
-// stream_options, n (only 1). Unknown fields are ignored. Throws BadRequest.
+// stream_options, n (only 1), and the sampling extras (parse_sampling_extras). Unknown fields are
+// ignored. Throws BadRequest.
 ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits = {});
+
+// The sampling fields beyond temperature/top_p/seed, range-checked (BadRequest names the field):
+// top_k >= -1 (0 and -1: off), min_p [0, 1], repetition_penalty (0, 10], frequency_penalty and
+// presence_penalty [-2, 2], repeat_last_n (or penalty_last_n) >= -1, dry_multiplier [0, 100],
+// dry_base [1, 100], dry_allowed_length >= 1, dry_penalty_last_n >= -1, dry_sequence_breakers (array
+// of strings), logit_bias ({"token id": bias in [-100, 100]}, ids checked against the vocabulary
+// when the request runs).
+void parse_sampling_extras(const nlohmann::json& body, net::SamplingExtras& out);
 
 // {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details":{"cached_tokens"}}
 // (OpenAI's usage object; the SDKs read usage.prompt_tokens_details.cached_tokens).

@@ -8,6 +8,7 @@
 
 #include "engine/generate.hpp"
 #include "net/errors.hpp"
+#include "serve/sampling_fields.hpp"
 #include "tiny_model.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "util/error.hpp"
@@ -174,3 +175,31 @@ TEST(LocalBackend, BadPathsAndFormatsAreInputErrors) {
 }
 
 }  // namespace
+
+TEST_F(LocalBackendTest, SamplingExtrasRunTheSameChainAsGenerate) {
+  // Penalties, DRY and a logit bias through the API equal engine::generate with the same chain.
+  auto req = greedy("Write about rivers", 24);
+  req.extras.repetition_penalty = 1.3;
+  req.extras.frequency_penalty = 0.4;
+  req.extras.dry_multiplier = 0.8;
+  req.extras.logit_bias = {{29871, 3.0}};
+  std::vector<lw::tok::ChatMessage> msgs = {{"user", "Write about rivers"}};
+  auto prompt = backend_->chat_format().render_prompt(msgs);
+  lw::engine::GenerateOptions go;
+  go.max_new_tokens = 24;
+  go.stop_ids = backend_->chat_format().stop_ids();
+  go.sampling = lw::serve::with_extras({}, req.extras);
+  auto ref = lw::engine::generate(backend_->model(), &backend_->tokenizer(), prompt, go);
+  EXPECT_EQ(backend_->complete(req).content, ref.text);
+  // Without the extras the reply differs (the chain did something).
+  EXPECT_NE(backend_->complete(greedy("Write about rivers", 24)).content, ref.text);
+  // A bias of +100 makes greedy pick that token every time.
+  auto forced = greedy("Write about rivers", 5);
+  forced.extras.logit_bias = {{450, 100.0}};
+  auto r = backend_->complete(forced);
+  EXPECT_EQ(r.usage.completion_tokens, 5);
+  EXPECT_EQ(r.content, backend_->tokenizer().decode(std::vector<int32_t>(5, 450)));
+  // An id outside the vocabulary is refused.
+  forced.extras.logit_bias = {{1 << 20, 1.0}};
+  EXPECT_THROW(backend_->complete(forced), lw::InputError);
+}
