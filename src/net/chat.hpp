@@ -36,6 +36,13 @@ struct SamplingExtras {
 // `over`'s set fields replace `base`'s (logit_bias: when non-empty).
 SamplingExtras merged(const SamplingExtras& base, const SamplingExtras& over);
 
+// One reply token's log-probability and its most likely alternatives (OpenAI's logprobs.content[]).
+struct TokenLogprob {
+  std::string token;  // the token's bytes (may be part of a UTF-8 character)
+  double logprob = 0.0;
+  std::vector<std::pair<std::string, double>> top;
+};
+
 struct ChatRequest {
   std::string model;  // may be empty: the backend's default model
   std::vector<ChatMessage> messages;
@@ -45,6 +52,18 @@ struct ChatRequest {
   std::vector<std::string> stop;
   std::optional<int64_t> seed;
   SamplingExtras extras;
+  // Set: the reply carries each token's logprob and this many alternatives (0..20); a backend that
+  // runs the model calls on_logprobs (when set) with the entries of each streamed piece before the
+  // piece's on_delta.
+  std::optional<int> top_logprobs;
+  // response_format: set to "" for {"type":"json_object"}, or to the JSON Schema's text for
+  // {"type":"json_schema"}; the reply is then one JSON value (serve/json_constraint.hpp).
+  std::optional<std::string> json_response;
+  // A plain completion (/v1/completions): the prompt as text (tokenized, BOS added, no chat
+  // template) or as token ids; `messages` is then ignored and the model's EOS ids end the reply.
+  std::optional<std::string> prompt_text;
+  std::vector<int32_t> prompt_ids;
+  std::function<void(std::vector<TokenLogprob>)> on_logprobs;
 };
 
 struct Usage {
@@ -63,6 +82,7 @@ struct ChatResponse {
   // The in-process engine's split of `seconds`: until the first token (queue + prefill) and after
   // it (decode). 0 when the backend does not know (a remote server).
   double prefill_seconds = 0.0, decode_seconds = 0.0;
+  std::optional<std::vector<TokenLogprob>> logprobs;  // when the request asked for them
 };
 
 // Prefix-cache counters of a backend that has one (the in-process engine).

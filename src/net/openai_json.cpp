@@ -79,6 +79,13 @@ Json build_request_body(const ChatRequest& req, const std::string& default_model
   if (!req.stop.empty()) body["stop"] = req.stop;
   if (req.seed) body["seed"] = *req.seed;
   add_sampling_extras(body, req.extras);
+  if (req.json_response) {
+    if (req.json_response->empty())
+      body["response_format"] = {{"type", "json_object"}};
+    else
+      body["response_format"] = {{"type", "json_schema"},
+                                 {"json_schema", {{"name", "reply"}, {"schema", Json::parse(*req.json_response)}}}};
+  }
   if (stream) {
     body["stream"] = true;
     if (include_usage) body["stream_options"] = {{"include_usage", true}};

@@ -3,6 +3,7 @@
 // replies equal replies computed alone).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -202,4 +203,45 @@ TEST_F(LocalBackendTest, SamplingExtrasRunTheSameChainAsGenerate) {
   // An id outside the vocabulary is refused.
   forced.extras.logit_bias = {{1 << 20, 1.0}};
   EXPECT_THROW(backend_->complete(forced), lw::InputError);
+}
+
+TEST_F(LocalBackendTest, LogprobsAreTheLogSoftmaxOfTheModelsLogits) {
+  auto req = greedy("Write about rivers", 8);
+  req.top_logprobs = 3;
+  std::vector<std::string> streamed_tokens;
+  req.on_logprobs = [&](std::vector<lw::net::TokenLogprob> got) {
+    for (auto& t : got) streamed_tokens.push_back(t.token);
+  };
+  std::string text;
+  auto r = backend_->complete(req, [&](std::string_view d) { text += d; });
+  ASSERT_TRUE(r.logprobs.has_value());
+  const auto& lps = *r.logprobs;
+  // One entry per reply token (a final stop token has none).
+  const size_t n = r.finish_reason == "stop" ? static_cast<size_t>(r.usage.completion_tokens) - 1
+                                             : static_cast<size_t>(r.usage.completion_tokens);
+  ASSERT_EQ(lps.size(), n);
+  EXPECT_EQ(streamed_tokens.size(), n);
+  std::vector<lw::tok::ChatMessage> msgs = {{"user", "Write about rivers"}};
+  auto seq = backend_->chat_format().render_prompt(msgs);
+  lw::engine::Workspace ws;
+  std::vector<float> logits;
+  std::string joined;
+  for (const auto& t : lps) {
+    lw::engine::forward(backend_->model(), lw::engine::Batch::single(seq), nullptr, ws, logits);
+    double mx = -1e300, sum = 0;
+    for (float l : logits) mx = std::max(mx, static_cast<double>(l));
+    for (float l : logits) sum += std::exp(l - mx);
+    const int32_t best = lw::engine::argmax(logits);  // greedy: the chosen token is the top one
+    EXPECT_EQ(t.token, backend_->tokenizer().token_bytes(best));
+    // The server keeps keys and values in f16 (the reference recomputes in f32): close, not equal.
+    EXPECT_NEAR(t.logprob, logits[static_cast<size_t>(best)] - mx - std::log(sum), 2e-2);
+    ASSERT_EQ(t.top.size(), 3u);
+    EXPECT_EQ(t.top[0].first, t.token);
+    EXPECT_NEAR(t.top[0].second, t.logprob, 1e-6);
+    EXPECT_GE(t.top[0].second, t.top[1].second);
+    EXPECT_GE(t.top[1].second, t.top[2].second);
+    seq.push_back(best);
+  }
+  // Without logprobs the reply has none.
+  EXPECT_FALSE(backend_->complete(greedy("Write about rivers", 4)).logprobs.has_value());
 }

@@ -135,3 +135,71 @@ TEST(SamplingApi, ARemoteRequestBodyCarriesTheFieldsUnderTheServersNames) {
   EXPECT_EQ(*back.dry_sequence_breakers, std::vector<std::string>{"\n"});
   EXPECT_EQ(back.logit_bias, (std::vector<std::pair<int32_t, double>>{{42, -100.0}}));
 }
+
+TEST(SamplingApi, LogprobsFieldsAndTheirJson) {
+  EXPECT_FALSE(parse_chat_request(with(R"("logprobs":false)")).chat.top_logprobs.has_value());
+  EXPECT_EQ(*parse_chat_request(with(R"("logprobs":true)")).chat.top_logprobs, 0);
+  EXPECT_EQ(*parse_chat_request(with(R"("logprobs":true,"top_logprobs":20)")).chat.top_logprobs, 20);
+  EXPECT_NE(refusal(R"("logprobs":true,"top_logprobs":21)").find("\"top_logprobs\""), std::string::npos);
+  EXPECT_NE(refusal(R"("top_logprobs":2)").find("\"top_logprobs\""), std::string::npos);
+  EXPECT_NE(refusal(R"("logprobs":1)").find("\"logprobs\""), std::string::npos);
+
+  lw::net::ChatResponse r;
+  r.content = "Hi";
+  r.finish_reason = "stop";
+  r.logprobs = std::vector<lw::net::TokenLogprob>{{"Hi", -0.25, {{"Hi", -0.25}, {"Ho", -1.5}}}};
+  auto j = completion_json(r, "id", "m", 1);
+  const auto& c = j["choices"][0]["logprobs"]["content"][0];
+  EXPECT_EQ(c["token"], "Hi");
+  EXPECT_EQ(c["logprob"], -0.25);
+  EXPECT_EQ(c["bytes"], (nlohmann::json{72, 105}));
+  EXPECT_EQ(c["top_logprobs"][1]["token"], "Ho");
+  EXPECT_EQ(c["top_logprobs"][1]["logprob"], -1.5);
+  r.logprobs.reset();
+  EXPECT_TRUE(completion_json(r, "id", "m", 1)["choices"][0]["logprobs"].is_null());
+  auto chunk = chunk_json("id", "m", 1, "Hi", false, "", logprobs_json({{"Hi", -0.25, {}}}));
+  EXPECT_EQ(chunk["choices"][0]["logprobs"]["content"][0]["token"], "Hi");
+  EXPECT_TRUE(chunk_json("id", "m", 1, "Hi", false, "")["choices"][0]["logprobs"].is_null());
+}
+
+TEST(SamplingApi, PlainCompletionRequests) {
+  auto p = parse_completion_request(R"({"prompt":"Once","logprobs":2,"stop":"\n","stream":true})");
+  EXPECT_EQ(*p.chat.prompt_text, "Once");
+  EXPECT_EQ(*p.chat.max_tokens, 16);  // the legacy default
+  EXPECT_EQ(*p.chat.top_logprobs, 2);
+  EXPECT_TRUE(p.stream);
+  EXPECT_EQ(parse_completion_request(R"({"prompt":[1,5,9],"max_tokens":3})").chat.prompt_ids,
+            (std::vector<int32_t>{1, 5, 9}));
+  EXPECT_EQ(*parse_completion_request(R"({"prompt":["Once"]})").chat.prompt_text, "Once");
+  auto why = [](const std::string& body) {
+    try {
+      parse_completion_request(body);
+    } catch (const BadRequest& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(why(R"({"max_tokens":3})").find("\"prompt\""), std::string::npos);
+  EXPECT_NE(why(R"({"prompt":["a","b"]})").find("\"prompt\""), std::string::npos);
+  EXPECT_NE(why(R"({"prompt":[1,-2]})").find("\"prompt\""), std::string::npos);
+  EXPECT_NE(why(R"({"prompt":"a","echo":true})").find("\"echo\""), std::string::npos);
+  EXPECT_NE(why(R"({"prompt":"a","logprobs":21})").find("\"logprobs\""), std::string::npos);
+  EXPECT_NE(why(R"({"prompt":"a","temperature":9})").find("\"temperature\""), std::string::npos);
+  EXPECT_NE(why(R"({"prompt":"a","min_p":2})").find("\"min_p\""), std::string::npos);
+
+  lw::net::ChatResponse r;
+  r.content = "Hi!";
+  r.finish_reason = "length";
+  r.logprobs = std::vector<lw::net::TokenLogprob>{{"Hi", -0.5, {{"Hi", -0.5}}}, {"!", -1.0, {{"!", -1.0}}}};
+  auto j = text_completion_json(r, "cmpl-1", "m", 1);
+  EXPECT_EQ(j["object"], "text_completion");
+  EXPECT_EQ(j["choices"][0]["text"], "Hi!");
+  const auto& lp = j["choices"][0]["logprobs"];
+  EXPECT_EQ(lp["tokens"], (nlohmann::json{"Hi", "!"}));
+  EXPECT_EQ(lp["token_logprobs"], (nlohmann::json{-0.5, -1.0}));
+  EXPECT_EQ(lp["top_logprobs"][1]["!"], -1.0);
+  EXPECT_EQ(lp["text_offset"], (nlohmann::json{0, 2}));
+  auto chunk = text_chunk_json("cmpl-1", "m", 1, "Hi", "");
+  EXPECT_EQ(chunk["choices"][0]["text"], "Hi");
+  EXPECT_TRUE(chunk["choices"][0]["finish_reason"].is_null());
+}
