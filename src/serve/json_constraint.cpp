@@ -10,7 +10,7 @@ namespace lw::serve {
 namespace {
 
 constexpr int kMaxWhitespaceRun = 2;
-constexpr size_t kMaxNumberChars = 20;
+constexpr size_t kMaxNumberChars = 15;  // integers stay exact as doubles (JavaScript)
 
 bool is_ws(char c) {
   return c == ' ' || c == '\n' || c == '\t' || c == '\r';

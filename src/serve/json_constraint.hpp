@@ -6,9 +6,9 @@
 // could no longer be completed within the tokens left, so the reply always parses; it ends the
 // reply as soon as the value is complete.
 //
-// Limits: strings hold printable ASCII and the escapes \" \\ \/ \b \f \n \r \t (no \u); at most 2
-// whitespace characters in a row between tokens of the JSON; objects with properties accept only
-// those keys (additionalProperties false), each once.
+// Limits: strings hold printable ASCII and the escapes \" \\ \/ \b \f \n \r \t (no \u); numbers have at most
+// 15 characters (exact as doubles); at most 2 whitespace characters in a row between tokens of the JSON;
+// objects with properties accept only those keys (additionalProperties false), each once.
 #include <memory>
 #include <string>
 #include <string_view>
