@@ -8,6 +8,7 @@
 
 #include "agentwrite/pipeline.hpp"
 #include "agentwrite/prompts.hpp"
+#include "common/sampling_options.hpp"
 #include "io/file.hpp"
 
 namespace lw::apps {
@@ -25,6 +26,7 @@ struct AgentWriteOptions {
   std::optional<double> top_p;
   std::optional<int64_t> max_tokens;
   std::optional<int64_t> seed;
+  SamplingOptions sampling;
   bool no_paragraph_cap = false;
   double cap_margin = 0.5;
 };
@@ -60,8 +62,8 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
                   "before its instruction is marked failed")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
-  cmd->add_option("--temperature", o.temperature, "Sampling temperature (default: the server's)");
-  cmd->add_option("--top-p", o.top_p, "Nucleus sampling top-p (default: the server's)");
+  add_temperature_top_p(cmd, o.temperature, o.top_p);
+  add_sampling_options(cmd, o.sampling);
   cmd->add_option("--max-tokens", o.max_tokens, "Token limit per request (default: the server's)");
   cmd->add_option(
       "--seed", o.seed,
@@ -104,6 +106,7 @@ inline agentwrite::PipelineConfig pipeline_config(const AgentWriteOptions& o) {
   c.top_p = o.top_p;
   c.max_tokens = o.max_tokens;
   c.seed = o.seed;
+  c.extras = sampling_extras(o.sampling);
   c.cap.enabled = !o.no_paragraph_cap;
   c.cap.margin = o.cap_margin;
   return c;

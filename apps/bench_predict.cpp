@@ -5,6 +5,7 @@
 
 #include "common/backend.hpp"
 #include "common/registry.hpp"
+#include "common/sampling_options.hpp"
 #include "eval/predict.hpp"
 #include "util/data_dir.hpp"
 #include "util/error.hpp"
@@ -17,6 +18,7 @@ struct Options {
   int64_t max_tokens = 32768;
   double temperature = 0.5;
   std::optional<int64_t> seed;
+  lw::apps::SamplingOptions sampling;
   double top_p = -1;
   int64_t limit = -1;
   int samples = 1;
@@ -64,6 +66,7 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
   cmd->add_flag("--no-stream", o->no_stream,
                 "Do not stream tokens (by default responses stream, which shows live progress and keeps\n"
                 "long requests alive through proxies)");
+  lw::apps::add_sampling_options(cmd, o->sampling);
   lw::apps::add_backend_options(cmd, o->backend);
   lw::apps::set_action(cmd, [o] {
     if (o->max_tokens <= 0) lw::fail_input("--max-tokens must be positive, got {}", o->max_tokens);
@@ -79,6 +82,7 @@ const bool registered = lw::apps::register_command("bench predict", [](CLI::App&
     p.max_tokens = o->max_tokens;
     p.temperature = o->temperature;
     p.seed = o->seed;
+    p.extras = lw::apps::sampling_extras(o->sampling);
     if (o->top_p >= 0) p.top_p = o->top_p;
     p.system = o->system;
     p.stream = !o->no_stream;

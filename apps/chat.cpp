@@ -5,6 +5,7 @@
 
 #include "common/backend.hpp"
 #include "common/registry.hpp"
+#include "common/sampling_options.hpp"
 #include "io/file.hpp"
 #include "net/chat.hpp"
 #include "util/error.hpp"
@@ -20,6 +21,7 @@ struct Options {
   std::optional<double> top_p;
   std::optional<int64_t> max_tokens;
   std::optional<int64_t> seed;
+  lw::apps::SamplingOptions sampling;
   std::vector<std::string> stop;
   bool no_stream = false;
 };
@@ -34,8 +36,8 @@ const bool registered = lw::apps::register_command("chat", [](CLI::App& root) {
       "  longwriter chat --base-url http://127.0.0.1:8000/v1 --model M \"Write a haiku about roads\"");
   cmd->add_option("prompt", opts->prompt, "The user message; '-' reads it from stdin")->required();
   cmd->add_option("--system", opts->system, "A system message sent before the prompt");
-  cmd->add_option("--temperature", opts->temperature, "Sampling temperature (default: the server's)");
-  cmd->add_option("--top-p", opts->top_p, "Nucleus sampling probability mass (default: the server's)");
+  lw::apps::add_temperature_top_p(cmd, opts->temperature, opts->top_p);
+  lw::apps::add_sampling_options(cmd, opts->sampling);
   cmd->add_option("--max-tokens", opts->max_tokens, "Most tokens to generate (default: the server's)");
   cmd->add_option("--seed", opts->seed, "Sampling seed, for servers that support it");
   cmd->add_option("--stop", opts->stop, "A stop string (repeatable)");
@@ -49,6 +51,7 @@ const bool registered = lw::apps::register_command("chat", [](CLI::App& root) {
     req.top_p = opts->top_p;
     req.max_tokens = opts->max_tokens;
     req.seed = opts->seed;
+    req.extras = lw::apps::sampling_extras(opts->sampling);
     req.stop = opts->stop;
     if (req.max_tokens && *req.max_tokens < 1) lw::fail_input("--max-tokens: expected at least 1, got {}", *req.max_tokens);
 

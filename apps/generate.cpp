@@ -10,11 +10,13 @@
 
 #include "common/engine_options.hpp"
 #include "common/registry.hpp"
+#include "common/sampling_options.hpp"
 #include "engine/generate.hpp"
 #include "engine/model.hpp"
 #include "engine/ops.hpp"
 #include "io/file.hpp"
 #include "io/gguf.hpp"
+#include "serve/sampling_fields.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
@@ -28,7 +30,8 @@ using namespace lw;
 struct Options {
   std::string model, prompt, chat, prompt_ids, system, format, dump_logits, dtype = "keep", kv_cache = "f16";
   std::vector<std::string> stop;
-  int max_new_tokens = 256, top_k = 0, threads = 0, max_context = 0;
+  int max_new_tokens = 256, threads = 0, max_context = 0;
+  lw::apps::SamplingOptions sampling;
   double temperature = 0.0, top_p = 1.0;
   uint64_t seed = 0;
   bool print_ids = false, no_bos = false;
@@ -133,9 +136,9 @@ int run(const Options& o) {
 
   go.max_new_tokens = o.max_new_tokens;
   go.sampling.temperature = static_cast<float>(o.temperature);
-  go.sampling.top_k = o.top_k;
   go.sampling.top_p = static_cast<float>(o.top_p);
   go.sampling.seed = o.seed;
+  go.sampling = serve::with_extras(go.sampling, lw::apps::sampling_extras(o.sampling));
   go.stop_strings = o.stop;
   go.max_context = o.max_context;
   go.kv_dtype = engine::parse_kv_dtype(o.kv_cache);
@@ -187,10 +190,10 @@ const bool registered = apps::register_command("generate", [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Sampling temperature; 0 = greedy (argmax)")
       ->capture_default_str();
-  cmd->add_option("--top-k", o->top_k, "Sample from the k most likely tokens (0 = off)")->capture_default_str();
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling: smallest set with this probability mass (1 = off)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed for sampling")->capture_default_str();
+  lw::apps::add_sampling_options(cmd, o->sampling);
   cmd->add_option("--stop", o->stop, "Stop when this text appears (repeatable); the text is not printed");
   cmd->add_option("--max-context", o->max_context,
                   "Context limit in tokens, prompt included (default: the model's max_position_embeddings)");

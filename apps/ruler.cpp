@@ -7,6 +7,7 @@
 
 #include "common/backend.hpp"
 #include "common/registry.hpp"
+#include "common/sampling_options.hpp"
 #include "eval/judge.hpp"
 #include "eval/predict.hpp"
 #include "eval/ruler.hpp"
@@ -21,6 +22,7 @@ struct Options {
   int64_t max_tokens = 32768;
   double temperature = 0.5;
   std::optional<int64_t> seed;
+  lw::apps::SamplingOptions sampling;
   int64_t limit = -1;
   int samples = 1;
   bool no_stream = false;
@@ -59,6 +61,7 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--limit", o->limit, "Only the first N prompts (default: all)");
   cmd->add_flag("--no-stream", o->no_stream, "Do not stream tokens");
+  lw::apps::add_sampling_options(cmd, o->sampling);
   lw::apps::add_backend_options(cmd, o->backend);
   lw::apps::set_action(cmd, [o] {
     namespace fs = std::filesystem;
@@ -79,6 +82,7 @@ const bool registered = lw::apps::register_command("ruler", [](CLI::App& root) {
       p.max_tokens = o->max_tokens;
       p.temperature = o->temperature;
       p.seed = o->seed;
+      p.extras = lw::apps::sampling_extras(o->sampling);
       p.stream = !o->no_stream;
       p.limit = o->limit;
       p.samples = o->samples;

@@ -7,6 +7,7 @@
 
 #include "common/engine_options.hpp"
 #include "common/registry.hpp"
+#include "common/sampling_options.hpp"
 #include "serve/http_server.hpp"
 #include "serve/local_backend.hpp"
 #include "serve/model_card.hpp"
@@ -21,6 +22,7 @@ struct Options {
   int port = 8080;
   std::string name;
   lw::serve::LocalOptions local;
+  lw::apps::SamplingOptions sampling;
   std::string dtype = "keep";
   std::string kv_cache = "f16";
   bool no_prefix_cache = false;
@@ -107,6 +109,9 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
   cmd->add_option("--temperature", o->local.default_temperature,
                   "Temperature for requests that set none (OpenAI's default is 1)")
       ->capture_default_str();
+  cmd->add_option("--top-p", o->local.default_top_p, "top_p for requests that set none")->capture_default_str();
+  // The rest of the sampler chain: defaults for requests that leave the field out.
+  lw::apps::add_sampling_options(cmd, o->sampling);
   cmd->add_option("--queue", o->queue, "Requests that may wait beyond --parallel before 503 is answered")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -144,6 +149,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
                                                  : lw::engine::LoadOptions::Convert::keep;
     o->local.kv_dtype = lw::engine::parse_kv_dtype(o->kv_cache);
     o->local.prefix_cache = !o->no_prefix_cache;
+    o->local.default_extras = lw::apps::sampling_extras(o->sampling);
     auto backend = lw::serve::open_local_backend(o->model, o->local);
     lw::serve::ServerOptions so;
     so.host = o->host;

@@ -269,6 +269,7 @@ class Runner {
     req.model = cfg_.model;
     req.temperature = cfg_.temperature;
     req.top_p = cfg_.top_p;
+    req.extras = cfg_.extras;
     req.max_tokens = cfg_.max_tokens;
     std::string prompt;
     if (t.step == kPlanStep) {

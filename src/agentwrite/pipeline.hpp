@@ -34,6 +34,7 @@ struct PipelineConfig {
   PlanLimits limits;
   std::optional<double> temperature;
   std::optional<double> top_p;
+  net::SamplingExtras extras;  // penalties, DRY, min_p, top_k, logit_bias (net/chat.hpp)
   std::optional<int64_t> max_tokens;  // per request
   // Sampling seed: request k of item i (k = 0 the plan, k = s + 1 paragraph s) asks for
   // seed + 1000·i + k (a re-plan adds 100000 per attempt), so a sampled run is reproducible

@@ -37,6 +37,7 @@ GenerateResult generate(const Model& m, const tok::Tokenizer* tok, std::span<con
   if (prompt.empty()) fail_input("generate: the prompt has no tokens");
   if (!tok && !opts.stop_strings.empty()) fail_input("generate: stop strings need a tokenizer");
   if (opts.max_new_tokens < 0) fail_input("max-new-tokens must be >= 0");
+  validate(opts.sampling, m.config().V);
   const int ctx = opts.max_context > 0 ? opts.max_context : m.config().max_context;
   const int P = static_cast<int>(prompt.size());
   if (P >= ctx)
@@ -49,7 +50,7 @@ GenerateResult generate(const Model& m, const tok::Tokenizer* tok, std::span<con
   res.kv_cache_bytes = cache.bytes();
   Workspace ws;
   std::vector<float> logits;
-  Sampler sampler(opts.sampling);
+  Sampler sampler(opts.sampling, prompt, tok);
   TextStream text(tok);
   StopMatcher stops(opts.stop_strings);
   res.finish_reason = "length";

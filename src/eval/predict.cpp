@@ -86,6 +86,7 @@ PipelineSummary run_predict(net::ChatBackend& backend, const std::vector<io::Rec
     req.messages.push_back({"user", rec.value.at("prompt").get<std::string>()});
     req.temperature = opts.temperature;
     req.top_p = opts.top_p;
+    req.extras = opts.extras;
     req.max_tokens = opts.max_tokens;
     // A seed per (prompt, sample) keeps sampled runs reproducible: base + index * samples + sample.
     if (opts.seed) req.seed = *opts.seed + static_cast<int64_t>(index) * samples + sample;

@@ -19,6 +19,7 @@ struct PredictOptions {
   int64_t max_tokens = 32768;
   std::optional<double> temperature = 0.5;
   std::optional<double> top_p;
+  net::SamplingExtras extras;  // penalties, DRY, min_p, top_k, logit_bias (net/chat.hpp)
   std::string system;  // optional system message before each prompt
   bool stream = true;  // stream tokens (live progress; keeps long requests alive)
   int64_t limit = -1;  // only the first N prompts (-1: all)

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lw::net {
@@ -14,6 +15,32 @@ namespace lw::net {
 struct ChatMessage {
   std::string role;  // "system", "user", "assistant"
   std::string content;
+};
+
+// Sampling fields beyond temperature, top_p and seed, under the names vLLM, llama-server and
+// OpenAI use in a request body; unset (or empty) means the backend's default. The in-process
+// engine applies them through its sampler chain (engine/sampler.hpp), a remote server gets them in
+// the body.
+struct SamplingExtras {
+  std::optional<int64_t> top_k;                                 // vLLM, llama-server (0 or -1: off)
+  std::optional<double> min_p;                                  // vLLM, llama-server
+  std::optional<double> repetition_penalty;                     // vLLM (HF's definition)
+  std::optional<double> frequency_penalty, presence_penalty;    // OpenAI
+  std::optional<int64_t> penalty_last_n;                        // llama-server's repeat_last_n
+  std::optional<double> dry_multiplier, dry_base;               // llama-server's DRY
+  std::optional<int64_t> dry_allowed_length, dry_penalty_last_n;
+  std::optional<std::vector<std::string>> dry_sequence_breakers;
+  std::vector<std::pair<int32_t, double>> logit_bias;           // OpenAI: token id -> bias
+};
+
+// `over`'s set fields replace `base`'s (logit_bias: when non-empty).
+SamplingExtras merged(const SamplingExtras& base, const SamplingExtras& over);
+
+// One reply token's log-probability and its most likely alternatives (OpenAI's logprobs.content[]).
+struct TokenLogprob {
+  std::string token;  // the token's bytes (may be part of a UTF-8 character)
+  double logprob = 0.0;
+  std::vector<std::pair<std::string, double>> top;
 };
 
 struct ChatRequest {
@@ -24,6 +51,19 @@ struct ChatRequest {
   std::optional<int64_t> max_tokens;
   std::vector<std::string> stop;
   std::optional<int64_t> seed;
+  SamplingExtras extras;
+  // Set: the reply carries each token's logprob and this many alternatives (0..20); a backend that
+  // runs the model calls on_logprobs (when set) with the entries of each streamed piece before the
+  // piece's on_delta.
+  std::optional<int> top_logprobs;
+  // response_format: set to "" for {"type":"json_object"}, or to the JSON Schema's text for
+  // {"type":"json_schema"}; the reply is then one JSON value (serve/json_constraint.hpp).
+  std::optional<std::string> json_response;
+  // A plain completion (/v1/completions): the prompt as text (tokenized, BOS added, no chat
+  // template) or as token ids; `messages` is then ignored and the model's EOS ids end the reply.
+  std::optional<std::string> prompt_text;
+  std::vector<int32_t> prompt_ids;
+  std::function<void(std::vector<TokenLogprob>)> on_logprobs;
 };
 
 struct Usage {
@@ -42,6 +82,7 @@ struct ChatResponse {
   // The in-process engine's split of `seconds`: until the first token (queue + prefill) and after
   // it (decode). 0 when the backend does not know (a remote server).
   double prefill_seconds = 0.0, decode_seconds = 0.0;
+  std::optional<std::vector<TokenLogprob>> logprobs;  // when the request asked for them
 };
 
 // Prefix-cache counters of a backend that has one (the in-process engine).

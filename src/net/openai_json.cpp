@@ -43,6 +43,28 @@ Json parse_or_null(std::string_view body) {
 
 }  // namespace
 
+void add_sampling_extras(Json& body, const SamplingExtras& x) {
+  auto put = [&](const char* name, const auto& v) {
+    if (v) body[name] = *v;
+  };
+  put("top_k", x.top_k);
+  put("min_p", x.min_p);
+  put("repetition_penalty", x.repetition_penalty);
+  put("frequency_penalty", x.frequency_penalty);
+  put("presence_penalty", x.presence_penalty);
+  put("repeat_last_n", x.penalty_last_n);
+  put("dry_multiplier", x.dry_multiplier);
+  put("dry_base", x.dry_base);
+  put("dry_allowed_length", x.dry_allowed_length);
+  put("dry_penalty_last_n", x.dry_penalty_last_n);
+  put("dry_sequence_breakers", x.dry_sequence_breakers);
+  if (!x.logit_bias.empty()) {
+    Json bias = Json::object();
+    for (const auto& [id, b] : x.logit_bias) bias[std::to_string(id)] = b;
+    body["logit_bias"] = std::move(bias);
+  }
+}
+
 Json build_request_body(const ChatRequest& req, const std::string& default_model, bool stream,
                         bool include_usage) {
   Json body = Json::object();
@@ -56,6 +78,14 @@ Json build_request_body(const ChatRequest& req, const std::string& default_model
   if (req.max_tokens) body["max_tokens"] = *req.max_tokens;
   if (!req.stop.empty()) body["stop"] = req.stop;
   if (req.seed) body["seed"] = *req.seed;
+  add_sampling_extras(body, req.extras);
+  if (req.json_response) {
+    if (req.json_response->empty())
+      body["response_format"] = {{"type", "json_object"}};
+    else
+      body["response_format"] = {{"type", "json_schema"},
+                                 {"json_schema", {{"name", "reply"}, {"schema", Json::parse(*req.json_response)}}}};
+  }
   if (stream) {
     body["stream"] = true;
     if (include_usage) body["stream_options"] = {{"include_usage", true}};

@@ -10,9 +10,15 @@
 
 namespace lw::net {
 
-// {"model", "messages", "temperature", "top_p", "max_tokens", "stop", "seed", "stream"}; unset
+// {"model", "messages", "temperature", "top_p", "max_tokens", "stop", "seed", "stream"} and the
+// sampling extras (add_sampling_extras); unset
 // options are left out so the server's defaults apply. With stream and include_usage, asks for a
 // final usage chunk ("stream_options": {"include_usage": true}).
+// Adds the set fields of x to a request body under vLLM's / llama-server's / OpenAI's names:
+// top_k, min_p, repetition_penalty, frequency_penalty, presence_penalty, repeat_last_n,
+// dry_multiplier, dry_base, dry_allowed_length, dry_penalty_last_n, dry_sequence_breakers,
+// logit_bias ({"id": bias}).
+void add_sampling_extras(nlohmann::json& body, const SamplingExtras& x);
 nlohmann::json build_request_body(const ChatRequest& req, const std::string& default_model, bool stream,
                                   bool include_usage);
 

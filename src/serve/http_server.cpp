@@ -239,7 +239,8 @@ void HttpServer::install_routes() {
                                 impl_->metrics.count_completion(r);
                               }});
 
-  srv.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+  // Chat (plain = false) and plain completions (plain = true) share everything but the JSON.
+  auto completions = [this](const httplib::Request& req, httplib::Response& res, bool plain) {
     auto slot = std::make_shared<PendingSlot>(pending_, capacity_);
     if (!slot->ok()) {
       rejected_.fetch_add(1);
@@ -251,12 +252,12 @@ void HttpServer::install_routes() {
     }
     ParsedRequest p;
     try {
-      p = parse_chat_request(req.body, opts_.limits);
+      p = plain ? parse_completion_request(req.body, opts_.limits) : parse_chat_request(req.body, opts_.limits);
     } catch (const BadRequest& e) {
       send_json(res, 400, error_json(e.what(), "invalid_request_error"));
       return;
     }
-    const std::string id = fmt::format("chatcmpl-{:x}{:06x}", next_id_.fetch_add(1), std::random_device{}() & 0xffffff);
+    const std::string id = fmt::format("{}-{:x}{:06x}", plain ? "cmpl" : "chatcmpl", next_id_.fetch_add(1), std::random_device{}() & 0xffffff);
     const int64_t created = unix_now();
     const std::string model = opts_.model_name;
 
@@ -268,7 +269,7 @@ void HttpServer::install_routes() {
         log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {}", id,
                   r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens, r.seconds,
                   r.finish_reason);
-        send_json(res, 200, completion_json(r, id, model, created));
+        send_json(res, 200, plain ? text_completion_json(r, id, model, created) : completion_json(r, id, model, created));
       } catch (const std::exception& e) {
         Failure f = classify(e);
         log::warn("{}: {} {}", id, f.status, f.message);
@@ -280,18 +281,35 @@ void HttpServer::install_routes() {
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, p = std::move(p), id, created, model, slot](size_t, httplib::DataSink& sink) {
+        [this, p = std::move(p), id, created, model, slot, plain](size_t, httplib::DataSink& sink) {
           auto write = [&](const std::string& s) {
             if (!sink.write(s.data(), s.size())) throw ClientGone{};
           };
           try {
             try {
-              write(sse_event(chunk_json(id, model, created, "", /*role_first=*/true, "")));
-              net::ChatResponse r = backend_.complete(p.chat, [&](std::string_view d) {
-                if (!d.empty()) write(sse_event(chunk_json(id, model, created, d, false, "")));
+              if (!plain) write(sse_event(chunk_json(id, model, created, "", /*role_first=*/true, "")));
+              size_t offset = 0;  // bytes of token text streamed (legacy logprobs' text_offset)
+              net::ChatRequest chat = p.chat;
+              std::vector<net::TokenLogprob> lps;  // of the next piece
+              if (chat.top_logprobs)
+                chat.on_logprobs = [&](std::vector<net::TokenLogprob> got) {
+                  lps.insert(lps.end(), got.begin(), got.end());
+                };
+              net::ChatResponse r = backend_.complete(chat, [&](std::string_view d) {
+                if (d.empty()) return;
+                if (plain) {
+                  write(sse_event(text_chunk_json(id, model, created, d, "",
+                                                  chat.top_logprobs ? legacy_logprobs_json(lps, offset) : Json())));
+                } else {
+                  write(sse_event(chunk_json(id, model, created, d, false, "",
+                                             chat.top_logprobs ? logprobs_json(lps) : Json())));
+                }
+                for (const auto& t : lps) offset += t.token.size();
+                lps.clear();
               });
               impl_->metrics.count_completion(r);
-              write(sse_event(chunk_json(id, model, created, "", false, r.finish_reason)));
+              write(sse_event(plain ? text_chunk_json(id, model, created, "", r.finish_reason)
+                                    : chunk_json(id, model, created, "", false, r.finish_reason)));
               if (p.include_usage) write(sse_event(usage_chunk_json(id, model, created, r.usage)));
               served_.fetch_add(1);
               log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {} (stream)", id,
@@ -313,6 +331,12 @@ void HttpServer::install_routes() {
           return true;
         },
         [slot](bool) {});
+  };
+  srv.Post("/v1/chat/completions", [completions](const httplib::Request& req, httplib::Response& res) {
+    completions(req, res, false);
+  });
+  srv.Post("/v1/completions", [completions](const httplib::Request& req, httplib::Response& res) {
+    completions(req, res, true);
   });
 
   // Host, preflight, key and Content-Type checks before any route (serve/request_guard.hpp).

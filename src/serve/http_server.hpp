@@ -3,6 +3,7 @@
 // in-process engine (serve/local_backend.hpp), which batches concurrent requests together.
 //
 //   POST /v1/chat/completions   stream (Server-Sent Events) and non-stream
+//   POST /v1/completions        the legacy plain-prompt API (text_completion objects), both ways
 //   GET  /v1/models             the one model served
 //   GET  /health                {"status":"ok", "active":N, "capacity":M, "prefix_cache":{...}}
 //                               (prefix_cache: the backend's reuse counts and hit rates, when it

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "io/gguf.hpp"
+#include "serve/sampling_fields.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -76,20 +77,42 @@ LocalBackend::~LocalBackend() = default;
 
 net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net::DeltaCallback& on_delta) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (req.messages.empty()) fail_input("the request has no messages");
-  std::vector<tok::ChatMessage> msgs;
-  msgs.reserve(req.messages.size());
-  for (const auto& m : req.messages) msgs.push_back({m.role, m.content});
-
   SeqParams p;
-  p.prompt = format_.render_prompt(msgs);
+  if (req.prompt_text || !req.prompt_ids.empty()) {
+    p.prompt = req.prompt_ids;
+    if (req.prompt_text) {
+      const int32_t bos = model_->config().bos_id >= 0 ? model_->config().bos_id : tok_->bos_id();
+      if (bos >= 0) p.prompt.push_back(bos);
+      auto ids = tok_->encode(*req.prompt_text);
+      p.prompt.insert(p.prompt.end(), ids.begin(), ids.end());
+    }
+    p.stop_ids = model_->config().eos_ids;
+  } else {
+    if (req.messages.empty()) fail_input("the request has no messages");
+    std::vector<tok::ChatMessage> msgs;
+    msgs.reserve(req.messages.size());
+    for (const auto& m : req.messages) msgs.push_back({m.role, m.content});
+    p.prompt = format_.render_prompt(msgs);
+    p.stop_ids = stop_ids_;
+  }
   p.sampling.temperature = static_cast<float>(req.temperature.value_or(opts_.default_temperature));
   p.sampling.top_p = static_cast<float>(req.top_p.value_or(opts_.default_top_p));
   p.sampling.seed = req.seed ? static_cast<uint64_t>(*req.seed)
                              : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  p.sampling = with_extras(p.sampling, net::merged(opts_.default_extras, req.extras));
   p.max_new_tokens = req.max_tokens.value_or(-1);
-  p.stop_ids = stop_ids_;
   p.stop_strings = req.stop;
+  p.top_logprobs = req.top_logprobs.value_or(-1);
+  if (req.json_response) {
+    if (req.json_response->empty()) {
+      p.json = any_json_object();
+    } else {
+      auto schema = nlohmann::json::parse(*req.json_response, nullptr, false);
+      if (schema.is_discarded()) fail_input("response_format: the schema is not valid JSON");
+      p.json = parse_json_schema(schema);
+    }
+    p.stop_strings.clear();  // a stop string would cut the JSON
+  }
   std::shared_ptr<SeqStream> out = sched_->submit(std::move(p));
 
   // Whatever happens here (on_delta throwing because a client went away), the sequence leaves
@@ -101,10 +124,25 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
 
   net::ChatResponse r;
   std::string piece;
+  if (req.top_logprobs) r.logprobs.emplace();
+  auto take_logprobs = [&] {
+    std::vector<net::TokenLogprob> got;
+    if (!req.top_logprobs) return got;
+    for (auto& t : out->take_logprobs()) {
+      net::TokenLogprob n{tok_->token_bytes(t.id), t.logprob, {}};
+      for (auto [id, lp] : t.top) n.top.emplace_back(tok_->token_bytes(id), lp);
+      got.push_back(std::move(n));
+    }
+    r.logprobs->insert(r.logprobs->end(), got.begin(), got.end());
+    return got;
+  };
   while (out->next(piece)) {
     r.content += piece;
+    auto lp = take_logprobs();
+    if (on_delta && req.on_logprobs && !lp.empty()) req.on_logprobs(std::move(lp));
     if (on_delta) on_delta(piece);
   }
+  take_logprobs();
   if (!out->error().empty()) fail("local model {}: {}", name_, out->error());
   r.finish_reason = out->finish_reason();
   r.usage.prompt_tokens = out->prompt_tokens();

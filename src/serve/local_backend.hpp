@@ -7,7 +7,7 @@
 // the prompt to the continuous-batching scheduler (serve/scheduler.hpp) and streams the reply's
 // text to on_delta from the calling thread. Concurrent callers are decoded together, up to
 // `parallel` sequences per step; more callers wait their turn. Honours max_tokens, temperature,
-// top_p, seed and stop; usage.cached_tokens counts the prompt tokens the scheduler's prefix
+// top_p, seed, stop and the sampling extras (penalties, DRY, min_p, top_k, logit_bias); usage.cached_tokens counts the prompt tokens the scheduler's prefix
 // cache supplied; finish_reason is "stop" or "length" (max_tokens or the context limit).
 #include <filesystem>
 #include <memory>
@@ -32,6 +32,7 @@ struct LocalOptions {
   bool prefix_cache = true;    // reuse cached prompt prefixes across requests (scheduler.hpp)
   double default_temperature = 1.0;  // when a request gives none (the OpenAI default)
   double default_top_p = 1.0;
+  net::SamplingExtras default_extras;  // penalties, DRY, min_p, top_k, logit_bias a request leaves unset
   engine::LoadOptions load;    // dtype conversion at load time
 };
 

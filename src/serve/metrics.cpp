@@ -36,7 +36,7 @@ std::string prometheus_label_escape(std::string_view value) {
 }
 
 std::string ServerMetrics::endpoint_label(std::string_view path) {
-  for (std::string_view known : {"/v1/chat/completions", "/v1/models", "/health", "/metrics"})
+  for (std::string_view known : {"/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics"})
     if (path == known) return std::string(known);
   return "other";
 }

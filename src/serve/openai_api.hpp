@@ -39,8 +39,33 @@ using io::json_depth;
 // Parses and validates a request body: messages (role system/user/assistant/tool, content a string
 // or an array of {"type":"text","text":...} parts), temperature [0, 2], top_p (0, 1], max_tokens
 // (or max_completion_tokens) >= 1, stop (string or array of up to 16 strings), seed, stream,
-// stream_options, n (only 1). Unknown fields are ignored. Throws BadRequest.
+// stream_options, n (only 1), logprobs (bool) and top_logprobs (0..20, needs logprobs), and the sampling extras (parse_sampling_extras). Unknown fields are
+// ignored. Throws BadRequest.
 ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits = {});
+
+// The sampling fields beyond temperature/top_p/seed, range-checked (BadRequest names the field):
+// top_k >= -1 (0 and -1: off), min_p [0, 1], repetition_penalty (0, 10], frequency_penalty and
+// presence_penalty [-2, 2], repeat_last_n (or penalty_last_n) >= -1, dry_multiplier [0, 100],
+// dry_base [1, 100], dry_allowed_length >= 1, dry_penalty_last_n >= -1, dry_sequence_breakers (array
+// of strings), logit_bias ({"token id": bias in [-100, 100]}, ids checked against the vocabulary
+// when the request runs).
+void parse_sampling_extras(const nlohmann::json& body, net::SamplingExtras& out);
+
+// A /v1/completions request (the legacy API): prompt (a string, token ids, or either in an array of
+// one), max_tokens (default 16), logprobs N (0..20, the legacy integer form), echo (false only), and
+// the fields chat has (temperature, top_p, stop, seed, n, stream, stream_options, sampling extras).
+ParsedRequest parse_completion_request(std::string_view body, const ApiLimits& limits = {});
+// {"id", "object":"text_completion", "created", "model", "choices":[{"index", "text", "logprobs",
+// "finish_reason"}], "usage"}; logprobs in the legacy form (legacy_logprobs_json) or null.
+nlohmann::json text_completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model,
+                                    int64_t created);
+// One streamed "text_completion" object; finish_reason non-empty on the last.
+nlohmann::json text_chunk_json(const std::string& id, const std::string& model, int64_t created,
+                               std::string_view text, const std::string& finish_reason,
+                               const nlohmann::json& logprobs = nullptr);
+// {"tokens", "token_logprobs", "top_logprobs":[{token: logprob}], "text_offset"} (offsets in bytes
+// of the tokens' text, from text_offset).
+nlohmann::json legacy_logprobs_json(const std::vector<net::TokenLogprob>& logprobs, size_t text_offset);
 
 // {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details":{"cached_tokens"}}
 // (OpenAI's usage object; the SDKs read usage.prompt_tokens_details.cached_tokens).
@@ -55,7 +80,10 @@ nlohmann::json completion_json(const net::ChatResponse& r, const std::string& id
 // finish_reason non-empty: the closing chunk. With usage set, a chunk carrying usage and an empty
 // choices list (OpenAI's include_usage chunk).
 nlohmann::json chunk_json(const std::string& id, const std::string& model, int64_t created,
-                          std::string_view delta, bool role_first, const std::string& finish_reason);
+                          std::string_view delta, bool role_first, const std::string& finish_reason,
+                          const nlohmann::json& logprobs = nullptr);
+// OpenAI's {"content": [{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}]}.
+nlohmann::json logprobs_json(const std::vector<net::TokenLogprob>& logprobs);
 nlohmann::json usage_chunk_json(const std::string& id, const std::string& model, int64_t created,
                                 const net::Usage& usage);
 // {"error": {"message", "type", "code"}}; code may be empty (null).

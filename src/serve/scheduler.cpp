@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "engine/generate.hpp"
 #include "net/errors.hpp"
@@ -38,6 +39,18 @@ void SeqStream::finish(std::string reason, std::string error, int64_t completion
   if (first_token_ == Clock::time_point{}) first_token_ = finished_;
   done_ = true;
   cv_.notify_all();
+}
+
+std::vector<engine::TokenLogprob> SeqStream::take_logprobs() {
+  std::lock_guard lk(mu_);
+  std::vector<engine::TokenLogprob> out;
+  out.swap(logprobs_);
+  return out;
+}
+
+void SeqStream::add_logprob(engine::TokenLogprob t) {
+  std::lock_guard lk(mu_);
+  logprobs_.push_back(std::move(t));
 }
 
 void SeqStream::started(int64_t cached_tokens) {
@@ -79,7 +92,9 @@ size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
 struct Scheduler::Active {
   Active(Waiting w, int slot_, const tok::Tokenizer& tok)
       : params(std::move(w.params)), out(std::move(w.out)), slot(slot_), max_new(w.max_new),
-        sampler(params.sampling), decoder(tok), stops(params.stop_strings) {}
+        sampler(params.sampling, params.prompt, &tok), decoder(tok), stops(params.stop_strings) {
+    if (params.json) json.emplace(params.json);
+  }
   SeqParams params;
   std::shared_ptr<SeqStream> out;
   int slot;
@@ -92,6 +107,7 @@ struct Scheduler::Active {
   engine::Sampler sampler;
   tok::StreamDecoder decoder;
   engine::StopMatcher stops;
+  std::optional<JsonRecognizer> json;  // response_format
 };
 
 namespace {
@@ -133,6 +149,7 @@ std::shared_ptr<SeqStream> Scheduler::submit(SeqParams params) {
   const int V = model_.config().V;
   for (int32_t id : params.prompt)
     if (id < 0 || id >= V) fail_input("prompt token id {} is outside the vocabulary (size {})", id, V);
+  engine::validate(params.sampling, V);
   if (P >= max_ctx_)
     throw net::ContextLengthError(
         fmt::format("the prompt has {} tokens but the context length is {} tokens: no room to generate", P, max_ctx_),
@@ -317,13 +334,22 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
       a.fed += static_cast<size_t>(a.chunk);
       if (a.fed < a.params.prompt.size()) continue;  // more prompt to feed
     }
-    accept(a, a.sampler.sample(std::span<const float>(logits_.data() + r * static_cast<size_t>(V),
-                                                      static_cast<size_t>(V))));
+    const std::span<const float> row(logits_.data() + r * static_cast<size_t>(V), static_cast<size_t>(V));
+    if (!a.json) {
+      accept(a, a.sampler.sample(row), row);
+      continue;
+    }
+    const std::span<const float> allowed = constrain(a, row);
+    if (allowed.empty()) {
+      end(a, "length");  // no token keeps the JSON completable (cannot happen with single-byte tokens)
+      continue;
+    }
+    accept(a, a.sampler.sample(allowed), row);
   }
 }
 
 // Takes one sampled token: stop id, text (through the stop-string matcher), or the length limit.
-void Scheduler::accept(Active& a, int32_t id) {
+void Scheduler::accept(Active& a, int32_t id, std::span<const float> logits) {
   if (a.generated == 0) a.out->first_token();
   ++a.generated;
   {
@@ -335,14 +361,63 @@ void Scheduler::accept(Active& a, int32_t id) {
     end(a, "stop");
     return;
   }
+  if (a.params.top_logprobs >= 0) a.out->add_logprob(engine::token_logprob(logits, id, a.params.top_logprobs));
   a.out->emit(a.stops.push(a.decoder.push(id)));
-  if (a.stops.stopped()) {
+  if (a.json) a.json->feed(token_bytes_[static_cast<size_t>(id)]);
+  if (a.stops.stopped() || (a.json && a.json->complete())) {
     end(a, "stop");
   } else if (a.generated >= a.max_new) {
     end(a, "length");
   } else {
     a.next_id = id;
   }
+}
+
+// The row with every token masked (-inf) that the sequence's JSON recognizer refuses, or after which
+// the value could not be completed in the tokens left (one token per byte of the minimal
+// completion); empty when no token is left.
+std::span<const float> Scheduler::constrain(Active& a, std::span<const float> row) {
+  const int V = static_cast<int>(row.size());
+  if (token_bytes_.empty()) {
+    token_bytes_.resize(static_cast<size_t>(V));
+    const int n = std::min(V, tok_.vocab_size());
+    for (int id = 0; id < n; ++id)
+      if (!tok_.is_special(id)) token_bytes_[static_cast<size_t>(id)] = tok_.token_bytes(id);
+  }
+  masked_.assign(row.begin(), row.end());
+  const int64_t left = a.max_new - a.generated - 1;  // tokens after this one
+  bool first_ok[256];  // which first bytes the recognizer takes (most tokens fail here)
+  for (int c = 0; c < 256; ++c) {
+    JsonRecognizer r = *a.json;
+    first_ok[c] = r.feed(std::string(1, static_cast<char>(c)));
+  }
+  bool any = false;
+  std::vector<std::pair<int, size_t>> over;  // taken, but the completion would not fit: (id, its length)
+  for (int id = 0; id < V; ++id) {
+    const std::string& b = token_bytes_[static_cast<size_t>(id)];
+    bool ok = !b.empty() && first_ok[static_cast<unsigned char>(b[0])];
+    if (ok) {
+      JsonRecognizer r = *a.json;
+      ok = r.feed(b);
+      if (ok && !r.complete() && left <= 1024) {
+        const size_t need = r.minimal_completion().size();
+        if (left <= 0 || static_cast<int64_t>(need) > left) {
+          over.emplace_back(id, need);
+          ok = false;
+        }
+      }
+    }
+    if (!ok) masked_[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
+    any |= ok;
+  }
+  if (!any && !over.empty()) {  // too few tokens left for any completion: the shortest ones
+    size_t best = over[0].second;
+    for (const auto& [id, need] : over) best = std::min(best, need);
+    for (const auto& [id, need] : over)
+      if (need == best) masked_[static_cast<size_t>(id)] = row[static_cast<size_t>(id)];
+    any = true;
+  }
+  return any ? std::span<const float>(masked_) : std::span<const float>();
 }
 
 void Scheduler::end(Active& a, const std::string& reason) {

@@ -31,8 +31,10 @@
 #include <thread>
 #include <vector>
 
+#include "engine/logprobs.hpp"
 #include "engine/model.hpp"
 #include "engine/sampler.hpp"
+#include "serve/json_constraint.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace lw::serve {
@@ -43,6 +45,8 @@ struct SeqParams {
   int64_t max_new_tokens = -1;            // < 0: up to the context limit
   std::vector<int32_t> stop_ids;          // end the reply (not part of the text)
   std::vector<std::string> stop_strings;  // cut the text before the first match
+  std::shared_ptr<const SchemaNode> json;  // set: the reply is one JSON value of this schema
+  int top_logprobs = -1;                  // >= 0: each reply token's logprob and this many alternatives
 };
 
 // The output of one submitted sequence, read by the thread that submitted it.
@@ -53,6 +57,9 @@ class SeqStream {
   bool next(std::string& text);
   // Asks the scheduler to drop the sequence (e.g. the client went away); next() then returns false.
   void cancel() { cancelled_.store(true); }
+  // The log-probabilities of the reply tokens sampled since the last call (with top_logprobs >= 0;
+  // the stop token is not included). A token's entry is there by the time its text is.
+  std::vector<engine::TokenLogprob> take_logprobs();
   bool cancelled() const { return cancelled_.load(); }
 
   // Valid once next() returned false.
@@ -72,12 +79,14 @@ class SeqStream {
   void finish(std::string reason, std::string error, int64_t completion_tokens);
   void started(int64_t cached_tokens);  // admitted to a slot
   void first_token();
+  void add_logprob(engine::TokenLogprob t);
 
   using Clock = std::chrono::steady_clock;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_;
+  std::vector<engine::TokenLogprob> logprobs_;
   bool done_ = false;
   std::atomic<bool> cancelled_{false};
   std::string finish_reason_, error_;
@@ -138,8 +147,9 @@ class Scheduler {
   };
   void loop();
   void step(std::vector<std::unique_ptr<Active>>& active);
-  void accept(Active& a, int32_t id);
+  void accept(Active& a, int32_t id, std::span<const float> logits);
   void end(Active& a, const std::string& reason);
+  std::span<const float> constrain(Active& a, std::span<const float> row);
   int pick_slot(const std::vector<int32_t>& prompt, const std::vector<bool>& busy) const;
   int64_t reuse_slot(int slot, const std::vector<int32_t>& prompt);
   void publish_gauges(size_t running);  // under mu_
@@ -151,6 +161,8 @@ class Scheduler {
   engine::KvCache cache_;
   engine::Workspace ws_;
   std::vector<float> logits_;
+  std::vector<float> masked_;             // a row with the JSON constraint's mask applied
+  std::vector<std::string> token_bytes_;  // per id; "" for special tokens (filled on first use)
   // Per slot: the tokens whose keys and values are in the cache (size == cache_.length(slot)), and
   // when the slot was last taken (for least-recently-used choice). Scheduler thread only.
   std::vector<std::vector<int32_t>> slot_tokens_;

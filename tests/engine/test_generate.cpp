@@ -15,16 +15,16 @@ TEST(Sampler, GreedyTopKAndSeeds) {
   std::vector<float> logits = {0.1f, 2.0f, 1.9f, -1.0f, 0.5f};
   EXPECT_EQ(argmax(logits), 1);
   EXPECT_EQ(Sampler({}).sample(logits), 1);                    // temperature 0 = greedy
-  EXPECT_EQ(Sampler({1.0f, 1, 1.0f, 7}).sample(logits), 1);    // top-k 1 = greedy
-  EXPECT_EQ(Sampler({1.0f, 0, 0.01f, 7}).sample(logits), 1);   // tiny top-p keeps only the best
+  EXPECT_EQ(Sampler({.temperature = 1.0f, .top_k = 1, .top_p = 1.0f, .seed = 7}).sample(logits), 1);    // top-k 1 = greedy
+  EXPECT_EQ(Sampler({.temperature = 1.0f, .top_k = 0, .top_p = 0.01f, .seed = 7}).sample(logits), 1);   // tiny top-p keeps only the best
   // top-k 2 only ever picks the two best.
-  Sampler s2({5.0f, 2, 1.0f, 3});
+  Sampler s2({.temperature = 5.0f, .top_k = 2, .top_p = 1.0f, .seed = 3});
   for (int i = 0; i < 200; ++i) {
     int t = s2.sample(logits);
     EXPECT_TRUE(t == 1 || t == 2);
   }
   // Same seed, same sequence; another seed differs somewhere.
-  Sampler a({1.0f, 0, 1.0f, 42}), b({1.0f, 0, 1.0f, 42}), c({1.0f, 0, 1.0f, 43});
+  Sampler a({.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .seed = 42}), b({.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .seed = 42}), c({.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .seed = 43});
   std::vector<float> flat(50, 0.0f);
   bool differs = false;
   for (int i = 0; i < 50; ++i) {
@@ -33,19 +33,19 @@ TEST(Sampler, GreedyTopKAndSeeds) {
     differs |= x != c.sample(flat);
   }
   EXPECT_TRUE(differs);
-  EXPECT_THROW(Sampler({-1.0f, 0, 1.0f, 0}), lw::InputError);
-  EXPECT_THROW(Sampler({1.0f, 0, 0.0f, 0}), lw::InputError);
+  EXPECT_THROW(Sampler({.temperature = -1.0f, .top_k = 0, .top_p = 1.0f, .seed = 0}), lw::InputError);
+  EXPECT_THROW(Sampler({.temperature = 1.0f, .top_k = 0, .top_p = 0.0f, .seed = 0}), lw::InputError);
 }
 
 TEST(Sampler, FrequenciesFollowTheSoftmax) {
   std::vector<float> logits = {0.0f, std::log(3.0f)};  // p = 1/4, 3/4
-  Sampler s({1.0f, 0, 1.0f, 9});
+  Sampler s({.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .seed = 9});
   int ones = 0;
   const int n = 4000;
   for (int i = 0; i < n; ++i) ones += s.sample(logits);
   EXPECT_NEAR(ones / double(n), 0.75, 0.03);
   // Temperature 0.5 squares the odds: p(1) = 9/10.
-  Sampler t({0.5f, 0, 1.0f, 9});
+  Sampler t({.temperature = 0.5f, .top_k = 0, .top_p = 1.0f, .seed = 9});
   ones = 0;
   for (int i = 0; i < n; ++i) ones += t.sample(logits);
   EXPECT_NEAR(ones / double(n), 0.9, 0.03);
@@ -125,7 +125,7 @@ TEST(Generate, SeededSamplingIsReproducible) {
   std::vector<int32_t> prompt = rand_ids(4, 97, 36);
   GenerateOptions o;
   o.max_new_tokens = 15;
-  o.sampling = {1.0f, 20, 0.9f, 1234};
+  o.sampling = {.temperature = 1.0f, .top_k = 20, .top_p = 0.9f, .seed = 1234};
   auto a = generate(*m, nullptr, prompt, o), b = generate(*m, nullptr, prompt, o);
   EXPECT_EQ(a.tokens, b.tokens);
 }

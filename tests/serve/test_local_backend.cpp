@@ -3,11 +3,13 @@
 // replies equal replies computed alone).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
 #include "engine/generate.hpp"
 #include "net/errors.hpp"
+#include "serve/sampling_fields.hpp"
 #include "tiny_model.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "util/error.hpp"
@@ -174,3 +176,72 @@ TEST(LocalBackend, BadPathsAndFormatsAreInputErrors) {
 }
 
 }  // namespace
+
+TEST_F(LocalBackendTest, SamplingExtrasRunTheSameChainAsGenerate) {
+  // Penalties, DRY and a logit bias through the API equal engine::generate with the same chain.
+  auto req = greedy("Write about rivers", 24);
+  req.extras.repetition_penalty = 1.3;
+  req.extras.frequency_penalty = 0.4;
+  req.extras.dry_multiplier = 0.8;
+  req.extras.logit_bias = {{29871, 3.0}};
+  std::vector<lw::tok::ChatMessage> msgs = {{"user", "Write about rivers"}};
+  auto prompt = backend_->chat_format().render_prompt(msgs);
+  lw::engine::GenerateOptions go;
+  go.max_new_tokens = 24;
+  go.stop_ids = backend_->chat_format().stop_ids();
+  go.sampling = lw::serve::with_extras({}, req.extras);
+  auto ref = lw::engine::generate(backend_->model(), &backend_->tokenizer(), prompt, go);
+  EXPECT_EQ(backend_->complete(req).content, ref.text);
+  // Without the extras the reply differs (the chain did something).
+  EXPECT_NE(backend_->complete(greedy("Write about rivers", 24)).content, ref.text);
+  // A bias of +100 makes greedy pick that token every time.
+  auto forced = greedy("Write about rivers", 5);
+  forced.extras.logit_bias = {{450, 100.0}};
+  auto r = backend_->complete(forced);
+  EXPECT_EQ(r.usage.completion_tokens, 5);
+  EXPECT_EQ(r.content, backend_->tokenizer().decode(std::vector<int32_t>(5, 450)));
+  // An id outside the vocabulary is refused.
+  forced.extras.logit_bias = {{1 << 20, 1.0}};
+  EXPECT_THROW(backend_->complete(forced), lw::InputError);
+}
+
+TEST_F(LocalBackendTest, LogprobsAreTheLogSoftmaxOfTheModelsLogits) {
+  auto req = greedy("Write about rivers", 8);
+  req.top_logprobs = 3;
+  std::vector<std::string> streamed_tokens;
+  req.on_logprobs = [&](std::vector<lw::net::TokenLogprob> got) {
+    for (auto& t : got) streamed_tokens.push_back(t.token);
+  };
+  std::string text;
+  auto r = backend_->complete(req, [&](std::string_view d) { text += d; });
+  ASSERT_TRUE(r.logprobs.has_value());
+  const auto& lps = *r.logprobs;
+  // One entry per reply token (a final stop token has none).
+  const size_t n = r.finish_reason == "stop" ? static_cast<size_t>(r.usage.completion_tokens) - 1
+                                             : static_cast<size_t>(r.usage.completion_tokens);
+  ASSERT_EQ(lps.size(), n);
+  EXPECT_EQ(streamed_tokens.size(), n);
+  std::vector<lw::tok::ChatMessage> msgs = {{"user", "Write about rivers"}};
+  auto seq = backend_->chat_format().render_prompt(msgs);
+  lw::engine::Workspace ws;
+  std::vector<float> logits;
+  std::string joined;
+  for (const auto& t : lps) {
+    lw::engine::forward(backend_->model(), lw::engine::Batch::single(seq), nullptr, ws, logits);
+    double mx = -1e300, sum = 0;
+    for (float l : logits) mx = std::max(mx, static_cast<double>(l));
+    for (float l : logits) sum += std::exp(l - mx);
+    const int32_t best = lw::engine::argmax(logits);  // greedy: the chosen token is the top one
+    EXPECT_EQ(t.token, backend_->tokenizer().token_bytes(best));
+    // The server keeps keys and values in f16 (the reference recomputes in f32): close, not equal.
+    EXPECT_NEAR(t.logprob, logits[static_cast<size_t>(best)] - mx - std::log(sum), 2e-2);
+    ASSERT_EQ(t.top.size(), 3u);
+    EXPECT_EQ(t.top[0].first, t.token);
+    EXPECT_NEAR(t.top[0].second, t.logprob, 1e-6);
+    EXPECT_GE(t.top[0].second, t.top[1].second);
+    EXPECT_GE(t.top[1].second, t.top[2].second);
+    seq.push_back(best);
+  }
+  // Without logprobs the reply has none.
+  EXPECT_FALSE(backend_->complete(greedy("Write about rivers", 4)).logprobs.has_value());
+}

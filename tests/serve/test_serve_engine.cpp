@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "engine/generate.hpp"
 #include "net/openai_client.hpp"
 #include "serve/http_server.hpp"
 #include "tiny_model.hpp"
@@ -91,3 +92,104 @@ TEST(ServeEngine, SixteenConcurrentClientsAllComplete) {
 }
 
 }  // namespace
+
+namespace {
+
+// The "data: {...}" events of an SSE body before [DONE].
+std::vector<Json> sse_events(const std::string& body) {
+  std::vector<Json> out;
+  size_t pos = 0;
+  while ((pos = body.find("data: ", pos)) != std::string::npos) {
+    const size_t end = body.find("\n\n", pos);
+    const std::string data = body.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (data != "[DONE]") out.push_back(Json::parse(data));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(ServeEngine, LogprobsOnChatAndPlainCompletionsBothWays) {
+  Served s;
+  httplib::Client cli("127.0.0.1", s.server->port());
+  cli.set_read_timeout(60, 0);
+  // Chat with logprobs, whole and streamed: the same tokens and values.
+  Json chat = {{"messages", {{{"role", "user"}, {"content", "Hello there"}}}},
+               {"max_tokens", 6},
+               {"temperature", 0},
+               {"logprobs", true},
+               {"top_logprobs", 2}};
+  auto whole = cli.Post("/v1/chat/completions", chat.dump(), "application/json");
+  ASSERT_TRUE(whole && whole->status == 200) << (whole ? whole->body : "no reply");
+  Json w = Json::parse(whole->body);
+  const Json& content = w["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 6u);
+  std::string joined;
+  for (const auto& t : content) {
+    EXPECT_LE(t["logprob"].get<double>(), 0.0);
+    ASSERT_EQ(t["top_logprobs"].size(), 2u);
+    EXPECT_EQ(t["top_logprobs"][0]["token"], t["token"]);  // greedy
+    EXPECT_EQ(t["bytes"].size(), t["token"].get<std::string>().size());
+  }
+  chat["stream"] = true;
+  auto streamed = cli.Post("/v1/chat/completions", chat.dump(), "application/json");
+  ASSERT_TRUE(streamed && streamed->status == 200);
+  Json tokens = Json::array();
+  std::string text;
+  for (const auto& e : sse_events(streamed->body)) {
+    const Json& c = e["choices"][0];
+    if (c["delta"].contains("content")) text += c["delta"]["content"].get<std::string>();
+    if (c["logprobs"].is_object())
+      for (const auto& t : c["logprobs"]["content"]) tokens.push_back(t);
+  }
+  EXPECT_EQ(text, w["choices"][0]["message"]["content"]);
+  EXPECT_EQ(tokens, content);
+
+  // Plain completions: a string prompt and its token ids give the same reply; legacy logprobs.
+  Json plain = {{"prompt", "Once upon a time"}, {"max_tokens", 5}, {"temperature", 0}, {"logprobs", 3}};
+  auto a = cli.Post("/v1/completions", plain.dump(), "application/json");
+  ASSERT_TRUE(a && a->status == 200) << (a ? a->body : "no reply");
+  Json ja = Json::parse(a->body);
+  EXPECT_EQ(ja["object"], "text_completion");
+  EXPECT_EQ(ja["usage"]["completion_tokens"], 5);
+  const Json& lp = ja["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["tokens"].size(), 5u);
+  ASSERT_EQ(lp["token_logprobs"].size(), 5u);
+  ASSERT_EQ(lp["top_logprobs"][0].size(), 3u);
+  EXPECT_EQ(lp["text_offset"][0], 0);
+  auto ids = s.backend->tokenizer().encode("Once upon a time");
+  ids.insert(ids.begin(), 1);  // BOS
+  Json by_ids = {{"prompt", ids}, {"max_tokens", 5}, {"temperature", 0}};
+  auto b = cli.Post("/v1/completions", by_ids.dump(), "application/json");
+  ASSERT_TRUE(b && b->status == 200) << (b ? b->body : "no reply");
+  EXPECT_EQ(Json::parse(b->body)["choices"][0]["text"], ja["choices"][0]["text"]);
+  // The engine's own greedy reply to the same ids.
+  lw::engine::GenerateOptions go;
+  go.max_new_tokens = 5;
+  go.stop_ids = s.backend->model().config().eos_ids;
+  auto ref = lw::engine::generate(s.backend->model(), &s.backend->tokenizer(), ids, go);
+  EXPECT_EQ(ja["choices"][0]["text"], ref.text);
+  // Streamed: text_completion chunks that add up to the same text, the last with finish_reason.
+  plain["stream"] = true;
+  auto c = cli.Post("/v1/completions", plain.dump(), "application/json");
+  ASSERT_TRUE(c && c->status == 200);
+  std::string streamed_text;
+  Json streamed_tokens = Json::array();
+  auto events = sse_events(c->body);
+  ASSERT_FALSE(events.empty());
+  for (const auto& e : events) {
+    EXPECT_EQ(e["object"], "text_completion");
+    streamed_text += e["choices"][0]["text"].get<std::string>();
+    if (e["choices"][0]["logprobs"].is_object())
+      for (const auto& t : e["choices"][0]["logprobs"]["tokens"]) streamed_tokens.push_back(t);
+  }
+  EXPECT_EQ(streamed_text, ja["choices"][0]["text"]);
+  EXPECT_EQ(streamed_tokens, lp["tokens"]);
+  EXPECT_EQ(events.back()["choices"][0]["finish_reason"], "length");
+  // Refusals name the field.
+  auto bad = cli.Post("/v1/completions", R"({"prompt":"x","echo":true})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("echo"), std::string::npos);
+}
