@@ -65,10 +65,25 @@ void parse_common(const Json& j, OllamaRequest& out, const ApiLimits& limits) {
     if (!j["stream"].is_boolean()) bad("stream: expected true or false");
     out.stream = j["stream"].get<bool>();
   }
+  if (present(j, "format")) {
+    const Json& f = j["format"];
+    if (f.is_string() && f.get<std::string>() == "json")
+      out.chat.json_response = "";  // any JSON value
+    else if (f.is_object())
+      out.chat.json_response = f.dump();  // a JSON Schema
+    else if (!(f.is_string() && f.get<std::string>().empty()))
+      bad("format: expected \"json\" or a JSON Schema object");
+  }
   if (!present(j, "options")) return;
   const Json& o = j["options"];
   if (!o.is_object()) bad("options: expected an object");
   auto& c = out.chat;
+  // top_k, min_p, repeat_last_n, presence_penalty, frequency_penalty: the OpenAI route's parser
+  // (its names); Ollama's repeat_penalty is its repetition_penalty.
+  Json extras = o;
+  extras.erase("logit_bias");
+  if (present(o, "repeat_penalty")) extras["repetition_penalty"] = o["repeat_penalty"];
+  parse_sampling_extras(extras, c.extras);
   if (present(o, "temperature")) c.temperature = number_option(o, "temperature", 0.0, 2.0);
   if (present(o, "top_p")) {
     double p = number_option(o, "top_p", 0.0, 1.0);
@@ -153,6 +168,13 @@ OllamaRequest parse_ollama_generate(std::string_view body, const ApiLimits& limi
   if (prompt.empty()) {
     out.load_only = true;
     return out;
+  }
+  if (present(j, "raw")) {
+    if (!j["raw"].is_boolean()) bad("raw: expected true or false");
+    if (j["raw"].get<bool>()) {
+      out.chat.prompt_text = prompt;  // no chat format: the text as it is
+      return out;
+    }
   }
   if (!system.empty()) out.chat.messages.push_back({"system", system});
   out.chat.messages.push_back({"user", prompt});

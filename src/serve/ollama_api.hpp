@@ -4,10 +4,12 @@
 // and building the reply objects (whole replies, NDJSON stream lines, /api/tags, /api/show,
 // {"error": "..."}). Pure functions, no I/O, tested directly (tests/serve/test_ollama_api.cpp).
 //
-// Mapped: model, messages (role system/user/assistant/tool, content a string) or prompt + system,
-// stream (default true), options.temperature, options.top_p, options.num_predict (> 0: the token
-// limit; -1, -2 or 0: none), options.seed, options.stop. Ignored: images, format, tools, keep_alive,
-// raw, template, think and every other option (top_k, num_ctx, ...).
+// Mapped: model, messages (role system/user/assistant/tool, content a string) or prompt + system
+// (raw: the prompt as text, without the chat format), stream (default true), format ("json" or a
+// JSON Schema: response_format), options.temperature, top_p, num_predict (> 0: the token limit;
+// -1, -2 or 0: none), seed, stop, top_k, min_p, repeat_penalty, repeat_last_n, presence_penalty,
+// frequency_penalty. Ignored: tools, keep_alive, template, think and every other option (num_ctx,
+// ...). Images are refused.
 #include <cstdint>
 #include <string>
 #include <string_view>

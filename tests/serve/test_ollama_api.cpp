@@ -34,6 +34,28 @@ TEST(OllamaApi, ChatMapsMessagesAndOptions) {
   EXPECT_EQ(p.chat.stop, (std::vector<std::string>{"\n\n", "END"}));
 }
 
+TEST(OllamaApi, MapsSamplerOptionsFormatAndRaw) {
+  auto p = lw::serve::parse_ollama_chat(R"({"messages":[{"role":"user","content":"x"}],"format":"json",
+    "options":{"top_k":40,"min_p":0.05,"repeat_penalty":1.1,"repeat_last_n":64,"presence_penalty":0.5,
+    "frequency_penalty":0.25}})");
+  EXPECT_EQ(*p.chat.extras.top_k, 40);
+  EXPECT_DOUBLE_EQ(*p.chat.extras.min_p, 0.05);
+  EXPECT_DOUBLE_EQ(*p.chat.extras.repetition_penalty, 1.1);
+  EXPECT_EQ(*p.chat.extras.penalty_last_n, 64);
+  EXPECT_DOUBLE_EQ(*p.chat.extras.presence_penalty, 0.5);
+  EXPECT_DOUBLE_EQ(*p.chat.extras.frequency_penalty, 0.25);
+  EXPECT_EQ(p.chat.json_response, std::optional<std::string>(""));
+  auto s = lw::serve::parse_ollama_chat(
+      R"({"messages":[{"role":"user","content":"x"}],"format":{"type":"object","properties":{"a":{"type":"integer"}}}})");
+  ASSERT_TRUE(s.chat.json_response.has_value());
+  EXPECT_NE(s.chat.json_response->find("\"integer\""), std::string::npos);
+  auto raw = lw::serve::parse_ollama_generate(R"({"prompt":"[INST] hi","system":"S","raw":true})");
+  EXPECT_EQ(raw.chat.prompt_text, std::optional<std::string>("[INST] hi"));
+  EXPECT_TRUE(raw.chat.messages.empty());
+  EXPECT_THROW(lw::serve::parse_ollama_chat(R"({"messages":[],"format":"yaml"})"), BadRequest);
+  EXPECT_THROW(lw::serve::parse_ollama_chat(R"({"messages":[],"options":{"min_p":2}})"), BadRequest);
+}
+
 TEST(OllamaApi, StreamsByDefaultAndNumPredictMinusOneMeansNoLimit) {
   auto p = lw::serve::parse_ollama_chat(
       R"({"messages":[{"role":"user","content":"x"}],"options":{"num_predict":-1}})");
@@ -250,6 +272,19 @@ TEST(OllamaServe, StopAndSeedAreHonoured) {
   Json cj = Json::parse(c->body);
   EXPECT_EQ(cj["done_reason"], "stop");
   EXPECT_LT(cj["message"]["content"].get<std::string>().size(), text.size());
+}
+
+TEST(OllamaServe, FormatJsonRepliesWithJson) {
+  Served s;
+  Json body = chat_body(false);
+  body["format"] = "json";
+  body["options"] = {{"temperature", 0.8}, {"seed", 5}, {"num_predict", 200}};
+  auto r = s.post("/api/chat", body);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string text = Json::parse(r->body)["message"]["content"];
+  Json reply = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(reply.is_discarded()) << text;
 }
 
 TEST(OllamaServe, TagsAndShowDescribeTheModel) {
