@@ -94,21 +94,7 @@ void parse_common(const Json& j, OllamaRequest& out, const ApiLimits& limits) {
     if (n > 0) c.max_tokens = n;  // -1: until the end of the text, -2: fill the context
   }
   if (present(o, "seed")) c.seed = int_option(o, "seed", INT64_MIN, INT64_MAX);
-  if (present(o, "stop")) {
-    const Json& s = o["stop"];
-    if (s.is_string()) {
-      c.stop.push_back(s.get<std::string>());
-    } else if (s.is_array()) {
-      if (s.size() > 16) bad("options.stop: at most 16 stop strings");
-      for (const auto& x : s) {
-        if (!x.is_string()) bad("options.stop: expected strings");
-        c.stop.push_back(x.get<std::string>());
-      }
-    } else {
-      bad("options.stop: expected an array of strings");
-    }
-    std::erase_if(c.stop, [](const std::string& x) { return x.empty(); });
-  }
+  if (present(o, "stop")) parse_stop_strings(o["stop"], "options.stop", c.stop);
 }
 
 Json details_json(const ModelCard& card) {

@@ -137,21 +137,7 @@ void parse_common_fields(const Json& j, ParsedRequest& out, const ApiLimits& lim
     }
   }
   if (present("n") && int_field(j, "n", 1, 1000) != 1) bad("field \"n\": only n = 1 is supported");
-  if (present("stop")) {
-    const Json& s = j["stop"];
-    if (s.is_string()) {
-      c.stop.push_back(s.get<std::string>());
-    } else if (s.is_array()) {
-      if (s.size() > 16) bad("field \"stop\": at most 16 stop strings");
-      for (const auto& x : s) {
-        if (!x.is_string()) bad("field \"stop\": expected strings");
-        c.stop.push_back(x.get<std::string>());
-      }
-    } else {
-      bad("field \"stop\": expected a string or an array of strings");
-    }
-    std::erase_if(c.stop, [](const std::string& x) { return x.empty(); });
-  }
+  if (present("stop")) parse_stop_strings(j["stop"], "field \"stop\"", c.stop);
   if (present("stream")) {
     if (!j["stream"].is_boolean()) bad("field \"stream\": expected true or false");
     out.stream = j["stream"].get<bool>();
@@ -184,6 +170,21 @@ std::string parse_model(const Json& j) {
 }
 
 }  // namespace
+
+void parse_stop_strings(const Json& v, const std::string& label, std::vector<std::string>& out) {
+  if (v.is_string()) {
+    out.push_back(v.get<std::string>());
+  } else if (v.is_array()) {
+    if (v.size() > 16) bad(label + ": at most 16 stop strings");
+    for (const auto& x : v) {
+      if (!x.is_string()) bad(label + ": expected strings");
+      out.push_back(x.get<std::string>());
+    }
+  } else {
+    bad(label + ": expected a string or an array of strings");
+  }
+  std::erase_if(out, [](const std::string& x) { return x.empty(); });
+}
 
 ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits) {
   const Json j = parse_body(body, limits);
