@@ -24,8 +24,8 @@ endfunction()
 #   needs-data and run with LW_TEST_NEEDS_DATA=1, so tests/support/data_gate.cpp skips them when the
 #   data is absent (exit code 77, reported as skipped; under LW_REQUIRE_DATA=1 they fail); the others
 #   run everywhere.
-#   Tests find the data through tests/support/shared_data.hpp and their own fixtures through
-#   LW_TEST_DATA_DIR (tests/fixtures).
+#   Tests find the data through tests/support/shared_data.hpp, their own fixtures through
+#   LW_TEST_DATA_DIR (tests/fixtures) and the binary the CLI tests run through LW_CLI_BINARY.
 function(lw_add_test name)
   cmake_parse_arguments(ARG "LEVELS" "TIMEOUT;NEEDS_DATA" "DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
@@ -34,13 +34,18 @@ function(lw_add_test name)
     return()
   endif()
   add_executable(test_${name} ${srcs})
+  set(cli_binary "${LW_CLI_BINARY}")
+  if(NOT cli_binary)
+    set(cli_binary "${PROJECT_BINARY_DIR}/longwriter")
+  endif()
   target_link_libraries(test_${name} PRIVATE ${ARG_DEPS} lw_testdata GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(test_${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
   target_compile_definitions(test_${name} PRIVATE
     LW_SHARED_DIR="${LW_SHARED_DIR}"
     LW_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
     LW_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    LW_BINARY_DIR="${PROJECT_BINARY_DIR}")
+    LW_BINARY_DIR="${PROJECT_BINARY_DIR}"
+    LW_CLI_BINARY="${cli_binary}")
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()

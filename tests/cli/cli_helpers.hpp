@@ -13,7 +13,7 @@ struct RunResult {
   std::string out;  // stdout and stderr together (2>&1)
 };
 
-inline std::string longwriter_bin() { return std::string(LW_BINARY_DIR) + "/longwriter"; }
+inline std::string longwriter_bin() { return LW_CLI_BINARY; }
 
 // Runs a shell command line (stdout and stderr together).
 inline RunResult run_shell(const std::string& cmd) {

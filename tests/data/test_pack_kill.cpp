@@ -85,7 +85,7 @@ TEST(PackKill, KilledMidRunThenRerunLeavesNoTempAndMatchesACleanRun) {
                 .dump()
          << "\n";
   }
-  const std::string bin = std::string(LW_BINARY_DIR) + "/longwriter";
+  const std::string bin = LW_CLI_BINARY;
   auto pack_args = [&](const fs::path& out) {
     return std::vector<std::string>{bin, "pack", "--in", (d / "sft.jsonl").string(), "--tokenizer", (d / "tok").string(),
                                     "--format", "llama3-longwriter", "--max-len", "1024", "--threads", "1",
