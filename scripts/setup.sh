@@ -17,6 +17,7 @@ PKGS=(
   libgtest-dev libgmock-dev # tests
   libbenchmark-dev          # benchmarks
   dpkg-dev                  # the Debian package (cpack -G DEB: dpkg-shlibdeps)
+  curl                      # scripts/get-data.sh (the third-party evaluation data)
 )
 
 missing=()
