@@ -15,15 +15,6 @@ namespace {
   throw BadRequest(msg);
 }
 
-Json parse_object(std::string_view body, const ApiLimits& limits) {
-  if (json_depth(body, limits.max_json_depth) > limits.max_json_depth)
-    bad(fmt::format("request body nests deeper than {} levels", limits.max_json_depth));
-  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) bad("request body is not valid JSON");
-  if (!j.is_object()) bad("request body must be a JSON object");
-  return j;
-}
-
 bool present(const Json& j, const char* k) {
   return j.contains(k) && !j[k].is_null();
 }
@@ -117,7 +108,7 @@ int64_t nanos(double seconds) {
 }  // namespace
 
 OllamaRequest parse_ollama_chat(std::string_view body, const ApiLimits& limits) {
-  Json j = parse_object(body, limits);
+  Json j = parse_json_body(body, limits);
   OllamaRequest out;
   parse_common(j, out, limits);
   if (!present(j, "messages")) {
@@ -144,7 +135,7 @@ OllamaRequest parse_ollama_chat(std::string_view body, const ApiLimits& limits) 
 }
 
 OllamaRequest parse_ollama_generate(std::string_view body, const ApiLimits& limits) {
-  Json j = parse_object(body, limits);
+  Json j = parse_json_body(body, limits);
   OllamaRequest out;
   parse_common(j, out, limits);
   if (present(j, "images") && j["images"].is_array() && !j["images"].empty())
@@ -168,7 +159,7 @@ OllamaRequest parse_ollama_generate(std::string_view body, const ApiLimits& limi
 }
 
 std::string parse_ollama_show(std::string_view body) {
-  Json j = parse_object(body, ApiLimits{});
+  Json j = parse_json_body(body, ApiLimits{});
   std::string m = string_field(j, "model", "");
   if (m.empty()) m = string_field(j, "name", "");
   if (m.empty()) bad("model: required");

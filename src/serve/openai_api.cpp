@@ -152,15 +152,6 @@ void parse_common_fields(const Json& j, ParsedRequest& out, const ApiLimits& lim
   }
 }
 
-Json parse_body(std::string_view body, const ApiLimits& limits) {
-  if (json_depth(body, limits.max_json_depth) > limits.max_json_depth)
-    bad(fmt::format("request body nests deeper than {} levels", limits.max_json_depth));
-  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) bad("request body is not valid JSON");
-  if (!j.is_object()) bad("request body must be a JSON object");
-  return j;
-}
-
 std::string parse_model(const Json& j) {
   if (auto it = j.find("model"); it != j.end() && !it->is_null()) {
     if (!it->is_string()) bad("field \"model\": expected a string");
@@ -170,6 +161,15 @@ std::string parse_model(const Json& j) {
 }
 
 }  // namespace
+
+Json parse_json_body(std::string_view body, const ApiLimits& limits) {
+  if (json_depth(body, limits.max_json_depth) > limits.max_json_depth)
+    bad(fmt::format("request body nests deeper than {} levels", limits.max_json_depth));
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) bad("request body is not valid JSON");
+  if (!j.is_object()) bad("request body must be a JSON object");
+  return j;
+}
 
 void parse_stop_strings(const Json& v, const std::string& label, std::vector<std::string>& out) {
   if (v.is_string()) {
@@ -187,7 +187,7 @@ void parse_stop_strings(const Json& v, const std::string& label, std::vector<std
 }
 
 ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits) {
-  const Json j = parse_body(body, limits);
+  const Json j = parse_json_body(body, limits);
   ParsedRequest out;
   auto& c = out.chat;
   c.model = parse_model(j);
@@ -242,7 +242,7 @@ Json cache_stats_json(const net::CacheStats& c) {
 }
 
 ParsedRequest parse_completion_request(std::string_view body, const ApiLimits& limits) {
-  const Json j = parse_body(body, limits);
+  const Json j = parse_json_body(body, limits);
   ParsedRequest out;
   auto& c = out.chat;
   c.model = parse_model(j);

@@ -41,6 +41,9 @@ using io::json_depth;
 // (or max_completion_tokens) >= 1, stop (string or array of up to 16 strings), seed, stream,
 // stream_options, n (only 1), logprobs (bool) and top_logprobs (0..20, needs logprobs), and the sampling extras (parse_sampling_extras). Unknown fields are
 // ignored. Throws BadRequest.
+// A request body as a JSON object, its nesting bounded first (BadRequest otherwise).
+nlohmann::json parse_json_body(std::string_view body, const ApiLimits& limits);
+
 // A "stop" value (a string or an array of at most 16 strings; empty ones dropped), appended to
 // `out`. LABEL names the field in the BadRequest ("field \"stop\"", "options.stop").
 void parse_stop_strings(const nlohmann::json& v, const std::string& label, std::vector<std::string>& out);
