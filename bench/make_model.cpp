@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
       const bool norm = s.role == engine::ParamRole::norm;
       const bool head = s.slot == engine::Slot::lm_head || (s.slot == engine::Slot::embed && cfg.tie_word_embeddings);
       const float sdt = head && sd_head > 0 ? sd_head : s.slot == engine::Slot::embed && sd_embed > 0 ? sd_embed : sd;
-      w.add_tensor(engine::gguf_place(cfg, s, false).tensor, t, s.shape,
+      w.add_tensor(engine::gguf_place(cfg, s, false).tensor, quant::ggml_type(t), s.shape,
                    [=, &progress](const io::GgufStreamWriter::Sink& sink) {
                      const size_t rb = engine::dtype_bytes(t, cols);
                      const int64_t chunk = 64;
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
       auto base = engine::rope_inv_freq(plain), scaled = engine::rope_inv_freq(cfg);
       auto f = std::make_shared<std::vector<float>>();
       for (size_t k = 0; k < base.size(); ++k) f->push_back(base[k] / scaled[k]);
-      w.add_tensor("rope_freqs.weight", DType::f32, {static_cast<int64_t>(f->size())},
+      w.add_tensor("rope_freqs.weight", io::GgmlType::f32, {static_cast<int64_t>(f->size())},
                    [f](const io::GgufStreamWriter::Sink& sink) {
                      sink(std::string_view(reinterpret_cast<const char*>(f->data()), f->size() * 4));
                    });

@@ -1,22 +1,27 @@
 #include "agentwrite/clean.hpp"
 
-#include "agentwrite/regex.hpp"
+#include "text/regex.hpp"
 #include "text/utf8.hpp"
 
 namespace lw::agentwrite {
 namespace {
 
+using text::Regex;
+using text::RegexMatch;
+
 const Regex& label_regex() {
   // Optional heading/bold marks, the label, optional bold close and separators. A label directly
   // followed by a letter ("Paragraphs are...") is not a label.
   static const Regex re(
-      R"(^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:(?:paragraph|para\.?)[ \t]*\d+|段落[ \t]*(?:\d+|[一二三四五六七八九十百]+)|第[ \t]*(?:\d+|[一二三四五六七八九十百]+)[ \t]*段)[ \t]*(?:\*\*|__)?[ \t]*(?:[:：.\-–—)）]+|(?=\r?\n)|$)[ \t]*(?:\*\*|__)?)");
+      R"(^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:(?:paragraph|para\.?)[ \t]*\d+|段落[ \t]*(?:\d+|[一二三四五六七八九十百]+)|第[ \t]*(?:\d+|[一二三四五六七八九十百]+)[ \t]*段)[ \t]*(?:\*\*|__)?[ \t]*(?:[:：.\-–—)）]+|(?=\r?\n)|$)[ \t]*(?:\*\*|__)?)",
+      text::RegexOptions{true, "paragraph label"});
   return re;
 }
 
 const Regex& plan_echo_regex() {
   // The rest of a label line that repeats the plan: "Main Point: ... - Word Count: 400 words".
-  static const Regex re(R"(^[ \t]*(?:main\s*point|主要内容)[ \t]*[:：][^\n]*(?:\n|$))");
+  static const Regex re(R"(^[ \t]*(?:main\s*point|主要内容)[ \t]*[:：][^\n]*(?:\n|$))",
+                        text::RegexOptions{true, "plan echo"});
   return re;
 }
 

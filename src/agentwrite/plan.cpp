@@ -7,27 +7,33 @@
 
 #include "agentwrite/clean.hpp"
 #include "agentwrite/length_request.hpp"
-#include "agentwrite/regex.hpp"
+#include "text/regex.hpp"
 #include "text/utf8.hpp"
 
 namespace lw::agentwrite {
 namespace {
 
+using text::Regex;
+using text::RegexMatch;
+
+// The plan's labels are matched case-insensitively.
+const text::RegexOptions kCaseless{true, "plan pattern"};
+
 constexpr const char* kCnNum = "[0-9一二两三四五六七八九十百零〇]+";
 
 struct Patterns {
   // Markdown decoration at the start of a line: headings, bullets, quotes.
-  Regex lead{R"(^(?:\s*(?:#{1,6}|[-*+•·▪◦>]|\d+[.)、](?=\s*(?:paragraph|para|section|part|step|段落|第)))\s*)+)"};
+  Regex lead{R"(^(?:\s*(?:#{1,6}|[-*+•·▪◦>]|\d+[.)、](?=\s*(?:paragraph|para|section|part|step|段落|第)))\s*)+)", kCaseless};
   // A step label at the start of a line; group 1 is its number.
   Regex label{fmt::format(
       R"(^(?:(?:paragraph|para\.?|section|part|step|subtask)\s*#?\s*(\d+)|段落\s*({0})|第\s*({0})\s*(?:段落?|部分|节|步)|(?:\(|（)?(\d{{1,2}})(?:\)|）|[.、:：](?!\d)))\s*(?:[-–—:：.、)）|]\s*)*)",
-      kCnNum)};
-  Regex main_label{R"((?:main\s*points?|main\s*idea|key\s*points?|content|主要内容|内容要点|内容|要点)\s*[:：]\s*)"};
+      kCnNum), kCaseless};
+  Regex main_label{R"((?:main\s*points?|main\s*idea|key\s*points?|content|主要内容|内容要点|内容|要点)\s*[:：]\s*)", kCaseless};
   Regex count_label{
-      R"((?:^|[\s\-–—,，;；(（|]+)(?:word\s*count(?:\s*requirement)?|words?|length|target\s*length|字数要求|字数|篇幅)\s*[:：]\s*)"};
-  Regex total_line{R"(^(?:total|overall|in\s+total|总字数|总计|合计))"};
-  Regex trailing_sep{R"([\s\-–—,，;；:：(（|]+$)"};
-  Regex number{R"(^\D{0,12}?(\d[\d,]*))"};
+      R"((?:^|[\s\-–—,，;；(（|]+)(?:word\s*count(?:\s*requirement)?|words?|length|target\s*length|字数要求|字数|篇幅)\s*[:：]\s*)", kCaseless};
+  Regex total_line{R"(^(?:total|overall|in\s+total|总字数|总计|合计))", kCaseless};
+  Regex trailing_sep{R"([\s\-–—,，;；:：(（|]+$)", kCaseless};
+  Regex number{R"(^\D{0,12}?(\d[\d,]*))", kCaseless};
 };
 
 const Patterns& pats() {

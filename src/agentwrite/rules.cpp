@@ -82,7 +82,7 @@ void RuleSet::add(std::string_view text, const std::string& name) {
     r.section = section;
     r.source = line;
     r.where = where;
-    r.regex = std::make_shared<const Regex>(pattern, true, where);
+    r.regex = std::make_shared<const text::Regex>(pattern, text::RegexOptions{true, where});
     rules_.push_back(std::move(r));
   }
 }

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agentwrite/regex.hpp"
+#include "text/regex.hpp"
 
 namespace lw::agentwrite {
 
@@ -25,7 +25,7 @@ struct Rule {
   std::string section;  // the NAME of its [drop NAME] / [keep NAME] section
   std::string source;   // the line as written, for reports
   std::string where;    // "file:line"
-  std::shared_ptr<const Regex> regex;
+  std::shared_ptr<const text::Regex> regex;
 };
 
 class RuleSet {

@@ -216,55 +216,11 @@ bool write_hf_tokenizer_from_gguf(const io::GgufFile& f, const fs::path& dir, st
   return true;
 }
 
-}  // namespace lw::convert
-
-namespace lw::convert {
-
-namespace {
-
-// Copies one metadata value from a GGUF reader into the writer, keeping its type.
-bool copy_value(const std::string& key, const io::GgufValue& v, io::GgufStreamWriter& w) {
-  using T = io::GgufType;
-  switch (v.type) {
-    case T::u8: w.set_u8(key, static_cast<uint8_t>(v.u)); return true;
-    case T::i8: w.set_i8(key, static_cast<int8_t>(v.i)); return true;
-    case T::u16: w.set_u16(key, static_cast<uint16_t>(v.u)); return true;
-    case T::i16: w.set_i16(key, static_cast<int16_t>(v.i)); return true;
-    case T::u32: w.set_u32(key, static_cast<uint32_t>(v.u)); return true;
-    case T::i32: w.set_i32(key, static_cast<int32_t>(v.i)); return true;
-    case T::u64: w.set_u64(key, v.u); return true;
-    case T::i64: w.set_i64(key, v.i); return true;
-    case T::f32: w.set_f32(key, static_cast<float>(v.f)); return true;
-    case T::f64: w.set_f64(key, v.f); return true;
-    case T::boolean: w.set_bool(key, v.u != 0); return true;
-    case T::string: w.set_string(key, v.str); return true;
-    case T::array:
-      switch (v.elem_type) {
-        case T::string: w.set_array_string(key, v.strings); return true;
-        case T::f32: {
-          auto f = v.float_array(key);
-          w.set_array_f32(key, f);
-          return true;
-        }
-        case T::i32: case T::u32: case T::i8: case T::u8: case T::i16: case T::u16: {
-          std::vector<int32_t> out;
-          for (int64_t x : v.int_array(key)) out.push_back(static_cast<int32_t>(x));
-          w.set_array_i32(key, out);
-          return true;
-        }
-        default: return false;
-      }
-    default: return false;
-  }
-}
-
-}  // namespace
-
 bool copy_gguf_tokenizer(const io::GgufFile& f, io::GgufStreamWriter& w, std::string& notes) {
   bool any = false;
   for (const auto& kv : f.metadata()) {
     if (!kv.key.starts_with("tokenizer.")) continue;
-    if (copy_value(kv.key, kv.value, w)) any = true;
+    if (w.set(kv.key, kv.value)) any = true;
     else notes += fmt::format("{}: not copied (array of {})\n", kv.key, io::gguf_type_name(kv.value.elem_type));
   }
   if (!any) notes += fmt::format("{}: no tokenizer metadata to carry over\n", f.name());

@@ -103,7 +103,7 @@ WriteResult add_tensors(const engine::Model& m, const Scheme& scheme, io::GgufSt
     }
     const DType out = tensor_type(scheme, cfg, spec, fused, t.dtype);
     const std::string name = engine::gguf_place(cfg, spec, fused).tensor;
-    w.add_tensor(name, out, shape, rows_producer(std::move(parts), out, cfg.hd, progress));
+    w.add_tensor(name, quant::ggml_type(out), shape, rows_producer(std::move(parts), out, cfg.hd, progress));
     res.tensors++;
     int64_t numel = 1;
     for (int64_t d : shape) numel *= d;
@@ -120,7 +120,7 @@ WriteResult add_tensors(const engine::Model& m, const Scheme& scheme, io::GgufSt
   }
   if (!factors.empty()) {
     auto keep = std::make_shared<std::vector<float>>(std::move(factors));
-    w.add_tensor("rope_freqs.weight", DType::f32, {static_cast<int64_t>(keep->size())},
+    w.add_tensor("rope_freqs.weight", io::GgmlType::f32, {static_cast<int64_t>(keep->size())},
                  [keep](const io::GgufStreamWriter::Sink& sink) {
                    sink(std::string_view(reinterpret_cast<const char*>(keep->data()), keep->size() * 4));
                  });

@@ -1,33 +1,27 @@
 #include "demo/bpe_train.hpp"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <map>
 #include <memory>
 #include <unordered_map>
 
+#include "text/regex.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "util/error.hpp"
 
 namespace lw::demo {
 namespace {
 
-// Splits text into pre-tokenizer pieces with PCRE2 (UTF + UCP).
-std::vector<std::string> split_pieces(const std::string& text, pcre2_code* re, pcre2_match_data* md) {
+// Splits text into pre-tokenizer pieces (empty matches skipped).
+std::vector<std::string> split_pieces(const std::string& text, const text::Regex& re) {
   std::vector<std::string> out;
-  PCRE2_SIZE start = 0;
-  auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  while (start < text.size()) {
-    int rc = pcre2_match(re, subject, text.size(), start, 0, md, nullptr);
-    if (rc < 0) break;
-    PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
-    if (ov[1] == ov[0]) {  // empty match: step one byte to guarantee progress
-      ++start;
+  size_t start = 0, b = 0, e = 0;
+  while (start < text.size() && re.find(text, start, b, e)) {
+    if (e == b) {  // empty match: step one byte to guarantee progress
+      start = b + 1;
       continue;
     }
-    out.emplace_back(text.substr(ov[0], ov[1] - ov[0]));
-    start = ov[1];
+    out.emplace_back(text.substr(b, e - b));
+    start = e;
   }
   return out;
 }
@@ -35,19 +29,11 @@ std::vector<std::string> split_pieces(const std::string& text, pcre2_code* re, p
 }  // namespace
 
 BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& opts) {
-  int err = 0;
-  PCRE2_SIZE off = 0;
-  std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)> re(
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(opts.pattern.c_str()), PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
-                    &err, &off, nullptr),
-      &pcre2_code_free);
-  if (!re) fail_input("bpe: invalid pre-tokenizer pattern at offset {}", off);
-  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
-      pcre2_match_data_create_from_pattern(re.get(), nullptr), &pcre2_match_data_free);
+  const text::Regex re(opts.pattern, text::RegexOptions{false, "bpe: pre-tokenizer pattern"});
 
   std::map<std::string, int64_t> piece_counts;  // ordered: deterministic
   for (const auto& t : texts)
-    for (auto& p : split_pieces(t, re.get(), md.get())) ++piece_counts[p];
+    for (auto& p : split_pieces(t, re)) ++piece_counts[p];
 
   BpeModel m;
   m.pattern = opts.pattern;
@@ -118,30 +104,36 @@ nlohmann::json to_hf_tokenizer_json(const BpeModel& m) {
                      {"normalized", false},
                      {"special", true}});
   }
-  return {
-      {"version", "1.0"},
-      {"truncation", nullptr},
-      {"padding", nullptr},
-      {"added_tokens", added},
-      {"normalizer", nullptr},
-      {"pre_tokenizer",
-       {{"type", "Sequence"},
-        {"pretokenizers",
-         {{{"type", "Split"}, {"pattern", {{"Regex", m.pattern}}}, {"behavior", "Isolated"}, {"invert", false}},
-          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}}},
-      {"post_processor", nullptr},
-      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
-      {"model",
-       {{"type", "BPE"},
-        {"dropout", nullptr},
-        {"unk_token", nullptr},
-        {"continuing_subword_prefix", nullptr},
-        {"end_of_word_suffix", nullptr},
-        {"fuse_unk", false},
-        {"byte_fallback", false},
-        {"ignore_merges", false},
-        {"vocab", vocab},
-        {"merges", merges}}}};
+  return {{"version", "1.0"},
+          {"truncation", nullptr},
+          {"padding", nullptr},
+          {"added_tokens", added},
+          {"normalizer", nullptr},
+          {"pre_tokenizer",
+           {{"type", "Sequence"},
+            {"pretokenizers",
+             {{{"type", "Split"},
+               {"pattern", {{"Regex", m.pattern}}},
+               {"behavior", "Isolated"},
+               {"invert", false}},
+              {{"type", "ByteLevel"},
+               {"add_prefix_space", false},
+               {"trim_offsets", true},
+               {"use_regex", false}}}}}},
+          {"post_processor", nullptr},
+          {"decoder",
+           {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"model",
+           {{"type", "BPE"},
+            {"dropout", nullptr},
+            {"unk_token", nullptr},
+            {"continuing_subword_prefix", nullptr},
+            {"end_of_word_suffix", nullptr},
+            {"fuse_unk", false},
+            {"byte_fallback", false},
+            {"ignore_merges", false},
+            {"vocab", vocab},
+            {"merges", merges}}}};
 }
 
 }  // namespace lw::demo

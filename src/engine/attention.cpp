@@ -9,6 +9,7 @@
 
 #include "engine/attention_decode.hpp"
 #include "engine/ops.hpp"
+#include "io/cu_seqlens.hpp"
 #include "kernels/table.hpp"
 #include "util/error.hpp"
 #include "util/thread_pool.hpp"
@@ -233,13 +234,13 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
 
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
                        const int32_t* cu_seqlens, int n_seq, const AttnDims& d) {
-  LW_CHECK(cu_seqlens[0] == 0, "attention: cu_seqlens[0] must be 0");
+  const std::string bad = io::cu_seqlens_error(std::span(cu_seqlens, static_cast<size_t>(n_seq) + 1),
+                                               n_seq >= 0 ? cu_seqlens[n_seq] : 0);
+  LW_CHECK(bad.empty(), "attention: {}", bad);
   const int64_t qs = static_cast<int64_t>(d.n_head) * d.hd, ks = static_cast<int64_t>(d.n_kv_head) * d.hd;
   std::vector<AttnSeq> seqs;
   for (int s = 0; s < n_seq; ++s) {
     const int b = cu_seqlens[s], e = cu_seqlens[s + 1];
-    LW_CHECK(e >= b, "attention: cu_seqlens must be non-decreasing");
-    if (e == b) continue;
     seqs.push_back({q + b * qs, k + b * ks, v + b * ks, out + b * qs,
                     lse ? lse + static_cast<int64_t>(b) * d.n_head : nullptr, e - b, e - b, qs, ks,
                     d.n_head});

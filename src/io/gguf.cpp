@@ -1,6 +1,5 @@
 #include "io/gguf.hpp"
 
-#include "quant/dtype.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -157,53 +156,47 @@ const char* gguf_type_name(GgufType t) {
   return "unknown";
 }
 
+// The GGML tensor types: name, elements per block, bytes per block. The one table of block sizes
+// (quant/dtype.cpp takes its sizes from here).
+namespace {
+struct GgmlRow {
+  GgmlType type;
+  const char* name;
+  uint32_t block, bytes;
+};
+constexpr GgmlRow kGgmlTypes[] = {
+    {GgmlType::f32, "f32", 1, 4},          {GgmlType::f16, "f16", 1, 2},
+    {GgmlType::q4_0, "q4_0", 32, 18},      {GgmlType::q4_1, "q4_1", 32, 20},
+    {GgmlType::q5_0, "q5_0", 32, 22},      {GgmlType::q5_1, "q5_1", 32, 24},
+    {GgmlType::q8_0, "q8_0", 32, 34},      {GgmlType::q8_1, "q8_1", 32, 36},
+    {GgmlType::q2_k, "q2_k", 256, 84},     {GgmlType::q3_k, "q3_k", 256, 110},
+    {GgmlType::q4_k, "q4_k", 256, 144},    {GgmlType::q5_k, "q5_k", 256, 176},
+    {GgmlType::q6_k, "q6_k", 256, 210},    {GgmlType::q8_k, "q8_k", 256, 292},
+    {GgmlType::iq2_xxs, "iq2_xxs", 256, 66}, {GgmlType::iq2_xs, "iq2_xs", 256, 74},
+    {GgmlType::iq3_xxs, "iq3_xxs", 256, 98}, {GgmlType::iq1_s, "iq1_s", 256, 50},
+    {GgmlType::iq4_nl, "iq4_nl", 32, 18},  {GgmlType::iq3_s, "iq3_s", 256, 110},
+    {GgmlType::iq2_s, "iq2_s", 256, 82},   {GgmlType::iq4_xs, "iq4_xs", 256, 136},
+    {GgmlType::i8, "i8", 1, 1},            {GgmlType::i16, "i16", 1, 2},
+    {GgmlType::i32, "i32", 1, 4},          {GgmlType::i64, "i64", 1, 8},
+    {GgmlType::f64, "f64", 1, 8},          {GgmlType::iq1_m, "iq1_m", 256, 56},
+    {GgmlType::bf16, "bf16", 1, 2},        {GgmlType::tq1_0, "tq1_0", 256, 54},
+    {GgmlType::tq2_0, "tq2_0", 256, 66},
+};
+const GgmlRow* ggml_row(GgmlType t) {
+  for (const auto& r : kGgmlTypes)
+    if (r.type == t) return &r;
+  return nullptr;
+}
+}  // namespace
+
 const char* ggml_type_name(GgmlType t) {
-  if (auto d = quant::dtype_from_ggml(static_cast<uint32_t>(t))) return quant::traits(*d).name;
-  switch (t) {  // types this project reads the size of but does not decode
-    case GgmlType::q8_1: return "q8_1";
-    case GgmlType::q8_k: return "q8_k";
-    case GgmlType::iq2_xxs: return "iq2_xxs";
-    case GgmlType::iq2_xs: return "iq2_xs";
-    case GgmlType::iq3_xxs: return "iq3_xxs";
-    case GgmlType::iq1_s: return "iq1_s";
-    case GgmlType::iq3_s: return "iq3_s";
-    case GgmlType::iq2_s: return "iq2_s";
-    case GgmlType::i8: return "i8";
-    case GgmlType::i16: return "i16";
-    case GgmlType::i32: return "i32";
-    case GgmlType::i64: return "i64";
-    case GgmlType::f64: return "f64";
-    case GgmlType::iq1_m: return "iq1_m";
-    case GgmlType::tq1_0: return "tq1_0";
-    case GgmlType::tq2_0: return "tq2_0";
-    default: return "unknown";
-  }
+  const GgmlRow* r = ggml_row(t);
+  return r ? r->name : "unknown";
 }
 
 GgmlTypeTraits ggml_type_traits(GgmlType t) {
-  if (auto d = quant::dtype_from_ggml(static_cast<uint32_t>(t))) {
-    const auto& tr = quant::traits(*d);
-    return {static_cast<uint32_t>(tr.block), static_cast<uint32_t>(tr.block_bytes)};
-  }
-  switch (t) {  // the sizes of the GGML types that the quant table does not hold
-    case GgmlType::f64: return {1, 8};
-    case GgmlType::i8: return {1, 1};
-    case GgmlType::i16: return {1, 2};
-    case GgmlType::i32: return {1, 4};
-    case GgmlType::i64: return {1, 8};
-    case GgmlType::q8_1: return {32, 36};
-    case GgmlType::q8_k: return {256, 292};
-    case GgmlType::iq2_xxs: return {256, 66};
-    case GgmlType::iq2_xs: return {256, 74};
-    case GgmlType::iq3_xxs: return {256, 98};
-    case GgmlType::iq1_s: return {256, 50};
-    case GgmlType::iq3_s: return {256, 110};
-    case GgmlType::iq2_s: return {256, 82};
-    case GgmlType::iq1_m: return {256, 56};
-    case GgmlType::tq1_0: return {256, 54};
-    case GgmlType::tq2_0: return {256, 66};
-    default: return {0, 0};
-  }
+  const GgmlRow* r = ggml_row(t);
+  return r ? GgmlTypeTraits{r->block, r->bytes} : GgmlTypeTraits{};
 }
 
 // ---- GgufValue ----
@@ -553,105 +546,6 @@ const GgufTensorInfo& GgufFile::tensor(std::string_view name) const {
   const GgufTensorInfo* t = find_tensor(name);
   if (!t) fail_input("{}: tensor {} is missing", name_, name);
   return *t;
-}
-
-// ---- GgufWriter ----
-
-namespace {
-
-void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-void put_u64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
-void put_str(std::string& out, const std::string& s) {
-  put_u64(out, s.size());
-  out += s;
-}
-
-void put_scalar(std::string& out, GgufType t, const GgufValue& v) {
-  switch (t) {
-    case GgufType::u8: case GgufType::boolean: out.push_back(static_cast<char>(v.u)); break;
-    case GgufType::i8: out.push_back(static_cast<char>(v.i)); break;
-    case GgufType::u16: { uint16_t x = static_cast<uint16_t>(v.u); out.append(reinterpret_cast<const char*>(&x), 2); break; }
-    case GgufType::i16: { int16_t x = static_cast<int16_t>(v.i); out.append(reinterpret_cast<const char*>(&x), 2); break; }
-    case GgufType::u32: put_u32(out, static_cast<uint32_t>(v.u)); break;
-    case GgufType::i32: { int32_t x = static_cast<int32_t>(v.i); out.append(reinterpret_cast<const char*>(&x), 4); break; }
-    case GgufType::f32: { float x = static_cast<float>(v.f); out.append(reinterpret_cast<const char*>(&x), 4); break; }
-    case GgufType::u64: put_u64(out, v.u); break;
-    case GgufType::i64: out.append(reinterpret_cast<const char*>(&v.i), 8); break;
-    case GgufType::f64: out.append(reinterpret_cast<const char*>(&v.f), 8); break;
-    default: break;
-  }
-}
-
-void put_value(std::string& out, const GgufValue& v) {
-  if (v.type == GgufType::string) {
-    put_str(out, v.str);
-  } else if (v.type == GgufType::array) {
-    put_u32(out, static_cast<uint32_t>(v.elem_type));
-    put_u64(out, v.count);
-    if (v.elem_type == GgufType::string) {
-      for (const auto& s : v.strings) put_str(out, s);
-    } else if (v.elem_type == GgufType::array) {
-      for (const auto& a : v.arrays) put_value(out, a);
-    } else {
-      out.append(reinterpret_cast<const char*>(v.raw.data()), v.raw.size());
-    }
-  } else {
-    put_scalar(out, v.type, v);
-  }
-}
-
-}  // namespace
-
-void GgufWriter::add(std::string key, GgufValue value) {
-  kv_.push_back({std::move(key), std::move(value)});
-}
-
-void GgufWriter::add_tensor(std::string name, GgmlType type, std::vector<int64_t> dims,
-                            std::span<const std::byte> data) {
-  GgmlTypeTraits tr = ggml_type_traits(type);
-  LW_CHECK(tr.block_size != 0 && !dims.empty() && dims.size() <= kMaxDims, "bad tensor {}", name);
-  uint64_t n = 1;
-  for (int64_t d : dims) n *= static_cast<uint64_t>(d);
-  LW_CHECK(dims[0] % tr.block_size == 0 && n / tr.block_size * tr.type_size == data.size(),
-           "tensor {}: {} bytes do not match its type and dims", name, data.size());
-  tensors_.push_back({std::move(name), type, std::move(dims), {data.begin(), data.end()}});
-}
-
-std::string GgufWriter::serialize(uint64_t alignment) const {
-  std::string out = "GGUF";
-  put_u32(out, 3);
-  put_u64(out, tensors_.size());
-  bool has_alignment = false;
-  for (const auto& kv : kv_) has_alignment |= kv.key == "general.alignment";
-  put_u64(out, kv_.size() + (alignment != 32 && !has_alignment ? 1 : 0));
-  for (const auto& kv : kv_) {
-    put_str(out, kv.key);
-    put_u32(out, static_cast<uint32_t>(kv.value.type));
-    put_value(out, kv.value);
-  }
-  if (alignment != 32 && !has_alignment) {
-    put_str(out, "general.alignment");
-    put_u32(out, static_cast<uint32_t>(GgufType::u32));
-    put_u32(out, static_cast<uint32_t>(alignment));
-  }
-  uint64_t offset = 0;
-  for (const auto& t : tensors_) {
-    put_str(out, t.name);
-    put_u32(out, static_cast<uint32_t>(t.dims.size()));
-    for (int64_t d : t.dims) put_u64(out, static_cast<uint64_t>(d));
-    put_u32(out, static_cast<uint32_t>(t.type));
-    put_u64(out, offset);
-    offset += (t.data.size() + alignment - 1) / alignment * alignment;
-  }
-  for (const auto& t : tensors_) {
-    out.resize((out.size() + alignment - 1) / alignment * alignment, '\0');
-    out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size());
-  }
-  return out;
-}
-
-void GgufWriter::write(const std::filesystem::path& path, uint64_t alignment) const {
-  write_file_atomic(path, serialize(alignment));
 }
 
 }  // namespace lw::io

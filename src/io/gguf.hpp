@@ -1,5 +1,5 @@
 #pragma once
-// GGUF (v2/v3) reader and a small writer. The reader memory-maps the file, parses the header, the
+// GGUF (v2/v3) reader (io/gguf_writer.hpp writes). The reader memory-maps the file, parses the header, the
 // metadata key/values (all value types, nested arrays included) and the tensor infos, and exposes
 // each tensor's name, ggml type, dims (ne[0] first, the fastest-varying one) and a span over its
 // bytes inside the mapping. Every count and offset is checked against the file size before any
@@ -140,27 +140,6 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   std::vector<GgufKeyValue> kv_;
   std::vector<GgufTensorInfo> tensors_;
-};
-
-// Builds a GGUF v3 image: metadata in insertion order, tensors laid out at `alignment`.
-class GgufWriter {
- public:
-  void add(std::string key, GgufValue value);
-  // `data` must hold exactly the bytes the type and dims imply.
-  void add_tensor(std::string name, GgmlType type, std::vector<int64_t> dims,
-                  std::span<const std::byte> data);
-  std::string serialize(uint64_t alignment = 32) const;
-  void write(const std::filesystem::path& path, uint64_t alignment = 32) const;
-
- private:
-  struct Tensor {
-    std::string name;
-    GgmlType type;
-    std::vector<int64_t> dims;
-    std::vector<std::byte> data;
-  };
-  std::vector<GgufKeyValue> kv_;
-  std::vector<Tensor> tensors_;
 };
 
 }  // namespace lw::io

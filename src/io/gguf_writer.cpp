@@ -42,7 +42,9 @@ std::string array(VT elem, std::span<const T> v) {
   return out;
 }
 
-uint64_t pad_to(uint64_t n, uint64_t align) { return (n + align - 1) / align * align; }
+uint64_t pad_to(uint64_t n, uint64_t align) {
+  return (n + align - 1) / align * align;
+}
 
 }  // namespace
 
@@ -69,17 +71,39 @@ bool GgufStreamWriter::has_key(const std::string& key) const {
   return false;
 }
 
-void GgufStreamWriter::set_u8(const std::string& k, uint8_t v) { put(k, scalar(VT::u8, v)); }
-void GgufStreamWriter::set_i8(const std::string& k, int8_t v) { put(k, scalar(VT::i8, v)); }
-void GgufStreamWriter::set_u16(const std::string& k, uint16_t v) { put(k, scalar(VT::u16, v)); }
-void GgufStreamWriter::set_i16(const std::string& k, int16_t v) { put(k, scalar(VT::i16, v)); }
-void GgufStreamWriter::set_u32(const std::string& k, uint32_t v) { put(k, scalar(VT::u32, v)); }
-void GgufStreamWriter::set_i32(const std::string& k, int32_t v) { put(k, scalar(VT::i32, v)); }
-void GgufStreamWriter::set_u64(const std::string& k, uint64_t v) { put(k, scalar(VT::u64, v)); }
-void GgufStreamWriter::set_i64(const std::string& k, int64_t v) { put(k, scalar(VT::i64, v)); }
-void GgufStreamWriter::set_f32(const std::string& k, float v) { put(k, scalar(VT::f32, v)); }
-void GgufStreamWriter::set_f64(const std::string& k, double v) { put(k, scalar(VT::f64, v)); }
-void GgufStreamWriter::set_bool(const std::string& k, bool v) { put(k, scalar<uint8_t>(VT::boolean, v ? 1 : 0)); }
+void GgufStreamWriter::set_u8(const std::string& k, uint8_t v) {
+  put(k, scalar(VT::u8, v));
+}
+void GgufStreamWriter::set_i8(const std::string& k, int8_t v) {
+  put(k, scalar(VT::i8, v));
+}
+void GgufStreamWriter::set_u16(const std::string& k, uint16_t v) {
+  put(k, scalar(VT::u16, v));
+}
+void GgufStreamWriter::set_i16(const std::string& k, int16_t v) {
+  put(k, scalar(VT::i16, v));
+}
+void GgufStreamWriter::set_u32(const std::string& k, uint32_t v) {
+  put(k, scalar(VT::u32, v));
+}
+void GgufStreamWriter::set_i32(const std::string& k, int32_t v) {
+  put(k, scalar(VT::i32, v));
+}
+void GgufStreamWriter::set_u64(const std::string& k, uint64_t v) {
+  put(k, scalar(VT::u64, v));
+}
+void GgufStreamWriter::set_i64(const std::string& k, int64_t v) {
+  put(k, scalar(VT::i64, v));
+}
+void GgufStreamWriter::set_f32(const std::string& k, float v) {
+  put(k, scalar(VT::f32, v));
+}
+void GgufStreamWriter::set_f64(const std::string& k, double v) {
+  put(k, scalar(VT::f64, v));
+}
+void GgufStreamWriter::set_bool(const std::string& k, bool v) {
+  put(k, scalar<uint8_t>(VT::boolean, v ? 1 : 0));
+}
 
 void GgufStreamWriter::set_string(const std::string& k, std::string_view v) {
   std::string out;
@@ -88,13 +112,27 @@ void GgufStreamWriter::set_string(const std::string& k, std::string_view v) {
   put(k, std::move(out));
 }
 
-void GgufStreamWriter::set_array_u8(const std::string& k, std::span<const uint8_t> v) { put(k, array(VT::u8, v)); }
-void GgufStreamWriter::set_array_i32(const std::string& k, std::span<const int32_t> v) { put(k, array(VT::i32, v)); }
-void GgufStreamWriter::set_array_u32(const std::string& k, std::span<const uint32_t> v) { put(k, array(VT::u32, v)); }
-void GgufStreamWriter::set_array_i64(const std::string& k, std::span<const int64_t> v) { put(k, array(VT::i64, v)); }
-void GgufStreamWriter::set_array_u64(const std::string& k, std::span<const uint64_t> v) { put(k, array(VT::u64, v)); }
-void GgufStreamWriter::set_array_f32(const std::string& k, std::span<const float> v) { put(k, array(VT::f32, v)); }
-void GgufStreamWriter::set_array_f64(const std::string& k, std::span<const double> v) { put(k, array(VT::f64, v)); }
+void GgufStreamWriter::set_array_u8(const std::string& k, std::span<const uint8_t> v) {
+  put(k, array(VT::u8, v));
+}
+void GgufStreamWriter::set_array_i32(const std::string& k, std::span<const int32_t> v) {
+  put(k, array(VT::i32, v));
+}
+void GgufStreamWriter::set_array_u32(const std::string& k, std::span<const uint32_t> v) {
+  put(k, array(VT::u32, v));
+}
+void GgufStreamWriter::set_array_i64(const std::string& k, std::span<const int64_t> v) {
+  put(k, array(VT::i64, v));
+}
+void GgufStreamWriter::set_array_u64(const std::string& k, std::span<const uint64_t> v) {
+  put(k, array(VT::u64, v));
+}
+void GgufStreamWriter::set_array_f32(const std::string& k, std::span<const float> v) {
+  put(k, array(VT::f32, v));
+}
+void GgufStreamWriter::set_array_f64(const std::string& k, std::span<const double> v) {
+  put(k, array(VT::f64, v));
+}
 
 void GgufStreamWriter::set_array_bool(const std::string& k, std::span<const bool> v) {
   std::vector<uint8_t> bytes(v.begin(), v.end());
@@ -113,15 +151,75 @@ void GgufStreamWriter::set_array_string(const std::string& k, std::span<const st
   put(k, std::move(out));
 }
 
+void GgufStreamWriter::add_tensor_owned(const std::string& name, TensorType type, std::vector<int64_t> shape,
+                                        std::string bytes) {
+  add_tensor(name, type, std::move(shape), [b = std::move(bytes)](const Sink& sink) { sink(b); });
+}
+
+bool GgufStreamWriter::set(const std::string& k, const GgufValue& v) {
+  switch (v.type) {
+    case GgufType::u8:
+      set_u8(k, static_cast<uint8_t>(v.u));
+      return true;
+    case GgufType::i8:
+      set_i8(k, static_cast<int8_t>(v.i));
+      return true;
+    case GgufType::u16:
+      set_u16(k, static_cast<uint16_t>(v.u));
+      return true;
+    case GgufType::i16:
+      set_i16(k, static_cast<int16_t>(v.i));
+      return true;
+    case GgufType::u32:
+      set_u32(k, static_cast<uint32_t>(v.u));
+      return true;
+    case GgufType::i32:
+      set_i32(k, static_cast<int32_t>(v.i));
+      return true;
+    case GgufType::u64:
+      set_u64(k, v.u);
+      return true;
+    case GgufType::i64:
+      set_i64(k, v.i);
+      return true;
+    case GgufType::f32:
+      set_f32(k, static_cast<float>(v.f));
+      return true;
+    case GgufType::f64:
+      set_f64(k, v.f);
+      return true;
+    case GgufType::boolean:
+      set_bool(k, v.u != 0);
+      return true;
+    case GgufType::string:
+      set_string(k, v.str);
+      return true;
+    case GgufType::array:
+      break;
+  }
+  if (v.elem_type == GgufType::string) {
+    set_array_string(k, v.strings);
+    return true;
+  }
+  if (v.elem_type == GgufType::array) return false;
+  std::string out;  // numeric and bool elements: the reader keeps their little-endian bytes as stored
+  put_raw<uint32_t>(out, static_cast<uint32_t>(VT::array));
+  put_raw<uint32_t>(out, static_cast<uint32_t>(v.elem_type));
+  put_raw<uint64_t>(out, v.count);
+  out.append(reinterpret_cast<const char*>(v.raw.data()), v.raw.size());
+  put(k, std::move(out));
+  return true;
+}
+
 void GgufStreamWriter::add_tensor(const std::string& name, TensorType type, std::vector<int64_t> shape,
-                            std::span<const std::byte> data) {
+                                  std::span<const std::byte> data) {
   add_tensor(name, type, std::move(shape), [data](const Sink& sink) {
     sink(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
   });
 }
 
 void GgufStreamWriter::add_tensor(const std::string& name, TensorType type, std::vector<int64_t> shape,
-                            Producer producer) {
+                                  Producer producer) {
   if (name.empty()) fail_input("GGUF tensor name must not be empty");
   if (shape.empty() || shape.size() > 4)
     fail_input("GGUF tensor {}: expected 1 to 4 dimensions, got {}", name, shape.size());
@@ -132,11 +230,13 @@ void GgufStreamWriter::add_tensor(const std::string& name, TensorType type, std:
   }
   for (const auto& t : tensors_)
     if (t.name == name) fail_input("GGUF tensor {} added twice", name);
-  const auto& tr = quant::traits(type);
-  if (shape.back() % tr.block != 0)
-    fail_input("GGUF tensor {}: {} needs rows of a multiple of {} elements, got {}", name, tr.name, tr.block,
-               shape.back());
-  const uint64_t nbytes = quant::dtype_bytes(type, static_cast<int64_t>(numel));
+  const GgmlTypeTraits tr = ggml_type_traits(type);
+  if (tr.block_size == 0)
+    fail_input("GGUF tensor {}: unknown GGML type {}", name, static_cast<uint32_t>(type));
+  if (static_cast<uint64_t>(shape.back()) % tr.block_size != 0)
+    fail_input("GGUF tensor {}: {} needs rows of a multiple of {} elements, got {}", name,
+               ggml_type_name(type), tr.block_size, shape.back());
+  const uint64_t nbytes = numel / tr.block_size * tr.type_size;
   tensors_.push_back({name, type, std::move(shape), nbytes, std::move(producer)});
 }
 
@@ -154,8 +254,9 @@ void GgufStreamWriter::emit(const Sink& out) const {
   for (const auto& t : tensors_) {
     put_string(head, t.name);
     put_raw<uint32_t>(head, static_cast<uint32_t>(t.shape.size()));
-    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) put_raw<uint64_t>(head, static_cast<uint64_t>(*it));
-    put_raw<uint32_t>(head, quant::traits(t.type).ggml_type);
+    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it)
+      put_raw<uint64_t>(head, static_cast<uint64_t>(*it));
+    put_raw<uint32_t>(head, static_cast<uint32_t>(t.type));
     put_raw<uint64_t>(head, offset);
     offset = pad_to(offset + t.nbytes, alignment_);
   }
@@ -169,7 +270,8 @@ void GgufStreamWriter::emit(const Sink& out) const {
       if (written > t.nbytes) fail("GGUF tensor {}: producer wrote more than {} bytes", t.name, t.nbytes);
       out(piece);
     });
-    if (written != t.nbytes) fail("GGUF tensor {}: producer wrote {} bytes, expected {}", t.name, written, t.nbytes);
+    if (written != t.nbytes)
+      fail("GGUF tensor {}: producer wrote {} bytes, expected {}", t.name, written, t.nbytes);
     uint64_t pad = pad_to(t.nbytes, alignment_) - t.nbytes;
     if (pad) out(std::string_view(zeros.data(), pad));
   }

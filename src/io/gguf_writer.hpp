@@ -1,10 +1,11 @@
 #pragma once
 // A streaming GGUF v3 writer (the file format of llama.cpp / ggml) for model files: metadata
 // key-value pairs of every GGUF type (scalars, strings, arrays) and tensors of any storage type of
-// quant/dtype.hpp (f32, f16, bf16 and the GGML block formats), each tensor's data aligned to `general.alignment` (default 32). Tensor data is pulled from
-// producers while the file is written, so converting a large model never holds a second copy in
-// memory. The file is written atomically (temp file + rename). (io/gguf.hpp has a small in-memory
-// writer built on the reader's value types; this one is for `longwriter convert`.)
+// the GGML type table (io/gguf.hpp: f32, f16, bf16 and the GGML block formats), each tensor's data aligned to
+// `general.alignment` (default 32). Tensor data is pulled from producers while the file is written, so
+// converting a large model never holds a second copy in memory. The file is written atomically (temp file +
+// rename); to_bytes() gives the image in memory (tests, fuzzing). `longwriter convert`, lw_make_model and the
+// tests all write with it.
 //
 // Layout written (all little-endian):
 //   "GGUF" u32 version=3, u64 n_tensors, u64 n_kv,
@@ -25,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "quant/dtype.hpp"
+#include "io/gguf.hpp"
 
 namespace lw::io {
 
@@ -33,12 +34,23 @@ class GgufStreamWriter {
  public:
   // GGUF metadata value types (the numbers are the format's).
   enum class ValueType : uint32_t {
-    u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7,
-    string = 8, array = 9, u64 = 10, i64 = 11, f64 = 12,
+    u8 = 0,
+    i8 = 1,
+    u16 = 2,
+    i16 = 3,
+    u32 = 4,
+    i32 = 5,
+    f32 = 6,
+    boolean = 7,
+    string = 8,
+    array = 9,
+    u64 = 10,
+    i64 = 11,
+    f64 = 12,
   };
   // Tensor storage types (written as their GGUF type ids; quantized types are blocked along the
   // innermost dimension, which must be a multiple of the block size).
-  using TensorType = quant::DType;
+  using TensorType = GgmlType;
 
   // Writes `nbytes` bytes of one tensor's data by calling sink(piece) any number of times.
   using Sink = std::function<void(std::string_view piece)>;
@@ -68,14 +80,21 @@ class GgufStreamWriter {
   void set_array_f64(const std::string& key, std::span<const double> v);
   void set_array_bool(const std::string& key, std::span<const bool> v);
   void set_array_string(const std::string& key, std::span<const std::string> v);
+  // Any value read from a GGUF file (io/gguf.hpp), with its type; arrays of arrays are refused
+  // (returns false).
+  bool set(const std::string& key, const GgufValue& v);
   bool has_key(const std::string& key) const;
 
   // Tensors, written in the order added. `data` must hold exactly the tensor's bytes and stay
   // alive until write(); a producer is called once during write() and must emit exactly the
-  // tensor's byte size (quant::dtype_bytes of its element count; checked). Throws InputError on a duplicate name or a bad shape.
+  // tensor's byte size (its element count in blocks of its GGML type; checked). Throws InputError on a
+  // duplicate name or a bad shape.
   void add_tensor(const std::string& name, TensorType type, std::vector<int64_t> shape,
                   std::span<const std::byte> data);
   void add_tensor(const std::string& name, TensorType type, std::vector<int64_t> shape, Producer producer);
+  // A small tensor whose bytes the writer keeps (tests, rope_freqs).
+  void add_tensor_owned(const std::string& name, TensorType type, std::vector<int64_t> shape,
+                        std::string bytes);
   size_t tensor_count() const { return tensors_.size(); }
 
   // Writes the file atomically. Can be called more than once.

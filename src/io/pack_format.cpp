@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/cu_seqlens.hpp"
 #include "io/file.hpp"
 #include "io/json_read.hpp"
 #include "io/npy.hpp"
@@ -201,10 +202,7 @@ void validate_row(const PackRowView& row, int64_t max_len) {
     fail("pack row: expected {} tokens, labels and weights, got {}, {}, {}", L, row.tokens.size(),
          row.label_mask.size(), row.weights.size());
   const auto& cu = row.cu_seqlens;
-  if (cu.size() < 2 || cu.front() != 0 || cu.back() != max_len)
-    fail("pack row: cu_seqlens must start at 0 and end at {}", L);
-  for (size_t i = 1; i < cu.size(); ++i)
-    if (cu[i] <= cu[i - 1]) fail("pack row: cu_seqlens not strictly increasing at index {}", i);
+  if (const std::string e = cu_seqlens_error(std::span(cu), max_len); !e.empty()) fail("pack row: {}", e);
   size_t segments = cu.size() - 1;
   if (row.n_seqs == 0 || (row.n_seqs != segments && row.n_seqs + 1 != segments))
     fail("pack row: {} sequences do not match {} boundary segments", row.n_seqs, segments);
@@ -347,18 +345,9 @@ void check_row_table(const std::string& file, const Header& h, const unsigned ch
     if (info.n_seqs == 0 || info.n_seqs > segments || info.n_seqs + 1 < segments)
       fail_input("{}: row {}: {} sequences do not fit {} boundary segments (expected {}{})", file, r, info.n_seqs,
                  segments, segments > 1 ? fmt::format("{} or ", segments - 1) : "", segments);
-    const uint32_t* cu = bounds + info.bounds_begin;
-    if (cu[0] != 0) fail_input("{}: row {}: cu_seqlens[0] is {}, expected 0", file, r, cu[0]);
-    for (uint32_t k = 1; k < info.n_bounds; ++k) {
-      if (cu[k] <= cu[k - 1])
-        fail_input("{}: row {}: cu_seqlens not strictly increasing at index {} ({} after {})", file, r, k, cu[k],
-                   cu[k - 1]);
-      if (cu[k] > h.max_len)
-        fail_input("{}: row {}: cu_seqlens[{}] = {} exceeds the row length {}", file, r, k, cu[k], h.max_len);
-    }
-    if (cu[info.n_bounds - 1] != h.max_len)
-      fail_input("{}: row {}: cu_seqlens ends at {}, expected the row length {}", file, r, cu[info.n_bounds - 1],
-                 h.max_len);
+    const std::span<const uint32_t> cu(bounds + info.bounds_begin, info.n_bounds);
+    if (const std::string e = cu_seqlens_error(cu, static_cast<int64_t>(h.max_len)); !e.empty())
+      fail_input("{}: row {}: {}", file, r, e);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 
+#include "io/gguf.hpp"
 #include "quant/dequant_ref.hpp"
 #include "quant/quantize.hpp"
 
@@ -12,23 +13,39 @@ namespace {
 
 using A = ActFormat;
 
-// GGUF tensor type ids (the GGML format's enum).
+// The storage type of each GGML tensor type this project decodes: the GGUF type id, then its
+// name and block sizes from io's GGML type table (io/gguf.hpp), the activation format and the
+// reference kernels.
+TypeTraits row(DType t, io::GgmlType g, bool quantized, ActFormat act, RowToF32 to, RowFromF32 from) {
+  const io::GgmlTypeTraits s = io::ggml_type_traits(g);
+  return {t,
+          io::ggml_type_name(g),
+          static_cast<uint32_t>(g),
+          static_cast<int>(s.block_size),
+          static_cast<int>(s.type_size),
+          quantized,
+          act,
+          to,
+          from};
+}
+
+using G = io::GgmlType;
 const std::array<TypeTraits, kNumDTypes> kTable = {{
-    {DType::f32, "f32", 0, 1, 4, false, A::f32, ref::f32_to_f32, qz::f32},
-    {DType::f16, "f16", 1, 1, 2, false, A::f32, ref::f16_to_f32, qz::f16},
-    {DType::bf16, "bf16", 30, 1, 2, false, A::f32, ref::bf16_to_f32, qz::bf16},
-    {DType::q4_0, "q4_0", 2, 32, 18, true, A::q8_32, ref::q4_0_to_f32, qz::q4_0},
-    {DType::q4_1, "q4_1", 3, 32, 20, true, A::q8_32, ref::q4_1_to_f32, qz::q4_1},
-    {DType::q5_0, "q5_0", 6, 32, 22, true, A::q8_32, ref::q5_0_to_f32, qz::q5_0},
-    {DType::q5_1, "q5_1", 7, 32, 24, true, A::q8_32, ref::q5_1_to_f32, qz::q5_1},
-    {DType::q8_0, "q8_0", 8, 32, 34, true, A::q8_32, ref::q8_0_to_f32, qz::q8_0},
-    {DType::q2_k, "q2_k", 10, 256, 84, true, A::q8_256, ref::q2_k_to_f32, qz::q2_k},
-    {DType::q3_k, "q3_k", 11, 256, 110, true, A::q8_256, ref::q3_k_to_f32, qz::q3_k},
-    {DType::q4_k, "q4_k", 12, 256, 144, true, A::q8_256, ref::q4_k_to_f32, qz::q4_k},
-    {DType::q5_k, "q5_k", 13, 256, 176, true, A::q8_256, ref::q5_k_to_f32, qz::q5_k},
-    {DType::q6_k, "q6_k", 14, 256, 210, true, A::q8_256, ref::q6_k_to_f32, qz::q6_k},
-    {DType::iq4_nl, "iq4_nl", 20, 32, 18, true, A::q8_32, ref::iq4_nl_to_f32, qz::iq4_nl},
-    {DType::iq4_xs, "iq4_xs", 23, 256, 136, true, A::q8_256, ref::iq4_xs_to_f32, qz::iq4_xs},
+    row(DType::f32, G::f32, false, A::f32, ref::f32_to_f32, qz::f32),
+    row(DType::f16, G::f16, false, A::f32, ref::f16_to_f32, qz::f16),
+    row(DType::bf16, G::bf16, false, A::f32, ref::bf16_to_f32, qz::bf16),
+    row(DType::q4_0, G::q4_0, true, A::q8_32, ref::q4_0_to_f32, qz::q4_0),
+    row(DType::q4_1, G::q4_1, true, A::q8_32, ref::q4_1_to_f32, qz::q4_1),
+    row(DType::q5_0, G::q5_0, true, A::q8_32, ref::q5_0_to_f32, qz::q5_0),
+    row(DType::q5_1, G::q5_1, true, A::q8_32, ref::q5_1_to_f32, qz::q5_1),
+    row(DType::q8_0, G::q8_0, true, A::q8_32, ref::q8_0_to_f32, qz::q8_0),
+    row(DType::q2_k, G::q2_k, true, A::q8_256, ref::q2_k_to_f32, qz::q2_k),
+    row(DType::q3_k, G::q3_k, true, A::q8_256, ref::q3_k_to_f32, qz::q3_k),
+    row(DType::q4_k, G::q4_k, true, A::q8_256, ref::q4_k_to_f32, qz::q4_k),
+    row(DType::q5_k, G::q5_k, true, A::q8_256, ref::q5_k_to_f32, qz::q5_k),
+    row(DType::q6_k, G::q6_k, true, A::q8_256, ref::q6_k_to_f32, qz::q6_k),
+    row(DType::iq4_nl, G::iq4_nl, true, A::q8_32, ref::iq4_nl_to_f32, qz::iq4_nl),
+    row(DType::iq4_xs, G::iq4_xs, true, A::q8_256, ref::iq4_xs_to_f32, qz::iq4_xs),
 }};
 
 bool table_in_order() {
@@ -40,7 +57,9 @@ bool table_in_order() {
 
 }  // namespace
 
-const TypeTraits& traits(DType t) { return kTable[static_cast<size_t>(t)]; }
+const TypeTraits& traits(DType t) {
+  return kTable[static_cast<size_t>(t)];
+}
 
 std::optional<DType> dtype_from_ggml(uint32_t g) {
   for (const auto& tr : kTable)

@@ -14,6 +14,10 @@
 #include <string>
 #include <string_view>
 
+namespace lw::io {
+enum class GgmlType : uint32_t;  // io/gguf.hpp
+}
+
 namespace lw::quant {
 
 enum class DType : uint8_t {
@@ -51,6 +55,8 @@ inline size_t dtype_bytes(DType t, int64_t n) {
   const TypeTraits& tr = traits(t);
   return static_cast<size_t>(n / tr.block) * static_cast<size_t>(tr.block_bytes);
 }
+// The GGUF tensor type id of t (what GGUF writers store).
+inline io::GgmlType ggml_type(DType t) { return static_cast<io::GgmlType>(traits(t).ggml_type); }
 // The type stored under a GGUF tensor type id, if supported.
 std::optional<DType> dtype_from_ggml(uint32_t ggml_type);
 // "q4_k", "Q4_K", "iq4_xs", ...

@@ -1,12 +1,10 @@
 #include "text/words.hpp"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <algorithm>
 #include <memory>
 #include <string>
 
+#include "text/regex.hpp"
 #include "text/utf8.hpp"
 #include "util/error.hpp"
 
@@ -15,38 +13,13 @@ namespace {
 
 // Compiled once; PCRE2 with UTF + UCP gives \b the Unicode meaning (\w = \p{L}, \p{N}, '_'),
 // which matches Python's str.isalnum()-based word characters for all practical text.
-struct WordRegex {
-  pcre2_code* code = nullptr;
-  WordRegex() {
-    int err = 0;
-    PCRE2_SIZE off = 0;
-    const char* pat = "\\b[a-zA-Z]+\\b";
-    code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pat), PCRE2_ZERO_TERMINATED,
-                         PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &err, &off, nullptr);
-    LW_CHECK(code != nullptr, "word regex failed to compile");
-    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is absent
-  }
-  ~WordRegex() { pcre2_code_free(code); }
-};
-
-const WordRegex& word_regex() {
-  static const WordRegex re;
-  return re;
-}
-
 int64_t count_ascii_words(const std::string& s) {
-  const auto& re = word_regex();
-  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
-      pcre2_match_data_create_from_pattern(re.code, nullptr), &pcre2_match_data_free);
+  static const Regex re("\\b[a-zA-Z]+\\b", RegexOptions{false, "word counter"});
   int64_t n = 0;
-  PCRE2_SIZE start = 0;
-  auto subject = reinterpret_cast<PCRE2_SPTR>(s.data());
-  while (start <= s.size()) {
-    int rc = pcre2_match(re.code, subject, s.size(), start, PCRE2_NO_UTF_CHECK, md.get(), nullptr);
-    if (rc < 0) break;
-    PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.get());
+  size_t start = 0, b = 0, e = 0;
+  while (start <= s.size() && re.find(s, start, b, e)) {
     ++n;
-    start = ov[1];  // matches are non-empty, so this always advances
+    start = e;  // matches are non-empty, so this always advances
   }
   return n;
 }

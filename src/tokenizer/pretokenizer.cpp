@@ -1,7 +1,4 @@
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include "tokenizer/pretokenizer.hpp"
-
-#include <pcre2.h>
 
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -17,78 +14,8 @@ const char* const kQwen2 =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 }  // namespace patterns
 
-namespace {
-
-// Per-thread matching state shared by all patterns: match data and a JIT stack large enough for
-// long runs (100,000 repeated characters).
-struct ThreadState {
-  pcre2_match_data* md = nullptr;
-  pcre2_match_context* mc = nullptr;
-  pcre2_jit_stack* js = nullptr;
-  ThreadState() {
-    md = pcre2_match_data_create(16, nullptr);
-    mc = pcre2_match_context_create(nullptr);
-    js = pcre2_jit_stack_create(32 * 1024, 8 * 1024 * 1024, nullptr);
-    if (mc && js) pcre2_jit_stack_assign(mc, nullptr, js);
-  }
-  ~ThreadState() {
-    if (js) pcre2_jit_stack_free(js);
-    if (mc) pcre2_match_context_free(mc);
-    if (md) pcre2_match_data_free(md);
-  }
-};
-
-ThreadState& thread_state() {
-  thread_local ThreadState st;
-  return st;
-}
-
-std::string pcre2_message(int code) {
-  PCRE2_UCHAR buf[256];
-  pcre2_get_error_message(code, buf, sizeof(buf));
-  return reinterpret_cast<const char*>(buf);
-}
-
-}  // namespace
-
-Regex::Regex(std::string pattern) : pattern_(std::move(pattern)) {
-  int err = 0;
-  PCRE2_SIZE off = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern_.data()), pattern_.size(),
-                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &off, nullptr);
-  if (!code) {
-    fail_input("pre-tokenizer regex /{}/ does not compile at offset {}: {}", pattern_, off,
-               pcre2_message(err));
-  }
-  jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
-  code_ = code;
-}
-
-Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
-
-bool Regex::find(std::string_view subject, size_t start, size_t& mb, size_t& me) const {
-  ThreadState& st = thread_state();
-  auto* code = static_cast<pcre2_code*>(code_);
-  auto subj = reinterpret_cast<PCRE2_SPTR>(subject.data());
-  int rc = pcre2_match(code, subj, subject.size(), start, 0, st.md, st.mc);
-  if (rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
-    rc = pcre2_match(code, subj, subject.size(), start, PCRE2_NO_JIT, st.md, nullptr);
-  }
-  if (rc == PCRE2_ERROR_NOMATCH) return false;
-  if (rc < 0) {
-    // A resource limit on pathological input: leave the rest of the piece unsplit.
-    log::warn("pre-tokenizer regex failed ({}); keeping {} bytes as one piece", pcre2_message(rc),
-              subject.size() - start);
-    return false;
-  }
-  PCRE2_SIZE* ov = pcre2_get_ovector_pointer(st.md);
-  mb = ov[0];
-  me = ov[1];
-  return true;
-}
-
 void PreTokenizer::add_split(const std::string& pattern) {
-  steps_.push_back(std::make_shared<const Regex>(pattern));
+  steps_.push_back(std::make_shared<const text::Regex>(pattern, text::RegexOptions{false, "pre-tokenizer"}));
 }
 
 std::vector<std::string> PreTokenizer::patterns() const {

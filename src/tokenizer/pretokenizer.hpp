@@ -11,25 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "text/regex.hpp"
+
 namespace lw::tok {
-
-class Regex {
- public:
-  // Throws InputError naming the pattern and the PCRE2 message when it does not compile.
-  explicit Regex(std::string pattern);
-  ~Regex();
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
-
-  // Finds the first match in subject at or after `start`; sets [mb, me).
-  bool find(std::string_view subject, size_t start, size_t& mb, size_t& me) const;
-  const std::string& pattern() const { return pattern_; }
-
- private:
-  std::string pattern_;
-  void* code_ = nullptr;  // pcre2_code_8*
-  bool jit_ = false;
-};
 
 using Piece = std::pair<size_t, size_t>;  // [begin, end) byte offsets into the text
 
@@ -49,13 +33,13 @@ class PreTokenizer {
   static std::vector<std::string> gguf_pre_names();
 
  private:
-  std::vector<std::shared_ptr<const Regex>> steps_;
+  std::vector<std::shared_ptr<const text::Regex>> steps_;
 };
 
 // The patterns themselves (facts of the respective tokenizers).
 namespace patterns {
 extern const char* const kGpt2;
-extern const char* const kLlama3;   // also cl100k_base, GLM-4 (chatglm-bpe)
+extern const char* const kLlama3;  // also cl100k_base, GLM-4 (chatglm-bpe)
 extern const char* const kQwen2;
 }  // namespace patterns
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "engine/blas.hpp"
+#include "io/cu_seqlens.hpp"
 #include "kernels/vec.hpp"
 #include "util/error.hpp"
 
@@ -18,10 +19,7 @@ using engine::gemm;
 using kernels::row_max;
 
 void check_cu_seqlens(const std::vector<int32_t>& cu, int T, const char* where) {
-  if (cu.size() < 2 || cu.front() != 0 || cu.back() != T)
-    fail_input("{}: cu_seqlens must start at 0 and end at {} (got {} entries)", where, T, cu.size());
-  for (size_t i = 1; i < cu.size(); i++)
-    if (cu[i] <= cu[i - 1]) fail_input("{}: cu_seqlens not strictly increasing at index {}", where, i);
+  if (const std::string e = io::cu_seqlens_error(std::span(cu), T); !e.empty()) fail_input("{}: {}", where, e);
 }
 
 namespace {

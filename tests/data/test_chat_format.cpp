@@ -6,6 +6,7 @@
 #include "data/fake_tokenizer.hpp"
 #include "io/file.hpp"
 #include "io/gguf.hpp"
+#include "io/gguf_writer.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "util/error.hpp"
 
@@ -160,10 +161,10 @@ TEST(ChatFormatDetect, FromGgufFile) {
   fs::remove_all(d);
   fs::create_directories(d);
   auto write = [&](const std::string& name, const std::string& arch, const std::string& tmpl) {
-    lw::io::GgufWriter w;
-    w.add("general.architecture", lw::io::GgufValue::make_string(arch));
-    w.add("general.name", lw::io::GgufValue::make_string(name));
-    if (!tmpl.empty()) w.add("tokenizer.chat_template", lw::io::GgufValue::make_string(tmpl));
+    lw::io::GgufStreamWriter w;
+    w.set("general.architecture", lw::io::GgufValue::make_string(arch));
+    w.set("general.name", lw::io::GgufValue::make_string(name));
+    if (!tmpl.empty()) w.set("tokenizer.chat_template", lw::io::GgufValue::make_string(tmpl));
     w.write(d / (name + ".gguf"));
     return d / (name + ".gguf");
   };

@@ -11,6 +11,7 @@
 #include "engine_test_util.hpp"
 #include "io/file.hpp"
 #include "io/gguf.hpp"
+#include "io/gguf_writer.hpp"
 #include "util/error.hpp"
 
 using namespace lw::engine;
@@ -25,20 +26,20 @@ namespace {
 void write_gguf(const Model& m, DType dtype, const fs::path& path, const std::string& arch = "llama",
                 GgmlType force_type = GgmlType::f32, bool drop_norm = false) {
   const ModelConfig& c = m.config();
-  lw::io::GgufWriter w;
-  w.add("general.architecture", GgufValue::make_string(arch));
-  w.add("llama.embedding_length", GgufValue::make_u32(c.C));
-  w.add("llama.block_count", GgufValue::make_u32(c.n_layer));
-  w.add("llama.feed_forward_length", GgufValue::make_u32(c.ffn));
-  w.add("llama.attention.head_count", GgufValue::make_u32(c.n_head));
-  w.add("llama.attention.head_count_kv", GgufValue::make_u32(c.n_kv_head));
-  w.add("llama.context_length", GgufValue::make_u32(c.max_context));
-  w.add("llama.attention.layer_norm_rms_epsilon", GgufValue::make_f32(c.rms_eps));
-  w.add("llama.rope.freq_base", GgufValue::make_f32(c.rope_theta));
-  w.add("llama.rope.dimension_count", GgufValue::make_u32(c.rot_dim()));
-  w.add("llama.vocab_size", GgufValue::make_u32(c.V));
-  w.add("tokenizer.ggml.bos_token_id", GgufValue::make_u32(1));
-  w.add("tokenizer.ggml.eos_token_id", GgufValue::make_u32(2));
+  lw::io::GgufStreamWriter w;
+  w.set("general.architecture", GgufValue::make_string(arch));
+  w.set("llama.embedding_length", GgufValue::make_u32(c.C));
+  w.set("llama.block_count", GgufValue::make_u32(c.n_layer));
+  w.set("llama.feed_forward_length", GgufValue::make_u32(c.ffn));
+  w.set("llama.attention.head_count", GgufValue::make_u32(c.n_head));
+  w.set("llama.attention.head_count_kv", GgufValue::make_u32(c.n_kv_head));
+  w.set("llama.context_length", GgufValue::make_u32(c.max_context));
+  w.set("llama.attention.layer_norm_rms_epsilon", GgufValue::make_f32(c.rms_eps));
+  w.set("llama.rope.freq_base", GgufValue::make_f32(c.rope_theta));
+  w.set("llama.rope.dimension_count", GgufValue::make_u32(c.rot_dim()));
+  w.set("llama.vocab_size", GgufValue::make_u32(c.V));
+  w.set("tokenizer.ggml.bos_token_id", GgufValue::make_u32(1));
+  w.set("tokenizer.ggml.eos_token_id", GgufValue::make_u32(2));
   for (const auto& spec : param_specs(c)) {
     if (drop_norm && spec.name == "model.norm.weight") continue;
     Tensor t = weight_of(c, m.weights(), spec);
@@ -54,12 +55,11 @@ void write_gguf(const Model& m, DType dtype, const fs::path& path, const std::st
       int64_t dst = permute ? gguf_row_of_hf_row(r, c.hd) : r;
       from_f32(dt, f.data() + r * cols, out.data() + dst * dtype_bytes(dt, cols), cols);
     }
-    std::vector<int64_t> dims(spec.shape.rbegin(), spec.shape.rend());
     const std::string name = gguf_place(c, spec, false).tensor;
     if (force_type == GgmlType::q8_1 && !small)  // a type the engine does not read: 36-byte blocks of 32
-      w.add_tensor(name, force_type, dims, std::vector<std::byte>(t.numel() / 32 * 36));
+      w.add_tensor_owned(name, force_type, spec.shape, std::string(t.numel() / 32 * 36, '\0'));
     else
-      w.add_tensor(name, gt, dims, out);
+      w.add_tensor_owned(name, gt, spec.shape, std::string(reinterpret_cast<const char*>(out.data()), out.size()));
   }
   w.write(path);
 }
@@ -161,10 +161,10 @@ TEST(GgufModel, UnsupportedFilesGiveClearErrors) {
   EXPECT_NE(e81.find("has type q8_1"), std::string::npos) << e81;
   EXPECT_NE(e81.find("supported: f32, f16, bf16, q4_0"), std::string::npos) << e81;
   {  // a q4_k tensor whose rows (ne[0] = 128) are not a multiple of its 256-element blocks
-    lw::io::GgufWriter w;
-    w.add("general.architecture", GgufValue::make_string("llama"));
-    w.add_tensor("token_embd.weight", GgmlType::q4_k, {256, 1}, std::vector<std::byte>(144));
-    std::string bytes = w.serialize();
+    lw::io::GgufStreamWriter w;
+    w.set("general.architecture", GgufValue::make_string("llama"));
+    w.add_tensor_owned("token_embd.weight", GgmlType::q4_k, {1, 256}, std::string(144, '\0'));
+    std::string bytes = w.to_bytes();
     const uint64_t ne0 = 256, bad = 128;
     const size_t name_at = bytes.find("token_embd.weight");
     ASSERT_NE(name_at, std::string::npos);

@@ -1,4 +1,5 @@
 #include "io/gguf.hpp"
+#include "io/gguf_writer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +16,7 @@ using lw::io::GgmlType;
 using lw::io::GgufFile;
 using lw::io::GgufType;
 using lw::io::GgufValue;
-using lw::io::GgufWriter;
+using lw::io::GgufStreamWriter;
 
 std::vector<std::byte> f32_bytes(const std::vector<float>& v) {
   std::vector<std::byte> out(v.size() * 4);
@@ -23,25 +24,29 @@ std::vector<std::byte> f32_bytes(const std::vector<float>& v) {
   return out;
 }
 
-GgufWriter sample_writer() {
-  GgufWriter w;
-  w.add("general.architecture", GgufValue::make_string("llama"));
-  w.add("llama.block_count", GgufValue::make_u32(2));
-  w.add("llama.rope.freq_base", GgufValue::make_f32(500000.0f));
-  w.add("tokenizer.ggml.add_bos_token", GgufValue::make_bool(true));
-  w.add("tokenizer.ggml.tokens", GgufValue::make_string_array({"a", "b", "ab"}));
-  w.add("tokenizer.ggml.scores", GgufValue::make_f32_array({0.0f, -1.5f, 2.0f}));
-  w.add("tokenizer.ggml.token_type", GgufValue::make_i32_array({1, 1, 3}));
+std::string as_string(const std::vector<std::byte>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+GgufStreamWriter sample_writer(uint32_t alignment = 32) {
+  GgufStreamWriter w(alignment);
+  w.set("general.architecture", GgufValue::make_string("llama"));
+  w.set("llama.block_count", GgufValue::make_u32(2));
+  w.set("llama.rope.freq_base", GgufValue::make_f32(500000.0f));
+  w.set("tokenizer.ggml.add_bos_token", GgufValue::make_bool(true));
+  w.set("tokenizer.ggml.tokens", GgufValue::make_string_array({"a", "b", "ab"}));
+  w.set("tokenizer.ggml.scores", GgufValue::make_f32_array({0.0f, -1.5f, 2.0f}));
+  w.set("tokenizer.ggml.token_type", GgufValue::make_i32_array({1, 1, 3}));
   std::vector<float> emb(4 * 3);
   for (size_t i = 0; i < emb.size(); ++i) emb[i] = static_cast<float>(i) * 0.5f;
-  w.add_tensor("token_embd.weight", GgmlType::f32, {4, 3}, f32_bytes(emb));
+  w.add_tensor_owned("token_embd.weight", GgmlType::f32, {3, 4}, as_string(f32_bytes(emb)));
   std::vector<std::byte> q(34 * 2, std::byte{7});  // two q8_0 blocks
-  w.add_tensor("blk.0.attn_q.weight", GgmlType::q8_0, {32, 2}, q);
+  w.add_tensor_owned("blk.0.attn_q.weight", GgmlType::q8_0, {2, 32}, as_string(q));
   return w;
 }
 
 TEST(Gguf, RoundTripsMetadataAndTensors) {
-  GgufFile g = GgufFile::from_bytes(sample_writer().serialize(), "sample.gguf");
+  GgufFile g = GgufFile::from_bytes(sample_writer().to_bytes(), "sample.gguf");
   EXPECT_EQ(g.version(), 3u);
   EXPECT_EQ(g.alignment(), 32u);
   EXPECT_EQ(g.data_offset() % 32, 0u);
@@ -73,7 +78,7 @@ TEST(Gguf, RoundTripsMetadataAndTensors) {
 }
 
 TEST(Gguf, TypedGettersNameKeyOnMismatch) {
-  GgufFile g = GgufFile::from_bytes(sample_writer().serialize(), "sample.gguf");
+  GgufFile g = GgufFile::from_bytes(sample_writer().to_bytes(), "sample.gguf");
   try {
     (void)g.get_string("llama.block_count");
     FAIL() << "expected InputError";
@@ -97,7 +102,7 @@ TEST(Gguf, OpensRealVocabularyFileByMapping) {
 
 TEST(Gguf, WritesAndOpensFromDisk) {
   auto path = std::filesystem::temp_directory_path() / "lw_test_gguf_rw.gguf";
-  sample_writer().write(path, 64);
+  sample_writer(64).write(path);
   GgufFile g = GgufFile::open(path);
   EXPECT_EQ(g.alignment(), 64u);
   EXPECT_EQ(g.data_offset() % 64, 0u);
@@ -152,12 +157,14 @@ TEST(Gguf, MalformedHeadersGiveClearErrors) {
 }
 
 TEST(Gguf, TensorPastEndIsRejected) {
-  std::string bytes = sample_writer().serialize();
-  expect_input_error(bytes.substr(0, bytes.size() - 10), "runs past the end");
+  std::string bytes = sample_writer().to_bytes();
+  const GgufFile whole = GgufFile::from_bytes(bytes, "sample.gguf");
+  const auto& last = whole.tensors().back();  // cut 10 bytes off its data (the writer pads after it)
+  expect_input_error(bytes.substr(0, whole.data_offset() + last.offset + last.n_bytes - 10), "runs past the end");
 }
 
 TEST(Gguf, RandomCorruptionNeverCrashes) {
-  const std::string good = sample_writer().serialize();
+  const std::string good = sample_writer().to_bytes();
   std::mt19937 rng(1234);
   int errors = 0, ok = 0;
   for (int iter = 0; iter < 3000; ++iter) {

@@ -7,6 +7,7 @@
 
 #include "io/file.hpp"
 #include "io/gguf.hpp"
+#include "io/gguf_writer.hpp"
 #include "text/utf8.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -133,12 +134,12 @@ TEST(Fuzz, HfJsonLoaderRandomInput) {
 
 TEST(Fuzz, GgufVocabLoaderCorruptedFiles) {
   // A small valid gpt2-style vocabulary, then random corruption of its bytes.
-  lw::io::GgufWriter w;
-  w.add("tokenizer.ggml.model", lw::io::GgufValue::make_string("gpt2"));
-  w.add("tokenizer.ggml.pre", lw::io::GgufValue::make_string("gpt-2"));
-  w.add("tokenizer.ggml.tokens", lw::io::GgufValue::make_string_array({"a", "b", "ab", "Ġ", "Ġa"}));
-  w.add("tokenizer.ggml.merges", lw::io::GgufValue::make_string_array({"a b", "Ġ a"}));
-  const std::string good = w.serialize();
+  lw::io::GgufStreamWriter w;
+  w.set("tokenizer.ggml.model", lw::io::GgufValue::make_string("gpt2"));
+  w.set("tokenizer.ggml.pre", lw::io::GgufValue::make_string("gpt-2"));
+  w.set("tokenizer.ggml.tokens", lw::io::GgufValue::make_string_array({"a", "b", "ab", "Ġ", "Ġa"}));
+  w.set("tokenizer.ggml.merges", lw::io::GgufValue::make_string_array({"a b", "Ġ a"}));
+  const std::string good = w.to_bytes();
   auto t = lw::tok::load_gguf_vocab(lw::io::GgufFile::from_bytes(good, "good.gguf"));
   EXPECT_EQ(t->encode("ab a"), (std::vector<TokenId>{2, 4}));
   std::mt19937 rng(9);
@@ -155,13 +156,13 @@ TEST(Fuzz, GgufVocabLoaderCorruptedFiles) {
     } catch (const lw::InputError&) {
     }
   }
-  lw::io::GgufWriter bad;
-  bad.add("tokenizer.ggml.model", lw::io::GgufValue::make_string("gpt2"));
-  bad.add("tokenizer.ggml.pre", lw::io::GgufValue::make_string("no-such-pre"));
-  bad.add("tokenizer.ggml.tokens", lw::io::GgufValue::make_string_array({"a"}));
-  bad.add("tokenizer.ggml.merges", lw::io::GgufValue::make_string_array({}));
+  lw::io::GgufStreamWriter bad;
+  bad.set("tokenizer.ggml.model", lw::io::GgufValue::make_string("gpt2"));
+  bad.set("tokenizer.ggml.pre", lw::io::GgufValue::make_string("no-such-pre"));
+  bad.set("tokenizer.ggml.tokens", lw::io::GgufValue::make_string_array({"a"}));
+  bad.set("tokenizer.ggml.merges", lw::io::GgufValue::make_string_array({}));
   try {
-    lw::tok::load_gguf_vocab(lw::io::GgufFile::from_bytes(bad.serialize(), "bad.gguf"));
+    lw::tok::load_gguf_vocab(lw::io::GgufFile::from_bytes(bad.to_bytes(), "bad.gguf"));
     FAIL();
   } catch (const lw::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("no-such-pre"), std::string::npos);

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "io/gguf.hpp"
+#include "io/gguf_writer.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -56,14 +57,14 @@ TEST(GgufLlamaBpe, MergeListVocabularyMatchesTiktokenRanks) {
   for (const auto& m : merges) {
     merge_strs.push_back(tokens[static_cast<size_t>(m.l)] + " " + tokens[static_cast<size_t>(m.r)]);
   }
-  lw::io::GgufWriter w;
-  w.add("tokenizer.ggml.model", lw::io::GgufValue::make_string("gpt2"));
-  w.add("tokenizer.ggml.pre", lw::io::GgufValue::make_string("llama-bpe"));
-  w.add("tokenizer.ggml.tokens", lw::io::GgufValue::make_string_array(tokens));
-  w.add("tokenizer.ggml.token_type", lw::io::GgufValue::make_i32_array(types));
-  w.add("tokenizer.ggml.merges", lw::io::GgufValue::make_string_array(merge_strs));
-  w.add("tokenizer.ggml.eos_token_id", lw::io::GgufValue::make_u32(100257));
-  auto gg = lw::tok::load_gguf_vocab(lw::io::GgufFile::from_bytes(w.serialize(), "cl100k-as-gguf"));
+  lw::io::GgufStreamWriter w;
+  w.set("tokenizer.ggml.model", lw::io::GgufValue::make_string("gpt2"));
+  w.set("tokenizer.ggml.pre", lw::io::GgufValue::make_string("llama-bpe"));
+  w.set("tokenizer.ggml.tokens", lw::io::GgufValue::make_string_array(tokens));
+  w.set("tokenizer.ggml.token_type", lw::io::GgufValue::make_i32_array(types));
+  w.set("tokenizer.ggml.merges", lw::io::GgufValue::make_string_array(merge_strs));
+  w.set("tokenizer.ggml.eos_token_id", lw::io::GgufValue::make_u32(100257));
+  auto gg = lw::tok::load_gguf_vocab(lw::io::GgufFile::from_bytes(w.to_bytes(), "cl100k-as-gguf"));
   EXPECT_EQ(gg->eos_id(), 100257);
   EXPECT_EQ(gg->token_to_id("<|endoftext|>"), 100257);
 
