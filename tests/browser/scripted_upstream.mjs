@@ -10,7 +10,7 @@ import http from 'node:http';
 
 const PARAGRAPHS = 4;
 const WORDS = 36;
-const delayMs = Number(process.env.SCRIPTED_DELAY_MS || 20);
+const delayMs = () => Number(process.env.SCRIPTED_DELAY_MS || 40);
 const stats = { plan: 0, paragraph: {}, chat: 0 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,7 +63,7 @@ async function complete(req, res, body) {
   send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
   for (const p of pieces) {
     if (gone) return;
-    await sleep(delayMs);
+    await sleep(delayMs());
     send({ ...base, choices: [{ index: 0, delta: { content: p }, finish_reason: null }] });
   }
   send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
