@@ -196,6 +196,11 @@ try {
   const v1 = await axeRun();
   check(v1.length === 0, `axe-core (write mode): ${v1.join('; ')}`);
   const shots = process.env.LW_DESK_SCREENSHOTS || tmp;
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+  const vDark = await axeRun();
+  check(vDark.length === 0, `axe-core (write mode, dark): ${vDark.join('; ')}`);
+  if (process.env.LW_DESK_DARK_SHOT) await page.screenshot({ path: process.env.LW_DESK_DARK_SHOT, fullPage: true });
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
   await page.screenshot({ path: path.join(shots, 'desk-1280.png'), fullPage: true });
   await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 1 });
   await page.screenshot({ path: path.join(shots, 'desk-390.png'), fullPage: true });
