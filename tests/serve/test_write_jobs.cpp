@@ -1,5 +1,6 @@
 // AgentWrite jobs (serve/write_jobs.hpp) and their routes (serve/write_routes.hpp) against a
-// scripted backend that plans three paragraphs and writes each by rule, counting what it is asked.
+// scripted backend that plans three paragraphs and writes each by rule, counting what it is asked;
+// and once against the engine (a tiny random model: needs the shared vocabulary).
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -15,9 +16,11 @@
 #include <unistd.h>
 
 #include "serve/http_server.hpp"
+#include "serve/local_backend.hpp"
 #include "serve/ui_page.hpp"
 #include "serve/write_jobs.hpp"
 #include "serve/write_routes.hpp"
+#include "tiny_model.hpp"
 #include "util/error.hpp"
 
 namespace {
@@ -302,6 +305,49 @@ TEST_F(WriteJobsTest, NoPageWithoutTheUi) {
   EXPECT_EQ(c.Get("/")->status, 404);
   EXPECT_EQ(c.Get("/v1/write")->status, 404);
   server.stop();
+}
+
+}  // namespace
+
+namespace {
+
+// The server's own engine (a tiny random model: it cannot write a plan, so the plan is given).
+TEST(WriteJobsLocal, TheEngineWritesAGivenPlanAndStopsWhenCancelled) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("lw_write_jobs_local_{}", ::getpid());
+  fs::remove_all(dir);
+  auto backend = lw::serve::open_local_backend(lw::testing::tiny_model_dir(), lw::testing::tiny_options(2));
+  lw::serve::WriteJobsOptions o;
+  o.dir = dir;
+  o.config.seed = 3;
+  {
+    lw::serve::WriteJobs jobs(*backend, o);
+    lw::serve::JobRequest r;
+    r.instruction = "Write about desks.";
+    r.plan = {{"Point one", 15, true}, {"Point two", 15, true}};
+    const std::string id = jobs.create(r);
+    ASSERT_TRUE(jobs.wait_idle(id, 60000));
+    Json s = jobs.state(id);
+    EXPECT_EQ(s["status"], "done") << s.dump();
+    EXPECT_TRUE(s["paragraphs"][0]["done"].get<bool>());
+    EXPECT_TRUE(s["paragraphs"][1]["done"].get<bool>());
+
+    r.plan = {{"A long one", 5000, true}, {"Another", 5000, true}, {"A third", 5000, true}};
+    const std::string long_id = jobs.create(r);
+    int64_t after = 0;
+    bool active = true, delta = false;
+    while (active && !delta)
+      for (const auto& e : jobs.events(long_id, after, 10000, &active)) {
+        after = e["seq"].get<int64_t>();
+        delta = delta || e["event"] == "delta";
+      }
+    ASSERT_TRUE(delta);
+    jobs.cancel(long_id);
+    ASSERT_TRUE(jobs.wait_idle(long_id, 30000));
+    s = jobs.state(long_id);
+    EXPECT_EQ(s["status"], "cancelled");
+    EXPECT_FALSE(s["paragraphs"][2]["done"].get<bool>());
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace
