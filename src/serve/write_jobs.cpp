@@ -77,7 +77,7 @@ agentwrite::Plan as_plan(const std::vector<agentwrite::PlanStep>& steps) {
 
 void remove_store_files(const fs::path& p) {
   std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm", ".lock"}) fs::remove(p.string() + suffix, ec);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix, ec);
 }
 
 }  // namespace
