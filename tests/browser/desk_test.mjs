@@ -220,6 +220,32 @@ try {
   check(v2.length === 0, `axe-core (chat mode): ${v2.join('; ')}`);
   log('chat streamed a reply');
 
+  // 8. A kill -9 in the middle of a paragraph: the next start resumes the job by itself.
+  await page.goto('about:blank');
+  const made = await (await fetch(serve.base + '/v1/write', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ instruction: 'Write a 150-word note on lamps.' }) })).json();
+  const asked = () => Object.values(upstream.stats.paragraph).reduce((a, b) => a + b, 0);
+  const askedBefore = asked();
+  let mid;
+  for (let i = 0; i < 400; ++i) {
+    mid = await getJson(serve.base, `/v1/write/${made.id}`);
+    if (mid.paragraphs.length && mid.paragraphs[0].done && mid.paragraphs[1].text) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  check(mid.paragraphs[0].done && !mid.paragraphs[1].done, 'the second job did not reach its second paragraph');
+  await stopServe(serve);
+  serve = await startServe(upstream.url, port);
+  let after;
+  for (let i = 0; i < 400; ++i) {
+    after = await getJson(serve.base, `/v1/write/${made.id}`);
+    if (after.status === 'done') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  check(after.status === 'done', `after a kill -9 and a restart the job is ${after.status}`);
+  check(after.paragraphs[0].text === mid.paragraphs[0].text, 'paragraph 1 changed across the restart');
+  check(asked() - askedBefore === 5, `${asked() - askedBefore} paragraph requests for 4 paragraphs (one cut by the kill)`);
+  log('resumed by itself after a kill -9');
+
   check(problems.length === 0, problems.join('\n'));
   log('passed');
 } catch (e) {
