@@ -1,16 +1,19 @@
 // longwriter serve --model PATH: an OpenAI-compatible HTTP server over the in-process engine.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/backend.hpp"
 #include "common/engine_options.hpp"
 #include "common/registry.hpp"
 #include "common/sampling_options.hpp"
 #include "serve/http_server.hpp"
 #include "serve/local_backend.hpp"
 #include "serve/model_card.hpp"
+#include "serve/write_jobs.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -33,7 +36,26 @@ struct Options {
   std::vector<std::string> allowed_hosts, cors_origins;
   std::string api_key_file;
   bool metrics_public = false;
+  std::string jobs_dir;
+  bool no_ui = false;
+  lw::apps::BackendOptions upstream;  // --upstream-url / --upstream-model: AgentWrite's backend
 };
+
+// The writing desk: the page at / and the /v1/write jobs, and the model they use.
+void add_desk_options(CLI::App* cmd, Options& o) {
+  cmd->add_option("--jobs-dir", o.jobs_dir,
+                  "Folder of the /v1/write jobs (one folder per job: job.json and its SQLite checkpoint);\n"
+                  "unfinished jobs resume when serve starts. Default: $XDG_STATE_HOME/longwriter/write-jobs\n"
+                  "(~/.local/state/longwriter/write-jobs)");
+  cmd->add_flag("--no-ui", o.no_ui, "Do not serve the writing desk page at / (the API stays)");
+  cmd->add_option("--upstream-url", o.upstream.base_url,
+                  "OpenAI-compatible server (http://HOST:PORT/v1) that /v1/write jobs use instead of the\n"
+                  "local model; without --model, the chat routes forward to it too");
+  cmd->add_option("--upstream-model", o.upstream.model, "Model name on --upstream-url");
+  cmd->add_option("--upstream-api-key-file", o.upstream.api_key_file,
+                  "File holding the key for --upstream-url (default: $OPENAI_API_KEY)")
+      ->check(CLI::ExistingFile);
+}
 
 // The access flags: who may connect, with which key, from which web origins (serve/request_guard.hpp).
 void add_access_options(CLI::App* cmd, Options& o) {
@@ -76,16 +98,21 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
       "Access: requests must name this server in Host (--allowed-host for other names; 403 otherwise),\n"
       "POST bodies must be application/json (415), --api-key-file requires a Bearer key (401), and\n"
       "--cors-origin lets web pages of the given origins call the API. GET /metrics: Prometheus text.\n"
+      "The writing desk (docs/serve.md): a page at / to plan, write, stop, regenerate and export long "
+      "texts,\n"
+      "  over AgentWrite jobs at /v1/write that survive a restart (--jobs-dir; --no-ui: no page).\n"
       "Example: longwriter serve --model models/tiny --port 8080 &\n"
       "         longwriter chat --base-url http://127.0.0.1:8080/v1 --model tiny \"Hello\"");
-  cmd->add_option("--model", o->model, "Local model: an HF directory (config.json + safetensors) or a .gguf file")
-      ->required();
+  cmd->add_option("--model", o->model,
+                  "Local model: an HF directory (config.json + safetensors) or a .gguf file (required\n"
+                  "unless --upstream-url is given)");
   cmd->add_option("--host", o->host, "Address to listen on (0.0.0.0 exposes the server to the network)")
       ->capture_default_str();
   cmd->add_option("--port", o->port, "TCP port (0: any free port, printed at start)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  cmd->add_option("--name", o->name, "Model name reported by /v1/models and in replies (default: the directory or file name)");
+  cmd->add_option("--name", o->name,
+                  "Model name reported by /v1/models and in replies (default: the directory or file name)");
   cmd->add_option("--format", o->local.format,
                   "Chat format: llama3-longwriter, llama3, glm4, chatml (default: detected from the model)");
   cmd->add_option("--tokenizer", o->local.tokenizer,
@@ -109,7 +136,8 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
   cmd->add_option("--temperature", o->local.default_temperature,
                   "Temperature for requests that set none (OpenAI's default is 1)")
       ->capture_default_str();
-  cmd->add_option("--top-p", o->local.default_top_p, "top_p for requests that set none")->capture_default_str();
+  cmd->add_option("--top-p", o->local.default_top_p, "top_p for requests that set none")
+      ->capture_default_str();
   // The rest of the sampler chain: defaults for requests that leave the field out.
   lw::apps::add_sampling_options(cmd, o->sampling);
   cmd->add_option("--queue", o->queue, "Requests that may wait beyond --parallel before 503 is answered")
@@ -132,6 +160,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   add_access_options(cmd, *o);
+  add_desk_options(cmd, *o);
 
   lw::apps::set_action(cmd, [o] {
     lw::serve::AccessPolicy access;
@@ -144,29 +173,52 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
                        h);
     access.hosts.allowed = o->allowed_hosts;
     for (const auto& w : lw::serve::exposure_warnings(o->host, access)) lw::log::warn("{}", w);
+    if (o->model.empty() && o->upstream.base_url.empty())
+      lw::fail_input(
+          "serve: give --model PATH (a local model) or --upstream-url URL (an OpenAI-compatible server)");
     o->local.load.convert = o->dtype == "f32"    ? lw::engine::LoadOptions::Convert::f32
                             : o->dtype == "bf16" ? lw::engine::LoadOptions::Convert::bf16
                                                  : lw::engine::LoadOptions::Convert::keep;
     o->local.kv_dtype = lw::engine::parse_kv_dtype(o->kv_cache);
     o->local.prefix_cache = !o->no_prefix_cache;
     o->local.default_extras = lw::apps::sampling_extras(o->sampling);
-    auto backend = lw::serve::open_local_backend(o->model, o->local);
+    std::unique_ptr<lw::serve::LocalBackend> local;
+    std::unique_ptr<lw::net::ChatBackend> upstream;
+    if (!o->model.empty()) local = lw::serve::open_local_backend(o->model, o->local);
+    if (!o->upstream.base_url.empty()) {
+      o->upstream.concurrency = 4;
+      upstream = lw::apps::make_backend(o->upstream, "upstream-");
+    }
+    lw::net::ChatBackend& chat_backend = local ? *local : *upstream;
+    lw::net::ChatBackend& write_backend = upstream ? *upstream : *local;
     lw::serve::ServerOptions so;
     so.host = o->host;
     so.port = o->port;
-    so.model_name = o->name.empty() ? backend->name() : o->name;
+    so.model_name = !o->name.empty()            ? o->name
+                    : local                     ? local->name()
+                    : o->upstream.model.empty() ? std::string("upstream")
+                                                : o->upstream.model;
     so.max_pending = o->local.parallel + o->queue;
     so.max_body_bytes = static_cast<size_t>(o->max_body_mb * 1024 * 1024);
     so.header_timeout_ms = static_cast<int>(o->header_timeout * 1000);
     so.read_timeout_s = std::max(1, static_cast<int>(o->request_timeout));
     so.max_reading = o->max_reading;
     so.access = std::move(access);
-    so.card = lw::serve::model_card(*backend, o->model);
-    lw::serve::HttpServer server(*backend, so);
+    if (local) so.card = lw::serve::model_card(*local, o->model);
+    lw::serve::WriteJobsOptions wo;
+    wo.dir = o->jobs_dir.empty() ? lw::serve::default_jobs_dir() : std::filesystem::path(o->jobs_dir);
+    wo.model = upstream ? o->upstream.model : std::string();
+    wo.config.temperature = o->local.default_temperature;
+    wo.config.top_p = o->local.default_top_p;
+    lw::serve::WriteJobs jobs(write_backend, wo);
+    so.write_jobs = &jobs;
+    so.ui = !o->no_ui;
+    lw::serve::HttpServer server(chat_backend, so);
     int port = server.bind();
     std::printf("serving %s on http://%s:%d/v1 (OpenAI-compatible; %d parallel, queue %d%s)\n",
                 so.model_name.c_str(), o->host.c_str(), port, o->local.parallel, o->queue,
                 so.access.keys.enabled() ? "; API key required" : "");
+    if (so.ui) std::printf("writing desk: http://%s:%d/\n", o->host.c_str(), port);
     std::fflush(stdout);
     server.run();
     return 0;

@@ -18,7 +18,10 @@ PKGS=(
   libbenchmark-dev          # benchmarks
   dpkg-dev                  # the Debian package (cpack -G DEB: dpkg-shlibdeps)
   curl                      # scripts/get-data.sh (the third-party evaluation data)
+  chromium nodejs           # the writing desk's browser test (tests/browser)
 )
+# npm comes with nodejs from some sources (NodeSource); Debian packages it apart.
+if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -29,12 +32,31 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PKGS[@]} packages already installed"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+# The browser test's driver (puppeteer-core) and accessibility checker (axe-core), at the versions
+# pinned in tests/browser/package-lock.json, into the git-ignored .node/browser of this checkout.
+# Without the npm registry this warns and goes on; the test then reports itself skipped.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BROWSER_DIR=$ROOT/.node/browser
+if cmp -s "$ROOT/tests/browser/package-lock.json" "$BROWSER_DIR/package-lock.json" &&
+   [ -d "$BROWSER_DIR/node_modules/puppeteer-core" ] && [ -d "$BROWSER_DIR/node_modules/axe-core" ]; then
+  echo "setup: browser test modules already installed ($BROWSER_DIR)"
+else
+  mkdir -p "$BROWSER_DIR"
+  cp "$ROOT/tests/browser/package.json" "$ROOT/tests/browser/package-lock.json" "$BROWSER_DIR/"
+  if (cd "$BROWSER_DIR" && timeout 300 npm ci --no-audit --no-fund --loglevel=error); then
+    echo "setup: browser test modules installed ($BROWSER_DIR)"
+  else
+    rm -f "$BROWSER_DIR/package-lock.json"  # so the next run tries again
+    echo "setup: WARNING: npm ci failed (no access to the npm registry?); the browser test (tests/browser) will be" \
+         "skipped until scripts/setup.sh runs with access to https://registry.npmjs.org" >&2
+  fi
+fi

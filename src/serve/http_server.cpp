@@ -16,6 +16,8 @@
 #include "serve/connection_gate.hpp"
 #include "serve/metrics.hpp"
 #include "serve/ollama_routes.hpp"
+#include "serve/ui_page.hpp"
+#include "serve/write_routes.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -238,6 +240,9 @@ void HttpServer::install_routes() {
                                 served_.fetch_add(1);
                                 impl_->metrics.count_completion(r);
                               }});
+
+  if (opts_.write_jobs) install_write_routes(srv, *opts_.write_jobs, opts_.limits);
+  if (opts_.ui) install_ui_page(srv);
 
   // Chat (plain = false) and plain completions (plain = true) share everything but the JSON.
   auto completions = [this](const httplib::Request& req, httplib::Response& res, bool plain) {

@@ -10,6 +10,8 @@
 //                               has a prefix cache; see serve/openai_api.hpp cache_stats_json)
 //   GET  /metrics               Prometheus text (serve/metrics.hpp)
 //   /api/chat, /api/generate, /api/tags, /api/show   Ollama's API (serve/ollama_routes.hpp)
+//   /v1/write...                AgentWrite jobs, when write_jobs is set (serve/write_routes.hpp)
+//   GET  /                      the writing desk page, when ui is set (serve/ui/desk.html)
 //
 // Access (serve/request_guard.hpp): Host check (403), CORS preflights, API keys (401; /health is
 // always open, /metrics with metrics_public), JSON-only POST bodies (415); CORS headers only for
@@ -32,6 +34,7 @@
 #include "serve/ollama_api.hpp"
 #include "serve/openai_api.hpp"
 #include "serve/request_guard.hpp"
+#include "serve/write_jobs.hpp"
 
 namespace lw::serve {
 
@@ -49,6 +52,8 @@ struct ServerOptions {
   int write_timeout_s = 60;       // a client that stops reading a stream this long is dropped
   AccessPolicy access;            // hosts (bind_host is set from `host`), keys, CORS, /metrics
   ModelCard card;                 // what /api/tags and /api/show report (serve/model_card.hpp)
+  WriteJobs* write_jobs = nullptr;  // the /v1/write routes' jobs (none: no such routes)
+  bool ui = false;                // serve the writing desk page at /
 };
 
 class HttpServer {

@@ -17,7 +17,8 @@ std::string printable(std::string_view s) {
 }
 
 bool needs_key(std::string_view path, const AccessPolicy& p) {
-  if (!p.keys.enabled() || path == "/health") return false;
+  // The page at / holds no secret (its API calls carry the key).
+  if (!p.keys.enabled() || path == "/health" || path == "/") return false;
   return !(path == "/metrics" && p.metrics_public);
 }
 

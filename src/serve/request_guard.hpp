@@ -5,7 +5,8 @@
 //   1. Host not allowed (serve/host_check.hpp)                        -> 403 host_not_allowed
 //   2. OPTIONS: a CORS preflight, answered 204 at once; with the CORS headers only for an allowed
 //      Origin (serve/cors.hpp), so browsers send no Authorization on it and need none
-//   3. API keys configured and the path is not /health (nor /metrics with metrics_public):
+//   3. API keys configured and the path is not /health or / (the page; its API calls need the key)
+//      (nor /metrics with metrics_public):
 //      no or a wrong `Authorization: Bearer KEY` (serve/auth.hpp)     -> 401 invalid_api_key
 //   4. POST whose Content-Type is not application/json (parameters such as charset allowed)
 //                                                                      -> 415 unsupported_media_type
