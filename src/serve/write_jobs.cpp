@@ -453,9 +453,10 @@ void WriteJobs::new_generation_locked(Job& job, const std::function<bool(int)>& 
 }
 
 void WriteJobs::regenerate(const std::string& id, int step, bool rewrite_following) {
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
   Job& j = find_locked(id);
   if (is_active(j.status)) throw JobConflict(fmt::format("job {} is {}: cancel it first", id, j.status));
+  wait_closed_locked(lk, id);
   if (!j.have_plan || step < 0 || step >= static_cast<int>(j.plan.size()))
     throw InputError(fmt::format("paragraph: expected 1..{} (the job's paragraphs)", j.plan.size()));
   new_generation_locked(j, [&](int s) { return s < step || (s > step && !rewrite_following); });
@@ -466,9 +467,10 @@ void WriteJobs::regenerate(const std::string& id, int step, bool rewrite_followi
 
 void WriteJobs::set_plan(const std::string& id, const std::vector<agentwrite::PlanStep>& plan, bool start) {
   if (plan.empty()) fail_input("plan: expected at least one row");
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
   Job& j = find_locked(id);
   if (is_active(j.status)) throw JobConflict(fmt::format("job {} is {}: cancel it first", id, j.status));
+  wait_closed_locked(lk, id);
   size_t same = 0;  // rows unchanged from the start
   while (j.have_plan && same < plan.size() && same < j.plan.size() &&
          plan[same].main_point == j.plan[same].main_point && plan[same].words == j.plan[same].words)
@@ -508,7 +510,14 @@ std::vector<Json> WriteJobs::events(const std::string& id, int64_t after, int wa
 bool WriteJobs::wait_idle(const std::string& id, int timeout_ms) {
   std::unique_lock lk(mu_);
   Job* j = &find_locked(id);
-  return cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return !is_active(j->status); });
+  return cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms),
+                      [&] { return !is_active(j->status) && running_ != id; });
+}
+
+void WriteJobs::wait_closed_locked(std::unique_lock<std::mutex>& lk, const std::string& id) {
+  // A job turns idle (its last status) a moment before its run closes the checkpoint; a new
+  // generation reads that checkpoint, so it waits for the worker to let go of it.
+  cv_.wait(lk, [&] { return running_ != id; });
 }
 
 void WriteJobs::work() {

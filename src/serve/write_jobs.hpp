@@ -122,6 +122,7 @@ class WriteJobs {
   nlohmann::json state_locked(const Job& job) const;
   nlohmann::json progress_locked(const Job& job) const;
   void set_status_locked(Job& job, const std::string& status, const std::string& error = "");
+  void wait_closed_locked(std::unique_lock<std::mutex>& lk, const std::string& id);
   void new_generation_locked(Job& job, const std::function<bool(int step)>& keep);
   void enqueue_locked(Job& job);
 
