@@ -2,20 +2,27 @@
 
 #include <sys/mman.h>
 
+#include <cstring>
+
 #include "util/error.hpp"
 
 namespace lw::engine {
 
 KvCache::KvCache(const ModelConfig& cfg, int n_slots, int max_ctx, DType dtype)
-    : n_layer_(cfg.n_layer), n_slots_(n_slots), max_ctx_(max_ctx), kv_dim_(cfg.kv_dim()), dtype_(dtype),
-      elem_(dtype_bytes(dtype, 1)), len_(static_cast<size_t>(std::max(n_slots, 0)), 0) {
+    : n_layer_(cfg.n_layer),
+      n_slots_(n_slots),
+      max_ctx_(max_ctx),
+      kv_dim_(cfg.kv_dim()),
+      dtype_(dtype),
+      elem_(dtype_bytes(dtype, 1)),
+      len_(static_cast<size_t>(std::max(n_slots, 0)), 0) {
   if (n_slots <= 0 || max_ctx <= 0) fail_input("KV cache needs n_slots > 0 and max_ctx > 0");
   if (dtype != DType::f32 && dtype != DType::f16 && dtype != DType::bf16)
     fail_input("KV cache dtype must be f32, f16 or bf16, got {}", dtype_name(dtype));
   const size_t bytes = this->bytes() / 2;  // each of k and v
   auto map = [&]() {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
+    void* p =
+        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) fail("cannot reserve {} MB for the KV cache", bytes >> 20);
     return std::shared_ptr<char>(static_cast<char*>(p), [bytes](char* q) { ::munmap(q, bytes); });
   };
@@ -44,6 +51,18 @@ void KvCache::store(int layer, int slot, int pos, const float* k, const float* v
   const int64_t count = static_cast<int64_t>(n) * kv_dim_;
   from_f32(dtype_, k, row(k_.get(), layer, slot, pos), count);
   from_f32(dtype_, v, row(v_.get(), layer, slot, pos), count);
+}
+
+void KvCache::copy_prefix(int src, int dst, int n) {
+  LW_CHECK(src >= 0 && src < n_slots_ && dst >= 0 && dst < n_slots_ && src != dst,
+           "KV cache copy between slots {} and {} out of range", src, dst);
+  LW_CHECK(n >= 0 && n <= len_[src], "KV cache copy of {} rows from slot {} holding {}", n, src, len_[src]);
+  const size_t bytes = static_cast<size_t>(n) * kv_dim_ * elem_;
+  for (int layer = 0; layer < n_layer_; ++layer) {
+    std::memcpy(row(k_.get(), layer, dst, 0), row(k_.get(), layer, src, 0), bytes);
+    std::memcpy(row(v_.get(), layer, dst, 0), row(v_.get(), layer, src, 0), bytes);
+  }
+  len_[dst] = n;
 }
 
 DType parse_kv_dtype(const std::string& name) {

@@ -22,15 +22,15 @@ struct ChatMessage {
 // engine applies them through its sampler chain (engine/sampler.hpp), a remote server gets them in
 // the body.
 struct SamplingExtras {
-  std::optional<int64_t> top_k;                                 // vLLM, llama-server (0 or -1: off)
-  std::optional<double> min_p;                                  // vLLM, llama-server
-  std::optional<double> repetition_penalty;                     // vLLM (HF's definition)
-  std::optional<double> frequency_penalty, presence_penalty;    // OpenAI
-  std::optional<int64_t> penalty_last_n;                        // llama-server's repeat_last_n
-  std::optional<double> dry_multiplier, dry_base;               // llama-server's DRY
+  std::optional<int64_t> top_k;                               // vLLM, llama-server (0 or -1: off)
+  std::optional<double> min_p;                                // vLLM, llama-server
+  std::optional<double> repetition_penalty;                   // vLLM (HF's definition)
+  std::optional<double> frequency_penalty, presence_penalty;  // OpenAI
+  std::optional<int64_t> penalty_last_n;                      // llama-server's repeat_last_n
+  std::optional<double> dry_multiplier, dry_base;             // llama-server's DRY
   std::optional<int64_t> dry_allowed_length, dry_penalty_last_n;
   std::optional<std::vector<std::string>> dry_sequence_breakers;
-  std::vector<std::pair<int32_t, double>> logit_bias;           // OpenAI: token id -> bias
+  std::vector<std::pair<int32_t, double>> logit_bias;  // OpenAI: token id -> bias
 };
 
 // `over`'s set fields replace `base`'s (logit_bias: when non-empty).
@@ -70,7 +70,8 @@ struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t total_tokens = 0;
-  int64_t cached_tokens = 0;  // prompt tokens served from a prefix cache (prompt_tokens_details.cached_tokens)
+  int64_t cached_tokens =
+      0;  // prompt tokens served from a prefix cache (prompt_tokens_details.cached_tokens)
 };
 
 struct ChatResponse {
@@ -88,10 +89,10 @@ struct ChatResponse {
 // Prefix-cache counters of a backend that has one (the in-process engine).
 struct CacheStats {
   bool enabled = false;
-  int64_t requests = 0;        // sequences started
-  int64_t hits = 0;            // ... that reused a cached prefix
-  int64_t prompt_tokens = 0;   // prompt tokens of those sequences
-  int64_t cached_tokens = 0;   // ... taken from the cache instead of computed
+  int64_t requests = 0;       // sequences started
+  int64_t hits = 0;           // ... that reused a cached prefix
+  int64_t prompt_tokens = 0;  // prompt tokens of those sequences
+  int64_t cached_tokens = 0;  // ... taken from the cache instead of computed
 };
 
 // What a backend that runs the model itself is doing now (for a server's /metrics).
@@ -105,6 +106,15 @@ struct EngineLoad {
 // Called with each piece of text as it streams in.
 using DeltaCallback = std::function<void(std::string_view delta)>;
 
+// Streaming several replies to one request (ChatBackend::complete_n), all from the calling thread:
+// on_logprobs (when the request asked for them) before the piece they belong to, on_delta with
+// each piece of choice `index`, on_done once that choice has ended.
+struct ChoiceCallbacks {
+  std::function<void(int index, std::vector<TokenLogprob>)> on_logprobs;
+  std::function<void(int index, std::string_view delta)> on_delta;
+  std::function<void(int index, const ChatResponse& reply)> on_done;
+};
+
 class ChatBackend {
  public:
   virtual ~ChatBackend();
@@ -112,6 +122,12 @@ class ChatBackend {
   // set the backend streams and calls it with each piece of text (in order, from the calling
   // thread). Throws lw::Error (net/errors.hpp refines it) on failure after the backend's retries.
   virtual ChatResponse complete(const ChatRequest& request, const DeltaCallback& on_delta = {}) = 0;
+  // n >= 1 replies to one request (OpenAI's n): reply i samples with seed + i when the request has
+  // a seed. Each reply's usage is its own (prompt_tokens in every one). The default calls
+  // complete() n times in turn; the in-process engine decodes them together, the prompt
+  // prefilled once. Callbacks as in ChoiceCallbacks (streaming when on_delta is set).
+  virtual std::vector<ChatResponse> complete_n(const ChatRequest& request, int n,
+                                               const ChoiceCallbacks& cb = {});
   // How many requests the backend can usefully serve at once (a hint for pipeline concurrency).
   virtual int suggested_concurrency() const { return 1; }
   // Human-readable name for logs and reports, never containing secrets.

@@ -19,7 +19,9 @@ namespace {
 
 constexpr int kDefaultContextCap = 32768;
 
-bool is_gguf(const fs::path& p) { return fs::is_regular_file(p) && p.extension() == ".gguf"; }
+bool is_gguf(const fs::path& p) {
+  return fs::is_regular_file(p) && p.extension() == ".gguf";
+}
 
 // The chat format: --format, else detected from the model directory or the GGUF metadata.
 tok::ChatFormatId pick_format(const fs::path& path, const tok::Tokenizer& tok, const std::string& name) {
@@ -53,30 +55,33 @@ std::string model_name_of(const fs::path& path) {
 
 LocalBackend::LocalBackend(std::unique_ptr<engine::Model> model, std::unique_ptr<tok::Tokenizer> tok,
                            tok::ChatFormatId format, const LocalOptions& options, std::string name)
-    : model_(std::move(model)), tok_(std::move(tok)), format_(format, *tok_), opts_(options),
+    : model_(std::move(model)),
+      tok_(std::move(tok)),
+      format_(format, *tok_),
+      opts_(options),
       name_(std::move(name)) {
   stop_ids_ = format_.stop_ids();
   for (int32_t id : model_->config().eos_ids)
     if (std::find(stop_ids_.begin(), stop_ids_.end(), id) == stop_ids_.end()) stop_ids_.push_back(id);
   SchedulerOptions so;
   so.n_slots = opts_.parallel;
-  so.max_context = opts_.max_context > 0 ? opts_.max_context
-                                         : std::min(model_->config().max_context, kDefaultContextCap);
+  so.max_context =
+      opts_.max_context > 0 ? opts_.max_context : std::min(model_->config().max_context, kDefaultContextCap);
   so.prefill_chunk = opts_.prefill_chunk;
   so.threads = opts_.threads;
   so.kv_dtype = opts_.kv_dtype;
   so.prefix_cache = opts_.prefix_cache;
   sched_ = std::make_unique<Scheduler>(*model_, *tok_, so);
-  log::info("local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB "
-            "reserved ({}), prefix cache {}",
-            name_, model_->describe(), format_.name(), so.n_slots, sched_->max_context(),
-            sched_->kv_cache_bytes() >> 20, engine::dtype_name(so.kv_dtype), so.prefix_cache ? "on" : "off");
+  log::info(
+      "local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB "
+      "reserved ({}), prefix cache {}",
+      name_, model_->describe(), format_.name(), so.n_slots, sched_->max_context(),
+      sched_->kv_cache_bytes() >> 20, engine::dtype_name(so.kv_dtype), so.prefix_cache ? "on" : "off");
 }
 
 LocalBackend::~LocalBackend() = default;
 
-net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net::DeltaCallback& on_delta) {
-  const auto t0 = std::chrono::steady_clock::now();
+SeqParams LocalBackend::params_of(const net::ChatRequest& req) const {
   SeqParams p;
   if (req.prompt_text || !req.prompt_ids.empty()) {
     p.prompt = req.prompt_ids;
@@ -113,7 +118,37 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
     }
     p.stop_strings.clear();  // a stop string would cut the JSON
   }
-  std::shared_ptr<SeqStream> out = sched_->submit(std::move(p));
+  return p;
+}
+
+std::vector<net::TokenLogprob> LocalBackend::net_logprobs(SeqStream& out) const {
+  std::vector<net::TokenLogprob> got;
+  for (auto& t : out.take_logprobs()) {
+    net::TokenLogprob n{tok_->token_bytes(t.id), t.logprob, {}};
+    for (auto [id, lp] : t.top) n.top.emplace_back(tok_->token_bytes(id), lp);
+    got.push_back(std::move(n));
+  }
+  return got;
+}
+
+// The reply of an ended stream: its error thrown, else finish reason, usage and timings.
+void LocalBackend::finish_reply(const SeqStream& out, std::chrono::steady_clock::time_point t0,
+                                net::ChatResponse& r) const {
+  if (!out.error().empty()) fail("local model {}: {}", name_, out.error());
+  r.finish_reason = out.finish_reason();
+  r.usage.prompt_tokens = out.prompt_tokens();
+  r.usage.completion_tokens = out.completion_tokens();
+  r.usage.total_tokens = r.usage.prompt_tokens + r.usage.completion_tokens;
+  r.usage.cached_tokens = out.cached_tokens();
+  r.prefill_seconds = out.prefill_seconds();
+  r.decode_seconds = out.decode_seconds();
+  r.model = name_;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net::DeltaCallback& on_delta) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<SeqStream> out = sched_->submit(params_of(req));
 
   // Whatever happens here (on_delta throwing because a client went away), the sequence leaves
   // the batch; cancelling a finished sequence does nothing.
@@ -128,11 +163,7 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
   auto take_logprobs = [&] {
     std::vector<net::TokenLogprob> got;
     if (!req.top_logprobs) return got;
-    for (auto& t : out->take_logprobs()) {
-      net::TokenLogprob n{tok_->token_bytes(t.id), t.logprob, {}};
-      for (auto [id, lp] : t.top) n.top.emplace_back(tok_->token_bytes(id), lp);
-      got.push_back(std::move(n));
-    }
+    got = net_logprobs(*out);
     r.logprobs->insert(r.logprobs->end(), got.begin(), got.end());
     return got;
   };
@@ -143,20 +174,62 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
     if (on_delta) on_delta(piece);
   }
   take_logprobs();
-  if (!out->error().empty()) fail("local model {}: {}", name_, out->error());
-  r.finish_reason = out->finish_reason();
-  r.usage.prompt_tokens = out->prompt_tokens();
-  r.usage.completion_tokens = out->completion_tokens();
-  r.usage.total_tokens = r.usage.prompt_tokens + r.usage.completion_tokens;
-  r.usage.cached_tokens = out->cached_tokens();
-  r.prefill_seconds = out->prefill_seconds();
-  r.decode_seconds = out->decode_seconds();
-  r.model = name_;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  finish_reply(*out, t0, r);
   return r;
 }
 
-int LocalBackend::suggested_concurrency() const { return sched_->n_slots(); }
+// The n sequences go to the scheduler together (Scheduler::submit_n: one prefill, seeds seed + i)
+// and are read here in turn as the shared signal reports news.
+std::vector<net::ChatResponse> LocalBackend::complete_n(const net::ChatRequest& req, int n,
+                                                        const net::ChoiceCallbacks& cb) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto outs = sched_->submit_n(params_of(req), n);
+  struct CancelOnExit {
+    std::vector<std::shared_ptr<SeqStream>>& s;
+    ~CancelOnExit() {
+      for (auto& x : s) x->cancel();
+    }
+  } guard{outs};
+  std::vector<net::ChatResponse> rs(outs.size());
+  if (req.top_logprobs)
+    for (auto& r : rs) r.logprobs.emplace();
+  std::vector<bool> ended(outs.size(), false);
+  size_t left = outs.size();
+  std::string piece;
+  const auto& signal = outs.front()->signal();
+  while (left > 0) {
+    const uint64_t seen = signal->version();
+    bool news = false;
+    for (size_t i = 0; i < outs.size(); ++i) {
+      if (ended[i]) continue;
+      const int index = static_cast<int>(i);
+      net::ChatResponse& r = rs[i];
+      const SeqStream::Poll got = outs[i]->try_next(piece);
+      if (got == SeqStream::Poll::empty) continue;
+      news = true;
+      if (req.top_logprobs) {
+        auto lps = net_logprobs(*outs[i]);
+        r.logprobs->insert(r.logprobs->end(), lps.begin(), lps.end());
+        if (cb.on_logprobs && !lps.empty()) cb.on_logprobs(index, std::move(lps));
+      }
+      if (got == SeqStream::Poll::text) {
+        r.content += piece;
+        if (cb.on_delta) cb.on_delta(index, piece);
+        continue;
+      }
+      ended[i] = true;
+      --left;
+      finish_reply(*outs[i], t0, r);
+      if (cb.on_done) cb.on_done(index, r);
+    }
+    if (!news && left > 0) signal->wait(seen);
+  }
+  return rs;
+}
+
+int LocalBackend::suggested_concurrency() const {
+  return sched_->n_slots();
+}
 
 std::string LocalBackend::describe() const {
   return fmt::format("local {} ({}, {} format, {} parallel)", name_, model_->describe(), format_.name(),
@@ -191,7 +264,8 @@ std::unique_ptr<LocalBackend> open_local_backend(const fs::path& path, const Loc
     fail_input("{}: the tokenizer has {} tokens but the model's vocabulary has only {}", path.string(),
                tok->vocab_size(), model->config().V);
   tok::ChatFormatId format = pick_format(path, *tok, options.format);
-  return std::make_unique<LocalBackend>(std::move(model), std::move(tok), format, options, model_name_of(path));
+  return std::make_unique<LocalBackend>(std::move(model), std::move(tok), format, options,
+                                        model_name_of(path));
 }
 
 std::unique_ptr<net::ChatBackend> make_local_backend(const fs::path& path, const LocalOptions& options) {

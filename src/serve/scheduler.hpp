@@ -14,6 +14,13 @@
 // exist (a prompt that is a prefix of, or equal to, the cached tokens truncates the cache to P - 1).
 // Memory stays what the slots reserve. SchedulerOptions::prefix_cache = false clears the slot instead.
 //
+// Several replies to one prompt (submit_n, OpenAI's n): the sequences are admitted together, one
+// of them prefills the prompt, and once it is complete its keys and values are copied into the
+// others' slots (KvCache::copy_prefix) and every sequence samples its first token from the same
+// logits with its own seed (seed + i); the prompt is computed once. More sequences than slots run
+// in groups of at most n_slots, one after another (a later group finds the prompt in the prefix
+// cache).
+//
 //   Scheduler s(model, tokenizer, {.n_slots = 4});
 //   auto out = s.submit({.prompt = ids, .max_new_tokens = 100});   // from any thread
 //   std::string piece;
@@ -24,9 +31,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <span>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,13 +47,27 @@
 namespace lw::serve {
 
 struct SeqParams {
-  std::vector<int32_t> prompt;            // (P) token ids, 1 <= P < max_context
+  std::vector<int32_t> prompt;  // (P) token ids, 1 <= P < max_context
   engine::SamplingParams sampling;
-  int64_t max_new_tokens = -1;            // < 0: up to the context limit
-  std::vector<int32_t> stop_ids;          // end the reply (not part of the text)
-  std::vector<std::string> stop_strings;  // cut the text before the first match
+  int64_t max_new_tokens = -1;             // < 0: up to the context limit
+  std::vector<int32_t> stop_ids;           // end the reply (not part of the text)
+  std::vector<std::string> stop_strings;   // cut the text before the first match
   std::shared_ptr<const SchemaNode> json;  // set: the reply is one JSON value of this schema
-  int top_logprobs = -1;                  // >= 0: each reply token's logprob and this many alternatives
+  int top_logprobs = -1;                   // >= 0: each reply token's logprob and this many alternatives
+};
+
+// Wakes the reader of several streams (Scheduler::submit_n) when any of them has news.
+class StreamSignal {
+ public:
+  uint64_t version() const;
+  // Blocks until the version differs from `seen` (read it before polling the streams).
+  void wait(uint64_t seen);
+  void notify();
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t version_ = 0;
 };
 
 // The output of one submitted sequence, read by the thread that submitted it.
@@ -55,6 +76,11 @@ class SeqStream {
   // Blocks until more text is available (returns true with it in `text`) or the sequence has
   // ended and all text was read (returns false).
   bool next(std::string& text);
+  // Without blocking: text (returned in `text`), nothing yet, or ended with all text read.
+  enum class Poll { text, empty, ended };
+  Poll try_next(std::string& text);
+  // Set for the streams of one submit_n: notified whenever any of them has text or ends.
+  const std::shared_ptr<StreamSignal>& signal() const { return signal_; }
   // Asks the scheduler to drop the sequence (e.g. the client went away); next() then returns false.
   void cancel() { cancelled_.store(true); }
   // The log-probabilities of the reply tokens sampled since the last call (with top_logprobs >= 0;
@@ -86,6 +112,7 @@ class SeqStream {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_;
+  std::shared_ptr<StreamSignal> signal_;
   std::vector<engine::TokenLogprob> logprobs_;
   bool done_ = false;
   std::atomic<bool> cancelled_{false};
@@ -95,10 +122,10 @@ class SeqStream {
 };
 
 struct SchedulerOptions {
-  int n_slots = 4;           // sequences decoded together (KV cache slots)
-  int max_context = 0;       // tokens per sequence, prompt + reply (0: the model's max_context)
-  int prefill_chunk = 512;   // prompt tokens per step, shared by sequences still prefilling
-  int threads = 0;           // OpenMP threads of the forward pass (0: the default)
+  int n_slots = 4;          // sequences decoded together (KV cache slots)
+  int max_context = 0;      // tokens per sequence, prompt + reply (0: the model's max_context)
+  int prefill_chunk = 512;  // prompt tokens per step, shared by sequences still prefilling
+  int threads = 0;          // OpenMP threads of the forward pass (0: the default)
   engine::DType kv_dtype = engine::DType::f16;  // KV cache: f32, f16 or bf16 (engine/kv_cache.hpp)
   bool prefix_cache = true;  // reuse a slot's cached prefix (see above); false: prefill every prompt
 };
@@ -117,6 +144,9 @@ class Scheduler {
   // Queues a sequence. Thread-safe. Throws net::ContextLengthError when the prompt leaves no room
   // in the context, InputError for an empty prompt or an out-of-vocabulary id.
   std::shared_ptr<SeqStream> submit(SeqParams params);
+  // Queues n >= 1 sequences of one prompt (see above): sequence i samples with seed
+  // params.sampling.seed + i. The streams share one StreamSignal. Throws as submit().
+  std::vector<std::shared_ptr<SeqStream>> submit_n(SeqParams params, int n);
 
   int max_context() const { return max_ctx_; }
   int n_slots() const { return opts_.n_slots; }
@@ -125,12 +155,16 @@ class Scheduler {
   bool prefix_cache() const { return opts_.prefix_cache; }
 
   struct Stats {
-    int64_t steps = 0;             // forward passes
-    int64_t max_batch_seqs = 0;    // most sequences in one forward pass
+    int64_t steps = 0;           // forward passes
+    int64_t max_batch_seqs = 0;  // most sequences in one forward pass
+    int64_t decode_steps = 0;    // forward passes with at least one decode token
+    int64_t decode_rows =
+        0;  // decode tokens in those passes (decode_rows / decode_steps: rows per weight read)
+    int64_t max_decode_seqs = 0;  // most decode tokens in one forward pass
     int64_t tokens_generated = 0;
-    int64_t prompt_tokens = 0;     // prompt tokens computed (prefilled) by forward passes
-    int64_t sequences = 0;         // sequences admitted to a slot
-    int64_t prefix_hits = 0;       // ... of which reused a cached prefix
+    int64_t prompt_tokens = 0;         // prompt tokens computed (prefilled) by forward passes
+    int64_t sequences = 0;             // sequences admitted to a slot
+    int64_t prefix_hits = 0;           // ... of which reused a cached prefix
     int64_t prompt_tokens_total = 0;   // prompt tokens of the admitted sequences
     int64_t prompt_tokens_cached = 0;  // ... taken from the cache (total = computed + cached)
     // Gauges: sequences in a slot, sequences queued, cache cells holding a token, cells reserved.
@@ -144,7 +178,14 @@ class Scheduler {
     SeqParams params;
     std::shared_ptr<SeqStream> out;
     int64_t max_new = 0;
+    int64_t group = 0;  // > 0: one of a submit_n group, admitted together and prefilled once
   };
+  Waiting make_waiting(SeqParams params) const;  // validates (see submit)
+  void admit(std::vector<std::unique_ptr<Active>>& active, std::vector<bool>& busy);  // under mu_
+  void share_prefill(const Active& leader, std::span<const float> row,
+                     std::vector<std::unique_ptr<Active>>& active);
+  void sample(Active& a, std::span<const float> row);
+  void promote_follower(const Active& gone, std::vector<std::unique_ptr<Active>>& active);
   void loop();
   void step(std::vector<std::unique_ptr<Active>>& active);
   void accept(Active& a, int32_t id, std::span<const float> logits);
@@ -168,6 +209,7 @@ class Scheduler {
   std::vector<std::vector<int32_t>> slot_tokens_;
   std::vector<int64_t> slot_used_;
   int64_t tick_ = 0;
+  int64_t next_group_ = 0;  // under mu_
 
   mutable std::mutex mu_;  // guards waiting_, stop_, stats_
   std::condition_variable cv_;
