@@ -137,8 +137,7 @@ std::vector<int32_t> parse_ids(const std::string& s) {
       if (used != tok.size() || v < 0 || v > INT32_MAX) throw std::invalid_argument(tok);
       ids.push_back(static_cast<int32_t>(v));
     } catch (const std::exception&) {
-      fail_input("--prompt-ids: '{}' is not a token id (expected non-negative integers separated by spaces)",
-                 tok);
+      fail_input("--prompt-ids: '{}' is not a token id (expected non-negative integers separated by spaces)", tok);
     }
   }
   if (ids.empty()) fail_input("--prompt-ids: no token ids given");
@@ -155,9 +154,7 @@ tok::ChatFormatId chat_format_for(const Options& o, const tok::Tokenizer& tk) {
   h.model_name = fs::path(o.model).filename().string();
   h.has_token = [&tk](std::string_view t) { return tk.token_to_id(t).has_value(); };
   auto d = tok::detect_chat_format(h);
-  if (!d)
-    fail_input("{}: cannot detect the chat format; give --format ({})", o.model,
-               "llama3, llama3-longwriter, glm4, chatml");
+  if (!d) fail_input("{}: cannot detect the chat format; give --format ({})", o.model, "llama3, llama3-longwriter, glm4, chatml");
   return d->id;
 }
 
@@ -165,8 +162,8 @@ void dump_logits(const engine::Model& m, const std::vector<int32_t>& ids, const 
   engine::Workspace ws;
   std::vector<float> logits;
   engine::forward(m, engine::Batch::single(ids, 0, /*all_logits=*/true), nullptr, ws, logits);
-  io::write_file_atomic(
-      path, std::string_view(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float)));
+  io::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(logits.data()),
+                                               logits.size() * sizeof(float)));
   nlohmann::json h = {{"file", fs::path(path).filename().string()},
                       {"dtype", "float32"},
                       {"byte_order", "little"},
@@ -184,12 +181,9 @@ int run(const Options& o) {
   if (given != 1) fail_input("give exactly one of --prompt, --chat or --prompt-ids");
   engine::set_num_threads(o.threads);
   engine::LoadOptions lo;
-  if (o.dtype == "f32")
-    lo.convert = engine::LoadOptions::Convert::f32;
-  else if (o.dtype == "bf16")
-    lo.convert = engine::LoadOptions::Convert::bf16;
-  else if (o.dtype != "keep")
-    fail_input("--dtype: expected keep, f32 or bf16 (got '{}')", o.dtype);
+  if (o.dtype == "f32") lo.convert = engine::LoadOptions::Convert::f32;
+  else if (o.dtype == "bf16") lo.convert = engine::LoadOptions::Convert::bf16;
+  else if (o.dtype != "keep") fail_input("--dtype: expected keep, f32 or bf16 (got '{}')", o.dtype);
   lo.max_context = o.max_context;
   const auto t_load = std::chrono::steady_clock::now();
   auto model = engine::load_model(o.model, lo);
@@ -311,8 +305,7 @@ const bool registered = apps::register_command("generate", [](CLI::App& root) {
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
   apps::add_kv_cache_option(cmd, o->kv_cache);
   cmd->add_flag("--no-bos", o->no_bos, "Do not add a BOS token before --prompt");
-  cmd->add_flag("--print-ids", o->print_ids,
-                "Also print the generated token ids (one line, space-separated)");
+  cmd->add_flag("--print-ids", o->print_ids, "Also print the generated token ids (one line, space-separated)");
   cmd->add_option("--dump-logits", o->dump_logits,
                   "Write the logits of every prompt position to FILE: raw float32 little-endian,\n"
                   "row-major [T, V] (row t follows prompt token t), plus FILE.json with T, V and the ids");

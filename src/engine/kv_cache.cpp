@@ -9,20 +9,15 @@
 namespace lw::engine {
 
 KvCache::KvCache(const ModelConfig& cfg, int n_slots, int max_ctx, DType dtype)
-    : n_layer_(cfg.n_layer),
-      n_slots_(n_slots),
-      max_ctx_(max_ctx),
-      kv_dim_(cfg.kv_dim()),
-      dtype_(dtype),
-      elem_(dtype_bytes(dtype, 1)),
-      len_(static_cast<size_t>(std::max(n_slots, 0)), 0) {
+    : n_layer_(cfg.n_layer), n_slots_(n_slots), max_ctx_(max_ctx), kv_dim_(cfg.kv_dim()), dtype_(dtype),
+      elem_(dtype_bytes(dtype, 1)), len_(static_cast<size_t>(std::max(n_slots, 0)), 0) {
   if (n_slots <= 0 || max_ctx <= 0) fail_input("KV cache needs n_slots > 0 and max_ctx > 0");
   if (dtype != DType::f32 && dtype != DType::f16 && dtype != DType::bf16)
     fail_input("KV cache dtype must be f32, f16 or bf16, got {}", dtype_name(dtype));
   const size_t bytes = this->bytes() / 2;  // each of k and v
   auto map = [&]() {
-    void* p =
-        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
     if (p == MAP_FAILED) fail("cannot reserve {} MB for the KV cache", bytes >> 20);
     return std::shared_ptr<char>(static_cast<char*>(p), [bytes](char* q) { ::munmap(q, bytes); });
   };

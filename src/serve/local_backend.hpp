@@ -7,9 +7,8 @@
 // the prompt to the continuous-batching scheduler (serve/scheduler.hpp) and streams the reply's
 // text to on_delta from the calling thread. Concurrent callers are decoded together, up to
 // `parallel` sequences per step; more callers wait their turn. Honours max_tokens, temperature,
-// top_p, seed, stop and the sampling extras (penalties, DRY, min_p, top_k, logit_bias); usage.cached_tokens
-// counts the prompt tokens the scheduler's prefix cache supplied; finish_reason is "stop" or "length"
-// (max_tokens or the context limit).
+// top_p, seed, stop and the sampling extras (penalties, DRY, min_p, top_k, logit_bias); usage.cached_tokens counts the prompt tokens the scheduler's prefix
+// cache supplied; finish_reason is "stop" or "length" (max_tokens or the context limit).
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -24,18 +23,18 @@
 namespace lw::serve {
 
 struct LocalOptions {
-  std::string format;                           // chat format name; "" detects it from the model
-  std::string tokenizer;                        // tokenizer file or directory; "" = the model's own
-  int threads = 0;                              // engine threads (0: all cores)
-  int parallel = 4;                             // sequences decoded together
-  int max_context = 0;                          // tokens per sequence (0: the model's, at most 32768)
-  int prefill_chunk = 512;                      // prompt tokens per scheduler step
+  std::string format;          // chat format name; "" detects it from the model
+  std::string tokenizer;       // tokenizer file or directory; "" = the model's own
+  int threads = 0;             // engine threads (0: all cores)
+  int parallel = 8;            // sequences decoded together
+  int max_context = 0;         // tokens per sequence (0: the model's, at most 32768)
+  int prefill_chunk = 512;     // prompt tokens per scheduler step
   engine::DType kv_dtype = engine::DType::f16;  // KV cache dtype (f32, f16, bf16)
-  bool prefix_cache = true;          // reuse cached prompt prefixes across requests (scheduler.hpp)
+  bool prefix_cache = true;    // reuse cached prompt prefixes across requests (scheduler.hpp)
   double default_temperature = 1.0;  // when a request gives none (the OpenAI default)
   double default_top_p = 1.0;
   net::SamplingExtras default_extras;  // penalties, DRY, min_p, top_k, logit_bias a request leaves unset
-  engine::LoadOptions load;            // dtype conversion at load time
+  engine::LoadOptions load;    // dtype conversion at load time
 };
 
 class LocalBackend : public net::ChatBackend {
@@ -44,8 +43,7 @@ class LocalBackend : public net::ChatBackend {
                tok::ChatFormatId format, const LocalOptions& options, std::string name);
   ~LocalBackend() override;
 
-  net::ChatResponse complete(const net::ChatRequest& request,
-                             const net::DeltaCallback& on_delta = {}) override;
+  net::ChatResponse complete(const net::ChatRequest& request, const net::DeltaCallback& on_delta = {}) override;
   // Decoded together: the prompt prefilled once and its keys and values shared
   // (Scheduler::submit_n); without a request seed, a random one is the base (reply i: base + i).
   std::vector<net::ChatResponse> complete_n(const net::ChatRequest& request, int n,
@@ -80,9 +78,7 @@ class LocalBackend : public net::ChatBackend {
 
 // Loads the model (HF directory or .gguf), its tokenizer and chat format. Throws InputError naming
 // the path and what is missing.
-std::unique_ptr<LocalBackend> open_local_backend(const std::filesystem::path& path,
-                                                 const LocalOptions& options);
-std::unique_ptr<net::ChatBackend> make_local_backend(const std::filesystem::path& path,
-                                                     const LocalOptions& options);
+std::unique_ptr<LocalBackend> open_local_backend(const std::filesystem::path& path, const LocalOptions& options);
+std::unique_ptr<net::ChatBackend> make_local_backend(const std::filesystem::path& path, const LocalOptions& options);
 
 }  // namespace lw::serve

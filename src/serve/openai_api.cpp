@@ -12,9 +12,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& msg) {
-  throw BadRequest(msg);
-}
+[[noreturn]] void bad(const std::string& msg) { throw BadRequest(msg); }
 
 double number_field(const Json& j, const char* name, double lo, double hi, bool lo_open) {
   const Json& v = j.at(name);
@@ -54,10 +52,8 @@ std::string message_content(const Json& m, size_t i) {
   if (it->is_array()) {
     std::string out;
     for (const auto& part : *it) {
-      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
-          !part["text"].is_string())
-        bad(fmt::format(
-            "messages[{}].content: only text parts ({{\"type\":\"text\",\"text\":...}}) are supported", i));
+      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+        bad(fmt::format("messages[{}].content: only text parts ({{\"type\":\"text\",\"text\":...}}) are supported", i));
       out += part["text"].get<std::string>();
     }
     return out;
@@ -75,10 +71,8 @@ void parse_sampling_extras(const Json& j, net::SamplingExtras& x) {
     if (*x.top_k < 0) x.top_k = 0;  // vLLM's -1: off
   }
   if (present("min_p")) x.min_p = number_field(j, "min_p", 0.0, 1.0, false);
-  if (present("repetition_penalty"))
-    x.repetition_penalty = number_field(j, "repetition_penalty", 0.0, 10.0, true);
-  if (present("frequency_penalty"))
-    x.frequency_penalty = number_field(j, "frequency_penalty", -2.0, 2.0, false);
+  if (present("repetition_penalty")) x.repetition_penalty = number_field(j, "repetition_penalty", 0.0, 10.0, true);
+  if (present("frequency_penalty")) x.frequency_penalty = number_field(j, "frequency_penalty", -2.0, 2.0, false);
   if (present("presence_penalty")) x.presence_penalty = number_field(j, "presence_penalty", -2.0, 2.0, false);
   if (present("repeat_last_n")) x.penalty_last_n = int_field(j, "repeat_last_n", -1, kIntMax);
   if (present("penalty_last_n")) x.penalty_last_n = int_field(j, "penalty_last_n", -1, kIntMax);
@@ -88,8 +82,7 @@ void parse_sampling_extras(const Json& j, net::SamplingExtras& x) {
   if (present("dry_penalty_last_n")) x.dry_penalty_last_n = int_field(j, "dry_penalty_last_n", -1, kIntMax);
   if (present("dry_sequence_breakers")) {
     const Json& b = j["dry_sequence_breakers"];
-    if (!b.is_array() || b.size() > 64)
-      bad("field \"dry_sequence_breakers\": expected an array of at most 64 strings");
+    if (!b.is_array() || b.size() > 64) bad("field \"dry_sequence_breakers\": expected an array of at most 64 strings");
     std::vector<std::string> v;
     for (const auto& s : b) {
       if (!s.is_string() || s.get<std::string>().size() > 256)
@@ -107,8 +100,7 @@ void parse_sampling_extras(const Json& j, net::SamplingExtras& x) {
       auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
       if (ec != std::errc() || end != key.data() + key.size() || id < 0 || id > kIntMax)
         bad(fmt::format("field \"logit_bias\": key \"{}\" is not a token id", key));
-      if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < -100 ||
-          v.get<double>() > 100)
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < -100 || v.get<double>() > 100)
         bad(fmt::format("field \"logit_bias\": the bias of token {} must be a number in [-100, 100]", id));
       x.logit_bias.emplace_back(static_cast<int32_t>(id), v.get<double>());
     }
@@ -123,8 +115,7 @@ void parse_common_fields(const Json& j, ParsedRequest& out, const ApiLimits& lim
   auto present = [&](const char* k) { return j.contains(k) && !j[k].is_null(); };
   if (present("temperature")) c.temperature = number_field(j, "temperature", 0.0, 2.0, false);
   if (present("top_p")) c.top_p = number_field(j, "top_p", 0.0, 1.0, true);
-  if (present("max_tokens"))
-    c.max_tokens = int_field(j, "max_tokens", 1, limits.max_tokens_cap);
+  if (present("max_tokens")) c.max_tokens = int_field(j, "max_tokens", 1, limits.max_tokens_cap);
   else if (present("max_completion_tokens"))
     c.max_tokens = int_field(j, "max_completion_tokens", 1, limits.max_tokens_cap);
   if (present("seed")) c.seed = int_field(j, "seed", INT64_MIN, INT64_MAX);
@@ -137,13 +128,12 @@ void parse_common_fields(const Json& j, ParsedRequest& out, const ApiLimits& lim
     if (type == "json_object") {
       c.json_response = "";
     } else if (type == "json_schema") {
-      if (!rf.contains("json_schema") || !rf["json_schema"].is_object() ||
-          !rf["json_schema"].contains("schema") || !rf["json_schema"]["schema"].is_object())
+      if (!rf.contains("json_schema") || !rf["json_schema"].is_object() || !rf["json_schema"].contains("schema") ||
+          !rf["json_schema"]["schema"].is_object())
         bad("field \"response_format.json_schema.schema\": expected an object");
       c.json_response = rf["json_schema"]["schema"].dump();
     } else if (type != "text") {
-      bad(fmt::format("field \"response_format\": type \"{}\" is not one of text, json_object, json_schema",
-                      type));
+      bad(fmt::format("field \"response_format\": type \"{}\" is not one of text, json_object, json_schema", type));
     }
   }
   if (present("n")) out.n = static_cast<int>(int_field(j, "n", 1, kMaxChoices));
@@ -156,8 +146,7 @@ void parse_common_fields(const Json& j, ParsedRequest& out, const ApiLimits& lim
     const Json& so = j["stream_options"];
     if (!so.is_object()) bad("field \"stream_options\": expected an object");
     if (so.contains("include_usage")) {
-      if (!so["include_usage"].is_boolean())
-        bad("field \"stream_options.include_usage\": expected true or false");
+      if (!so["include_usage"].is_boolean()) bad("field \"stream_options.include_usage\": expected true or false");
       out.include_usage = so["include_usage"].get<bool>();
     }
   }
@@ -203,8 +192,7 @@ ParsedRequest parse_chat_request(std::string_view body, const ApiLimits& limits)
   auto& c = out.chat;
   c.model = parse_model(j);
   auto msgs = j.find("messages");
-  if (msgs == j.end() || !msgs->is_array() || msgs->empty())
-    bad("field \"messages\": expected a non-empty array");
+  if (msgs == j.end() || !msgs->is_array() || msgs->empty()) bad("field \"messages\": expected a non-empty array");
   if (msgs->size() > limits.max_messages)
     bad(fmt::format("field \"messages\": more than {} messages", limits.max_messages));
   for (size_t i = 0; i < msgs->size(); ++i) {
@@ -243,9 +231,7 @@ Json usage_json(const net::Usage& u) {
 }
 
 Json cache_stats_json(const net::CacheStats& c) {
-  auto rate = [](int64_t a, int64_t b) {
-    return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
-  };
+  auto rate = [](int64_t a, int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
   return {{"enabled", c.enabled},
           {"requests", c.requests},
           {"hits", c.hits},
@@ -263,8 +249,7 @@ ParsedRequest parse_completion_request(std::string_view body, const ApiLimits& l
   auto it = j.find("prompt");
   if (it == j.end() || it->is_null()) bad("field \"prompt\": missing (a string or an array of token ids)");
   Json prompt = *it;
-  if (prompt.is_array() && prompt.size() == 1 && (prompt[0].is_string() || prompt[0].is_array()))
-    prompt = prompt[0];
+  if (prompt.is_array() && prompt.size() == 1 && (prompt[0].is_string() || prompt[0].is_array())) prompt = prompt[0];
   if (prompt.is_string()) {
     c.prompt_text = prompt.get<std::string>();
     if (c.prompt_text->empty()) bad("field \"prompt\": empty");
@@ -286,8 +271,7 @@ ParsedRequest parse_completion_request(std::string_view body, const ApiLimits& l
     if (j["echo"].get<bool>()) bad("field \"echo\": only false is supported");
   }
   if (present("suffix")) bad("field \"suffix\": not supported");
-  if (present("best_of") && int_field(j, "best_of", 1, 1000) != 1)
-    bad("field \"best_of\": only 1 is supported");
+  if (present("best_of") && int_field(j, "best_of", 1, 1000) != 1) bad("field \"best_of\": only 1 is supported");
   return out;
 }
 
@@ -341,16 +325,13 @@ Json logprobs_json(const std::vector<net::TokenLogprob>& lps) {
   Json content = Json::array();
   for (const auto& t : lps) {
     Json top = Json::array();
-    for (const auto& [tok, lp] : t.top)
-      top.push_back({{"token", tok}, {"logprob", lp}, {"bytes", bytes(tok)}});
-    content.push_back(
-        {{"token", t.token}, {"logprob", t.logprob}, {"bytes", bytes(t.token)}, {"top_logprobs", top}});
+    for (const auto& [tok, lp] : t.top) top.push_back({{"token", tok}, {"logprob", lp}, {"bytes", bytes(tok)}});
+    content.push_back({{"token", t.token}, {"logprob", t.logprob}, {"bytes", bytes(t.token)}, {"top_logprobs", top}});
   }
   return {{"content", content}};
 }
 
-Json completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model,
-                     int64_t created) {
+Json completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model, int64_t created) {
   return {{"id", id},
           {"object", "chat.completion"},
           {"created", created},
@@ -380,8 +361,12 @@ Json chunk_json(const std::string& id, const std::string& model, int64_t created
 }
 
 Json usage_chunk_json(const std::string& id, const std::string& model, int64_t created, const net::Usage& u) {
-  return {{"id", id},       {"object", "chat.completion.chunk"}, {"created", created},
-          {"model", model}, {"choices", Json::array()},          {"usage", usage_json(u)}};
+  return {{"id", id},
+          {"object", "chat.completion.chunk"},
+          {"created", created},
+          {"model", model},
+          {"choices", Json::array()},
+          {"usage", usage_json(u)}};
 }
 
 Json error_json(const std::string& message, const std::string& type, const std::string& code) {

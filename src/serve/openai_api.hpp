@@ -14,8 +14,8 @@
 namespace lw::serve {
 
 struct ApiLimits {
-  int max_json_depth = 32;           // nesting of arrays/objects in a request body
-  size_t max_messages = 4096;        // messages in one request
+  int max_json_depth = 32;        // nesting of arrays/objects in a request body
+  size_t max_messages = 4096;     // messages in one request
   int64_t max_tokens_cap = 1 << 20;  // largest max_tokens accepted
 };
 
@@ -43,9 +43,9 @@ using io::json_depth;
 // Parses and validates a request body: messages (role system/user/assistant/tool, content a string
 // or an array of {"type":"text","text":...} parts), temperature [0, 2], top_p (0, 1], max_tokens
 // (or max_completion_tokens) >= 1, stop (string or array of up to 16 strings), seed, stream,
-// stream_options, n (1..kMaxChoices), logprobs (bool) and top_logprobs (0..20, needs logprobs), and the
-// sampling extras (parse_sampling_extras). Unknown fields are ignored. Throws BadRequest. A request body as a
-// JSON object, its nesting bounded first (BadRequest otherwise).
+// stream_options, n (1..kMaxChoices), logprobs (bool) and top_logprobs (0..20, needs logprobs), and the sampling extras (parse_sampling_extras). Unknown fields are
+// ignored. Throws BadRequest.
+// A request body as a JSON object, its nesting bounded first (BadRequest otherwise).
 nlohmann::json parse_json_body(std::string_view body, const ApiLimits& limits);
 
 // A "stop" value (a string or an array of at most 16 strings; empty ones dropped), appended to
@@ -68,8 +68,8 @@ void parse_sampling_extras(const nlohmann::json& body, net::SamplingExtras& out)
 ParsedRequest parse_completion_request(std::string_view body, const ApiLimits& limits = {});
 // {"id", "object":"text_completion", "created", "model", "choices":[{"index", "text", "logprobs",
 // "finish_reason"}], "usage"}; logprobs in the legacy form (legacy_logprobs_json) or null.
-nlohmann::json text_completion_json(const net::ChatResponse& r, const std::string& id,
-                                    const std::string& model, int64_t created);
+nlohmann::json text_completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model,
+                                    int64_t created);
 // One streamed "text_completion" object; finish_reason non-empty on the last.
 nlohmann::json text_chunk_json(const std::string& id, const std::string& model, int64_t created,
                                std::string_view text, const std::string& finish_reason,

@@ -116,8 +116,8 @@ double SeqStream::decode_seconds() const {
 
 size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
   const size_t n = std::min(a.size(), b.size());
-  return static_cast<size_t>(
-      std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin()).first - a.begin());
+  return static_cast<size_t>(std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin()).first -
+                             a.begin());
 }
 
 // ---- Scheduler ----
@@ -168,15 +168,10 @@ int checked_slots(int n) {
 }  // namespace
 
 Scheduler::Scheduler(const engine::Model& model, const tok::Tokenizer& tok, SchedulerOptions options)
-    : model_(model),
-      tok_(tok),
-      opts_(options),
-      max_ctx_(context_of(model, options)),
+    : model_(model), tok_(tok), opts_(options), max_ctx_(context_of(model, options)),
       cache_(model.config(), checked_slots(options.n_slots), max_ctx_, options.kv_dtype),
-      slot_tokens_(static_cast<size_t>(options.n_slots)),
-      slot_used_(static_cast<size_t>(options.n_slots), 0) {
-  if (opts_.prefill_chunk < 1)
-    fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
+      slot_tokens_(static_cast<size_t>(options.n_slots)), slot_used_(static_cast<size_t>(options.n_slots), 0) {
+  if (opts_.prefill_chunk < 1) fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -199,8 +194,7 @@ Scheduler::Waiting Scheduler::make_waiting(SeqParams params) const {
   engine::validate(params.sampling, V);
   if (P >= max_ctx_)
     throw net::ContextLengthError(
-        fmt::format("the prompt has {} tokens but the context length is {} tokens: no room to generate", P,
-                    max_ctx_),
+        fmt::format("the prompt has {} tokens but the context length is {} tokens: no room to generate", P, max_ctx_),
         400, "");
   Waiting w;
   w.max_new = max_ctx_ - P;
@@ -398,8 +392,7 @@ int Scheduler::pick_slot(const std::vector<int32_t>& prompt, const std::vector<b
       lru = s;
       lru_lcp = lcp;
     }
-    if (best < 0 || lcp > best_lcp ||
-        (lcp == best_lcp && slot_used_[i] < slot_used_[static_cast<size_t>(best)])) {
+    if (best < 0 || lcp > best_lcp || (lcp == best_lcp && slot_used_[i] < slot_used_[static_cast<size_t>(best)])) {
       best = s;
       best_lcp = lcp;
     }
@@ -412,8 +405,8 @@ int Scheduler::pick_slot(const std::vector<int32_t>& prompt, const std::vector<b
 // which is recomputed for its logits) and drops the rest; returns the tokens kept.
 int64_t Scheduler::reuse_slot(int slot, const std::vector<int32_t>& prompt) {
   auto& toks = slot_tokens_[static_cast<size_t>(slot)];
-  LW_CHECK(static_cast<int>(toks.size()) == cache_.length(slot), "slot {} holds {} tokens but its cache {}",
-           slot, toks.size(), cache_.length(slot));
+  LW_CHECK(static_cast<int>(toks.size()) == cache_.length(slot), "slot {} holds {} tokens but its cache {}", slot,
+           toks.size(), cache_.length(slot));
   size_t keep = opts_.prefix_cache ? std::min(common_prefix(toks, prompt), prompt.size() - 1) : 0;
   toks.resize(keep);
   cache_.set_length(slot, static_cast<int>(keep));
@@ -518,8 +511,7 @@ void Scheduler::accept(Active& a, int32_t id, std::span<const float> logits) {
     end(a, "stop");
     return;
   }
-  if (a.params.top_logprobs >= 0)
-    a.out->add_logprob(engine::token_logprob(logits, id, a.params.top_logprobs));
+  if (a.params.top_logprobs >= 0) a.out->add_logprob(engine::token_logprob(logits, id, a.params.top_logprobs));
   a.out->emit(a.stops.push(a.decoder.push(id)));
   if (a.json) a.json->feed(token_bytes_[static_cast<size_t>(id)]);
   if (a.stops.stopped() || (a.json && a.json->complete())) {
