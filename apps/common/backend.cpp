@@ -46,8 +46,9 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
 std::string decode_sharing_summary(const net::ChatBackend& backend) {
   const auto l = backend.engine_load();
   if (!l || l->decode_steps == 0) return "";
+  const double per_step = static_cast<double>(l->decode_rows) / static_cast<double>(l->decode_steps);
   return fmt::format("decode: {} steps, {:.2f} sequences per step on average, at most {}", l->decode_steps,
-                     static_cast<double>(l->decode_rows) / static_cast<double>(l->decode_steps), l->max_decode_seqs);
+                     per_step, l->max_decode_seqs);
 }
 
 std::string resolved_base_url(const BackendOptions& o) {

@@ -260,11 +260,12 @@ void HttpServer::install_routes() {
     }
     // n choices are decoded together: at most 4 rounds of the backend's parallel sequences.
     if (const int max_n = 4 * std::max(1, backend_.suggested_concurrency()); p.n > max_n) {
-      send_json(res, 400,
-                error_json(fmt::format("field \"n\": at most {} choices per request (4 x the server's {} parallel "
-                                       "sequences), got {}",
-                                       max_n, backend_.suggested_concurrency(), p.n),
-                           "invalid_request_error"));
+      send_json(
+          res, 400,
+          error_json(fmt::format("field \"n\": at most {} choices per request (4 x the server's {} parallel "
+                                 "sequences), got {}",
+                                 max_n, backend_.suggested_concurrency(), p.n),
+                     "invalid_request_error"));
       return;
     }
     const std::string id = fmt::format("{}-{:x}{:06x}", plain ? "cmpl" : "chatcmpl", next_id_.fetch_add(1), std::random_device{}() & 0xffffff);
@@ -298,7 +299,8 @@ void HttpServer::install_routes() {
           };
           try {
             try {
-              const net::ChatResponse r = merged_reply(stream_choices(backend_, p, plain, id, model, created, write));
+              const net::ChatResponse r =
+                  merged_reply(stream_choices(backend_, p, plain, id, model, created, write));
               impl_->metrics.count_completion(r);
               if (p.include_usage) write(sse_event(usage_chunk_json(id, model, created, r.usage)));
               served_.fetch_add(1);

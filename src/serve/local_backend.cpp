@@ -246,7 +246,7 @@ std::optional<net::CacheStats> LocalBackend::cache_stats() const {
 std::optional<net::EngineLoad> LocalBackend::engine_load() const {
   const Scheduler::Stats s = sched_->stats();
   return net::EngineLoad{s.running,      s.waiting,     s.kv_cells_used,  s.kv_cells_total,
-                        s.decode_steps, s.decode_rows, s.max_decode_seqs};
+                         s.decode_steps, s.decode_rows, s.max_decode_seqs};
 }
 
 std::unique_ptr<LocalBackend> open_local_backend(const fs::path& path, const LocalOptions& options) {

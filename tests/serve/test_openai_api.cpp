@@ -106,7 +106,8 @@ using Json = nlohmann::json;
 // A backend that answers "seed S" in two pieces, for the choices' JSON and event order.
 class SeedEcho : public lw::net::ChatBackend {
  public:
-  lw::net::ChatResponse complete(const lw::net::ChatRequest& r, const lw::net::DeltaCallback& on_delta) override {
+  lw::net::ChatResponse complete(const lw::net::ChatRequest& r,
+                                 const lw::net::DeltaCallback& on_delta) override {
     lw::net::ChatResponse out;
     out.content = "seed " + std::to_string(r.seed.value_or(-1));
     if (on_delta) {
