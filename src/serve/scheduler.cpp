@@ -142,6 +142,8 @@ struct Scheduler::Active {
   size_t fed = 0;         // prompt tokens already in the cache
   int64_t group = 0;      // of a submit_n group (0: alone)
   bool awaiting = false;  // a group member waiting for the group's prefill (not in any step)
+  const Active* source = nullptr;  // set: waits until it has computed share_len prompt tokens (not in any step)
+  size_t share_len = 0;            // ... of the prompt this sequence shares with it
   int chunk = 0;          // tokens this sequence contributes to the current step
   int32_t next_id = -1;   // sampled, to be fed at the next step
   int64_t generated = 0;
@@ -282,12 +284,14 @@ void Scheduler::loop() {
       admit(active, busy);
       publish_gauges(active.size());
     }
+    resolve_shares(active);
     for (auto& a : active)
       if (a->out->cancelled()) {
         a->finished = true;
         a->out->finish("stop", "", a->generated);
       }
     if (std::any_of(active.begin(), active.end(), [](const auto& a) { return !a->finished; })) step(active);
+    resolve_shares(active);  // before any source leaves
     for (auto it = active.begin(); it != active.end();) {
       if ((*it)->finished) {
         promote_follower(**it, active);
@@ -334,8 +338,51 @@ void Scheduler::admit(std::vector<std::unique_ptr<Active>>& active, std::vector<
         a->out->started(cached);
         stats_.prefix_hits += cached > 0 ? 1 : 0;
         stats_.prompt_tokens_cached += cached;
+        if (opts_.prefix_cache) find_source(*a, active);
       }
       active.push_back(std::move(a));
+    }
+  }
+}
+
+// Sequences running at once often share a long prompt prefix (the paragraphs of `write --parallel`:
+// instruction and plan, then each its own step). A new sequence whose prompt shares at least
+// kMinShare tokens more with a running sequence's than its own slot kept waits, out of the steps,
+// until that sequence has computed the shared prefix, then copies its keys and values
+// (resolve_shares) and prefills only the rest.
+void Scheduler::find_source(Active& a, const std::vector<std::unique_ptr<Active>>& active) const {
+  constexpr size_t kMinShare = 32;
+  const size_t P = a.params.prompt.size();
+  for (const auto& b : active) {
+    if (b->finished || b->awaiting || b->source) continue;
+    const size_t shared = std::min(common_prefix(b->params.prompt, a.params.prompt), P - 1);
+    if (shared >= a.fed + kMinShare && shared > a.share_len) {
+      a.source = b.get();
+      a.share_len = shared;
+    }
+  }
+}
+
+// Waiters whose source has computed the shared prefix copy it (the first tokens of a slot are its
+// sequence's prompt); those whose source ended before go on alone from what they have.
+void Scheduler::resolve_shares(std::vector<std::unique_ptr<Active>>& active) {
+  for (auto& a : active) {
+    if (!a->source || a->finished) continue;
+    const Active& s = *a->source;
+    if (slot_tokens_[static_cast<size_t>(s.slot)].size() >= a->share_len) {
+      const auto n = static_cast<std::ptrdiff_t>(a->share_len);
+      cache_.copy_prefix(s.slot, a->slot, static_cast<int>(n));
+      slot_tokens_[static_cast<size_t>(a->slot)].assign(a->params.prompt.begin(), a->params.prompt.begin() + n);
+      {
+        std::lock_guard lk(mu_);
+        stats_.prefix_hits += a->fed == 0 ? 1 : 0;
+        stats_.prompt_tokens_cached += static_cast<int64_t>(a->share_len - a->fed);
+      }
+      a->fed = a->share_len;
+      a->out->started(static_cast<int64_t>(a->fed));
+      a->source = nullptr;
+    } else if (s.finished) {
+      a->source = nullptr;
     }
   }
 }
@@ -423,7 +470,7 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
   int64_t prompt_fed = 0;
   int64_t decode_rows = 0;
   for (auto& a : active) {
-    if (a->finished || a->awaiting) continue;
+    if (a->finished || a->awaiting || a->source) continue;
     const size_t P = a->params.prompt.size();
     if (a->fed < P) {
       if (budget <= 0) continue;

@@ -13,6 +13,10 @@
 // prefills only the rest; at least the prompt's last token is always recomputed, so its logits
 // exist (a prompt that is a prefix of, or equal to, the cached tokens truncates the cache to P - 1).
 // Memory stays what the slots reserve. SchedulerOptions::prefix_cache = false clears the slot instead.
+// Sequences running at once share too: a new sequence whose prompt shares at least 32 tokens more
+// with a running sequence's prompt than with its own slot waits until that sequence has computed
+// the shared prefix, copies its keys and values (KvCache::copy_prefix) and prefills the rest (the
+// paragraphs of `write --parallel` share instruction and plan).
 //
 // Several replies to one prompt (submit_n, OpenAI's n): the sequences are admitted together, one
 // of them prefills the prompt, and once it is complete its keys and values are copied into the
@@ -185,6 +189,8 @@ class Scheduler {
                      std::vector<std::unique_ptr<Active>>& active);
   void sample(Active& a, std::span<const float> row);
   void promote_follower(const Active& gone, std::vector<std::unique_ptr<Active>>& active);
+  void find_source(Active& a, const std::vector<std::unique_ptr<Active>>& active) const;
+  void resolve_shares(std::vector<std::unique_ptr<Active>>& active);
   void loop();
   void step(std::vector<std::unique_ptr<Active>>& active);
   void accept(Active& a, int32_t id, std::span<const float> logits);
