@@ -29,13 +29,18 @@ std::string read_all(SeqStream& s) {
   return text;
 }
 
+SeqParams greedy(std::vector<int32_t> prompt, int64_t max_new) {
+  SeqParams p;
+  p.prompt = std::move(prompt);
+  p.max_new_tokens = max_new;
+  return p;
+}
+
 // A sampled distribution with few candidates: the tiny random model's logits are nearly flat over
 // 32,000 tokens, where the last bits of a batched row (which differ from a single row's) could
 // move a sample; over 8 candidates they cannot.
 SeqParams sampled(std::vector<int32_t> prompt, uint64_t seed) {
-  SeqParams p;
-  p.prompt = std::move(prompt);
-  p.max_new_tokens = 12;
+  SeqParams p = greedy(std::move(prompt), 12);
   p.sampling.temperature = 1.0f;
   p.sampling.top_k = 8;
   p.sampling.seed = seed;
@@ -56,10 +61,7 @@ TEST(Choices, GreedySequencesShareOnePrefillAndEqualTheSingleReply) {
   std::vector<int32_t> prompt = tok.encode("The history of the Roman roads begins");
   prompt.insert(prompt.begin(), 1);
   const auto P = static_cast<int64_t>(prompt.size());
-  SeqParams p;
-  p.prompt = prompt;
-  p.max_new_tokens = 10;
-  auto outs = be.sched().submit_n(p, 3);
+  auto outs = be.sched().submit_n(greedy(prompt, 10), 3);
   ASSERT_EQ(outs.size(), 3u);
   std::vector<std::string> texts;
   for (auto& o : outs) texts.push_back(read_all(*o));
@@ -97,9 +99,7 @@ TEST(Choices, MoreSequencesThanSlotsRunInGroupsThatReuseThePrompt) {
   Backend be;  // 4 slots
   std::vector<int32_t> prompt = {1, 450, 3303, 310, 278, 5917, 25320, 338, 263};
   const auto P = static_cast<int64_t>(prompt.size());
-  SeqParams p;
-  p.prompt = prompt;
-  p.max_new_tokens = 6;
+  const SeqParams p = greedy(prompt, 6);
   auto outs = be.sched().submit_n(p, 6);
   ASSERT_EQ(outs.size(), 6u);
   const std::string first = read_all(*outs[0]);
