@@ -2,7 +2,8 @@
 // computed once, greedy sequences all equal the single greedy reply, seeded sequence i equals a
 // single run with seed + i; over HTTP, n = 3 on /v1/chat/completions and /v1/completions, whole and
 // streamed (choices[i].index, each its own finish_reason, usage summing the completion tokens),
-// and a clear 400 past the bound; `generate --n` on the command line.
+// and a clear 400 past the bound; `generate --n` on the command line. (Suites ServeEngine and
+// ServeCli: the tests need the shared data, as those suites'.)
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -55,7 +56,7 @@ struct Backend {
 
 }  // namespace
 
-TEST(Choices, GreedySequencesShareOnePrefillAndEqualTheSingleReply) {
+TEST(ServeEngine, ChoicesShareOnePrefillAndGreedyOnesEqualTheSingleReply) {
   Backend be;
   const auto& tok = be.b->tokenizer();
   std::vector<int32_t> prompt = tok.encode("The history of the Roman roads begins");
@@ -81,7 +82,7 @@ TEST(Choices, GreedySequencesShareOnePrefillAndEqualTheSingleReply) {
   }
 }
 
-TEST(Choices, SeededSequenceIEqualsASingleRunWithSeedPlusI) {
+TEST(ServeEngine, SeededChoiceIEqualsASingleRunWithSeedPlusI) {
   Backend be;
   std::vector<int32_t> prompt = {1, 450, 3303, 310, 278, 5917, 25320};
   auto outs = be.sched().submit_n(sampled(prompt, 41), 3);
@@ -95,7 +96,7 @@ TEST(Choices, SeededSequenceIEqualsASingleRunWithSeedPlusI) {
   }
 }
 
-TEST(Choices, MoreSequencesThanSlotsRunInGroupsThatReuseThePrompt) {
+TEST(ServeEngine, MoreChoicesThanSlotsRunInGroupsThatReuseThePrompt) {
   Backend be;  // 4 slots
   std::vector<int32_t> prompt = {1, 450, 3303, 310, 278, 5917, 25320, 338, 263};
   const auto P = static_cast<int64_t>(prompt.size());
@@ -159,7 +160,7 @@ Streamed collect(const std::string& body, bool plain) {
 
 }  // namespace
 
-TEST(Choices, ServeAnswersNThreeWholeAndStreamedOnBothRoutes) {
+TEST(ServeEngine, AnswersNThreeWholeAndStreamedOnBothRoutes) {
   Served s;
   const Json chat = {{"messages", {{{"role", "user"}, {"content", "Write about roads"}}}},
                      {"max_tokens", 8},
@@ -237,7 +238,7 @@ TEST(Choices, ServeAnswersNThreeWholeAndStreamedOnBothRoutes) {
   EXPECT_NE(refused->body.find("\\\"n\\\": at most 16"), std::string::npos) << refused->body;
 }
 
-TEST(Choices, GenerateNPrintsEachSequenceAndPrefillsOnce) {
+TEST(ServeCli, GenerateNPrintsEachSequenceAndPrefillsOnce) {
   const std::string model = lw::testing::tiny_gpt2_model_dir().string();
   const std::string base =
       lw::testing::longwriter_bin() + " --log-level error generate --model '" + model +

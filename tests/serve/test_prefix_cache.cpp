@@ -193,7 +193,7 @@ TEST(PrefixCache, SixteenBitCachesGiveTheSameRepliesWithReuse) {
 // Four requests at once sharing a 200-token prefix (as the paragraphs of `write --parallel` share
 // instruction and plan): one computes it, the others copy it from its slot (whether it is still
 // running or already done) and compute only their own 20 tokens; the replies are unchanged.
-TEST(PrefixCache, RequestsRunningAtOnceComputeTheirSharedPrefixOnce) {
+TEST(PrefixCache, FourRequestsRunningAtOnceComputeTheirSharedPrefixOnce) {
   const auto prefix = random_tokens(200, 31);
   std::vector<std::vector<std::vector<int32_t>>> prompts;
   for (uint32_t i = 0; i < 4; ++i) {
