@@ -108,6 +108,7 @@ int run(Options& o) {
   lw::log::info("agentwrite: {} written, {} dropped, {} failed -> {} (rejects: {})", n_done, n_dropped, n_failed,
                 o.out, o.rejects);
   for (const auto& [reason, n] : reasons) lw::log::info("  {:>6} {}", n, reason);
+  if (auto d = lw::apps::decode_sharing_summary(*backend); !d.empty()) lw::log::info("agentwrite: {}", d);
   lw::log::info("requests this run: {} ({} failed); reused from checkpoint: {} plans, {} paragraphs",
                 stats.requests, stats.failed_requests, stats.reused_plans, stats.reused_paragraphs);
   if (n_failed > 0)

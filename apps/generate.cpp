@@ -1,5 +1,7 @@
 // longwriter generate: run a local model (HF directory or .gguf) on one prompt with the native
-// engine, streaming the text, then print prefill and decode speed.
+// engine, streaming the text, then print prefill and decode speed. With --n N, N sequences from the
+// prompt, decoded together by the serve scheduler (the prompt prefilled once, one forward pass per
+// token for all N; sequence i samples with seed + i).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +19,7 @@
 #include "io/file.hpp"
 #include "io/gguf.hpp"
 #include "serve/sampling_fields.hpp"
+#include "serve/scheduler.hpp"
 #include "tokenizer/chat_format.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
@@ -30,12 +33,96 @@ using namespace lw;
 struct Options {
   std::string model, prompt, chat, prompt_ids, system, format, dump_logits, dtype = "keep", kv_cache = "f16";
   std::vector<std::string> stop;
-  int max_new_tokens = 256, threads = 0, max_context = 0;
+  int max_new_tokens = 256, threads = 0, max_context = 0, n = 1;
   lw::apps::SamplingOptions sampling;
   double temperature = 0.0, top_p = 1.0;
   uint64_t seed = 0;
-  bool print_ids = false, no_bos = false;
+  bool print_ids = false, no_bos = false, json = false;
 };
+
+std::string ids_text(const std::vector<int32_t>& ids) {
+  std::string line;
+  for (size_t i = 0; i < ids.size(); ++i) line += (i ? " " : "") + std::to_string(ids[i]);
+  return line;
+}
+
+// One sequence as a JSON line (--json).
+void print_json_line(int index, uint64_t seed, const std::string& text, const std::string& finish,
+                     int64_t completion_tokens, const std::vector<int32_t>* ids) {
+  nlohmann::json j = {{"index", index},
+                      {"seed", seed},
+                      {"text", text},
+                      {"finish_reason", finish},
+                      {"completion_tokens", completion_tokens}};
+  if (ids) j["tokens"] = *ids;
+  std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
+// --n N > 1: the N sequences go to one scheduler with N slots (serve/scheduler.hpp submit_n), which
+// prefills the prompt once, copies its keys and values to the other slots, and decodes all N in one
+// forward pass per token. Prints each sequence (or a JSON line each) in order, then the aggregate
+// decode rate on stderr.
+int run_n(const Options& o, const engine::Model& model, const tok::Tokenizer* tk,
+          const std::vector<int32_t>& ids, const engine::GenerateOptions& go) {
+  if (!tk) fail_input("--n {}: needs the model's tokenizer (the sequences are decoded to text)", o.n);
+  const int P = static_cast<int>(ids.size());
+  serve::SchedulerOptions so;
+  so.n_slots = o.n;
+  const int ctx = o.max_context > 0 ? o.max_context : model.config().max_context;
+  so.max_context = std::min(ctx, P + std::max(go.max_new_tokens, 1));  // reserve only what can be used
+  so.prefill_chunk = std::max(P, 512);  // the prompt in one pass, as the single-sequence path does
+  so.threads = o.threads;
+  so.kv_dtype = go.kv_dtype;
+  so.prefix_cache = false;
+  serve::Scheduler sched(model, *tk, so);
+  serve::SeqParams sp;
+  sp.prompt = ids;
+  sp.sampling = go.sampling;
+  sp.max_new_tokens = go.max_new_tokens;
+  sp.stop_ids = go.stop_ids;
+  sp.stop_strings = go.stop_strings;
+  if (o.print_ids) sp.top_logprobs = 0;  // the log-probability entries carry the token ids
+  auto outs = sched.submit_n(sp, o.n);
+  int64_t generated = 0;
+  double first = 1e300, last = 0;  // seconds from submit: first sampled token, last token of all
+  std::string reasons;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    auto& out = *outs[i];
+    std::string text, piece;
+    while (out.next(piece)) text += piece;
+    if (!out.error().empty()) fail("sequence {}: {}", i + 1, out.error());
+    std::vector<int32_t> toks;
+    for (const auto& t : out.take_logprobs()) toks.push_back(t.id);
+    const uint64_t seed = go.sampling.seed + i;
+    if (o.json) {
+      print_json_line(static_cast<int>(i), seed, text, out.finish_reason(), out.completion_tokens(),
+                      o.print_ids ? &toks : nullptr);
+    } else {
+      std::printf("%s--- sequence %zu of %d (seed %llu, %lld tokens, %s) ---\n%s\n", i ? "\n" : "", i + 1,
+                  o.n, static_cast<unsigned long long>(seed), static_cast<long long>(out.completion_tokens()),
+                  out.finish_reason().c_str(), text.c_str());
+      if (o.print_ids) std::printf("%s\n", ids_text(toks).c_str());
+    }
+    generated += out.completion_tokens();
+    first = std::min(first, out.prefill_seconds());
+    last = std::max(last, out.prefill_seconds() + out.decode_seconds());
+    reasons += (i ? "," : "") + out.finish_reason();
+  }
+  std::fflush(stdout);
+  const auto st = sched.stats();
+  const double decode_s = last > first ? last - first : 0.0;
+  const int64_t decoded = generated - o.n;  // each sequence's first token comes from the prefill
+  std::fprintf(
+      stderr,
+      "prompt %d tokens, prefilled once for %d sequences (%lld prompt tokens computed); generated %lld "
+      "(%s); prefill %.1f tokens/s (%.2f s), decode %.1f tokens/s aggregate (%.2f s, %.1f sequences per "
+      "step); KV cache %.1f MB %s; %d threads, %s\n",
+      P, o.n, static_cast<long long>(st.prompt_tokens), static_cast<long long>(generated), reasons.c_str(),
+      first > 0 ? P / first : 0.0, first, decode_s > 0 && decoded > 0 ? decoded / decode_s : 0.0, decode_s,
+      st.decode_steps > 0 ? static_cast<double>(st.decode_rows) / static_cast<double>(st.decode_steps) : 0.0,
+      sched.kv_cache_bytes() / 1e6, o.kv_cache.c_str(), engine::num_threads(), engine::simd_level());
+  return 0;
+}
 
 std::vector<int32_t> parse_ids(const std::string& s) {
   std::vector<int32_t> ids;
@@ -142,18 +229,20 @@ int run(const Options& o) {
   go.stop_strings = o.stop;
   go.max_context = o.max_context;
   go.kv_dtype = engine::parse_kv_dtype(o.kv_cache);
+  if (o.n > 1) return run_n(o, *model, tk.get(), ids, go);
   auto res = engine::generate(*model, tk.get(), ids, go, [&](int32_t, std::string_view delta) {
-    if (!delta.empty()) {
+    if (!delta.empty() && !o.json) {
       std::fwrite(delta.data(), 1, delta.size(), stdout);
       std::fflush(stdout);
     }
     return true;
   });
-  if (tk) std::printf("\n");
-  if (o.print_ids || !tk) {
-    std::string line;
-    for (size_t i = 0; i < res.tokens.size(); ++i) line += (i ? " " : "") + std::to_string(res.tokens[i]);
-    std::printf("%s\n", line.c_str());
+  if (o.json) {
+    print_json_line(0, go.sampling.seed, res.text, res.finish_reason, static_cast<int64_t>(res.tokens.size()),
+                    o.print_ids || !tk ? &res.tokens : nullptr);
+  } else {
+    if (tk) std::printf("\n");
+    if (o.print_ids || !tk) std::printf("%s\n", ids_text(res.tokens).c_str());
   }
   std::fflush(stdout);  // the text ends before the speed line on stderr, also when both are piped
   const int n_dec = static_cast<int>(res.tokens.size());
@@ -175,7 +264,12 @@ const bool registered = apps::register_command("generate", [](CLI::App& root) {
       "*.safetensors, or a llama .gguf file). The prompt is raw text (--prompt, BOS added), a user\n"
       "message rendered with the model's chat format (--chat), or token ids (--prompt-ids; works\n"
       "without a tokenizer). The text streams to stdout; speeds go to stderr.\n"
-      "Example: longwriter generate --model models/tiny --chat \"Write a poem\" --max-new-tokens 200");
+      "With --n N, N sequences from the one prompt are decoded together (the prompt prefilled once,\n"
+      "one forward pass per token for all N; sequence i samples with --seed + i) and printed in turn;\n"
+      "stderr reports the aggregate decode tokens/s.\n"
+      "Example: longwriter generate --model models/tiny --chat \"Write a poem\" --max-new-tokens 200\n"
+      "         longwriter generate --model m.gguf --chat \"A poem\" --n 4 --temperature 0.8 --seed 1 "
+      "--json");
   cmd->add_option("--model", o->model, "Local model: a directory (config.json + safetensors) or a .gguf file")
       ->required();
   cmd->add_option("--prompt", o->prompt, "Raw prompt text (tokenized as is, after a BOS token)");
@@ -192,7 +286,15 @@ const bool registered = apps::register_command("generate", [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling: smallest set with this probability mass (1 = off)")
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Random seed for sampling")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed for sampling (with --n, sequence i uses seed + i)")
+      ->capture_default_str();
+  cmd->add_option("--n", o->n,
+                  "Sequences to generate from the prompt, decoded together (the prompt prefilled once)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("--json", o->json,
+                "Print each sequence as one JSON line: {\"index\", \"seed\", \"text\", \"finish_reason\",\n"
+                "\"completion_tokens\"} (and \"tokens\" with --print-ids) instead of the text");
   lw::apps::add_sampling_options(cmd, o->sampling);
   cmd->add_option("--stop", o->stop, "Stop when this text appears (repeatable); the text is not printed");
   cmd->add_option("--max-context", o->max_context,

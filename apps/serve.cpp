@@ -93,6 +93,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
       "  (with the prefix cache's reuse counts). A request reuses the cached keys and values of the longest\n"
       "  prompt prefix a finished request left in a slot (usage.prompt_tokens_details.cached_tokens).\n"
       "Concurrent requests are decoded together (continuous batching, --parallel sequences per step);\n"
+      "so are a request's n choices, the prompt prefilled once (n <= 4 x --parallel; choice i: seed + i);\n"
       "up to --queue more wait their turn, and beyond that the server answers 503 with Retry-After.\n"
       "Listens on 127.0.0.1 unless --host says otherwise. Stop it with Ctrl-C.\n"
       "Access: requests must name this server in Host (--allowed-host for other names; 403 otherwise),\n"

@@ -21,7 +21,11 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
   cmd->add_option(p + "model", o.model, "Model name on the server, or a local model directory / .gguf file");
   cmd->add_option(p + "api-key-file", o.api_key_file,
                   "File holding the API key (default: $OPENAI_API_KEY). The key is never printed or logged");
-  cmd->add_option(p + "concurrency", o.concurrency, "Requests in flight at once")->capture_default_str();
+  cmd->add_option(p + "concurrency", o.concurrency,
+                  "Requests in flight at once (a local --" + prefix +
+                      "model decodes this many sequences together,\n"
+                      "sharing each read of the weights)")
+      ->capture_default_str();
   cmd->add_option(p + "timeout", o.timeout_s, "Seconds allowed for one request attempt, connect to last byte")
       ->capture_default_str();
   cmd->add_option(p + "connect-timeout", o.connect_timeout_s, "Seconds allowed to connect to a server")
@@ -37,6 +41,14 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
       ->capture_default_str();
   add_kv_cache_option(cmd, o.kv_cache, prefix);
   add_prefix_cache_flag(cmd, o.no_prefix_cache, prefix);
+}
+
+std::string decode_sharing_summary(const net::ChatBackend& backend) {
+  const auto l = backend.engine_load();
+  if (!l || l->decode_steps == 0) return "";
+  const double per_step = static_cast<double>(l->decode_rows) / static_cast<double>(l->decode_steps);
+  return fmt::format("decode: {} steps, {:.2f} sequences per step on average, at most {}", l->decode_steps,
+                     per_step, l->max_decode_seqs);
 }
 
 std::string resolved_base_url(const BackendOptions& o) {

@@ -2,6 +2,8 @@
 
 #include <sys/mman.h>
 
+#include <cstring>
+
 #include "util/error.hpp"
 
 namespace lw::engine {
@@ -44,6 +46,18 @@ void KvCache::store(int layer, int slot, int pos, const float* k, const float* v
   const int64_t count = static_cast<int64_t>(n) * kv_dim_;
   from_f32(dtype_, k, row(k_.get(), layer, slot, pos), count);
   from_f32(dtype_, v, row(v_.get(), layer, slot, pos), count);
+}
+
+void KvCache::copy_prefix(int src, int dst, int n) {
+  LW_CHECK(src >= 0 && src < n_slots_ && dst >= 0 && dst < n_slots_ && src != dst,
+           "KV cache copy between slots {} and {} out of range", src, dst);
+  LW_CHECK(n >= 0 && n <= len_[src], "KV cache copy of {} rows from slot {} holding {}", n, src, len_[src]);
+  const size_t bytes = static_cast<size_t>(n) * kv_dim_ * elem_;
+  for (int layer = 0; layer < n_layer_; ++layer) {
+    std::memcpy(row(k_.get(), layer, dst, 0), row(k_.get(), layer, src, 0), bytes);
+    std::memcpy(row(v_.get(), layer, dst, 0), row(v_.get(), layer, src, 0), bytes);
+  }
+  len_[dst] = n;
 }
 
 DType parse_kv_dtype(const std::string& name) {

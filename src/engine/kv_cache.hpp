@@ -35,6 +35,9 @@ class KvCache {
   // Writes k, v (n, kv_dim) f32 to rows [pos, pos + n) of a layer and slot, rounded to dtype().
   // Does not change length() (forward() advances it once all layers are written).
   void store(int layer, int slot, int pos, const float* k, const float* v, int n);
+  // Copies rows [0, n) of every layer from slot src to slot dst and sets length(dst) to n: one
+  // prompt prefilled once serves several sequences (OpenAI's n). n <= length(src); src != dst.
+  void copy_prefix(int src, int dst, int n);
 
  private:
   char* row(char* base, int layer, int slot, int pos) const;

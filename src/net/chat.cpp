@@ -4,6 +4,22 @@ namespace lw::net {
 
 ChatBackend::~ChatBackend() = default;
 
+std::vector<ChatResponse> ChatBackend::complete_n(const ChatRequest& request, int n,
+                                                  const ChoiceCallbacks& cb) {
+  std::vector<ChatResponse> out;
+  for (int i = 0; i < n; ++i) {
+    ChatRequest r = request;
+    if (r.seed) r.seed = static_cast<int64_t>(static_cast<uint64_t>(*r.seed) + static_cast<uint64_t>(i));
+    if (cb.on_logprobs)
+      r.on_logprobs = [&cb, i](std::vector<TokenLogprob> lps) { cb.on_logprobs(i, std::move(lps)); };
+    DeltaCallback d;
+    if (cb.on_delta) d = [&cb, i](std::string_view piece) { cb.on_delta(i, piece); };
+    out.push_back(complete(r, d));
+    if (cb.on_done) cb.on_done(i, out.back());
+  }
+  return out;
+}
+
 }  // namespace lw::net
 
 namespace lw::net {

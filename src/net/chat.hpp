@@ -100,10 +100,22 @@ struct EngineLoad {
   int64_t waiting = 0;         // sequences queued for a slot
   int64_t kv_cells_used = 0;   // KV cache cells holding a token (kept prefixes included)
   int64_t kv_cells_total = 0;  // cells reserved (slots x context)
+  // Since the start: forward passes that decoded at least one token, the tokens they decoded (their
+  // ratio: sequences sharing each read of the weights), and the most in one pass.
+  int64_t decode_steps = 0, decode_rows = 0, max_decode_seqs = 0;
 };
 
 // Called with each piece of text as it streams in.
 using DeltaCallback = std::function<void(std::string_view delta)>;
+
+// Streaming several replies to one request (ChatBackend::complete_n), all from the calling thread:
+// on_logprobs (when the request asked for them) before the piece they belong to, on_delta with
+// each piece of choice `index`, on_done once that choice has ended.
+struct ChoiceCallbacks {
+  std::function<void(int index, std::vector<TokenLogprob>)> on_logprobs;
+  std::function<void(int index, std::string_view delta)> on_delta;
+  std::function<void(int index, const ChatResponse& reply)> on_done;
+};
 
 class ChatBackend {
  public:
@@ -112,6 +124,12 @@ class ChatBackend {
   // set the backend streams and calls it with each piece of text (in order, from the calling
   // thread). Throws lw::Error (net/errors.hpp refines it) on failure after the backend's retries.
   virtual ChatResponse complete(const ChatRequest& request, const DeltaCallback& on_delta = {}) = 0;
+  // n >= 1 replies to one request (OpenAI's n): reply i samples with seed + i when the request has
+  // a seed. Each reply's usage is its own (prompt_tokens in every one). The default calls
+  // complete() n times in turn; the in-process engine decodes them together, the prompt
+  // prefilled once. Callbacks as in ChoiceCallbacks (streaming when on_delta is set).
+  virtual std::vector<ChatResponse> complete_n(const ChatRequest& request, int n,
+                                               const ChoiceCallbacks& cb = {});
   // How many requests the backend can usefully serve at once (a hint for pipeline concurrency).
   virtual int suggested_concurrency() const { return 1; }
   // Human-readable name for logs and reports, never containing secrets.

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "net/errors.hpp"
+#include "serve/completion_stream.hpp"
 #include "serve/connection_gate.hpp"
 #include "serve/metrics.hpp"
 #include "serve/ollama_routes.hpp"
@@ -262,19 +263,30 @@ void HttpServer::install_routes() {
       send_json(res, 400, error_json(e.what(), "invalid_request_error"));
       return;
     }
+    // n choices are decoded together: at most 4 rounds of the backend's parallel sequences.
+    if (const int max_n = 4 * std::max(1, backend_.suggested_concurrency()); p.n > max_n) {
+      send_json(
+          res, 400,
+          error_json(fmt::format("field \"n\": at most {} choices per request (4 x the server's {} parallel "
+                                 "sequences), got {}",
+                                 max_n, backend_.suggested_concurrency(), p.n),
+                     "invalid_request_error"));
+      return;
+    }
     const std::string id = fmt::format("{}-{:x}{:06x}", plain ? "cmpl" : "chatcmpl", next_id_.fetch_add(1), std::random_device{}() & 0xffffff);
     const int64_t created = unix_now();
     const std::string model = opts_.model_name;
 
     if (!p.stream) {
       try {
-        net::ChatResponse r = backend_.complete(p.chat);
+        const std::vector<net::ChatResponse> rs = backend_.complete_n(p.chat, p.n);
+        const net::ChatResponse r = merged_reply(rs);
         served_.fetch_add(1);
         impl_->metrics.count_completion(r);
         log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {}", id,
                   r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens, r.seconds,
                   r.finish_reason);
-        send_json(res, 200, plain ? text_completion_json(r, id, model, created) : completion_json(r, id, model, created));
+        send_json(res, 200, choices_json(rs, plain, id, model, created));
       } catch (const std::exception& e) {
         Failure f = classify(e);
         log::warn("{}: {} {}", id, f.status, f.message);
@@ -292,29 +304,9 @@ void HttpServer::install_routes() {
           };
           try {
             try {
-              if (!plain) write(sse_event(chunk_json(id, model, created, "", /*role_first=*/true, "")));
-              size_t offset = 0;  // bytes of token text streamed (legacy logprobs' text_offset)
-              net::ChatRequest chat = p.chat;
-              std::vector<net::TokenLogprob> lps;  // of the next piece
-              if (chat.top_logprobs)
-                chat.on_logprobs = [&](std::vector<net::TokenLogprob> got) {
-                  lps.insert(lps.end(), got.begin(), got.end());
-                };
-              net::ChatResponse r = backend_.complete(chat, [&](std::string_view d) {
-                if (d.empty()) return;
-                if (plain) {
-                  write(sse_event(text_chunk_json(id, model, created, d, "",
-                                                  chat.top_logprobs ? legacy_logprobs_json(lps, offset) : Json())));
-                } else {
-                  write(sse_event(chunk_json(id, model, created, d, false, "",
-                                             chat.top_logprobs ? logprobs_json(lps) : Json())));
-                }
-                for (const auto& t : lps) offset += t.token.size();
-                lps.clear();
-              });
+              const net::ChatResponse r =
+                  merged_reply(stream_choices(backend_, p, plain, id, model, created, write));
               impl_->metrics.count_completion(r);
-              write(sse_event(plain ? text_chunk_json(id, model, created, "", r.finish_reason)
-                                    : chunk_json(id, model, created, "", false, r.finish_reason)));
               if (p.include_usage) write(sse_event(usage_chunk_json(id, model, created, r.usage)));
               served_.fetch_add(1);
               log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {} (stream)", id,

@@ -75,8 +75,7 @@ LocalBackend::LocalBackend(std::unique_ptr<engine::Model> model, std::unique_ptr
 
 LocalBackend::~LocalBackend() = default;
 
-net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net::DeltaCallback& on_delta) {
-  const auto t0 = std::chrono::steady_clock::now();
+SeqParams LocalBackend::params_of(const net::ChatRequest& req) const {
   SeqParams p;
   if (req.prompt_text || !req.prompt_ids.empty()) {
     p.prompt = req.prompt_ids;
@@ -113,7 +112,37 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
     }
     p.stop_strings.clear();  // a stop string would cut the JSON
   }
-  std::shared_ptr<SeqStream> out = sched_->submit(std::move(p));
+  return p;
+}
+
+std::vector<net::TokenLogprob> LocalBackend::net_logprobs(SeqStream& out) const {
+  std::vector<net::TokenLogprob> got;
+  for (auto& t : out.take_logprobs()) {
+    net::TokenLogprob n{tok_->token_bytes(t.id), t.logprob, {}};
+    for (auto [id, lp] : t.top) n.top.emplace_back(tok_->token_bytes(id), lp);
+    got.push_back(std::move(n));
+  }
+  return got;
+}
+
+// The reply of an ended stream: its error thrown, else finish reason, usage and timings.
+void LocalBackend::finish_reply(const SeqStream& out, std::chrono::steady_clock::time_point t0,
+                                net::ChatResponse& r) const {
+  if (!out.error().empty()) fail("local model {}: {}", name_, out.error());
+  r.finish_reason = out.finish_reason();
+  r.usage.prompt_tokens = out.prompt_tokens();
+  r.usage.completion_tokens = out.completion_tokens();
+  r.usage.total_tokens = r.usage.prompt_tokens + r.usage.completion_tokens;
+  r.usage.cached_tokens = out.cached_tokens();
+  r.prefill_seconds = out.prefill_seconds();
+  r.decode_seconds = out.decode_seconds();
+  r.model = name_;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net::DeltaCallback& on_delta) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<SeqStream> out = sched_->submit(params_of(req));
 
   // Whatever happens here (on_delta throwing because a client went away), the sequence leaves
   // the batch; cancelling a finished sequence does nothing.
@@ -128,11 +157,7 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
   auto take_logprobs = [&] {
     std::vector<net::TokenLogprob> got;
     if (!req.top_logprobs) return got;
-    for (auto& t : out->take_logprobs()) {
-      net::TokenLogprob n{tok_->token_bytes(t.id), t.logprob, {}};
-      for (auto [id, lp] : t.top) n.top.emplace_back(tok_->token_bytes(id), lp);
-      got.push_back(std::move(n));
-    }
+    got = net_logprobs(*out);
     r.logprobs->insert(r.logprobs->end(), got.begin(), got.end());
     return got;
   };
@@ -143,17 +168,57 @@ net::ChatResponse LocalBackend::complete(const net::ChatRequest& req, const net:
     if (on_delta) on_delta(piece);
   }
   take_logprobs();
-  if (!out->error().empty()) fail("local model {}: {}", name_, out->error());
-  r.finish_reason = out->finish_reason();
-  r.usage.prompt_tokens = out->prompt_tokens();
-  r.usage.completion_tokens = out->completion_tokens();
-  r.usage.total_tokens = r.usage.prompt_tokens + r.usage.completion_tokens;
-  r.usage.cached_tokens = out->cached_tokens();
-  r.prefill_seconds = out->prefill_seconds();
-  r.decode_seconds = out->decode_seconds();
-  r.model = name_;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  finish_reply(*out, t0, r);
   return r;
+}
+
+// The n sequences go to the scheduler together (Scheduler::submit_n: one prefill, seeds seed + i)
+// and are read here in turn as the shared signal reports news.
+std::vector<net::ChatResponse> LocalBackend::complete_n(const net::ChatRequest& req, int n,
+                                                        const net::ChoiceCallbacks& cb) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto outs = sched_->submit_n(params_of(req), n);
+  struct CancelOnExit {
+    std::vector<std::shared_ptr<SeqStream>>& s;
+    ~CancelOnExit() {
+      for (auto& x : s) x->cancel();
+    }
+  } guard{outs};
+  std::vector<net::ChatResponse> rs(outs.size());
+  if (req.top_logprobs)
+    for (auto& r : rs) r.logprobs.emplace();
+  std::vector<bool> ended(outs.size(), false);
+  size_t left = outs.size();
+  std::string piece;
+  const auto& signal = outs.front()->signal();
+  while (left > 0) {
+    const uint64_t seen = signal->version();
+    bool news = false;
+    for (size_t i = 0; i < outs.size(); ++i) {
+      if (ended[i]) continue;
+      const int index = static_cast<int>(i);
+      net::ChatResponse& r = rs[i];
+      const SeqStream::Poll got = outs[i]->try_next(piece);
+      if (got == SeqStream::Poll::empty) continue;
+      news = true;
+      if (req.top_logprobs) {
+        auto lps = net_logprobs(*outs[i]);
+        r.logprobs->insert(r.logprobs->end(), lps.begin(), lps.end());
+        if (cb.on_logprobs && !lps.empty()) cb.on_logprobs(index, std::move(lps));
+      }
+      if (got == SeqStream::Poll::text) {
+        r.content += piece;
+        if (cb.on_delta) cb.on_delta(index, piece);
+        continue;
+      }
+      ended[i] = true;
+      --left;
+      finish_reply(*outs[i], t0, r);
+      if (cb.on_done) cb.on_done(index, r);
+    }
+    if (!news && left > 0) signal->wait(seen);
+  }
+  return rs;
 }
 
 int LocalBackend::suggested_concurrency() const { return sched_->n_slots(); }
@@ -180,7 +245,8 @@ std::optional<net::CacheStats> LocalBackend::cache_stats() const {
 
 std::optional<net::EngineLoad> LocalBackend::engine_load() const {
   const Scheduler::Stats s = sched_->stats();
-  return net::EngineLoad{s.running, s.waiting, s.kv_cells_used, s.kv_cells_total};
+  return net::EngineLoad{s.running,      s.waiting,     s.kv_cells_used,  s.kv_cells_total,
+                         s.decode_steps, s.decode_rows, s.max_decode_seqs};
 }
 
 std::unique_ptr<LocalBackend> open_local_backend(const fs::path& path, const LocalOptions& options) {

@@ -9,6 +9,7 @@
 // `parallel` sequences per step; more callers wait their turn. Honours max_tokens, temperature,
 // top_p, seed, stop and the sampling extras (penalties, DRY, min_p, top_k, logit_bias); usage.cached_tokens counts the prompt tokens the scheduler's prefix
 // cache supplied; finish_reason is "stop" or "length" (max_tokens or the context limit).
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -25,7 +26,7 @@ struct LocalOptions {
   std::string format;          // chat format name; "" detects it from the model
   std::string tokenizer;       // tokenizer file or directory; "" = the model's own
   int threads = 0;             // engine threads (0: all cores)
-  int parallel = 4;            // sequences decoded together
+  int parallel = 8;            // sequences decoded together
   int max_context = 0;         // tokens per sequence (0: the model's, at most 32768)
   int prefill_chunk = 512;     // prompt tokens per scheduler step
   engine::DType kv_dtype = engine::DType::f16;  // KV cache dtype (f32, f16, bf16)
@@ -43,6 +44,10 @@ class LocalBackend : public net::ChatBackend {
   ~LocalBackend() override;
 
   net::ChatResponse complete(const net::ChatRequest& request, const net::DeltaCallback& on_delta = {}) override;
+  // Decoded together: the prompt prefilled once and its keys and values shared
+  // (Scheduler::submit_n); without a request seed, a random one is the base (reply i: base + i).
+  std::vector<net::ChatResponse> complete_n(const net::ChatRequest& request, int n,
+                                            const net::ChoiceCallbacks& cb = {}) override;
   int suggested_concurrency() const override;
   std::string describe() const override;
   std::optional<int64_t> count_tokens(std::string_view text) const override;
@@ -57,6 +62,11 @@ class LocalBackend : public net::ChatBackend {
   const Scheduler& scheduler() const { return *sched_; }
 
  private:
+  SeqParams params_of(const net::ChatRequest& req) const;
+  std::vector<net::TokenLogprob> net_logprobs(SeqStream& out) const;
+  void finish_reply(const SeqStream& out, std::chrono::steady_clock::time_point t0,
+                    net::ChatResponse& r) const;
+
   std::unique_ptr<engine::Model> model_;
   std::unique_ptr<tok::Tokenizer> tok_;
   tok::ChatFormat format_;

@@ -136,7 +136,7 @@ void parse_common_fields(const Json& j, ParsedRequest& out, const ApiLimits& lim
       bad(fmt::format("field \"response_format\": type \"{}\" is not one of text, json_object, json_schema", type));
     }
   }
-  if (present("n") && int_field(j, "n", 1, 1000) != 1) bad("field \"n\": only n = 1 is supported");
+  if (present("n")) out.n = static_cast<int>(int_field(j, "n", 1, kMaxChoices));
   if (present("stop")) parse_stop_strings(j["stop"], "field \"stop\"", c.stop);
   if (present("stream")) {
     if (!j["stream"].is_boolean()) bad("field \"stream\": expected true or false");
@@ -371,6 +371,36 @@ Json usage_chunk_json(const std::string& id, const std::string& model, int64_t c
 
 Json error_json(const std::string& message, const std::string& type, const std::string& code) {
   return {{"error", {{"message", message}, {"type", type}, {"code", code.empty() ? Json() : Json(code)}}}};
+}
+
+net::Usage summed_usage(const std::vector<net::ChatResponse>& replies) {
+  net::Usage u;
+  if (replies.empty()) return u;
+  u.prompt_tokens = replies.front().usage.prompt_tokens;  // one prompt, counted once
+  u.cached_tokens = replies.front().usage.cached_tokens;
+  for (const auto& r : replies) u.completion_tokens += r.usage.completion_tokens;
+  u.total_tokens = u.prompt_tokens + u.completion_tokens;
+  return u;
+}
+
+Json with_choice_index(Json chunk, int index) {
+  for (auto& c : chunk["choices"]) c["index"] = index;
+  return chunk;
+}
+
+Json choices_json(const std::vector<net::ChatResponse>& replies, bool plain, const std::string& id,
+                  const std::string& model, int64_t created) {
+  Json out;
+  Json choices = Json::array();
+  for (size_t i = 0; i < replies.size(); ++i) {
+    Json one = plain ? text_completion_json(replies[i], id, model, created)
+                     : completion_json(replies[i], id, model, created);
+    if (i == 0) out = one;
+    choices.push_back(with_choice_index(one, static_cast<int>(i))["choices"][0]);
+  }
+  out["choices"] = std::move(choices);
+  out["usage"] = usage_json(summed_usage(replies));
+  return out;
 }
 
 Json models_json(const std::string& model, int64_t created) {

@@ -24,7 +24,11 @@ struct ParsedRequest {
   net::ChatRequest chat;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  int n = 1;                   // choices to generate (1..kMaxChoices; the server bounds it further)
 };
+
+// The most choices (n) the parser accepts; a server accepts at most 4 x its parallel sequences.
+constexpr int kMaxChoices = 128;
 
 // Thrown for a request the server must refuse with 400; the message names the field.
 class BadRequest : public std::runtime_error {
@@ -39,7 +43,7 @@ using io::json_depth;
 // Parses and validates a request body: messages (role system/user/assistant/tool, content a string
 // or an array of {"type":"text","text":...} parts), temperature [0, 2], top_p (0, 1], max_tokens
 // (or max_completion_tokens) >= 1, stop (string or array of up to 16 strings), seed, stream,
-// stream_options, n (only 1), logprobs (bool) and top_logprobs (0..20, needs logprobs), and the sampling extras (parse_sampling_extras). Unknown fields are
+// stream_options, n (1..kMaxChoices), logprobs (bool) and top_logprobs (0..20, needs logprobs), and the sampling extras (parse_sampling_extras). Unknown fields are
 // ignored. Throws BadRequest.
 // A request body as a JSON object, its nesting bounded first (BadRequest otherwise).
 nlohmann::json parse_json_body(std::string_view body, const ApiLimits& limits);
@@ -95,6 +99,14 @@ nlohmann::json usage_chunk_json(const std::string& id, const std::string& model,
                                 const net::Usage& usage);
 // {"error": {"message", "type", "code"}}; code may be empty (null).
 nlohmann::json error_json(const std::string& message, const std::string& type, const std::string& code = "");
+// OpenAI's n: the replies of one request (ChatBackend::complete_n) as one reply body, choices[i]
+// from replies[i] with its own finish_reason; usage counts the prompt once and sums the completion
+// tokens (summed_usage).
+nlohmann::json choices_json(const std::vector<net::ChatResponse>& replies, bool plain, const std::string& id,
+                            const std::string& model, int64_t created);
+net::Usage summed_usage(const std::vector<net::ChatResponse>& replies);
+// A streamed chunk (chunk_json, text_chunk_json) relabelled as choice `index`.
+nlohmann::json with_choice_index(nlohmann::json chunk, int index);
 // {"object":"list","data":[{"id": model, "object":"model", ...}]}.
 nlohmann::json models_json(const std::string& model, int64_t created);
 // "data: <json>\n\n".

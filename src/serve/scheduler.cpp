@@ -12,6 +12,26 @@
 
 namespace lw::serve {
 
+// ---- StreamSignal ----
+
+uint64_t StreamSignal::version() const {
+  std::lock_guard lk(mu_);
+  return version_;
+}
+
+void StreamSignal::wait(uint64_t seen) {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return version_ != seen; });
+}
+
+void StreamSignal::notify() {
+  {
+    std::lock_guard lk(mu_);
+    ++version_;
+  }
+  cv_.notify_all();
+}
+
 // ---- SeqStream ----
 
 bool SeqStream::next(std::string& text) {
@@ -23,11 +43,24 @@ bool SeqStream::next(std::string& text) {
   return true;
 }
 
+SeqStream::Poll SeqStream::try_next(std::string& text) {
+  std::lock_guard lk(mu_);
+  if (!pending_.empty()) {
+    text.clear();
+    text.swap(pending_);
+    return Poll::text;
+  }
+  return done_ ? Poll::ended : Poll::empty;
+}
+
 void SeqStream::emit(std::string text) {
   if (text.empty()) return;
-  std::lock_guard lk(mu_);
-  pending_ += text;
-  cv_.notify_all();
+  {
+    std::lock_guard lk(mu_);
+    pending_ += text;
+    cv_.notify_all();
+  }
+  if (signal_) signal_->notify();
 }
 
 void SeqStream::finish(std::string reason, std::string error, int64_t completion_tokens) {
@@ -39,6 +72,7 @@ void SeqStream::finish(std::string reason, std::string error, int64_t completion
   if (first_token_ == Clock::time_point{}) first_token_ = finished_;
   done_ = true;
   cv_.notify_all();
+  if (signal_) signal_->notify();
 }
 
 std::vector<engine::TokenLogprob> SeqStream::take_logprobs() {
@@ -91,17 +125,27 @@ size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
 // One sequence holding a cache slot.
 struct Scheduler::Active {
   Active(Waiting w, int slot_, const tok::Tokenizer& tok)
-      : params(std::move(w.params)), out(std::move(w.out)), slot(slot_), max_new(w.max_new),
-        sampler(params.sampling, params.prompt, &tok), decoder(tok), stops(params.stop_strings) {
+      : params(std::move(w.params)),
+        out(std::move(w.out)),
+        slot(slot_),
+        max_new(w.max_new),
+        group(w.group),
+        sampler(params.sampling, params.prompt, &tok),
+        decoder(tok),
+        stops(params.stop_strings) {
     if (params.json) json.emplace(params.json);
   }
   SeqParams params;
   std::shared_ptr<SeqStream> out;
   int slot;
   int64_t max_new;
-  size_t fed = 0;          // prompt tokens already in the cache
-  int chunk = 0;           // tokens this sequence contributes to the current step
-  int32_t next_id = -1;    // sampled, to be fed at the next step
+  size_t fed = 0;         // prompt tokens already in the cache
+  int64_t group = 0;      // of a submit_n group (0: alone)
+  bool awaiting = false;  // a group member waiting for the group's prefill (not in any step)
+  const Active* source = nullptr;  // set: waits until it has computed share_len prompt tokens (not in any step)
+  size_t share_len = 0;            // ... of the prompt this sequence shares with it
+  int chunk = 0;          // tokens this sequence contributes to the current step
+  int32_t next_id = -1;   // sampled, to be fed at the next step
   int64_t generated = 0;
   bool finished = false;
   engine::Sampler sampler;
@@ -143,7 +187,7 @@ Scheduler::~Scheduler() {
   for (auto& w : waiting_) w.out->finish("stop", "the model is shutting down", 0);
 }
 
-std::shared_ptr<SeqStream> Scheduler::submit(SeqParams params) {
+Scheduler::Waiting Scheduler::make_waiting(SeqParams params) const {
   const int64_t P = static_cast<int64_t>(params.prompt.size());
   if (P == 0) fail_input("the prompt has no tokens");
   const int V = model_.config().V;
@@ -160,6 +204,11 @@ std::shared_ptr<SeqStream> Scheduler::submit(SeqParams params) {
   w.out = std::make_shared<SeqStream>();
   w.out->prompt_tokens_ = P;
   w.params = std::move(params);
+  return w;
+}
+
+std::shared_ptr<SeqStream> Scheduler::submit(SeqParams params) {
+  Waiting w = make_waiting(std::move(params));
   auto out = w.out;
   if (w.max_new == 0) {
     out->finish("length", "", 0);
@@ -172,6 +221,40 @@ std::shared_ptr<SeqStream> Scheduler::submit(SeqParams params) {
   }
   cv_.notify_all();
   return out;
+}
+
+std::vector<std::shared_ptr<SeqStream>> Scheduler::submit_n(SeqParams params, int n) {
+  if (n < 1) fail_input("the number of sequences must be at least 1, got {}", n);
+  Waiting first = make_waiting(std::move(params));
+  auto signal = std::make_shared<StreamSignal>();
+  std::vector<Waiting> ws;
+  std::vector<std::shared_ptr<SeqStream>> outs;
+  for (int i = 0; i < n; ++i) {
+    Waiting w;
+    w.params = first.params;
+    w.params.sampling.seed = first.params.sampling.seed + static_cast<uint64_t>(i);
+    w.max_new = first.max_new;
+    w.out = std::make_shared<SeqStream>();
+    w.out->prompt_tokens_ = first.out->prompt_tokens_;
+    w.out->signal_ = signal;
+    outs.push_back(w.out);
+    ws.push_back(std::move(w));
+  }
+  if (first.max_new == 0) {
+    for (auto& o : outs) o->finish("length", "", 0);
+    return outs;
+  }
+  {
+    std::lock_guard lk(mu_);
+    if (stop_) fail("the model is shutting down");
+    for (int i = 0; i < n; ++i) {
+      if (i % opts_.n_slots == 0) ++next_group_;  // groups of at most n_slots, admitted whole
+      ws[static_cast<size_t>(i)].group = next_group_;
+      waiting_.push_back(std::move(ws[static_cast<size_t>(i)]));
+    }
+  }
+  cv_.notify_all();
+  return outs;
 }
 
 Scheduler::Stats Scheduler::stats() const {
@@ -198,35 +281,20 @@ void Scheduler::loop() {
       std::unique_lock lk(mu_);
       cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || !active.empty(); });
       if (stop_) break;
-      while (!waiting_.empty() && static_cast<int>(active.size()) < opts_.n_slots) {
-        Waiting w = std::move(waiting_.front());
-        waiting_.pop_front();
-        if (w.out->cancelled()) {
-          w.out->finish("stop", "", 0);
-          continue;
-        }
-        const int slot = pick_slot(w.params.prompt, busy);
-        busy[static_cast<size_t>(slot)] = true;
-        auto a = std::make_unique<Active>(std::move(w), slot, tok_);
-        const int64_t cached = reuse_slot(slot, a->params.prompt);
-        a->fed = static_cast<size_t>(cached);
-        a->out->started(cached);
-        ++stats_.sequences;
-        stats_.prefix_hits += cached > 0 ? 1 : 0;
-        stats_.prompt_tokens_total += static_cast<int64_t>(a->params.prompt.size());
-        stats_.prompt_tokens_cached += cached;
-        active.push_back(std::move(a));
-      }
+      admit(active, busy);
       publish_gauges(active.size());
     }
+    resolve_shares(active);
     for (auto& a : active)
       if (a->out->cancelled()) {
         a->finished = true;
         a->out->finish("stop", "", a->generated);
       }
     if (std::any_of(active.begin(), active.end(), [](const auto& a) { return !a->finished; })) step(active);
+    resolve_shares(active);  // before any source leaves
     for (auto it = active.begin(); it != active.end();) {
       if ((*it)->finished) {
+        promote_follower(**it, active);
         busy[static_cast<size_t>((*it)->slot)] = false;
         it = active.erase(it);
       } else {
@@ -237,6 +305,121 @@ void Scheduler::loop() {
     publish_gauges(active.size());
   }
   for (auto& a : active) a->out->finish("stop", "the model is shutting down", a->generated);
+}
+
+// Moves waiting sequences into free slots, in order; a submit_n group only as a whole (the queue
+// waits until it fits). The first admitted member of a group prefills the prompt; the others wait
+// for it (share_prefill).
+void Scheduler::admit(std::vector<std::unique_ptr<Active>>& active, std::vector<bool>& busy) {
+  while (!waiting_.empty()) {
+    const int64_t group = waiting_.front().group;
+    size_t members = 1;
+    while (group > 0 && members < waiting_.size() && waiting_[members].group == group) ++members;
+    if (active.size() + members > static_cast<size_t>(opts_.n_slots)) break;
+    bool have_leader = false;
+    for (size_t k = 0; k < members; ++k) {
+      Waiting w = std::move(waiting_.front());
+      waiting_.pop_front();
+      if (w.out->cancelled()) {
+        w.out->finish("stop", "", 0);
+        continue;
+      }
+      const int slot = pick_slot(w.params.prompt, busy);
+      busy[static_cast<size_t>(slot)] = true;
+      auto a = std::make_unique<Active>(std::move(w), slot, tok_);
+      const int64_t cached = reuse_slot(slot, a->params.prompt);
+      a->fed = static_cast<size_t>(cached);
+      ++stats_.sequences;
+      stats_.prompt_tokens_total += static_cast<int64_t>(a->params.prompt.size());
+      if (group > 0 && have_leader) {
+        a->awaiting = true;  // its prompt comes from the leader's slot (counted as cached then)
+      } else {
+        have_leader = true;
+        a->out->started(cached);
+        stats_.prefix_hits += cached > 0 ? 1 : 0;
+        stats_.prompt_tokens_cached += cached;
+        if (opts_.prefix_cache) find_source(*a, active);
+      }
+      active.push_back(std::move(a));
+    }
+  }
+}
+
+// Sequences running at once often share a long prompt prefix (the paragraphs of `write --parallel`:
+// instruction and plan, then each its own step). A new sequence whose prompt shares at least
+// kMinShare tokens more with a running sequence's than its own slot kept waits, out of the steps,
+// until that sequence has computed the shared prefix, then copies its keys and values
+// (resolve_shares) and prefills only the rest.
+void Scheduler::find_source(Active& a, const std::vector<std::unique_ptr<Active>>& active) const {
+  constexpr size_t kMinShare = 32;
+  const size_t P = a.params.prompt.size();
+  for (const auto& b : active) {
+    if (b->finished || b->awaiting || b->source) continue;
+    const size_t shared = std::min(common_prefix(b->params.prompt, a.params.prompt), P - 1);
+    if (shared >= a.fed + kMinShare && shared > a.share_len) {
+      a.source = b.get();
+      a.share_len = shared;
+    }
+  }
+}
+
+// Waiters whose source has computed the shared prefix copy it (the first tokens of a slot are its
+// sequence's prompt); those whose source ended before go on alone from what they have.
+void Scheduler::resolve_shares(std::vector<std::unique_ptr<Active>>& active) {
+  for (auto& a : active) {
+    if (!a->source || a->finished) continue;
+    const Active& s = *a->source;
+    if (slot_tokens_[static_cast<size_t>(s.slot)].size() >= a->share_len) {
+      const auto n = static_cast<std::ptrdiff_t>(a->share_len);
+      cache_.copy_prefix(s.slot, a->slot, static_cast<int>(n));
+      slot_tokens_[static_cast<size_t>(a->slot)].assign(a->params.prompt.begin(), a->params.prompt.begin() + n);
+      {
+        std::lock_guard lk(mu_);
+        stats_.prefix_hits += a->fed == 0 ? 1 : 0;
+        stats_.prompt_tokens_cached += static_cast<int64_t>(a->share_len - a->fed);
+      }
+      a->fed = a->share_len;
+      a->out->started(static_cast<int64_t>(a->fed));
+      a->source = nullptr;
+    } else if (s.finished) {
+      a->source = nullptr;
+    }
+  }
+}
+
+// A group's leader ended before its prompt was complete (cancelled, or a failed pass): the next
+// waiting member prefills instead, from what its own slot holds.
+void Scheduler::promote_follower(const Active& gone, std::vector<std::unique_ptr<Active>>& active) {
+  if (gone.group == 0 || gone.awaiting || gone.fed >= gone.params.prompt.size()) return;
+  for (auto& a : active) {
+    if (a->finished || a->group != gone.group || !a->awaiting) continue;
+    a->awaiting = false;
+    a->out->started(static_cast<int64_t>(a->fed));
+    std::lock_guard lk(mu_);
+    stats_.prefix_hits += a->fed > 0 ? 1 : 0;
+    stats_.prompt_tokens_cached += static_cast<int64_t>(a->fed);
+    return;
+  }
+}
+
+// The leader's prompt is complete: every waiting member of its group gets a copy of the prompt's
+// keys and values and samples its first token from the same logits row.
+void Scheduler::share_prefill(const Active& leader, std::span<const float> row,
+                              std::vector<std::unique_ptr<Active>>& active) {
+  const auto P = static_cast<int>(leader.params.prompt.size());
+  for (auto& f : active) {
+    if (f->finished || f->group != leader.group || !f->awaiting) continue;
+    cache_.copy_prefix(leader.slot, f->slot, P);
+    slot_tokens_[static_cast<size_t>(f->slot)] = leader.params.prompt;
+    f->fed = static_cast<size_t>(P);
+    f->awaiting = false;
+    f->out->started(P);
+    {
+      std::lock_guard lk(mu_);
+      stats_.prompt_tokens_cached += P;
+    }
+    sample(*f, row);
+  }
 }
 
 // The free slot to run `prompt` in: the one with the longest common prefix (the least recently used
@@ -285,8 +468,9 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
   std::vector<Active*> rows;
   int budget = opts_.prefill_chunk;
   int64_t prompt_fed = 0;
+  int64_t decode_rows = 0;
   for (auto& a : active) {
-    if (a->finished) continue;
+    if (a->finished || a->awaiting || a->source) continue;
     const size_t P = a->params.prompt.size();
     if (a->fed < P) {
       if (budget <= 0) continue;
@@ -298,6 +482,7 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     } else {
       a->chunk = 1;
       b.tokens.push_back(a->next_id);
+      ++decode_rows;
     }
     b.cu_seqlens.push_back(static_cast<int32_t>(b.tokens.size()));
     b.slots.push_back(a->slot);
@@ -326,6 +511,11 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     ++stats_.steps;
     stats_.max_batch_seqs = std::max<int64_t>(stats_.max_batch_seqs, static_cast<int64_t>(rows.size()));
     stats_.prompt_tokens += prompt_fed;
+    if (decode_rows > 0) {
+      ++stats_.decode_steps;
+      stats_.decode_rows += decode_rows;
+      stats_.max_decode_seqs = std::max(stats_.max_decode_seqs, decode_rows);
+    }
   }
   const int V = model_.config().V;
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -335,17 +525,24 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
       if (a.fed < a.params.prompt.size()) continue;  // more prompt to feed
     }
     const std::span<const float> row(logits_.data() + r * static_cast<size_t>(V), static_cast<size_t>(V));
-    if (!a.json) {
-      accept(a, a.sampler.sample(row), row);
-      continue;
-    }
-    const std::span<const float> allowed = constrain(a, row);
-    if (allowed.empty()) {
-      end(a, "length");  // no token keeps the JSON completable (cannot happen with single-byte tokens)
-      continue;
-    }
-    accept(a, a.sampler.sample(allowed), row);
+    const bool prompt_done = a.generated == 0;
+    sample(a, row);
+    if (prompt_done && a.group > 0) share_prefill(a, row, active);
   }
+}
+
+// Samples the sequence's next token from its logits row (through its JSON constraint) and takes it.
+void Scheduler::sample(Active& a, std::span<const float> row) {
+  if (!a.json) {
+    accept(a, a.sampler.sample(row), row);
+    return;
+  }
+  const std::span<const float> allowed = constrain(a, row);
+  if (allowed.empty()) {
+    end(a, "length");  // no token keeps the JSON completable (cannot happen with single-byte tokens)
+    return;
+  }
+  accept(a, a.sampler.sample(allowed), row);
 }
 
 // Takes one sampled token: stop id, text (through the stop-string matcher), or the length limit.

@@ -13,6 +13,17 @@
 // prefills only the rest; at least the prompt's last token is always recomputed, so its logits
 // exist (a prompt that is a prefix of, or equal to, the cached tokens truncates the cache to P - 1).
 // Memory stays what the slots reserve. SchedulerOptions::prefix_cache = false clears the slot instead.
+// Sequences running at once share too: a new sequence whose prompt shares at least 32 tokens more
+// with a running sequence's prompt than with its own slot waits until that sequence has computed
+// the shared prefix, copies its keys and values (KvCache::copy_prefix) and prefills the rest (the
+// paragraphs of `write --parallel` share instruction and plan).
+//
+// Several replies to one prompt (submit_n, OpenAI's n): the sequences are admitted together, one
+// of them prefills the prompt, and once it is complete its keys and values are copied into the
+// others' slots (KvCache::copy_prefix) and every sequence samples its first token from the same
+// logits with its own seed (seed + i); the prompt is computed once. More sequences than slots run
+// in groups of at most n_slots, one after another (a later group finds the prompt in the prefix
+// cache).
 //
 //   Scheduler s(model, tokenizer, {.n_slots = 4});
 //   auto out = s.submit({.prompt = ids, .max_new_tokens = 100});   // from any thread
@@ -49,12 +60,31 @@ struct SeqParams {
   int top_logprobs = -1;                  // >= 0: each reply token's logprob and this many alternatives
 };
 
+// Wakes the reader of several streams (Scheduler::submit_n) when any of them has news.
+class StreamSignal {
+ public:
+  uint64_t version() const;
+  // Blocks until the version differs from `seen` (read it before polling the streams).
+  void wait(uint64_t seen);
+  void notify();
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t version_ = 0;
+};
+
 // The output of one submitted sequence, read by the thread that submitted it.
 class SeqStream {
  public:
   // Blocks until more text is available (returns true with it in `text`) or the sequence has
   // ended and all text was read (returns false).
   bool next(std::string& text);
+  // Without blocking: text (returned in `text`), nothing yet, or ended with all text read.
+  enum class Poll { text, empty, ended };
+  Poll try_next(std::string& text);
+  // Set for the streams of one submit_n: notified whenever any of them has text or ends.
+  const std::shared_ptr<StreamSignal>& signal() const { return signal_; }
   // Asks the scheduler to drop the sequence (e.g. the client went away); next() then returns false.
   void cancel() { cancelled_.store(true); }
   // The log-probabilities of the reply tokens sampled since the last call (with top_logprobs >= 0;
@@ -86,6 +116,7 @@ class SeqStream {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_;
+  std::shared_ptr<StreamSignal> signal_;
   std::vector<engine::TokenLogprob> logprobs_;
   bool done_ = false;
   std::atomic<bool> cancelled_{false};
@@ -117,6 +148,9 @@ class Scheduler {
   // Queues a sequence. Thread-safe. Throws net::ContextLengthError when the prompt leaves no room
   // in the context, InputError for an empty prompt or an out-of-vocabulary id.
   std::shared_ptr<SeqStream> submit(SeqParams params);
+  // Queues n >= 1 sequences of one prompt (see above): sequence i samples with seed
+  // params.sampling.seed + i. The streams share one StreamSignal. Throws as submit().
+  std::vector<std::shared_ptr<SeqStream>> submit_n(SeqParams params, int n);
 
   int max_context() const { return max_ctx_; }
   int n_slots() const { return opts_.n_slots; }
@@ -127,6 +161,9 @@ class Scheduler {
   struct Stats {
     int64_t steps = 0;             // forward passes
     int64_t max_batch_seqs = 0;    // most sequences in one forward pass
+    int64_t decode_steps = 0;      // forward passes with at least one decode token
+    int64_t decode_rows = 0;       // decode tokens in them (decode_rows / decode_steps: rows per weight read)
+    int64_t max_decode_seqs = 0;   // most decode tokens in one forward pass
     int64_t tokens_generated = 0;
     int64_t prompt_tokens = 0;     // prompt tokens computed (prefilled) by forward passes
     int64_t sequences = 0;         // sequences admitted to a slot
@@ -144,7 +181,16 @@ class Scheduler {
     SeqParams params;
     std::shared_ptr<SeqStream> out;
     int64_t max_new = 0;
+    int64_t group = 0;  // > 0: one of a submit_n group, admitted together and prefilled once
   };
+  Waiting make_waiting(SeqParams params) const;  // validates (see submit)
+  void admit(std::vector<std::unique_ptr<Active>>& active, std::vector<bool>& busy);  // under mu_
+  void share_prefill(const Active& leader, std::span<const float> row,
+                     std::vector<std::unique_ptr<Active>>& active);
+  void sample(Active& a, std::span<const float> row);
+  void promote_follower(const Active& gone, std::vector<std::unique_ptr<Active>>& active);
+  void find_source(Active& a, const std::vector<std::unique_ptr<Active>>& active) const;
+  void resolve_shares(std::vector<std::unique_ptr<Active>>& active);
   void loop();
   void step(std::vector<std::unique_ptr<Active>>& active);
   void accept(Active& a, int32_t id, std::span<const float> logits);
@@ -168,6 +214,7 @@ class Scheduler {
   std::vector<std::vector<int32_t>> slot_tokens_;
   std::vector<int64_t> slot_used_;
   int64_t tick_ = 0;
+  int64_t next_group_ = 0;  // under mu_
 
   mutable std::mutex mu_;  // guards waiting_, stop_, stats_
   std::condition_variable cv_;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "engine/model.hpp"
@@ -64,6 +65,32 @@ TEST(KvCache, StoresRoundedRowsAndReportsItsSize) {
   } catch (const lw::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("expected f32, f16 or bf16"), std::string::npos) << e.what();
   }
+}
+
+// copy_prefix: rows [0, n) of every layer, keys and values, land in the other slot, whose length
+// becomes n; the source slot and a third slot are untouched; copying more than the source holds is
+// refused.
+TEST(KvCache, CopyPrefixCopiesEveryLayersRowsToAnotherSlot) {
+  const ModelConfig c = tiny_llama();  // kv_dim 32
+  const int kv = c.kv_dim();
+  KvCache cache(c, 3, 8, DType::f16);
+  for (int layer = 0; layer < c.n_layer; ++layer) {
+    auto k = randn(5 * kv, 10 + layer), v = randn(5 * kv, 20 + layer);
+    cache.store(layer, 0, 0, k.data(), v.data(), 5);
+  }
+  cache.set_length(0, 5);
+  cache.copy_prefix(0, 2, 4);
+  EXPECT_EQ(cache.length(2), 4);
+  EXPECT_EQ(cache.length(0), 5);
+  EXPECT_EQ(cache.length(1), 0);
+  const size_t row_bytes = dtype_bytes(DType::f16, kv);
+  for (int layer = 0; layer < c.n_layer; ++layer) {
+    EXPECT_EQ(std::memcmp(cache.k(layer, 0), cache.k(layer, 2), 4 * row_bytes), 0) << layer;
+    EXPECT_EQ(std::memcmp(cache.v(layer, 0), cache.v(layer, 2), 4 * row_bytes), 0) << layer;
+    EXPECT_NE(std::memcmp(cache.k(layer, 0), cache.k(layer, 1), row_bytes), 0) << layer;  // slot 1 untouched
+  }
+  EXPECT_THROW(cache.copy_prefix(0, 1, 6), std::exception);
+  EXPECT_THROW(cache.copy_prefix(1, 1, 0), std::exception);
 }
 
 // Decode (Tq = 1: the AVX-512 decode kernel for hd 32/64/128), a chunk (Tq = 5: the tiled kernel)

@@ -1,6 +1,9 @@
 // Request parsing and reply building of the server's OpenAI API.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "serve/completion_stream.hpp"
 #include "serve/openai_api.hpp"
 
 namespace {
@@ -56,7 +59,9 @@ TEST(OpenAIApi, RejectsBadRequestsNamingTheField) {
             std::string::npos);
   EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"max_tokens":1.5})").find("integer"),
             std::string::npos);
-  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"n":2})").find("n = 1"), std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"n":0})").find("\"n\""), std::string::npos);
+  EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"n":129})").find("\"n\""), std::string::npos);
+  EXPECT_EQ(lw::serve::parse_chat_request(R"({"messages":[{"role":"user","content":"x"}],"n":3})").n, 3);
   EXPECT_NE(msg(R"({"messages":[{"role":"user","content":[{"type":"image_url"}]}]})").find("text parts"),
             std::string::npos);
   EXPECT_NE(msg(R"({"messages":[{"role":"user","content":"x"}],"stream":"yes"})").find("stream"),
@@ -93,3 +98,68 @@ TEST(OpenAIApi, BuildsRepliesAndChunks) {
 }
 
 }  // namespace
+
+namespace {
+
+using Json = nlohmann::json;
+
+// A backend that answers "seed S" in two pieces, for the choices' JSON and event order.
+class SeedEcho : public lw::net::ChatBackend {
+ public:
+  lw::net::ChatResponse complete(const lw::net::ChatRequest& r,
+                                 const lw::net::DeltaCallback& on_delta) override {
+    lw::net::ChatResponse out;
+    out.content = "seed " + std::to_string(r.seed.value_or(-1));
+    if (on_delta) {
+      on_delta("seed ");
+      on_delta(out.content.substr(5));
+    }
+    out.finish_reason = r.seed.value_or(0) % 2 ? "length" : "stop";
+    out.usage = {4, 2, 6, 1};
+    return out;
+  }
+  std::string describe() const override { return "seed echo"; }
+};
+
+}  // namespace
+
+TEST(OpenAIApi, ChoicesCarryTheirIndexSeedAndFinishAndSumTheUsage) {
+  SeedEcho backend;
+  auto p = lw::serve::parse_chat_request(R"({"messages":[{"role":"user","content":"x"}],"n":3,"seed":10})");
+  auto replies = backend.complete_n(p.chat, p.n);  // the default: one request per choice, seed + i
+  const Json j = lw::serve::choices_json(replies, /*plain=*/false, "id", "m", 1);
+  ASSERT_EQ(j["choices"].size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const Json& c = j["choices"][static_cast<size_t>(i)];
+    EXPECT_EQ(c["index"], i);
+    EXPECT_EQ(c["message"]["content"], "seed " + std::to_string(10 + i));
+    EXPECT_EQ(c["finish_reason"], i % 2 ? "length" : "stop");
+  }
+  EXPECT_EQ(j["usage"]["prompt_tokens"], 4);  // the prompt once
+  EXPECT_EQ(j["usage"]["completion_tokens"], 6);
+  EXPECT_EQ(j["usage"]["total_tokens"], 10);
+  EXPECT_EQ(lw::serve::choices_json(replies, /*plain=*/true, "id", "m", 1)["choices"][2]["text"], "seed 12");
+
+  // Streamed: the opening chunks first, then each choice's pieces and its closing chunk, by index.
+  std::vector<Json> events;
+  auto got = lw::serve::stream_choices(backend, p, /*plain=*/false, "id", "m", 1, [&](const std::string& s) {
+    events.push_back(Json::parse(s.substr(6)));  // "data: {...}\n\n"
+  });
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_EQ(events.size(), 3u + 3 * 3);
+  std::map<int, std::string> text;
+  for (size_t k = 0; k < events.size(); ++k) {
+    const Json& c = events[k]["choices"][0];
+    if (k < 3) {
+      EXPECT_EQ(c["index"], static_cast<int>(k));
+      EXPECT_EQ(c["delta"]["role"], "assistant");
+      continue;
+    }
+    const int i = c["index"].get<int>();
+    if (c["delta"].contains("content")) text[i] += c["delta"]["content"].get<std::string>();
+    if (!c["finish_reason"].is_null()) {
+      EXPECT_EQ(text[i], "seed " + std::to_string(10 + i)) << "closed before its text";
+    }
+  }
+  EXPECT_EQ(lw::serve::merged_reply(got).finish_reason, "stop,length,stop");
+}

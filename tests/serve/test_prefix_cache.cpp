@@ -190,6 +190,31 @@ TEST(PrefixCache, SixteenBitCachesGiveTheSameRepliesWithReuse) {
 
 // The slot choice: longest common prefix, least recently used among misses; a miss never takes
 // the slot of a chain that could continue while an unused one is free.
+// Four requests at once sharing a 200-token prefix (as the paragraphs of `write --parallel` share
+// instruction and plan): one computes it, the others copy it from its slot (whether it is still
+// running or already done) and compute only their own 20 tokens; the replies are unchanged.
+TEST(PrefixCache, FourRequestsRunningAtOnceComputeTheirSharedPrefixOnce) {
+  const auto prefix = random_tokens(200, 31);
+  std::vector<std::vector<std::vector<int32_t>>> prompts;
+  for (uint32_t i = 0; i < 4; ++i) {
+    auto p = prefix;
+    auto tail = random_tokens(20, 40 + i);
+    p.insert(p.end(), tail.begin(), tail.end());
+    prompts.push_back({p});
+  }
+  Scheduler on(chain_model(), spm(), options(true, 4));
+  Scheduler off(chain_model(), spm(), options(false, 4));
+  auto with = run_chains(on, prompts);
+  auto without = run_chains(off, prompts);
+  expect_same_replies(with, without);
+  EXPECT_EQ(on.stats().prompt_tokens, 220 + 3 * 20);
+  EXPECT_EQ(on.stats().prompt_tokens_cached, 3 * 200);
+  EXPECT_EQ(off.stats().prompt_tokens, 4 * 220);
+  int64_t cached = 0;
+  for (const auto& c : with) cached += c[0].cached;
+  EXPECT_EQ(cached, 3 * 200);
+}
+
 TEST(PrefixCache, MissesTakeTheLeastRecentlyUsedSlot) {
   Scheduler s(chain_model(), spm(), options(true, 3));
   auto a = random_tokens(200, 1), b = random_tokens(200, 2), c = random_tokens(200, 3);

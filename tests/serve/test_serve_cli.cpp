@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include <httplib.h>
@@ -110,3 +111,28 @@ TEST(ServeCli, NoPrefixCacheTurnsReuseOff) {
 }
 
 }  // namespace
+
+// `write --parallel` against a local model: the paragraphs in flight go to one scheduler and are
+// decoded together (its decode steps carry several sequences), which the closing summary reports.
+TEST(ServeCli, ParallelWriteDecodesItsParagraphsTogether) {
+  const fs::path model = lw::testing::tiny_gpt2_model_dir();
+  const fs::path plan =
+      fs::temp_directory_path() / ("lw_parallel_plan_" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream f(plan);
+    for (int i = 1; i <= 4; ++i)
+      f << "Paragraph " << i << " - Main Point: part " << i << " of the story - Word Count: 60 words\n";
+  }
+  auto r = lw::testing::run_longwriter("write 'Write a 240-word story' --plan " + q(plan) +
+                                       " --parallel --model " + q(model) +
+                                       " --format llama3-longwriter --threads 1 --seed 3");
+  fs::remove(plan);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.out, m, std::regex(R"(decode: (\d+) steps, ([0-9.]+) sequences per step on average, at most (\d+))")))
+      << r.out;
+  EXPECT_GT(std::stoi(m[3].str()), 1) << r.out;  // steps shared by several paragraphs
+  EXPECT_LE(std::stoi(m[3].str()), 4);
+  EXPECT_GT(std::stod(m[2].str()), 1.0) << r.out;
+}

@@ -10,6 +10,7 @@
 #include "engine/generate.hpp"
 #include "net/openai_client.hpp"
 #include "serve/http_server.hpp"
+#include "sse_events.hpp"
 #include "tiny_model.hpp"
 
 namespace {
@@ -96,17 +97,7 @@ TEST(ServeEngine, SixteenConcurrentClientsAllComplete) {
 namespace {
 
 // The "data: {...}" events of an SSE body before [DONE].
-std::vector<Json> sse_events(const std::string& body) {
-  std::vector<Json> out;
-  size_t pos = 0;
-  while ((pos = body.find("data: ", pos)) != std::string::npos) {
-    const size_t end = body.find("\n\n", pos);
-    const std::string data = body.substr(pos + 6, end - pos - 6);
-    pos = end;
-    if (data != "[DONE]") out.push_back(Json::parse(data));
-  }
-  return out;
-}
+using lw::testing::sse_events;
 
 }  // namespace
 
