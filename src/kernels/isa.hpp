@@ -29,6 +29,9 @@ void fill_matvec_dotprod(KernelTable& t, cpu::Level level);   // matvec_dotprod.
 void fill_matvec_i8mm(KernelTable& t, cpu::Level level);      // matvec_i8mm.cpp
 void fill_matvec_bf16(KernelTable& t, cpu::Level level);      // matvec_bf16.cpp
 #endif
+// gemm_rows.cpp (portable): a GEMM of the quantized types from the table's multi-row matvec kernels
+// (the aarch64 levels' GEMM).
+void fill_gemm_rows(KernelTable& t, cpu::Level level);
 }  // namespace isa
 
 }  // namespace lw::kernels

@@ -38,6 +38,7 @@ constexpr Fill kFills[] = {
     {L::dotprod, &isa::fill_matvec_dotprod},
     {L::i8mm, &isa::fill_matvec_i8mm},
     {L::bf16, &isa::fill_matvec_bf16},
+    {L::neon, &isa::fill_gemm_rows},
 #endif
 };
 // clang-format on
