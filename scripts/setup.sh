@@ -1,7 +1,20 @@
 #!/usr/bin/env bash
 # Installs longwriter's build and test dependencies (Debian 12 packages only). Idempotent:
 # packages already present are skipped, so a second run costs only the dpkg query.
+#   scripts/setup.sh                  the native build's packages
+#   scripts/setup.sh --arch aarch64   also the aarch64 cross build of the engine subset
+#                                     (scripts/test.sh --arch aarch64): Debian's cross compiler,
+#                                     qemu-user and the :arm64 libraries it links (multiarch)
 set -euo pipefail
+
+arch=""
+if [ "${1:-}" = "--arch" ]; then
+  arch=${2:-}
+  if [ "$arch" != "aarch64" ]; then
+    echo "setup: --arch takes aarch64 (got '${arch}')" >&2
+    exit 2
+  fi
+fi
 
 PKGS=(
   build-essential g++ cmake ninja-build pkg-config git ca-certificates
@@ -20,6 +33,15 @@ PKGS=(
   curl                      # scripts/get-data.sh (the third-party evaluation data)
 )
 
+# The cross build links only the engine's layers (LW_ENGINE_SUBSET): fmt, PCRE2, OpenBLAS, GoogleTest.
+# nlohmann-json (headers, Architecture: all) comes from PKGS. libsentencepiece is left out: its
+# Debian package cannot be installed for two architectures at once.
+ARM_PKGS=(
+  g++-aarch64-linux-gnu qemu-user
+  libfmt-dev:arm64 libpcre2-dev:arm64 libopenblas-openmp-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
+)
+if [ -n "$arch" ]; then PKGS+=("${ARM_PKGS[@]}"); fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -36,5 +58,9 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [ -n "$arch" ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -qq
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+# --no-remove: a :arm64 library must never replace the native one (apt fails instead)
+$SUDO apt-get install -y --no-install-recommends --no-remove "${missing[@]}"

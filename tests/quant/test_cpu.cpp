@@ -1,6 +1,8 @@
 // CPU feature levels: names, clamping to what the machine has, and scoped overrides.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "cpu/features.hpp"
 
 using namespace lw::cpu;
@@ -44,6 +46,13 @@ TEST(Cpu, SupportedLevelsRunFromScalarToTheMachinesBest) {
   if (implies(max_level(), Level::bf16)) {
     EXPECT_TRUE(f.bf16);
   }
+}
+
+// scripts/test.sh --arch aarch64 runs this on emulated CPUs whose best level it knows.
+TEST(Cpu, DetectsTheExpectedLevelWhenToldIt) {
+  const char* want = std::getenv("LW_TEST_EXPECT_MAX_LEVEL");
+  if (!want || !*want) GTEST_SKIP() << "LW_TEST_EXPECT_MAX_LEVEL not set";
+  EXPECT_STREQ(level_name(max_level()), want) << describe();
 }
 
 TEST(Cpu, LevelsImplyTheirOwnFamilyOnly) {
