@@ -91,11 +91,11 @@ cmake --build "$BUILD_DIR" -j "$JOBS"
 (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600 "$@")
 note_data
 # The whole suite (no ctest arguments) also runs the sanitizer subset and the aarch64 subset under
-# emulation: this is how CI runs them. LW_SKIP_SANITIZE=1 / LW_SKIP_ARCH=1 leave them out (a quick
-# local run).
+# emulation (on x86-64 hosts; an aarch64 host has just run the ARM levels natively): this is how CI
+# runs them. LW_SKIP_SANITIZE=1 / LW_SKIP_ARCH=1 leave them out (a quick local run).
 if [ $# -eq 0 ] && [ "${LW_SKIP_SANITIZE:-0}" != "1" ]; then
   "$0" --sanitize
 fi
-if [ $# -eq 0 ] && [ "${LW_SKIP_ARCH:-0}" != "1" ]; then
+if [ $# -eq 0 ] && [ "${LW_SKIP_ARCH:-0}" != "1" ] && [ "$(uname -m)" = "x86_64" ]; then
   "$0" --arch aarch64
 fi

@@ -78,16 +78,19 @@ constexpr const char* kNames[kNumLevels] = {"scalar", "avx2",    "avx512", "avx5
                                             "neon",   "dotprod", "i8mm",   "bf16"};
 
 // A level the CPU lacks (above its own, or the other architecture's) becomes the CPU's best.
-Level clamp(Level l) { return implies(max_level(), l) ? l : max_level(); }
+Level clamp(Level l) {
+  return implies(max_level(), l) ? l : max_level();
+}
 
 Level initial_level() {
   const char* env = std::getenv("LW_CPU");
   if (!env || !*env) return max_level();
   auto l = parse_level(env);
   if (!l) {
-    log::warn("LW_CPU={} is not a level (scalar, avx2, avx512, avx512_vnni, avx512_bf16, neon, dotprod, i8mm, "
-              "bf16); using {}",
-              env, level_name(max_level()));
+    log::warn(
+        "LW_CPU={} is not a level (scalar, avx2, avx512, avx512_vnni, avx512_bf16, neon, dotprod, i8mm, "
+        "bf16); using {}",
+        env, level_name(max_level()));
     return max_level();
   }
   if (!implies(max_level(), *l))
@@ -113,13 +116,17 @@ Level max_level() {
   return l;
 }
 
-Level level() { return static_cast<Level>(current().load(std::memory_order_relaxed)); }
+Level level() {
+  return static_cast<Level>(current().load(std::memory_order_relaxed));
+}
 
 Level set_level(Level l) {
   return static_cast<Level>(current().exchange(static_cast<int>(clamp(l))));
 }
 
-const char* level_name(Level l) { return kNames[static_cast<int>(l)]; }
+const char* level_name(Level l) {
+  return kNames[static_cast<int>(l)];
+}
 
 std::optional<Level> parse_level(std::string_view name) {
   for (int i = 0; i < kNumLevels; ++i)

@@ -62,9 +62,11 @@ const Features& detected();
 Level max_level();
 // The level kernels use now: max_level() lowered by LW_CPU or set_level().
 Level level();
-inline bool at_least(Level l) { return implies(level(), l); }
-// Forces the level (replaced by max_level() where the CPU lacks it); returns the level in effect before. Tests and
-// benchmarks only: not meant to change while kernels run on other threads.
+inline bool at_least(Level l) {
+  return implies(level(), l);
+}
+// Forces the level (replaced by max_level() where the CPU lacks it); returns the level in effect before.
+// Tests and benchmarks only: not meant to change while kernels run on other threads.
 Level set_level(Level l);
 
 const char* level_name(Level l);  // "scalar", "avx2", ..., "neon", ...

@@ -8,10 +8,10 @@
 #include <utility>
 
 #include "kernels/isa.hpp"
+#include "kernels/isa_target.hpp"
 #include "kernels/table.hpp"
 #include "quant/blocks.hpp"
 #include "quant/half.hpp"
-#include "kernels/isa_target.hpp"
 
 #define LW_NEON_DOTPROD 1
 
@@ -23,14 +23,17 @@ using namespace quant;
 
 #include "kernels/matvec_q_neon.inc"
 
-inline bfloat16x8_t bf8(const uint16_t* p) { return vreinterpretq_bf16_u16(vld1q_u16(p)); }
+inline bfloat16x8_t bf8(const uint16_t* p) {
+  return vreinterpretq_bf16_u16(vld1q_u16(p));
+}
 
 // W (rows, n) bf16 times NT activation rows (n bf16 each, rows act_stride bytes apart).
 template <int NT>
 void mv_bf16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t n = a.n, main = n / 8 * 8;
   const uint16_t* x[NT];
-  for (int t = 0; t < NT; ++t) x[t] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.act) + t * a.act_stride);
+  for (int t = 0; t < NT; ++t)
+    x[t] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.act) + t * a.act_stride);
   for (int64_t r = r0; r < r1; ++r) {
     const auto* w = reinterpret_cast<const uint16_t*>(wrow(a, r));
     float32x4_t acc[NT][2];  // two chains per activation row

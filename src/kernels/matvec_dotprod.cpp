@@ -7,9 +7,9 @@
 #include <utility>
 
 #include "kernels/isa.hpp"
+#include "kernels/isa_target.hpp"
 #include "kernels/table.hpp"
 #include "quant/blocks.hpp"
-#include "kernels/isa_target.hpp"
 
 #define LW_NEON_DOTPROD 1
 

@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "kernels/isa.hpp"
+#include "kernels/isa_target.hpp"
 #include "kernels/table.hpp"
 #include "quant/blocks.hpp"
-#include "kernels/isa_target.hpp"
 
 #define LW_NEON_DOTPROD 1
 #define LW_NEON_I8MM 1
@@ -29,19 +29,32 @@ MatvecFn mm_kernel(DType t) {
     return quant_kernel_nt<SdotDot, 1>(t);
   } else {
     switch (t) {
-      case DType::q4_0: return &mv_q_mm<TQ4_0, NT>;
-      case DType::q4_1: return &mv_q_mm<TQ4_1, NT>;
-      case DType::q5_0: return &mv_q_mm<TQ5_0, NT>;
-      case DType::q5_1: return &mv_q_mm<TQ5_1, NT>;
-      case DType::q8_0: return &mv_q_mm<TQ8_0, NT>;
-      case DType::iq4_nl: return &mv_q_mm<TIQ4_NL, NT>;
-      case DType::q2_k: return &mv_q_mm<TQ2_K, NT>;
-      case DType::q3_k: return &mv_q_mm<TQ3_K, NT>;
-      case DType::q4_k: return &mv_q_mm<TQ45_K<false>, NT>;
-      case DType::q5_k: return &mv_q_mm<TQ45_K<true>, NT>;
-      case DType::q6_k: return &mv_q_mm<TQ6_K, NT>;
-      case DType::iq4_xs: return &mv_q_mm<TIQ4_XS, NT>;
-      default: return nullptr;
+      case DType::q4_0:
+        return &mv_q_mm<TQ4_0, NT>;
+      case DType::q4_1:
+        return &mv_q_mm<TQ4_1, NT>;
+      case DType::q5_0:
+        return &mv_q_mm<TQ5_0, NT>;
+      case DType::q5_1:
+        return &mv_q_mm<TQ5_1, NT>;
+      case DType::q8_0:
+        return &mv_q_mm<TQ8_0, NT>;
+      case DType::iq4_nl:
+        return &mv_q_mm<TIQ4_NL, NT>;
+      case DType::q2_k:
+        return &mv_q_mm<TQ2_K, NT>;
+      case DType::q3_k:
+        return &mv_q_mm<TQ3_K, NT>;
+      case DType::q4_k:
+        return &mv_q_mm<TQ45_K<false>, NT>;
+      case DType::q5_k:
+        return &mv_q_mm<TQ45_K<true>, NT>;
+      case DType::q6_k:
+        return &mv_q_mm<TQ6_K, NT>;
+      case DType::iq4_xs:
+        return &mv_q_mm<TIQ4_XS, NT>;
+      default:
+        return nullptr;
     }
   }
 }

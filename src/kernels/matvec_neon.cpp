@@ -9,10 +9,10 @@
 #include <utility>
 
 #include "kernels/isa.hpp"
+#include "kernels/isa_target.hpp"
 #include "kernels/table.hpp"
 #include "quant/blocks.hpp"
 #include "quant/half.hpp"
-#include "kernels/isa_target.hpp"
 
 namespace lw::kernels::isa {
 
@@ -38,8 +38,10 @@ void fill_matvec_neon(KernelTable& t, cpu::Level) {
   for (int i = 0; i < kNumDTypes; ++i) {
     const auto d = static_cast<DType>(i);
     TypeKernels& k = t.type[i];
-    if (traits(d).quantized) fill_rows(k.matvec, [d]<int NT>() { return quant_kernel_nt<NeonDot, NT>(d); });
-    else fill_rows(k.matvec, [d]<int NT>() { return float_kernel_nt<NT>(d); });
+    if (traits(d).quantized)
+      fill_rows(k.matvec, [d]<int NT>() { return quant_kernel_nt<NeonDot, NT>(d); });
+    else
+      fill_rows(k.matvec, [d]<int NT>() { return float_kernel_nt<NT>(d); });
     k.act = traits(d).act;
   }
   t.quantize_act[static_cast<int>(ActFormat::q8_32)] = &quantize_act<ActFormat::q8_32>;
