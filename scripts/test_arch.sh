@@ -22,8 +22,8 @@ cmake --build "$BUILD_DIR" -j "$JOBS" --target test_quant test_engine test_train
 # The selection CI runs at each level (every kernel family: vector ops and conversions, attention,
 # matrix-vector and GEMM of every weight type, whole models against their golden logits, and the
 # trainer's vector ops and gradients); --all runs every test.
-ENGINE_TESTS='Convert.*:VecKernels.*:Ops.SwigluAndSoftmaxMatchReference:Ops.VarlenAttentionAllHeadDims:Ops.DecodeAttentionMatchesReference:MatmulTest.*:GoldenTest.*:ModelTest.IncrementalDecodeEqualsFullRecompute/*:ModelTest.BatchedDecodeEqualsOneSequenceAtATime/*'
-TRAIN_TESTS='OpsGrad.*:TrainVsEngine.*'
+ENGINE_TESTS='Convert.*:VecKernels.*:Ops.SwigluAndSoftmaxMatchReference:Ops.VarlenAttentionAllHeadDims:Ops.DecodeAttentionMatchesReference:*MatmulTest.*:*GoldenTest.*:*ModelTest.IncrementalDecodeEqualsFullRecompute/*:*ModelTest.BatchedDecodeEqualsOneSequenceAtATime/*'
+TRAIN_TESTS='OpsGrad.*:*TrainVsEngine.*'
 if [ $all -eq 1 ]; then ENGINE_TESTS='*' TRAIN_TESTS='*'; fi
 
 run() {  # qemu CPU, LW_CPU level (empty: the CPU's best), program, gtest filter
