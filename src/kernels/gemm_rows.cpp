@@ -1,5 +1,5 @@
 // The GEMM of the aarch64 levels, built from the level's multi-row matrix-vector kernels: the
-// activations quantized once, then per panel of kPanel weight rows (one OpenMP task each, so the
+// activations quantized (or rounded to bf16) once, then per panel of kPanel weight rows (one OpenMP task each, so the
 // panel stays in cache) the T rows in chunks of kMaxMatvecRows through matvec[nt - 1] -- smull /
 // sdot per row at neon and dotprod, 2x2 smmla tiles at i8mm and above. The arithmetic is the
 // matrix-vector kernels' own, so a prompt and its token-by-token decode agree exactly.
@@ -54,9 +54,12 @@ GemmFn pick(DType t, std::integer_sequence<int, I...>) {
 
 }  // namespace
 
+// Every type whose matvec kernels read prepared activations: the quantized types (8-bit) and bf16
+// at the bf16 level (bf16-rounded), so a prompt meets the same activations as its decode. Runs after
+// the matvec fills (kFills order).
 void fill_gemm_rows(KernelTable& t, cpu::Level) {
   for (int i = 0; i < quant::kNumDTypes; ++i)
-    if (quant::traits(static_cast<DType>(i)).quantized)
+    if (t.type[i].act != ActFormat::f32)
       t.type[i].gemm = pick(static_cast<DType>(i), std::make_integer_sequence<int, quant::kNumDTypes>{});
 }
 
