@@ -7,6 +7,8 @@ set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
 set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
+# GCC's notes that std::pair arguments are passed differently than by GCC < 10.1 (no such code here).
+set(CMAKE_CXX_FLAGS_INIT "-Wno-psabi")
 # Multiarch: the :arm64 libraries live in /usr/lib/aarch64-linux-gnu, their headers in /usr/include.
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)

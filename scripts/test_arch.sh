@@ -31,7 +31,7 @@ if [ $all -eq 1 ]; then ENGINE_TESTS='*' TRAIN_TESTS='*'; fi
 
 run() {  # qemu CPU, LW_CPU level (empty: the CPU's best), program, gtest filter
   echo "test.sh --arch aarch64: $3 on qemu -cpu $1 at level ${2:-(its best)}: $4"
-  QEMU_CPU=$1 LW_CPU=$2 LW_TEST_EXPECT_MAX_LEVEL=${EXPECT:-} qemu-aarch64 "$BUILD_DIR/tests/$3" \
+  QEMU_CPU=$1 LW_CPU=$2 LW_TEST_EXPECT_MAX_LEVEL=${EXPECT:-} qemu-aarch64 "$BUILD_DIR/tests/${3#test_}/$3" \
     --gtest_filter="$4" --gtest_brief=1
 }
 
