@@ -119,9 +119,10 @@ bool add_bpe(const fs::path& file, const engine::ModelConfig& cfg, io::GgufStrea
 
 #ifdef LW_NO_SENTENCEPIECE
 bool add_spm(const fs::path& file, io::GgufStreamWriter&) {
-  fail_input("{}: SentencePiece models are not supported by this build (configured with LW_ENGINE_SUBSET, without "
-             "libsentencepiece)",
-             file.string());
+  fail_input(
+      "{}: SentencePiece models are not supported by this build (configured with LW_ENGINE_SUBSET, without "
+      "libsentencepiece)",
+      file.string());
 }
 #else
 bool add_spm(const fs::path& file, io::GgufStreamWriter& w) {

@@ -1,6 +1,6 @@
 // The GEMM of the aarch64 levels, built from the level's multi-row matrix-vector kernels: the
-// activations quantized (or rounded to bf16) once, then per panel of kPanel weight rows (one OpenMP task each, so the
-// panel stays in cache) the T rows in chunks of kMaxMatvecRows through matvec[nt - 1] -- smull /
+// activations quantized (or rounded to bf16) once, then per panel of kPanel weight rows (one OpenMP task
+// each, so the panel stays in cache) the T rows in chunks of kMaxMatvecRows through matvec[nt - 1] -- smull /
 // sdot per row at neon and dotprod, 2x2 smmla tiles at i8mm and above. The arithmetic is the
 // matrix-vector kernels' own, so a prompt and its token-by-token decode agree exactly.
 #include <algorithm>

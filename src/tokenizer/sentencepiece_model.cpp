@@ -148,8 +148,10 @@ std::unique_ptr<Tokenizer> load_sentencepiece_bytes(std::string_view proto, cons
 
 #else
 std::unique_ptr<Tokenizer> load_sentencepiece_bytes(std::string_view, const std::string& name) {
-  fail_input("{}: SentencePiece .model files are not supported by this build (configured with LW_ENGINE_SUBSET, "
-             "without libsentencepiece)", name);
+  fail_input(
+      "{}: SentencePiece .model files are not supported by this build (configured with LW_ENGINE_SUBSET, "
+      "without libsentencepiece)",
+      name);
 }
 #endif
 

@@ -70,7 +70,8 @@ TEST(Gemm, EveryTypeEveryLevelMatchesReference) {
     EXPECT_TRUE(gemm_supported(DType::q4_k, levels[1]));
   }
   // (the best level below the bf16 dot products of this architecture)
-  const Level below_bf16 = lw::cpu::implies(lw::cpu::max_level(), Level::neon) ? Level::i8mm : Level::avx512_vnni;
+  const Level below_bf16 =
+      lw::cpu::implies(lw::cpu::max_level(), Level::neon) ? Level::i8mm : Level::avx512_vnni;
   EXPECT_FALSE(gemm_supported(DType::bf16, below_bf16));
   EXPECT_FALSE(gemm_supported(DType::f32, Level::avx512_bf16));
   {

@@ -41,12 +41,12 @@ TEST(KernelTable, EveryLevelIsCompleteAndScalarIsTheReference) {
     EXPECT_EQ(k.vec_width, !vec ? 0 : arm ? 4 : at_least(level, Level::avx512) ? 16 : 8);
     // the integer matvec kernels read 8-bit activations from the first vector level on; bf16 weights
     // read bf16 activations with AVX512_BF16 or ARM BF16
-    EXPECT_EQ(k.of(DType::q4_0).act,
-              vec ? lw::quant::ActFormat::q8_32 : lw::quant::ActFormat::f32);
+    EXPECT_EQ(k.of(DType::q4_0).act, vec ? lw::quant::ActFormat::q8_32 : lw::quant::ActFormat::f32);
     EXPECT_EQ(k.of(DType::bf16).act == lw::quant::ActFormat::bf16,
               at_least(level, Level::avx512_bf16) || at_least(level, Level::bf16));
     EXPECT_EQ(k.of(DType::q4_k).gemm != nullptr, vec);
-    EXPECT_EQ(k.of(DType::bf16).gemm != nullptr, at_least(level, Level::avx512_bf16) || at_least(level, Level::bf16));
+    EXPECT_EQ(k.of(DType::bf16).gemm != nullptr,
+              at_least(level, Level::avx512_bf16) || at_least(level, Level::bf16));
   }
 }
 
