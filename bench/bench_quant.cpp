@@ -4,7 +4,11 @@
 //   build/bench/bench_quant --benchmark_filter='q8_0|Read' --benchmark_repetitions=5
 //                           --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
+#if defined(__x86_64__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #include <random>
 #include <vector>
@@ -66,6 +70,18 @@ void BM_Matvec(benchmark::State& st, quant::DType t, cpu::Level lv, int64_t rows
   st.SetBytesProcessed(static_cast<int64_t>(st.iterations() * m.w.size()));
 }
 
+#if defined(__aarch64__)
+void BM_Read(benchmark::State& st) {
+  const Mat& m = matrix(quant::DType::q8_0, 8192, 2048);
+  for (auto _ : st) {
+    uint64x2_t s = vdupq_n_u64(0);
+    for (size_t i = 0; i + 16 <= m.w.size(); i += 16)
+      s = vaddq_u64(s, vreinterpretq_u64_u8(vld1q_u8(reinterpret_cast<const uint8_t*>(m.w.data() + i))));
+    benchmark::DoNotOptimize(s);
+  }
+  st.SetBytesProcessed(static_cast<int64_t>(st.iterations() * m.w.size()));
+}
+#else
 __attribute__((target("avx512f"))) void BM_Read(benchmark::State& st) {
   const Mat& m = matrix(quant::DType::q8_0, 8192, 2048);
   for (auto _ : st) {
@@ -76,13 +92,18 @@ __attribute__((target("avx512f"))) void BM_Read(benchmark::State& st) {
   }
   st.SetBytesProcessed(static_cast<int64_t>(st.iterations() * m.w.size()));
 }
+#endif
 BENCHMARK(BM_Read);
 
 void register_all() {
   using L = cpu::Level;
   using D = quant::DType;
   for (D t : {D::bf16, D::q8_0, D::q4_0, D::q4_k, D::q6_k, D::q5_k, D::q3_k, D::q2_k, D::iq4_xs})
+#if defined(__aarch64__)
+    for (L lv : {L::neon, L::dotprod, L::i8mm, L::bf16})
+#else
     for (L lv : {L::avx2, L::avx512_vnni, L::avx512_bf16})
+#endif
       for (auto [rows, n] : {std::pair<int64_t, int64_t>{8192, 2048}, {2048, 8192}})
         benchmark::RegisterBenchmark(
             fmt::format("BM_Matvec/{}/{}/{}x{}", quant::dtype_name(t), cpu::level_name(lv), rows, n).c_str(),

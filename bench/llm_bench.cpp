@@ -8,7 +8,11 @@
 //   lw_llm_bench --model llama1b-q8_0.gguf --pp 512 --tg 128 --reps 3 [--kv-cache f16] [--threads 2]
 #include <CLI/CLI.hpp>
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -26,9 +30,19 @@ using namespace lw;
 
 namespace {
 
-// Sum of n floats (n % 32 == 0) with four 8-lane chains (AVX2): fast enough that memory, not the
-// adds, bounds it.
-__attribute__((target("avx2"))) float sum_avx2(const float* p, size_t n) {
+// Sum of n floats (n % 32 == 0) with four 8-lane chains (AVX2; NEON: eight 4-lane chains): fast
+// enough that memory, not the adds, bounds it.
+#if defined(__aarch64__)
+float sum_vec(const float* p, size_t n) {
+  float32x4_t a[8];
+  for (auto& v : a) v = vdupq_n_f32(0.0f);
+  for (size_t i = 0; i < n; i += 32)
+    for (int k = 0; k < 8; ++k) a[k] = vaddq_f32(a[k], vld1q_f32(p + i + 4 * k));
+  for (int k = 1; k < 8; ++k) a[0] = vaddq_f32(a[0], a[k]);
+  return vaddvq_f32(a[0]);
+}
+#else
+__attribute__((target("avx2"))) float sum_vec(const float* p, size_t n) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   for (size_t i = 0; i < n; i += 32) {
     a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + i));
@@ -40,6 +54,7 @@ __attribute__((target("avx2"))) float sum_avx2(const float* p, size_t n) {
   _mm256_store_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
 }
+#endif
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -125,7 +140,7 @@ int main(int argc, char** argv) {
         const auto a = std::chrono::steady_clock::now();
         ThreadPool::global().parallel_for(64, [&](int64_t c0, int64_t c1) {
           for (int64_t c = c0; c < c1; ++c) {
-            part[c] = sum_avx2(buf.data() + static_cast<size_t>(c) * (n / 64), n / 64);
+            part[c] = sum_vec(buf.data() + static_cast<size_t>(c) * (n / 64), n / 64);
           }
         });
         const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();

@@ -16,8 +16,9 @@ endfunction()
 
 # lw_add_test(NAME [LEVELS] [TIMEOUT S] [NEEDS_DATA FILTER] [DEPS lw_x ...])
 #   Builds tests/NAME/*.cpp into the GoogleTest program test_NAME and registers its tests with ctest.
-#   LEVELS: also registers every test once per lower CPU level (LW_CPU=scalar, avx2, avx512,
-#   avx512_vnni; suffix .scalar, ...), so the kernels of each level run the whole suite. A level
+#   LEVELS: also registers every test once per lower CPU level of the target architecture
+#   (LW_TEST_LEVELS below: LW_CPU=scalar, avx2, avx512, avx512_vnni on x86-64; scalar, neon, dotprod,
+#   i8mm on aarch64; suffix .scalar, ...), so the kernels of each level run the whole suite. A level
 #   above the machine's is clamped to it (the test then repeats a lower level).
 #   NEEDS_DATA: a GoogleTest filter (e.g. "Tiktoken.*:Vectors/*", or "*" for the whole program) of
 #   the tests that read the third-party data (util/data_dir.hpp). They get the ctest label
@@ -52,7 +53,7 @@ function(lw_add_test name)
   # (suffix, environment) of each registration: the machine's level, then each forced level.
   set(runs "-")
   if(ARG_LEVELS)
-    list(APPEND runs scalar avx2 avx512 avx512_vnni)
+    list(APPEND runs ${LW_TEST_LEVELS})
   endif()
   foreach(level ${runs})
     set(props TIMEOUT ${ARG_TIMEOUT})
@@ -78,12 +79,34 @@ function(lw_add_test name)
   endforeach()
 endfunction()
 
-# The instruction sets of the per-ISA sources, each with the GCC target string of its level in
-# cpu/features.hpp (the avx512 sources serve avx512, avx512_vnni and avx512_bf16, choosing by level
-# at table build time). Adding an ISA (an ARM NEON level) is one more name and string here.
-set(LW_ISAS avx2 avx512)
-set(LW_ISA_TARGET_avx2 "avx2,fma,f16c")
-set(LW_ISA_TARGET_avx512 "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
+# The instruction sets of the per-ISA sources of the target architecture, each with the GCC target
+# string of its level in cpu/features.hpp (the avx512 sources serve avx512, avx512_vnni and
+# avx512_bf16, choosing by level at table build time; the aarch64 ones are one per level). Sources of
+# the other architecture's ISAs are left out of the build (lw_add_isa_sources). Adding an ISA is one
+# more name and string here.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(LW_ARCH aarch64)
+  set(LW_ISAS neon dotprod i8mm bf16)
+  set(LW_OTHER_ISAS avx2 avx512)
+  set(LW_ISA_TARGET_neon "+simd")
+  set(LW_ISA_TARGET_dotprod "arch=armv8.2-a+dotprod")
+  set(LW_ISA_TARGET_i8mm "arch=armv8.2-a+dotprod+i8mm")
+  set(LW_ISA_TARGET_bf16 "arch=armv8.2-a+dotprod+i8mm+bf16")
+  set(LW_TEST_LEVELS scalar neon dotprod i8mm)
+  # clang ignores `#pragma GCC target` (kernels/isa_target.hpp): it compiles each source with -march
+  # instead (macOS / Apple clang; untested here).
+  set(LW_ISA_MARCH_neon "armv8-a")
+  set(LW_ISA_MARCH_dotprod "armv8.2-a+dotprod")
+  set(LW_ISA_MARCH_i8mm "armv8.2-a+dotprod+i8mm")
+  set(LW_ISA_MARCH_bf16 "armv8.2-a+dotprod+i8mm+bf16")
+else()
+  set(LW_ARCH x86_64)
+  set(LW_ISAS avx2 avx512)
+  set(LW_OTHER_ISAS neon dotprod i8mm bf16)
+  set(LW_ISA_TARGET_avx2 "avx2,fma,f16c")
+  set(LW_ISA_TARGET_avx512 "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
+  set(LW_TEST_LEVELS scalar avx2 avx512 avx512_vnni)
+endif()
 
 # lw_add_isa_sources(TARGET)
 #   The one build path of per-ISA code: every source of TARGET named *_<isa>.cpp (an ISA of LW_ISAS)
@@ -93,10 +116,18 @@ set(LW_ISA_TARGET_avx512 "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx51
 function(lw_add_isa_sources target)
   get_target_property(srcs ${target} SOURCES)
   foreach(src ${srcs})
+    foreach(isa ${LW_OTHER_ISAS})
+      if(src MATCHES "_${isa}\\.cpp$")
+        set_property(SOURCE "${src}" PROPERTY HEADER_FILE_ONLY ON)  # another architecture's code
+      endif()
+    endforeach()
     foreach(isa ${LW_ISAS})
       if(src MATCHES "_${isa}\\.cpp$")
         set_property(SOURCE "${src}" APPEND PROPERTY COMPILE_DEFINITIONS
                      "LW_ISA_TARGET=\"${LW_ISA_TARGET_${isa}}\"")
+        if(CMAKE_CXX_COMPILER_ID MATCHES "Clang" AND LW_ISA_MARCH_${isa})
+          set_property(SOURCE "${src}" APPEND PROPERTY COMPILE_OPTIONS "-march=${LW_ISA_MARCH_${isa}}")
+        endif()
       endif()
     endforeach()
   endforeach()

@@ -1,7 +1,42 @@
 #!/usr/bin/env bash
 # Installs longwriter's build and test dependencies (Debian 12 packages only). Idempotent:
 # packages already present are skipped, so a second run costs only the dpkg query.
+#   scripts/setup.sh                  the native build's packages
+#   scripts/setup.sh --arch aarch64   also the aarch64 cross build of the engine subset
+#                                     (scripts/test.sh --arch aarch64): Debian's cross compiler,
+#                                     qemu-user and the :arm64 libraries it links (multiarch)
 set -euo pipefail
+
+# ---- --arch aarch64: the cross build (before the native packages, which it needs too) ----
+# It links only the engine's layers (LW_ENGINE_SUBSET): fmt, PCRE2, OpenBLAS, GoogleTest;
+# nlohmann-json's headers (Architecture: all) come with the native packages. libsentencepiece is
+# left out: its Debian package cannot be installed for two architectures at once.
+if [ "${1:-}" = "--arch" ]; then
+  if [ "${2:-}" != "aarch64" ]; then
+    echo "setup: --arch takes aarch64 (got '${2:-}')" >&2
+    exit 2
+  fi
+  ARM_PKGS=(
+    g++-aarch64-linux-gnu qemu-user
+    libfmt-dev:arm64 libpcre2-dev:arm64 libopenblas-openmp-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
+  )
+  arm_missing=()
+  for p in "${ARM_PKGS[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then arm_missing+=("$p"); fi
+  done
+  if [ ${#arm_missing[@]} -eq 0 ]; then
+    echo "setup: all ${#ARM_PKGS[@]} aarch64 packages already installed"
+  else
+    ARM_SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then ARM_SUDO="sudo"; fi
+    echo "setup: installing ${arm_missing[*]}"
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then $ARM_SUDO dpkg --add-architecture arm64; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $ARM_SUDO apt-get update -qq
+    # --no-remove: a :arm64 library must never replace the native one (apt fails instead)
+    $ARM_SUDO apt-get install -y --no-install-recommends --no-remove "${arm_missing[@]}"
+  fi
+fi
 
 PKGS=(
   build-essential g++ cmake ninja-build pkg-config git ca-certificates

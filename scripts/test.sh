@@ -12,8 +12,19 @@
 #            AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/ (docs/reliability.md).
 #            By default the named subset CI runs (SANITIZE_TARGETS below: the file readers and the
 #            tokenizers, with their corpus replay); --all builds and runs the whole suite.
+#        scripts/test.sh --arch aarch64 [--all]
+#            Cross-builds the kernel, quantization, engine and training tests for aarch64 in
+#            build-aarch64/ (Debian's cross toolchain, cmake/aarch64-linux-gnu.cmake, the engine
+#            subset LW_ENGINE_SUBSET) and runs them under qemu-aarch64 at every ARM level: the CPU
+#            detection on three emulated CPUs (cortex-a72: neon, neoverse-n1: dotprod, max: bf16),
+#            then the kernel tests (every level in one run) and a selection of the engine and
+#            training tests at each of neon, dotprod, i8mm and bf16 (LW_CPU). --all runs the three
+#            programs whole at each level (slow under emulation). docs/engine.md "ARM (aarch64)".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--arch" ]; then
+  exec scripts/test_arch.sh "${@:2}"
+fi
 scripts/setup.sh
 JOBS=${JOBS:-$(nproc)}
 
@@ -79,8 +90,12 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLW_WERROR=ON
 cmake --build "$BUILD_DIR" -j "$JOBS"
 (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600 "$@")
 note_data
-# The whole suite (no ctest arguments) also runs the sanitizer subset: this is how CI runs it.
-# LW_SKIP_SANITIZE=1 leaves it out (a quick local run).
+# The whole suite (no ctest arguments) also runs the sanitizer subset and the aarch64 subset under
+# emulation (on x86-64 hosts; an aarch64 host has just run the ARM levels natively): this is how CI
+# runs them. LW_SKIP_SANITIZE=1 / LW_SKIP_ARCH=1 leave them out (a quick local run).
 if [ $# -eq 0 ] && [ "${LW_SKIP_SANITIZE:-0}" != "1" ]; then
   "$0" --sanitize
+fi
+if [ $# -eq 0 ] && [ "${LW_SKIP_ARCH:-0}" != "1" ] && [ "$(uname -m)" = "x86_64" ]; then
+  "$0" --arch aarch64
 fi

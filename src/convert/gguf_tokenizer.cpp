@@ -1,6 +1,8 @@
 #include "convert/gguf_tokenizer.hpp"
 
+#ifndef LW_NO_SENTENCEPIECE  // the engine subset (LW_ENGINE_SUBSET) has no libsentencepiece
 #include <sentencepiece_processor.h>
+#endif
 
 #include <nlohmann/json.hpp>
 
@@ -115,6 +117,14 @@ bool add_bpe(const fs::path& file, const engine::ModelConfig& cfg, io::GgufStrea
   return true;
 }
 
+#ifdef LW_NO_SENTENCEPIECE
+bool add_spm(const fs::path& file, io::GgufStreamWriter&) {
+  fail_input(
+      "{}: SentencePiece models are not supported by this build (configured with LW_ENGINE_SUBSET, without "
+      "libsentencepiece)",
+      file.string());
+}
+#else
 bool add_spm(const fs::path& file, io::GgufStreamWriter& w) {
   sentencepiece::SentencePieceProcessor sp;
   auto st = sp.Load(file.string());
@@ -141,6 +151,7 @@ bool add_spm(const fs::path& file, io::GgufStreamWriter& w) {
   w.set_bool("tokenizer.ggml.add_bos_token", true);
   return true;
 }
+#endif
 
 }  // namespace
 

@@ -1,7 +1,12 @@
 #pragma once
 // Row-major GEMM for f32 (cblas_sgemm) and f64 (cblas_dgemm, used by the double-precision
 // gradient checks). C (M, N) = alpha * op(A) (M, K) @ op(B) (K, N) + beta * C.
+// LW_ACCELERATE (CMake option, macOS): Apple's Accelerate framework in place of OpenBLAS.
+#ifdef LW_ACCELERATE
+#include <Accelerate/Accelerate.h>
+#else
 #include <cblas.h>
+#endif
 
 namespace lw::engine {
 

@@ -3,8 +3,6 @@
 // trainer's linear layers call the F (OC, IC) overload: f32 the same path, f64 cblas_dgemm.
 #include <omp.h>
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <type_traits>

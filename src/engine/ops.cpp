@@ -4,12 +4,11 @@
 
 #include <omp.h>
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "engine/blas.hpp"
 #include "util/error.hpp"
 #include "util/thread_pool.hpp"
 
@@ -18,7 +17,9 @@ namespace lw::engine {
 void set_num_threads(int n) {
   if (n <= 0) n = omp_get_num_procs();
   omp_set_num_threads(n);
+#ifndef LW_ACCELERATE
   openblas_set_num_threads(n);
+#endif
   ThreadPool::global().resize(n);
 }
 

@@ -5,6 +5,9 @@
 #ifndef LW_ISA_TARGET
 #error "per-ISA source without LW_ISA_TARGET: name it *_<isa>.cpp in a module that calls lw_add_isa_sources"
 #endif
+// clang has no such pragma: cmake/modules.cmake gives it the aarch64 sources' -march instead.
+#ifndef __clang__
 #define LW_ISA_PRAGMA_STR(x) _Pragma(#x)
 #define LW_ISA_PRAGMA(x) LW_ISA_PRAGMA_STR(x)
 LW_ISA_PRAGMA(GCC target(LW_ISA_TARGET))
+#endif

@@ -25,22 +25,29 @@ struct Fill {
 constexpr Fill kFills[] = {
     {L::scalar, &isa::fill_scalar},
     {L::scalar, &isa::fill_vec_scalar},
+#if defined(__x86_64__) || defined(__i386__)
     {L::avx2, &isa::fill_ops_avx2},
     {L::avx2, &isa::fill_matvec_avx2},
     {L::avx2, &isa::fill_gemm_avx2},
     {L::avx512, &isa::fill_ops_avx512},
     {L::avx512, &isa::fill_matvec_avx512},
     {L::avx512, &isa::fill_gemm_avx512},
+#elif defined(__aarch64__)
+    {L::neon, &isa::fill_ops_neon},
+    {L::neon, &isa::fill_matvec_neon},
+    {L::dotprod, &isa::fill_matvec_dotprod},
+    {L::i8mm, &isa::fill_matvec_i8mm},
+    {L::bf16, &isa::fill_matvec_bf16},
+    {L::neon, &isa::fill_gemm_rows},
+#endif
 };
 // clang-format on
-
-constexpr int kLevels = static_cast<int>(L::avx512_bf16) + 1;
 
 KernelTable build(L level) {
   KernelTable t;
   t.level = level;
   for (const Fill& f : kFills)
-    if (static_cast<int>(f.from) <= static_cast<int>(level)) f.fn(t, level);
+    if (cpu::implies(level, f.from)) f.fn(t, level);
   for (int i = 0; i < quant::kNumDTypes; ++i) {
     const TypeKernels& k = t.type[i];
     LW_CHECK(k.to_f32 && k.from_f32 && k.matvec[0] && k.matvec[kMaxMatvecRows - 1],
@@ -50,11 +57,11 @@ KernelTable build(L level) {
   return t;
 }
 
-// Levels above the CPU's are never built: their fills are compiled for instructions it lacks.
-const std::array<KernelTable, kLevels>& tables() {
-  static const std::array<KernelTable, kLevels> all = [] {
-    std::array<KernelTable, kLevels> a{};
-    for (int l = 0; l <= static_cast<int>(cpu::max_level()); ++l) a[l] = build(static_cast<L>(l));
+// Levels the CPU lacks are never built: their fills are compiled for instructions it lacks.
+const std::array<KernelTable, cpu::kNumLevels>& tables() {
+  static const std::array<KernelTable, cpu::kNumLevels> all = [] {
+    std::array<KernelTable, cpu::kNumLevels> a{};
+    for (L l : cpu::supported_levels()) a[static_cast<int>(l)] = build(l);
     return a;
   }();
   return all;
@@ -63,8 +70,7 @@ const std::array<KernelTable, kLevels>& tables() {
 }  // namespace
 
 const KernelTable& kernels(cpu::Level level) {
-  const int l = std::min(static_cast<int>(level), static_cast<int>(cpu::max_level()));
-  return tables()[l];
+  return tables()[static_cast<int>(cpu::implies(cpu::max_level(), level) ? level : cpu::max_level())];
 }
 
 const KernelTable& kernels() {

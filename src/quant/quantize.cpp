@@ -1,7 +1,13 @@
 // Quantizers of the GGML block formats (see quantize.hpp for the method).
 #include "quant/quantize.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
+#endif
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -15,7 +21,13 @@ namespace lw::quant::qz {
 namespace {
 
 // Round to nearest, ties to even (the default MXCSR mode): what std::lrintf gives, without the call.
+#if defined(__x86_64__) || defined(__i386__)
 inline int nint(float v) { return _mm_cvt_ss2si(_mm_set_ss(v)); }
+#elif defined(__aarch64__)
+inline int nint(float v) { return vcvtns_s32_f32(v); }  // fcvtns: nearest, ties to even
+#else
+inline int nint(float v) { return static_cast<int>(std::lrintf(v)); }
+#endif
 inline int clampi(int v, int lo, int hi) { return std::min(hi, std::max(lo, v)); }
 // f32 -> f16 -> f32: the value a stored scale will have.
 inline float f16r(float v) { return f16_to_f32(f32_to_f16(v)); }

@@ -1,7 +1,11 @@
 // SentencePiece .model files through libsentencepiece. Control pieces (<s>, </s>, ...) are cut out
 // of the text by us when allowed (libsentencepiece never matches them in text); each fragment in
 // between is encoded by the library, which adds its dummy prefix to every fragment.
+// Built with LW_NO_SENTENCEPIECE (the engine subset, CMake option LW_ENGINE_SUBSET), the loaders
+// report .model files as unsupported instead.
+#ifndef LW_NO_SENTENCEPIECE
 #include <sentencepiece_processor.h>
+#endif
 
 #include <algorithm>
 
@@ -12,6 +16,7 @@
 
 namespace lw::tok {
 
+#ifndef LW_NO_SENTENCEPIECE
 namespace {
 
 constexpr std::string_view kSpace = "\xE2\x96\x81";
@@ -140,6 +145,15 @@ class SentencePieceTokenizer final : public Tokenizer {
 std::unique_ptr<Tokenizer> load_sentencepiece_bytes(std::string_view proto, const std::string& name) {
   return std::make_unique<SentencePieceTokenizer>(proto, name);
 }
+
+#else
+std::unique_ptr<Tokenizer> load_sentencepiece_bytes(std::string_view, const std::string& name) {
+  fail_input(
+      "{}: SentencePiece .model files are not supported by this build (configured with LW_ENGINE_SUBSET, "
+      "without libsentencepiece)",
+      name);
+}
+#endif
 
 std::unique_ptr<Tokenizer> load_sentencepiece(const std::filesystem::path& path) {
   return load_sentencepiece_bytes(io::read_file(path), path.string());

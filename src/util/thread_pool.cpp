@@ -1,6 +1,8 @@
 #include "util/thread_pool.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,7 +10,13 @@
 namespace lw {
 
 namespace {
+#if defined(__x86_64__) || defined(__i386__)
 inline void relax() { _mm_pause(); }
+#elif defined(__aarch64__)
+inline void relax() { asm volatile("yield"); }
+#else
+inline void relax() {}
+#endif
 }  // namespace
 
 int ThreadPool::spin_count() {

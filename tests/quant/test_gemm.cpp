@@ -62,10 +62,17 @@ TEST(Gemm, EveryTypeEveryLevelMatchesReference) {
     }
   }
   EXPECT_GT(ran, 0);
-  // quantized types have a GEMM from avx2 on, bf16 only with AVX512_BF16
+  // quantized types have a GEMM from the first vector level on (avx2, neon), bf16 only with
+  // AVX512_BF16 or ARM BF16
   EXPECT_FALSE(gemm_supported(DType::q4_k, Level::scalar));
-  EXPECT_TRUE(gemm_supported(DType::q4_k, Level::avx2));
-  EXPECT_FALSE(gemm_supported(DType::bf16, Level::avx512_vnni));
+  const auto levels = lw::cpu::supported_levels();
+  if (levels.size() > 1) {
+    EXPECT_TRUE(gemm_supported(DType::q4_k, levels[1]));
+  }
+  // (the best level below the bf16 dot products of this architecture)
+  const Level below_bf16 =
+      lw::cpu::implies(lw::cpu::max_level(), Level::neon) ? Level::i8mm : Level::avx512_vnni;
+  EXPECT_FALSE(gemm_supported(DType::bf16, below_bf16));
   EXPECT_FALSE(gemm_supported(DType::f32, Level::avx512_bf16));
   {
     lw::cpu::ScopedLevel scalar(Level::scalar);

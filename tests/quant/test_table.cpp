@@ -12,7 +12,7 @@ using lw::quant::DType;
 
 namespace {
 bool at_least(Level a, Level b) {
-  return static_cast<int>(a) >= static_cast<int>(b);
+  return lw::cpu::implies(a, b);
 }
 }  // namespace
 
@@ -34,12 +34,19 @@ TEST(KernelTable, EveryLevelIsCompleteAndScalarIsTheReference) {
       }
     }
     EXPECT_TRUE(k.row_max && k.exp_sub_sum && k.swiglu_forward && k.swiglu_backward);
-    const bool vec = at_least(level, Level::avx2);
+    // every level above scalar has the vector ops: 4 lanes on aarch64, 8 (avx2) or 16 on x86-64
+    const bool vec = level != Level::scalar, arm = at_least(level, Level::neon);
     EXPECT_EQ(k.attend_tile != nullptr, vec);
     EXPECT_EQ(k.decode_group != nullptr, vec);
-    EXPECT_EQ(k.vec_width, !vec ? 0 : at_least(level, Level::avx512) ? 16 : 8);
+    EXPECT_EQ(k.vec_width, !vec ? 0 : arm ? 4 : at_least(level, Level::avx512) ? 16 : 8);
+    // the integer matvec kernels read 8-bit activations from the first vector level on; bf16 weights
+    // read bf16 activations with AVX512_BF16 or ARM BF16
+    EXPECT_EQ(k.of(DType::q4_0).act, vec ? lw::quant::ActFormat::q8_32 : lw::quant::ActFormat::f32);
+    EXPECT_EQ(k.of(DType::bf16).act == lw::quant::ActFormat::bf16,
+              at_least(level, Level::avx512_bf16) || at_least(level, Level::bf16));
     EXPECT_EQ(k.of(DType::q4_k).gemm != nullptr, vec);
-    EXPECT_EQ(k.of(DType::bf16).gemm != nullptr, at_least(level, Level::avx512_bf16));
+    EXPECT_EQ(k.of(DType::bf16).gemm != nullptr,
+              at_least(level, Level::avx512_bf16) || at_least(level, Level::bf16));
   }
 }
 
