@@ -33,23 +33,18 @@ void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt
   a.n = IC;
   a.w = w.data;
   a.w_stride = w.row_bytes();
-  a.x = x;
   a.nt = nt;
   a.out = out;
   a.out_stride = OC;
   a.bias = bias;
   static thread_local std::vector<std::byte> act;
-  if (plan.act != quant::ActFormat::f32) {
-    const size_t rb = quant::act_row_bytes(plan.act, IC);
-    if (act.size() < rb * static_cast<size_t>(nt)) act.resize(rb * static_cast<size_t>(nt));
-    kernels::quantize_act_rows(plan.act, x, nt, IC, act.data());
-    a.act = act.data();
-    a.act_stride = rb;
-  }
+  kernels::prepare_act(plan, x, nt, IC, act, a);
   // Rows split over the decode thread pool (util/thread_pool.hpp), in blocks of 16.
   const int64_t block = 16;
   const int64_t nblocks = (w.rows() + block - 1) / block;
-  auto rows = [&](int64_t b0, int64_t b1) { plan.fn(a, b0 * block, std::min(w.rows(), b1 * block)); };
+  auto rows = [&](int64_t b0, int64_t b1) {
+    kernels::matvec_rows(w.dtype, plan, a, b0 * block, std::min(w.rows(), b1 * block));
+  };
   if (nblocks > 4 && w.rows() * w.cols() * nt > (1 << 18))
     ThreadPool::global().parallel_for(nblocks, rows);
   else
