@@ -5,12 +5,15 @@
 // Each benchmark reports the time per call, the weight bytes read per second (GB/s) and the
 // multiply-add rate (Gop/s, 2 ops per multiply-add, int8 for the quantized types, bf16 or f32 for
 // the float ones), and as fractions of the machine's bounds measured by this program at start:
+// With LW_BENCH_THREADS=1 every time and rate is per CPU second of the one thread (a machine
+// shared with other jobs still gives steady numbers: one core's roofline); with more threads, per
+// wall second.
 //   bw_frac   weight GB/s / the streaming read bandwidth of a 1 GiB buffer (BM_MemRead)
 //   op_frac   Gop/s / the peak of the instruction the kernel multiplies with, all threads, from a
 //             register-only loop (BM_Peak: vpmaddubsw ymm at avx2, vpdpbusd zmm from avx512_vnni,
 //             vdpbf16ps zmm for bf16 at avx512_bf16, vfmadd231ps ymm/zmm for the other floats)
 //
-//   build/bench/bench_multirow --benchmark_filter='q4_k/avx512_bf16/1b'
+//   LW_BENCH_THREADS=1 build/bench/bench_multirow --benchmark_filter='q4_k/avx512_bf16/1b/'
 //                              --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //   build/bench/bench_multirow --benchmark_filter='BM_MemRead|BM_Peak'
 #include <benchmark/benchmark.h>
@@ -23,6 +26,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <string_view>
 #include <vector>
@@ -150,15 +154,28 @@ bool level_ok(L lv) {
   return static_cast<int>(lv) <= static_cast<int>(cpu::max_level());
 }
 
+// The clock of every measurement: with one thread its CPU time (what the kernels cost, steady on a
+// machine other jobs share), with more the wall clock.
+bool cpu_clock() {
+  return ThreadPool::global().size() == 1;
+}
+double now_s() {
+  if (!cpu_clock())
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 // Median of 5 timed runs of fn (which returns its work units) after one warm-up: units per second.
 template <class F>
 double median_rate(F fn) {
   fn();
   std::vector<double> r;
   for (int i = 0; i < 5; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = now_s();
     const double units = fn();
-    r.push_back(units / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    r.push_back(units / (now_s() - t0));
   }
   std::sort(r.begin(), r.end());
   return r[2];
@@ -300,12 +317,16 @@ void BM_Decode(benchmark::State& st, DType t, L lv, int64_t OC, int64_t IC, int 
 }
 
 void register_all() {
-  benchmark::RegisterBenchmark("BM_MemRead", BM_MemRead)->Unit(benchmark::kMillisecond)->UseRealTime();
+  // with one thread the rates are per CPU second of it (cpu_clock), with more per wall second
+  const auto timed = [](benchmark::internal::Benchmark* b) {
+    if (!cpu_clock()) b->UseRealTime();
+    return b;
+  };
+  timed(benchmark::RegisterBenchmark("BM_MemRead", BM_MemRead))->Unit(benchmark::kMillisecond);
   for (int p = 0; p < 6; ++p)
-    benchmark::RegisterBenchmark(fmt::format("BM_Peak/{}", kPeakNames[p]).c_str(), BM_Peak,
-                                 static_cast<Peak>(p))
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
+    timed(benchmark::RegisterBenchmark(fmt::format("BM_Peak/{}", kPeakNames[p]).c_str(), BM_Peak,
+                                       static_cast<Peak>(p)))
+        ->Unit(benchmark::kMillisecond);
   struct Shape {
     const char* name;
     int64_t OC, IC;
@@ -318,13 +339,12 @@ void register_all() {
           for (Path path : {Path::matvec, Path::gemm}) {
             if (path == Path::gemm && R < 8) continue;  // the GEMM's regime starts at about 8 rows
             if (R > 16 && std::string_view(s.name) != "1b") continue;  // the crossover, one shape
-            benchmark::RegisterBenchmark(
-                fmt::format("BM_Decode/{}/{}/{}/R:{}/{}", quant::dtype_name(t), cpu::level_name(lv), s.name,
-                            R, path == Path::matvec ? "matvec" : "gemm")
-                    .c_str(),
-                BM_Decode, t, lv, s.OC, s.IC, R, path)
-                ->Unit(benchmark::kMicrosecond)
-                ->UseRealTime();
+            timed(benchmark::RegisterBenchmark(
+                      fmt::format("BM_Decode/{}/{}/{}/R:{}/{}", quant::dtype_name(t), cpu::level_name(lv),
+                                  s.name, R, path == Path::matvec ? "matvec" : "gemm")
+                          .c_str(),
+                      BM_Decode, t, lv, s.OC, s.IC, R, path))
+                ->Unit(benchmark::kMicrosecond);
           }
 }
 
