@@ -6,7 +6,7 @@
 //         --batch B, B sequences (cache slots) decoded together, one forward of B rows per step (the
 //         scheduler's batched decode: each weight read once for all B), aggregate tokens/s.
 // Prints one line per test: "pp512 <tokens/s>", "tg128 <tokens/s>" or "tg128_b4 <tokens/s>" (median
-// of --reps runs), plus the CPU level.
+// of --reps runs), tg's tokens per CPU second of the process ("tg_per_cpu_s"), plus the CPU level.
 //
 //   lw_llm_bench --model llama1b-q8_0.gguf --pp 512 --tg 128 --reps 3 [--kv-cache f16] [--threads 2]
 //                [--batch 4]
@@ -18,6 +18,7 @@
 #include <cmath>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <random>
 
 #include "cpu/features.hpp"
@@ -43,6 +44,12 @@ __attribute__((target("avx2"))) float sum_avx2(const float* p, size_t n) {
   alignas(32) float t[8];
   _mm256_store_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+}
+
+double process_cpu_s() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 double median(std::vector<double> v) {
@@ -95,7 +102,7 @@ int main(int argc, char** argv) {
     // one warm-up pass of each kind (page-ins, buffer growth)
     fill_depth();
     engine::forward(*m, engine::Batch::single(ids(std::min(pp > 0 ? pp : 16, 64))), &cache, ws, logits);
-    std::vector<double> pps, tgs;
+    std::vector<double> pps, tgs, tg_cpu;
     for (int r = 0; r < reps; ++r) {
       if (pp > 0) {
         fill_depth();
@@ -110,12 +117,14 @@ int main(int argc, char** argv) {
         for (int s = 0; s < batch; ++s) slots[s] = s;
         std::vector<int32_t> next(batch);
         const auto a = std::chrono::steady_clock::now();
+        const double c0 = process_cpu_s();
         for (int s = 0; s < tg; ++s) {
           for (auto& t : next) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(V));
           engine::forward(*m, engine::Batch::decode(next, slots), &cache, ws, logits);
         }
         tgs.push_back(static_cast<double>(tg) * batch /
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+        tg_cpu.push_back(static_cast<double>(tg) * batch / (process_cpu_s() - c0));
       }
     }
     std::printf("model %s\nlevel %s\nthreads %d\nload_s %.2f\n", model.c_str(), cpu::describe().c_str(),
@@ -123,6 +132,9 @@ int main(int argc, char** argv) {
     if (pp > 0) std::printf("pp%d %.2f\n", pp, median(pps));
     if (tg > 0 && batch == 1) std::printf("tg%d %.2f\n", tg, median(tgs));
     if (tg > 0 && batch > 1) std::printf("tg%d_b%d %.2f\n", tg, batch, median(tgs));
+    // per CPU second of the process (all its threads): steadier than the wall clock on a machine
+    // other jobs share, and with --threads 1 the single-core cost of a step
+    if (tg > 0) std::printf("tg_per_cpu_s %.2f\n", median(tg_cpu));
     // The weight bytes one decode step reads: every matrix, but only one row of an untied embedding.
     const auto& w = m->weights();
     double step_bytes = static_cast<double>(m->weight_bytes());

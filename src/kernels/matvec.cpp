@@ -18,10 +18,11 @@ MatvecPlan matvec_plan(DType t, int nt, cpu::Level level) {
 namespace {
 
 // Columns per chunk: activations of nt rows within the budget, a multiple of 256 (every block size
-// divides it), at least one block; n (no chunking) when everything fits.
+// divides it), at least one block; n (no chunking) when everything fits, and for one row (its
+// activations stream through once per weight row either way: decode of one sequence is unchanged).
 int64_t chunk_cols(DType t, ActFormat f, int nt, int64_t n) {
   const size_t row = quant::act_row_bytes(f, n);
-  if (row * static_cast<size_t>(nt) <= kMatvecActBudget) return n;
+  if (nt == 1 || row * static_cast<size_t>(nt) <= kMatvecActBudget) return n;
   const double per_col = static_cast<double>(row) / static_cast<double>(n) * nt;
   const int64_t unit = std::max<int64_t>(256, quant::traits(t).block);
   const int64_t cols = static_cast<int64_t>(static_cast<double>(kMatvecActBudget) / per_col) / unit * unit;

@@ -109,7 +109,7 @@ TEST(Matvec, EveryRowCountEveryLevelMatchesReference) {
 }
 
 // matvec_rows: rows long enough that the activations of 2 or more rows are split into column
-// chunks (kMatvecActBudget), more weight rows than one tile, every row count.
+// chunks (kMatvecActBudget), more weight rows than one tile, one row (never split) to 16.
 TEST(Matvec, CacheBlockedRowsMatchReference) {
   for (Level level : lw::cpu::supported_levels()) {
     for (int i = 0; i < kNumDTypes; ++i) {
