@@ -36,8 +36,10 @@ int gemm_min_rows(DType t) {
     case DType::q4_k:
     case DType::q5_k:
     case DType::q6_k:
-    case DType::iq4_xs: return 48;
-    default: return 24;
+    case DType::iq4_xs:
+      return 48;
+    default:
+      return 24;
   }
 }
 

@@ -41,7 +41,6 @@ struct VnniDot {
   }
 };
 
-
 // bf16 weights x bf16 activations: vdpbf16ps, 32 products per instruction, f32 accumulation; four
 // chains for one activation row (the dot product's latency), two for up to 8 rows, one for more
 // (the rows are the chains then, and their accumulators fill the 32 zmm registers).
