@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     auto m = engine::load_model(model);
     const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const int V = m->config().V;
-    engine::KvCache cache(m->config(), batch, depth + std::max(pp, tg) + 8, engine::parse_kv_dtype(kv));
+    engine::KvCache cache(m->config(), batch, depth + std::max({pp, tg, 16}) + 8, engine::parse_kv_dtype(kv));
     engine::Workspace ws;
     std::vector<float> logits;
     std::mt19937 rng(42);
