@@ -20,8 +20,26 @@ namespace lw::engine {
 
 namespace {
 
-// From this many rows on, use sgemm.
-constexpr int kGemmMinRows = 16;
+// From how many rows on the GEMM (or BLAS) beats matrix-vector calls of up to 16 rows, each weight
+// block unpacked once per call. Measured with bench/bench_multirow (2048 x 8192, one thread, AVX2
+// and AVX-512 levels; docs/engine.md): the matrix-vector kernels win up to 16 rows for every type;
+// the GEMM from 48 rows for the 256-element super-block types (its panel unpacking per call costs
+// about one 16-row matrix-vector call), from 24 for q8_0, q4_0 and bf16. Types without a GEMM at
+// the level (BLAS on widened weights) from 17.
+int gemm_min_rows(DType t) {
+  if (!kernels::gemm_supported(t)) return kernels::kMaxMatvecRows + 1;
+  switch (t) {
+    case DType::q2_k:
+    case DType::q3_k:
+    case DType::q4_k:
+    case DType::q5_k:
+    case DType::q6_k:
+    case DType::iq4_xs:
+      return 48;
+    default:
+      return 24;
+  }
+}
 
 // out (nt, OC) for nt <= kMaxMatvecRows rows of x; W rows split across threads.
 void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt, int64_t OC) {
@@ -31,23 +49,18 @@ void gemv(float* out, const float* x, const Tensor& w, const float* bias, int nt
   a.n = IC;
   a.w = w.data;
   a.w_stride = w.row_bytes();
-  a.x = x;
   a.nt = nt;
   a.out = out;
   a.out_stride = OC;
   a.bias = bias;
   static thread_local std::vector<std::byte> act;
-  if (plan.act != quant::ActFormat::f32) {
-    const size_t rb = quant::act_row_bytes(plan.act, IC);
-    if (act.size() < rb * static_cast<size_t>(nt)) act.resize(rb * static_cast<size_t>(nt));
-    kernels::quantize_act_rows(plan.act, x, nt, IC, act.data());
-    a.act = act.data();
-    a.act_stride = rb;
-  }
+  kernels::prepare_act(plan, x, nt, IC, act, a);
   // Rows split over the decode thread pool (util/thread_pool.hpp), in blocks of 16.
   const int64_t block = 16;
   const int64_t nblocks = (w.rows() + block - 1) / block;
-  auto rows = [&](int64_t b0, int64_t b1) { plan.fn(a, b0 * block, std::min(w.rows(), b1 * block)); };
+  auto rows = [&](int64_t b0, int64_t b1) {
+    kernels::matvec_rows(w.dtype, plan, a, b0 * block, std::min(w.rows(), b1 * block));
+  };
   if (nblocks > 4 && w.rows() * w.cols() * nt > (1 << 18))
     ThreadPool::global().parallel_for(nblocks, rows);
   else
@@ -65,7 +78,7 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
   LW_CHECK(w.shape.size() == 2, "matmul_forward: weight must be a matrix");
   const auto& tr = quant::traits(w.dtype);
   LW_CHECK(IC % tr.block == 0, "{} weight needs in_features % {} == 0, got {}", tr.name, tr.block, IC);
-  if (T < kGemmMinRows) {
+  if (T < gemm_min_rows(w.dtype)) {
     for (int t0 = 0; t0 < T; t0 += kernels::kMaxMatvecRows) {
       int nt = std::min(kernels::kMaxMatvecRows, T - t0);
       gemv(out + t0 * OC, x + t0 * IC, w, bias, nt, OC);

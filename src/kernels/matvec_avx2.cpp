@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "kernels/isa.hpp"
 #include "kernels/table.hpp"

@@ -41,12 +41,12 @@ struct VnniDot {
   }
 };
 
-
 // bf16 weights x bf16 activations: vdpbf16ps, 32 products per instruction, f32 accumulation; four
-// chains for one activation row (the dot product's latency), two for more.
+// chains for one activation row (the dot product's latency), two for up to 8 rows, one for more
+// (the rows are the chains then, and their accumulators fill the 32 zmm registers).
 template <int NT>
 void mv_bf16(const MatvecArgs& a, int64_t r0, int64_t r1) {
-  constexpr int CH = NT == 1 ? 4 : 2;
+  constexpr int CH = NT == 1 ? 4 : NT <= 8 ? 2 : 1;
   const int64_t n = a.n, main = n / 32 * 32;
   const __mmask32 tail = static_cast<__mmask32>((1ull << (n - main)) - 1u);
   for (int64_t r = r0; r < r1; ++r) {
@@ -59,6 +59,7 @@ void mv_bf16(const MatvecArgs& a, int64_t r0, int64_t r1) {
       prefetch_ahead<64 * CH>(w + i);
       __m512i wv[CH];
       for (int c = 0; c < CH; ++c) wv[c] = _mm512_loadu_si512(w + i + 32 * c);
+#pragma GCC unroll 16  // every row's accumulators stay in registers
       for (int t = 0; t < NT; ++t) {
         const auto* x = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.act) + t * a.act_stride);
         for (int c = 0; c < CH; ++c)
@@ -68,6 +69,7 @@ void mv_bf16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (; i < n; i += 32) {
       const __mmask32 k = i < main ? static_cast<__mmask32>(~0u) : tail;
       const __m512i wa = _mm512_maskz_loadu_epi16(k, w + i);
+#pragma GCC unroll 16  // every row's accumulators stay in registers
       for (int t = 0; t < NT; ++t) {
         const auto* x = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.act) + t * a.act_stride);
         acc[t][0] = _mm512_dpbf16_ps(acc[t][0], (__m512bh)wa, (__m512bh)_mm512_maskz_loadu_epi16(k, x + i));

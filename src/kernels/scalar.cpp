@@ -24,7 +24,7 @@ void rows_scalar(const MatvecArgs& a, int64_t r0, int64_t r1, DType t) {
       wr = row.data();
     }
     for (int tt = 0; tt < a.nt; ++tt) {
-      const float* xt = a.x + tt * a.n;
+      const float* xt = a.x + tt * (a.x_stride ? a.x_stride : a.n);
       float acc = 0.0f;
 #pragma omp simd reduction(+ : acc)
       for (int64_t i = 0; i < a.n; ++i) acc += wr[i] * xt[i];

@@ -26,7 +26,7 @@ struct Case {
   int64_t n;
 };
 
-void check(DType t, int rows, int64_t n, int nt, bool bias, Level level) {
+void check(DType t, int rows, int64_t n, int nt, bool bias, Level level, bool blocked = false) {
   auto wf = randn(static_cast<size_t>(rows) * n, 11 + static_cast<uint32_t>(n), 0.05f);
   auto x = randn(static_cast<size_t>(nt) * n, 12 + static_cast<uint32_t>(nt));
   auto b = randn(rows, 13);
@@ -55,12 +55,17 @@ void check(DType t, int rows, int64_t n, int nt, bool bias, Level level) {
     a.act = act.data();
     a.act_stride = ab;
   }
-  plan.fn(a, 0, rows);
+  if (blocked) {
+    lw::kernels::matvec_rows(t, plan, a, 0, rows);
+  } else {
+    plan.fn(a, 0, rows);
+  }
+  std::vector<float> wf_ref(static_cast<size_t>(rows) * n);  // the reference decode of each row
+  for (int r = 0; r < rows; ++r) traits(t).to_f32_ref(w.data() + r * rb, wf_ref.data() + r * n, n);
   for (int tt = 0; tt < nt; ++tt)
     for (int r = 0; r < rows; ++r) {
       double want, scale = 0;
-      std::vector<float> wr(n);
-      traits(t).to_f32_ref(w.data() + r * rb, wr.data(), n);
+      const float* wr = wf_ref.data() + static_cast<size_t>(r) * n;
       for (int64_t i = 0; i < n; ++i) scale += std::fabs(wr[i] * x[tt * n + i]);
       if (plan.act != ActFormat::f32) {
         want = ref::dot_act(t, plan.act, w.data() + r * rb, act.data() + tt * act_row_bytes(plan.act, n), n);
@@ -86,6 +91,31 @@ TEST(Matvec, EveryTypeEveryLevelMatchesReference) {
       for (int64_t n : {int64_t{blk}, int64_t{4 * blk}, int64_t{7 * blk}, int64_t{blk == 1 ? 77 : 2 * blk}}) {
         for (int nt : {1, 2, 3, 8}) check(t, 5, n, nt, nt == 3, level);
       }
+    }
+  }
+}
+
+// Every activation row count a kernel call takes (1..kMaxMatvecRows: the multi-row kernels unpack
+// each weight block once for all rows), with a step of four 32-blocks and a tail, and an odd bias.
+TEST(Matvec, EveryRowCountEveryLevelMatchesReference) {
+  for (Level level : lw::cpu::supported_levels()) {
+    for (int i = 0; i < kNumDTypes; ++i) {
+      const DType t = static_cast<DType>(i);
+      const int blk = traits(t).block;
+      const int64_t n = blk == 1 ? 72 : blk == 32 ? 5 * blk : 2 * blk;
+      for (int nt = 1; nt <= kMaxMatvecRows; ++nt) check(t, 3, n, nt, nt % 5 == 0, level);
+    }
+  }
+}
+
+// matvec_rows: rows long enough that the activations of 2 or more rows are split into column
+// chunks (kMatvecActBudget), more weight rows than one tile, one row (never split) to 16.
+TEST(Matvec, CacheBlockedRowsMatchReference) {
+  for (Level level : lw::cpu::supported_levels()) {
+    for (int i = 0; i < kNumDTypes; ++i) {
+      const DType t = static_cast<DType>(i);
+      const int64_t n = traits(t).block == 1 ? 2048 + 8 : 2048 + 256;  // chunks and a short last one
+      for (int nt : {1, 2, 7, 16}) check(t, kMatvecTileRows + 3, n, nt, nt != 7, level, true);
     }
   }
 }
