@@ -1,0 +1,202 @@
+// The refine stage against the in-process fake model: critique and revision after each paragraph
+// (the revision is what the next step sees and what the length control counts), after the whole
+// text, the paragraph cap on revisions, and a resume after a simulated crash that asks no finished
+// request again.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+
+#include "agentwrite/pipeline.hpp"
+#include "fake_backend.hpp"
+#include "text/words.hpp"
+#include "util/error.hpp"
+
+namespace {
+
+namespace aw = lw::agentwrite;
+namespace fs = std::filesystem;
+using lw::testing::FakeBackend;
+using lw::testing::FakeModel;
+
+fs::path temp_db(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("lw_aw_refine_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  fs::path p = d / (name + ".sqlite");
+  for (const char* s : {"", "-wal", "-shm"}) fs::remove(p.string() + s);
+  return p;
+}
+
+std::vector<aw::WorkItem> items(int n, int words = 900) {
+  std::vector<aw::WorkItem> v;
+  for (int i = 0; i < n; ++i)
+    v.push_back({fmt::format("Write a {}-word essay about topic {}", words, i), 0, {}});
+  return v;
+}
+
+aw::PipelineConfig refine_config(aw::RefineMode mode) {
+  aw::PipelineConfig cfg;
+  cfg.refine = mode;
+  cfg.concurrency = 4;
+  return cfg;
+}
+
+TEST(Refine, EachParagraphIsCritiquedAndRevisedBeforeTheNext) {
+  FakeBackend b;
+  aw::Store store(":memory:");
+  aw::RunStats stats;
+  auto res = aw::run_pipeline(b, store, items(1), refine_config(aw::RefineMode::paragraph), {}, &stats);
+  const auto& r = res.at(0);
+  ASSERT_EQ(r.status, aw::ItemStatus::done) << r.reason;
+  auto prompts = b.prompts();
+  ASSERT_EQ(prompts.size(), 10u) << "plan + 3 x (write, critique, revise)";
+  for (int k = 0; k < 3; ++k) {
+    int64_t w = 0;
+    EXPECT_EQ(FakeModel::step_of(prompts[1 + 3 * k], w), k + 1);
+    EXPECT_TRUE(FakeModel::is_critique_prompt(prompts[2 + 3 * k])) << prompts[2 + 3 * k];
+    EXPECT_TRUE(FakeModel::is_revise_prompt(prompts[3 + 3 * k]));
+    EXPECT_EQ(FakeModel::refine_step_of(prompts[3 + 3 * k], w), k + 1);
+    EXPECT_EQ(w, 300);
+  }
+  // The critique sees the draft (cleaned) and the step; the revision also the critique.
+  EXPECT_NE(prompts[2].find("Topic0 part1:"), std::string::npos);
+  EXPECT_EQ(prompts[2].find("**Paragraph 1:**"), std::string::npos);
+  EXPECT_NE(prompts[3].find("Critique0.1: tighten it to 300 words."), std::string::npos);
+  // The next write prompt carries the revision, not the draft.
+  EXPECT_NE(prompts[4].find("Rev0 part1:"), std::string::npos);
+  EXPECT_EQ(prompts[4].find("Topic0 part1:"), std::string::npos);
+  ASSERT_EQ(r.refinements.size(), 3u);
+  ASSERT_EQ(r.paragraphs.size(), 3u);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(r.refinements[k].step, k);
+    EXPECT_EQ(r.paragraphs[k], r.refinements[k].revision);
+    EXPECT_NE(r.refinements[k].draft.find(fmt::format("Topic0 part{}:", k + 1)), std::string::npos);
+    EXPECT_EQ(r.refinements[k].critique, fmt::format("Critique0.{}: tighten it to 300 words.", k + 1));
+  }
+  EXPECT_EQ(r.response_length, 900);
+  EXPECT_EQ(r.response.find("Topic0 part2:"), std::string::npos);
+  EXPECT_NE(r.response.find("Rev0 part2:"), std::string::npos);
+}
+
+TEST(Refine, LengthControlCountsTheRevisionAndTheCapAppliesToIt) {
+  FakeBackend b;
+  b.model.revise_factor = 2.0;  // revisions run twice their budget
+  aw::Store store(":memory:");
+  aw::PipelineConfig cfg = refine_config(aw::RefineMode::paragraph);
+  cfg.cap.margin = 0.2;  // ... and the cap (budget x 1.4 x 1.2 + 16 tokens) cuts them
+  b.honour_max_tokens = true;
+  std::vector<int64_t> revise_caps;
+  std::mutex mu;
+  b.hook = [&](const std::string& prompt, const lw::net::ChatRequest& req) {
+    std::lock_guard lk(mu);
+    if (FakeModel::is_revise_prompt(prompt)) revise_caps.push_back(req.max_tokens.value_or(-1));
+  };
+  aw::RunStats stats;
+  auto res = aw::run_pipeline(b, store, items(1), cfg, {}, &stats);
+  ASSERT_EQ(res.at(0).status, aw::ItemStatus::done) << res[0].reason;
+  ASSERT_EQ(revise_caps.size(), 3u);
+  EXPECT_EQ(revise_caps[0], aw::paragraph_token_cap(300, 0, cfg.cap));
+  EXPECT_GT(stats.capped_revisions, 0);
+  // Revision 1 ended at a full sentence and its words (not the draft's) rescale step 2's budget.
+  const auto& rev1 = res[0].refinements[0].revision;
+  EXPECT_EQ(rev1.back(), '.');
+  const int64_t w1 = lw::text::count_words(rev1);
+  EXPECT_GT(w1, 300);
+  auto prompts = b.prompts();
+  int64_t budget2 = 0;
+  ASSERT_EQ(FakeModel::step_of(prompts[4], budget2), 2);
+  EXPECT_EQ(budget2, std::llround(300.0 * static_cast<double>(900 - w1) / 600.0));
+}
+
+TEST(Refine, WholeModeRefinesTheFinishedText) {
+  FakeBackend b;
+  aw::Store store(":memory:");
+  std::vector<int64_t> caps;
+  b.hook = [&](const std::string& prompt, const lw::net::ChatRequest& req) {
+    if (FakeModel::is_revise_prompt(prompt)) caps.push_back(req.max_tokens.value_or(-1));
+  };
+  aw::PipelineConfig cfg = refine_config(aw::RefineMode::whole);
+  auto res = aw::run_pipeline(b, store, items(1), cfg);
+  const auto& r = res.at(0);
+  ASSERT_EQ(r.status, aw::ItemStatus::done) << r.reason;
+  auto prompts = b.prompts();
+  ASSERT_EQ(prompts.size(), 6u) << "plan + 3 paragraphs + critique + revision";
+  int64_t words = 0;
+  EXPECT_EQ(FakeModel::refine_step_of(prompts[4], words), 0);
+  EXPECT_EQ(words, 900);
+  EXPECT_NE(prompts[4].find("Topic0 part3:"), std::string::npos) << "the critique sees the whole draft";
+  ASSERT_EQ(caps.size(), 1u);
+  EXPECT_EQ(caps[0], aw::paragraph_token_cap(900, 0, cfg.cap));
+  ASSERT_EQ(r.refinements.size(), 1u);
+  EXPECT_EQ(r.refinements[0].step, aw::kWholeStep);
+  EXPECT_NE(r.refinements[0].draft.find("Topic0 part3:"), std::string::npos);
+  EXPECT_EQ(r.response.rfind("Rev0 part0:", 0), 0u);
+  EXPECT_EQ(r.response_length, 900);
+  ASSERT_EQ(r.paragraphs.size(), 3u) << "the drafts stay in paragraphs";
+}
+
+// A run that dies after N answered requests (every later request fails), then a rerun: no request
+// answered by the first run is asked again, and the result equals an uninterrupted run's.
+TEST(Refine, ResumeAfterACrashAsksNoFinishedRequestAgain) {
+  for (aw::RefineMode mode : {aw::RefineMode::paragraph, aw::RefineMode::whole}) {
+    auto db = temp_db(std::string("crash_") + aw::refine_mode_name(mode));
+    aw::PipelineConfig cfg = refine_config(mode);
+    cfg.step_retries = 0;
+    std::set<std::string> answered;
+    {
+      FakeBackend b;
+      std::atomic<int> n{0};
+      std::mutex mu;
+      b.answer = [&](const std::string& prompt, const lw::net::ChatRequest&) {
+        if (++n > 17) throw lw::Error("connection reset");
+        std::lock_guard lk(mu);
+        answered.insert(prompt);
+        return std::string();
+      };
+      aw::Store store(db);
+      auto res = aw::run_pipeline(b, store, items(3), cfg);
+      int failed = 0;
+      for (const auto& r : res) failed += r.status == aw::ItemStatus::failed;
+      EXPECT_GT(failed, 0);
+    }
+    FakeBackend b2;
+    aw::Store store(db);
+    aw::RunStats stats;
+    auto res = aw::run_pipeline(b2, store, items(3), cfg, {}, &stats);
+    EXPECT_GT(stats.reused_refinements, 0);
+    for (const auto& p : b2.prompts())
+      EXPECT_EQ(answered.count(p), 0u) << "asked again: " << p.substr(0, 300);
+    FakeBackend b3;
+    aw::Store mem(":memory:");
+    auto ref = aw::run_pipeline(b3, mem, items(3), cfg);
+    EXPECT_EQ(answered.size() + b2.prompts().size(), b3.prompts().size()) << "every request asked once";
+    for (size_t i = 0; i < res.size(); ++i) {
+      ASSERT_EQ(res[i].status, aw::ItemStatus::done) << res[i].reason;
+      EXPECT_EQ(res[i].response, ref[i].response);
+      ASSERT_EQ(res[i].refinements.size(), ref[i].refinements.size());
+      for (size_t k = 0; k < res[i].refinements.size(); ++k) {
+        EXPECT_EQ(res[i].refinements[k].draft, ref[i].refinements[k].draft);
+        EXPECT_EQ(res[i].refinements[k].critique, ref[i].refinements[k].critique);
+      }
+    }
+  }
+}
+
+TEST(Refine, TemplatesNeedTheirPlaceholdersAndTheSettingsAreRecorded) {
+  FakeBackend b;
+  aw::PipelineConfig cfg = refine_config(aw::RefineMode::paragraph);
+  cfg.critique_template = "no draft here";
+  aw::Store store(":memory:");
+  EXPECT_THROW(aw::run_pipeline(b, store, items(1), cfg), lw::InputError);
+  cfg.critique_template.clear();
+  cfg.revise_template = "$DRAFT$ only";
+  EXPECT_THROW(aw::run_pipeline(b, store, items(1), cfg), lw::InputError);
+  aw::PipelineConfig off;
+  EXPECT_EQ(aw::settings_fingerprint(off).find("refine"), std::string::npos)
+      << "checkpoints made without refine keep their fingerprint";
+  EXPECT_NE(aw::settings_fingerprint(refine_config(aw::RefineMode::whole)).find("\"refine\":\"whole\""),
+            std::string::npos);
+}
+
+}  // namespace
