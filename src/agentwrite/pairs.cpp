@@ -175,6 +175,15 @@ class PairsRunner {
     return req;
   }
 
+  // A request slot (of `concurrency`), held from sending a request until its answer is stored.
+  struct Slot {
+    std::counting_semaphore<>& s;
+    explicit Slot(std::counting_semaphore<>& sem) : s(sem) { s.acquire(); }
+    ~Slot() { s.release(); }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+  };
+
   // Caps a writer request at the budget's token cap; returns the cap (0: none).
   int64_t cap_request(net::ChatRequest& req, int64_t budget) const {
     if (!c_.cap.enabled) return 0;
@@ -196,6 +205,7 @@ class PairsRunner {
         return f->second;
       }
     }
+    Slot slot(slots_);  // held until the answer is stored: a kill loses at most `concurrency` requests
     net::ChatResponse resp =
         complete(backend, key, step, req, fmt::format("{} (step {}, {})", kind, step + 1, index));
     StoredRequest x;
@@ -219,11 +229,6 @@ class PairsRunner {
     for (int a = 0; a <= c_.step_retries; ++a) {
       ++requests_;
       try {
-        slots_.acquire();
-        struct Release {
-          std::counting_semaphore<>& s;
-          ~Release() { s.release(); }
-        } release{slots_};
         return backend.complete(req, {});
       } catch (const std::exception& e) {
         error = e.what();
@@ -271,13 +276,18 @@ class PairsRunner {
       if (a < static_cast<int>(plans.size())) {
         text = plans[a].text;
         ++reused_;
+      }
+      PlanParse pp;
+      if (a < static_cast<int>(plans.size())) {
+        pp = parse_plan(text, explicit_target, c_.limits);
       } else {
         net::ChatRequest req =
             writer_request(render_plan_prompt(plan_tmpl_, items_[n].prompt), base_seed(n) + a);
+        Slot slot(slots_);
         text = complete(writer_, key, -1, req, "plan").content;
+        pp = parse_plan(text, explicit_target, c_.limits);
+        store_.put_plan(key, {a, text, pp.ok(), pp.rejection});
       }
-      PlanParse pp = parse_plan(text, explicit_target, c_.limits);
-      if (a >= static_cast<int>(plans.size())) store_.put_plan(key, {a, text, pp.ok(), pp.rejection});
       if (pp.ok()) {
         plan_text = text;
         return std::move(pp.plan);

@@ -304,6 +304,10 @@ TEST(CliPairs, KilledMidwayResumesAndMatchesAnotherConcurrency) {
   auto lines = lw::io::read_jsonl(out + ".trl");
   ASSERT_FALSE(lines.empty());
   EXPECT_TRUE(lines[0].value["prompt"].is_array());
+  // `pack dpo` writes the same TRL lines from the pairs file.
+  r = lw::testing::run_longwriter("pack dpo --in '" + out + "' --out '" + out + ".trl2'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(lw::io::read_file(out + ".trl2"), lw::io::read_file(out + ".trl"));
   fs::remove_all(dir);
 }
 
