@@ -165,13 +165,13 @@ class PairsRunner {
     return req;
   }
 
+  // The judge's: the writer's sampling settings replaced by the judge's.
   net::ChatRequest judge_request(std::string prompt, int64_t seed) const {
-    net::ChatRequest req;
-    req.model = c_.model;
+    net::ChatRequest req = writer_request(std::move(prompt), seed);
     req.temperature = c_.judge_temperature;
+    req.top_p.reset();
+    req.extras = {};
     req.max_tokens = c_.judge_max_tokens;
-    req.seed = seed;
-    req.messages.push_back({"user", std::move(prompt)});
     return req;
   }
 

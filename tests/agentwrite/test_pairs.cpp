@@ -22,6 +22,7 @@
 #include "fake_pairs.hpp"
 #include "io/file.hpp"
 #include "io/jsonl.hpp"
+#include "spawn.hpp"
 #include "support/fake_openai.hpp"
 #include "util/error.hpp"
 
@@ -31,6 +32,7 @@ namespace aw = lw::agentwrite;
 namespace fs = std::filesystem;
 using lw::testing::FakeBackend;
 using lw::testing::FakeModel;
+using lw::testing::spawn_longwriter;
 
 fs::path temp_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("lw_aw_pairs_" + name + "_" + std::to_string(::getpid()));
@@ -220,26 +222,6 @@ std::set<int64_t> stored_seeds(const fs::path& db, int n_items, int64_t seed) {
     }
   }
   return out;
-}
-
-pid_t spawn_longwriter(const std::vector<std::string>& args) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::string bin = lw::testing::longwriter_bin();
-    std::vector<char*> argv;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    FILE* devnull = std::fopen("/dev/null", "w");
-    if (devnull) {
-      ::dup2(fileno(devnull), 1);
-      ::dup2(fileno(devnull), 2);
-    }
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
 }
 
 TEST(CliPairs, KilledMidwayResumesAndMatchesAnotherConcurrency) {
