@@ -65,6 +65,7 @@ class StreamPrinter {
     }
     current_ = step;
     head_ = text;
+    head_done_ = false;  // a new paragraph (before, only the first whole paragraph was printed)
     flush_head_locked();
   }
 

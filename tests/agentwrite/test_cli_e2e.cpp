@@ -92,6 +92,7 @@ TEST(CliWrite, ParallelPlanOnlyAndGivenPlan) {
   auto r = run_longwriter("write \"Write a 900-word essay about topic 2\" --parallel -o " + (dir / "p.md").string() + base);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(lw::text::count_words(lw::io::read_file(dir / "p.md")), 900);
+  EXPECT_NE(r.out.find("Topic2 part3:"), std::string::npos) << "every paragraph goes to stdout: " << r.out;
   for (const auto& q : srv.requests())
     EXPECT_EQ(lw::testing::last_user_message(q.body).find("Topic2 part"), std::string::npos);
 

@@ -9,7 +9,11 @@
 #include <set>
 
 #include "agentwrite/pipeline.hpp"
+#include "cli/cli_helpers.hpp"
 #include "fake_backend.hpp"
+#include "io/file.hpp"
+#include "io/jsonl.hpp"
+#include "support/fake_openai.hpp"
 #include "text/words.hpp"
 #include "util/error.hpp"
 
@@ -197,6 +201,60 @@ TEST(Refine, TemplatesNeedTheirPlaceholdersAndTheSettingsAreRecorded) {
       << "checkpoints made without refine keep their fingerprint";
   EXPECT_NE(aw::settings_fingerprint(refine_config(aw::RefineMode::whole)).find("\"refine\":\"whole\""),
             std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+namespace fs = std::filesystem;
+
+lw::testing::FakeReply refine_reply(const lw::testing::FakeRequest& r) {
+  lw::testing::FakeReply rep;
+  rep.content = FakeModel{}.answer(lw::testing::last_user_message(r.body));
+  return rep;
+}
+
+TEST(CliRefine, WriteAndAgentWritePrintAndKeepTheRevisions) {
+  lw::testing::FakeOpenAIServer srv(refine_reply);
+  fs::path dir = fs::temp_directory_path() / ("lw_aw_refine_cli_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string base = " --base-url " + srv.base_url() + " --model fake";
+  auto r = lw::testing::run_longwriter("write \"Write a 900-word essay about topic 4\" --refine -o " +
+                                       (dir / "o.md").string() + base);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(srv.request_count(), 10);
+  const std::string text = lw::io::read_file(dir / "o.md");
+  EXPECT_EQ(text.rfind("Rev4 part1:", 0), 0u) << text.substr(0, 200);
+  EXPECT_NE(text.find("\n\nRev4 part3:"), std::string::npos);
+  EXPECT_EQ(text.find("Topic4 part"), std::string::npos) << "no draft in the text";
+  EXPECT_NE(r.out.find("Rev4 part2:"), std::string::npos) << "revisions go to stdout";
+  EXPECT_NE(r.out.find("refined 3 part(s)"), std::string::npos) << r.out;
+
+  const std::string in = (dir / "in.jsonl").string(), out = (dir / "out.jsonl").string();
+  {
+    lw::io::JsonlWriter w(in);
+    w.write({{"prompt", "Write a 600-word essay about topic 5"}});
+    w.commit();
+  }
+  r = lw::testing::run_longwriter("agentwrite --in " + in + " --out " + out +
+                                  " --refine --refine-mode whole" + base);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto lines = lw::io::read_jsonl(out);
+  ASSERT_EQ(lines.size(), 1u);
+  const auto& refine = lines[0].value["refine"];
+  ASSERT_EQ(refine.size(), 1u);
+  EXPECT_EQ(refine[0]["step"], "whole");
+  EXPECT_NE(refine[0]["draft"].get<std::string>().find("Topic5 part2:"), std::string::npos);
+  EXPECT_EQ(refine[0]["critique"], "Critique5.0: tighten it to 600 words.");
+  EXPECT_EQ(lines[0].value["response"].get<std::string>().rfind("Rev5 part0:", 0), 0u);
+  EXPECT_EQ(lines[0].value["response_length"], 600);
+  // The same checkpoint without --refine is refused (other settings), naming the difference.
+  r = lw::testing::run_longwriter("agentwrite --in " + in + " --out " + out + base);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("refine"), std::string::npos) << r.out;
+  fs::remove_all(dir);
 }
 
 }  // namespace
