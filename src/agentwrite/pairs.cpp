@@ -184,10 +184,13 @@ class PairsRunner {
     Slot& operator=(const Slot&) = delete;
   };
 
-  // Caps a writer request at the budget's token cap; returns the cap (0: none).
-  int64_t cap_request(net::ChatRequest& req, int64_t budget) const {
+  // Caps a writer request at the budget's token cap (tokens per word measured on the text so far,
+  // as agentwrite does); returns the cap (0: none).
+  int64_t cap_request(net::ChatRequest& req, int64_t budget, const std::string& instruction,
+                      const std::string& so_far) const {
     if (!c_.cap.enabled) return 0;
-    const int64_t cap = paragraph_token_cap(budget, 0.0, c_.cap);
+    const int64_t cap =
+        paragraph_token_cap(budget, measured_tokens_per_word(writer_, instruction, so_far), c_.cap);
     if (req.max_tokens && *req.max_tokens <= cap) return 0;
     req.max_tokens = cap;
     return cap;
@@ -322,7 +325,7 @@ class PairsRunner {
       const int step = static_cast<int>(i);
       eval::parallel_for(static_cast<size_t>(K), K, [&](size_t j) {
         net::ChatRequest req = writer_request(prompt, step_seed + static_cast<int64_t>(j));
-        const int64_t cap = cap_request(req, budget);
+        const int64_t cap = cap_request(req, budget, item.prompt, so_far);
         cand[j] = ask(writer_, key, "candidate", step, static_cast<int>(j), 0, req, cap);
         const std::string text = clean_paragraph(cand[j].text);
         const std::string jp =
@@ -377,7 +380,7 @@ class PairsRunner {
     StoredRequest critique = ask(writer_, key, "critique", kWholeStep, 0, 0,
                                  writer_request(render_critique_prompt(critique_tmpl_, f), seed), 0);
     net::ChatRequest rq = writer_request(render_revise_prompt(revise_tmpl_, f, critique.text), seed + 1);
-    const int64_t cap = cap_request(rq, target);
+    const int64_t cap = cap_request(rq, target, item.prompt, draft);
     StoredRequest revision = ask(writer_, key, "revision", kWholeStep, 0, 0, rq, cap);
     StoredRequest draft_req;
     draft_req.text = draft;

@@ -324,24 +324,6 @@ class Runner {
     return r;
   }
 
-  // Tokens per word of the text so far (or of the instruction before anything is written), counted
-  // with the backend's tokenizer; 0 when the backend cannot count (the cap then estimates).
-  double tokens_per_word(const std::string& instruction, const std::string& so_far) const {
-    constexpr size_t kSample = 16384;  // bytes: enough for a stable ratio, cheap to tokenize
-    std::string_view sample =
-        so_far.size() >= 1000 ? std::string_view(so_far) : std::string_view(instruction);
-    if (sample.size() > kSample) {
-      sample = sample.substr(sample.size() - kSample);
-      size_t sp = sample.find(' ');  // start at a word boundary
-      if (sp != std::string_view::npos) sample = sample.substr(sp + 1);
-    }
-    const int64_t words = text::count_words(sample);
-    if (words < 5) return 0.0;
-    auto n = backend_.count_tokens(sample);
-    if (!n) return 0.0;
-    return std::max(1.0, static_cast<double>(*n) / static_cast<double>(words));
-  }
-
   // The request for a task; *token_cap is set to the paragraph's token cap when one was applied.
   net::ChatRequest request_locked(const Task& t, int64_t* token_cap = nullptr) {
     const auto& st = states_[t.item];
@@ -381,8 +363,8 @@ class Runner {
       prompt = render_write_prompt(write_tmpl_, item.prompt, format_plan(st.plan, {}), so_far,
                                    format_step(st.plan, static_cast<size_t>(t.step), budgets[t.step]));
       if (cfg_.cap.enabled) {
-        const int64_t cap =
-            paragraph_token_cap(budgets[t.step], tokens_per_word(item.prompt, so_far), cfg_.cap);
+        const int64_t cap = paragraph_token_cap(
+            budgets[t.step], measured_tokens_per_word(backend_, item.prompt, so_far), cfg_.cap);
         if (!req.max_tokens || cap < *req.max_tokens) {
           req.max_tokens = cap;
           if (token_cap) *token_cap = cap;
@@ -430,7 +412,8 @@ class Runner {
       req.seed = *cfg_.seed + 1000 * static_cast<int64_t>(t.item) + (t.phase == kCritique ? 300 : 600) + k;
     if (t.phase == kCritique) return render_critique_prompt(critique_tmpl_, f);
     if (cfg_.cap.enabled) {
-      const int64_t cap = paragraph_token_cap(budget, tokens_per_word(item.prompt, f.draft), cfg_.cap);
+      const int64_t cap =
+          paragraph_token_cap(budget, measured_tokens_per_word(backend_, item.prompt, f.draft), cfg_.cap);
       if (!req.max_tokens || cap < *req.max_tokens) {
         req.max_tokens = cap;
         if (token_cap) *token_cap = cap;
