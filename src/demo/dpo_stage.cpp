@@ -157,7 +157,7 @@ Json dpo_pairs_stage(const DemoScale& scale, const fs::path& dir, const serve::L
   c.plan_template = aw.plan_template;
   c.write_template = aw.write_template;
   c.judge_template = demo_step_judge_template();
-  c.candidates = 4;
+  c.candidates = 6;
   c.min_margin = 0.5;
   c.concurrency = 4;
   c.judge_attempts = 1;
@@ -168,7 +168,7 @@ Json dpo_pairs_stage(const DemoScale& scale, const fs::path& dir, const serve::L
   c.cap = aw.cap;
   c.seed = static_cast<int64_t>(seed) * 7919 + 17;
   std::vector<agentwrite::PairsItem> items;
-  for (const auto& w : instructions(scale, seed + 101, 12)) items.push_back({w.prompt, w.target_words});
+  for (const auto& w : instructions(scale, seed + 101, 24)) items.push_back({w.prompt, w.target_words});
   fs::remove_all(dir / "dpo");  // a checkpoint left by a model of other settings is not reused
   agentwrite::Store store(dir / "dpo" / "pairs.sqlite");
   agentwrite::PairsStats st;
@@ -221,13 +221,16 @@ Json dpo_train_stage(const DemoScale& scale, const fs::path& dir, uint64_t seed,
 
 Json dpo_eval_stage(const DemoScale& scale, const fs::path& dir, const serve::LocalOptions& lo,
                     const agentwrite::PipelineConfig& aw, uint64_t seed) {
-  const auto items = instructions(scale, seed + 202, 16);
+  // The tuned model writes from the capped model's plans, so the figures compare the writing of the
+  // same steps (DPO was on step continuations; a changed plan would change what is measured).
+  auto items = instructions(scale, seed + 202, 24);
   Json out = Json::object();
   for (const char* model : {"capped", "capped-dpo"}) {
     auto backend = serve::open_local_backend(dir / "models" / model, lo);
     agentwrite::Store store(":memory:");
     auto results = agentwrite::run_pipeline(*backend, store, items, aw);
     out[std::string(model) == "capped" ? "before" : "after"] = figures_json(figures(model, results));
+    for (size_t i = 0; i < items.size(); ++i) items[i].plan = results[i].plan_text;
   }
   return out;
 }

@@ -139,10 +139,10 @@ eval::Table dpo_table(const DpoDemo& d) {
 
 std::string dpo_note(const DpoDemo& d) {
   return fmt::format(
-      "The capped model wrote 4 candidates for each plan step of held-out instructions; a scripted judge scored "
+      "The capped model wrote 6 candidates for each plan step of held-out instructions; a scripted judge scored "
       "each by its length against the step's budget and by how much it repeats itself, and best vs worst made "
       "{} pairs out of {} steps. DPO of the capped model on them (packed rows; last step loss {:.3f}, accuracy "
-      "{:.2f}); then both models wrote the same fresh instructions through AgentWrite. Repetition rate: the "
+      "{:.2f}); then both models wrote the same fresh instructions through AgentWrite, the tuned one from the capped one's plans (so the same steps are compared). Repetition rate: the "
       "share of a paragraph's word 4-grams that repeat an earlier one.",
       d.pairs, d.steps, d.final_loss, d.final_accuracy);
 }
