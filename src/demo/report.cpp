@@ -35,8 +35,9 @@ nlohmann::json dpo_json(const DpoDemo& d) {
                           {"within_20", f.within_20},
                           {"repetition", f.repetition}};
   };
-  return {{"pairs", d.pairs},          {"steps", d.steps},           {"final_loss", d.final_loss},
-          {"final_accuracy", d.final_accuracy}, {"before", fig(d.before)}, {"after", fig(d.after)}};
+  return {{"pairs", d.pairs},           {"steps", d.steps},
+          {"final_loss", d.final_loss}, {"final_accuracy", d.final_accuracy},
+          {"before", fig(d.before)},    {"after", fig(d.after)}};
 }
 
 }  // namespace
@@ -130,20 +131,23 @@ eval::Table pieces_table(const DemoResult& r) {
 
 eval::Table dpo_table(const DpoDemo& d) {
   eval::Table t;
-  t.header = {"model", "paragraphs", "length accuracy per step (S_l)", "within ±20% of budget", "repetition rate"};
+  t.header = {"model", "paragraphs", "length accuracy per step (S_l)", "within ±20% of budget",
+              "repetition rate"};
   for (const StepFigures* f : {&d.before, &d.after})
     t.rows.push_back({f->model, fmt::format("{}", f->paragraphs), fmt::format("{:.1f}", f->length_accuracy),
-                      fmt::format("{:.0f}%", 100.0 * f->within_20), fmt::format("{:.1f}%", 100.0 * f->repetition)});
+                      fmt::format("{:.0f}%", 100.0 * f->within_20),
+                      fmt::format("{:.1f}%", 100.0 * f->repetition)});
   return t;
 }
 
 std::string dpo_note(const DpoDemo& d) {
   return fmt::format(
-      "The capped model wrote 6 candidates for each plan step of held-out instructions; a scripted judge scored "
-      "each by its length against the step's budget and by how much it repeats itself, and best vs worst made "
-      "{} pairs out of {} steps. DPO of the capped model on them (packed rows; last step loss {:.3f}, accuracy "
-      "{:.2f}); then both models wrote the same fresh instructions through AgentWrite, the tuned one from the capped one's plans (so the same steps are compared). Repetition rate: the "
-      "share of a paragraph's word 4-grams that repeat an earlier one.",
+      "The capped model wrote 6 candidates for each plan step of held-out instructions; a scripted "
+      "judge scored each by its length against the step's budget and by how much it repeats itself, "
+      "and best vs worst made {} pairs out of {} steps. DPO of the capped model on them (packed rows; "
+      "last step loss {:.3f}, accuracy {:.2f}); then both models wrote the same fresh instructions "
+      "through AgentWrite, the tuned one from the capped one's plans (so the same steps are compared). "
+      "Repetition rate: the share of a paragraph's word 4-grams that repeat an earlier one.",
       d.pairs, d.steps, d.final_loss, d.final_accuracy);
 }
 
@@ -190,7 +194,8 @@ std::string demo_markdown(const DemoResult& r) {
       "\n" + headline(r) + "\n\n## AgentWrite pieces (capped model)\n\n" + eval::to_markdown(pieces_table(r));
   md += "\nThe first piece is in write.md.\n\n";
   if (r.dpo.ran)
-    md += "## Step-level DPO (capped model)\n\n" + dpo_note(r.dpo) + "\n\n" + eval::to_markdown(dpo_table(r.dpo)) + "\n";
+    md += "## Step-level DPO (capped model)\n\n" + dpo_note(r.dpo) + "\n\n" +
+          eval::to_markdown(dpo_table(r.dpo)) + "\n";
   md += "## Time\n\n" + stages_note(r) + "\n\n";
   if (!r.stage_seconds.empty()) md += eval::to_markdown(stage_table(r));
   return md;

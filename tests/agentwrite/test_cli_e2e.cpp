@@ -21,10 +21,10 @@
 #include "fake_model.hpp"
 #include "io/file.hpp"
 #include "io/jsonl.hpp"
-#include "support/fake_openai.hpp"
-#include "text/words.hpp"
-#include "support/shared_data.hpp"
 #include "spawn.hpp"
+#include "support/fake_openai.hpp"
+#include "support/shared_data.hpp"
+#include "text/words.hpp"
 
 namespace {
 
@@ -239,7 +239,6 @@ TEST(CliAgentWrite, BatchWithFaults) {
   EXPECT_GT(faults, 5);
   EXPECT_EQ(lw::io::read_file(out), reference_output(50, 8)) << "faults change nothing in the result";
 }
-
 
 TEST(CliAgentWrite, KilledMidwayResumesExactly) {
   constexpr int kItems = 30, kConcurrency = 4;
