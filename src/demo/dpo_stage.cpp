@@ -129,14 +129,6 @@ StepFigures figures(const std::string& model, const std::vector<agentwrite::Item
   return f;
 }
 
-Json figures_json(const StepFigures& f) {
-  return {{"model", f.model},
-          {"paragraphs", f.paragraphs},
-          {"length_accuracy", f.length_accuracy},
-          {"within_20", f.within_20},
-          {"repetition", f.repetition}};
-}
-
 StepFigures figures_of(const Json& j) {
   StepFigures f;
   f.model = j.at("model");
@@ -148,6 +140,14 @@ StepFigures figures_of(const Json& j) {
 }
 
 }  // namespace
+
+Json figures_json(const StepFigures& f) {
+  return {{"model", f.model},
+          {"paragraphs", f.paragraphs},
+          {"length_accuracy", f.length_accuracy},
+          {"within_20", f.within_20},
+          {"repetition", f.repetition}};
+}
 
 Json dpo_pairs_stage(const DemoScale& scale, const fs::path& dir, const serve::LocalOptions& lo,
                      const agentwrite::PipelineConfig& aw, uint64_t seed) {

@@ -36,6 +36,8 @@ struct StepFigures {
   double repetition = 0;       // mean repetition_rate of the paragraphs
 };
 
+nlohmann::json figures_json(const StepFigures& f);
+
 struct DpoDemo {
   bool ran = false;
   int64_t pairs = 0, steps = 0;  // pairs made, steps judged

@@ -28,16 +28,12 @@ namespace {
 
 nlohmann::json dpo_json(const DpoDemo& d) {
   if (!d.ran) return nullptr;
-  auto fig = [](const StepFigures& f) {
-    return nlohmann::json{{"model", f.model},
-                          {"paragraphs", f.paragraphs},
-                          {"length_accuracy", f.length_accuracy},
-                          {"within_20", f.within_20},
-                          {"repetition", f.repetition}};
-  };
-  return {{"pairs", d.pairs},           {"steps", d.steps},
-          {"final_loss", d.final_loss}, {"final_accuracy", d.final_accuracy},
-          {"before", fig(d.before)},    {"after", fig(d.after)}};
+  return {{"pairs", d.pairs},
+          {"steps", d.steps},
+          {"final_loss", d.final_loss},
+          {"final_accuracy", d.final_accuracy},
+          {"before", figures_json(d.before)},
+          {"after", figures_json(d.after)}};
 }
 
 }  // namespace
