@@ -4,15 +4,22 @@
 // request again.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
+#include <thread>
 
 #include "agentwrite/pipeline.hpp"
 #include "cli/cli_helpers.hpp"
 #include "fake_backend.hpp"
 #include "io/file.hpp"
 #include "io/jsonl.hpp"
+#include "spawn.hpp"
 #include "support/fake_openai.hpp"
 #include "text/words.hpp"
 #include "util/error.hpp"
@@ -254,6 +261,77 @@ TEST(CliRefine, WriteAndAgentWritePrintAndKeepTheRevisions) {
   r = lw::testing::run_longwriter("agentwrite --in " + in + " --out " + out + base);
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("refine"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+
+namespace {
+
+// kill -9 in the middle of `agentwrite --refine`, then the same command: only requests in flight at
+// the kill are asked twice, every request of the run is asked, and the output equals a run that was
+// never killed.
+TEST(CliRefine, KilledMidwayResumesExactly) {
+  constexpr int kItems = 8, kConcurrency = 3;
+  lw::testing::FakeOpenAIServer srv([](const lw::testing::FakeRequest& r) {
+    lw::testing::FakeReply rep = refine_reply(r);
+    rep.delay_s = 0.01;
+    return rep;
+  });
+  fs::path dir = fs::temp_directory_path() / ("lw_aw_refine_kill_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string in = (dir / "in.jsonl").string(), out = (dir / "out.jsonl").string();
+  {
+    lw::io::JsonlWriter w(in);
+    for (int i = 0; i < kItems; ++i)
+      w.write({{"prompt", fmt::format("Write a 600-word essay about topic {}", i)}});
+    w.commit();
+  }
+  auto args = [&](const std::string& o) {
+    return std::vector<std::string>{"agentwrite",
+                                    "--in",
+                                    in,
+                                    "--out",
+                                    o,
+                                    "--refine",
+                                    "--concurrency",
+                                    std::to_string(kConcurrency),
+                                    "--base-url",
+                                    srv.base_url(),
+                                    "--model",
+                                    "fake"};
+  };
+  pid_t pid = lw::testing::spawn_longwriter(args(out));
+  ASSERT_GT(pid, 0);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (srv.request_count() < 30 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
+  const int first_run = srv.request_count();
+  std::string cmd;
+  for (const auto& a : args(out)) cmd += " '" + a + "'";
+  auto r = lw::testing::run_longwriter(cmd);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::map<std::string, int> asked;
+  for (const auto& q : srv.requests()) ++asked[lw::testing::last_user_message(q.body)];
+  EXPECT_EQ(asked.size(), static_cast<size_t>(kItems * 10)) << "plan + 3 x (write, critique, revise) each";
+  int twice = 0;
+  for (const auto& [p, n] : asked) {
+    EXPECT_LE(n, 2);
+    twice += n > 1;
+  }
+  EXPECT_LE(twice, kConcurrency) << "only requests in flight at the kill are asked again";
+  EXPECT_GT(first_run, twice);
+  const std::string ref = (dir / "ref.jsonl").string();
+  cmd.clear();
+  for (const auto& a : args(ref)) cmd += " '" + a + "'";
+  r = lw::testing::run_longwriter(cmd);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(lw::io::read_file(out), lw::io::read_file(ref));
   fs::remove_all(dir);
 }
 
