@@ -31,9 +31,20 @@ struct Options {
   lw::apps::AgentWriteOptions aw;
 };
 
+// [{"step": 1 (or "whole"), "draft", "critique", "revision"}]
+Json refine_json(const std::vector<aw::Refinement>& refs) {
+  Json arr = Json::array();
+  for (const auto& x : refs)
+    arr.push_back({{"step", x.step == aw::kWholeStep ? Json("whole") : Json(x.step + 1)},
+                   {"draft", x.draft},
+                   {"critique", x.critique},
+                   {"revision", x.revision}});
+  return arr;
+}
+
 int run(Options& o) {
   if (o.in.empty() || o.out.empty())
-    lw::fail_input("agentwrite needs --in FILE and --out FILE (or a subcommand: select, export)");
+    lw::fail_input("agentwrite needs --in FILE and --out FILE (or a subcommand: select, export, pairs)");
   lw::apps::load_templates(o.aw);
   if (o.checkpoint.empty()) o.checkpoint = o.out + ".sqlite";
   if (o.rejects.empty()) o.rejects = o.out + ".rejects.jsonl";
@@ -91,6 +102,7 @@ int run(Options& o) {
         line["write"] = r.paragraphs;
         line["response"] = r.response;
         line["response_length"] = r.response_length;
+        if (!r.refinements.empty()) line["refine"] = refine_json(r.refinements);
       }
       out.write(line);
       ++n_done;
@@ -109,8 +121,11 @@ int run(Options& o) {
                 o.out, o.rejects);
   for (const auto& [reason, n] : reasons) lw::log::info("  {:>6} {}", n, reason);
   if (auto d = lw::apps::decode_sharing_summary(*backend); !d.empty()) lw::log::info("agentwrite: {}", d);
-  lw::log::info("requests this run: {} ({} failed); reused from checkpoint: {} plans, {} paragraphs",
-                stats.requests, stats.failed_requests, stats.reused_plans, stats.reused_paragraphs);
+  lw::log::info(
+      "requests this run: {} ({} failed); reused from checkpoint: {} plans, {} paragraphs, {} critiques and "
+      "revisions",
+      stats.requests, stats.failed_requests, stats.reused_plans, stats.reused_paragraphs,
+      stats.reused_refinements);
   if (n_failed > 0)
     lw::fail("{} instruction(s) failed (see {}); rerun the same command to retry them — finished steps are kept",
              n_failed, o.rejects);
@@ -126,11 +141,13 @@ const bool registered = lw::apps::register_command("agentwrite", [](CLI::App& ro
       "SQLite checkpoint (OUT.sqlite); rerunning the same command resumes exactly and never asks for\n"
       "a finished step again. Output lines keep every input field and add plan, write (the\n"
       "paragraphs), response (cleaned, joined) and response_length; dropped and failed instructions\n"
-      "go to OUT.rejects.jsonl with a reason.\n\n"
+      "go to OUT.rejects.jsonl with a reason. With --refine, \"write\" holds the revised paragraphs\n"
+      "and \"refine\" every draft, critique and revision.\n\n"
       "Example:\n"
       "  longwriter agentwrite --in instructions.jsonl --out write.jsonl \\\n"
       "      --base-url http://10.0.0.1:8000/v1,http://10.0.0.2:8000/v1 --model MODEL --concurrency 32\n\n"
-      "Subcommands: select (choose long-output instructions), export (SFT data + stats).");
+      "Subcommands: select (choose long-output instructions), export (SFT data + stats), pairs\n"
+      "(step-level preference pairs for DPO).");
   cmd->require_subcommand(0, 1);
   cmd->add_option("--in", o->in, "Instructions, JSONL with a \"prompt\" field (optional integer target_words)");
   cmd->add_option("--out", o->out, "Results, JSONL (written atomically at the end)");

@@ -1,6 +1,6 @@
 #pragma once
 // Options shared by `longwriter write` and `longwriter agentwrite` (plan/write templates, parallel
-// mode, length control, sampling). Header-only: used by apps/write.cpp and apps/agentwrite.cpp.
+// mode, length control, sampling, refine). Header-only: used by apps/write.cpp and apps/agentwrite.cpp.
 #include <optional>
 #include <string>
 
@@ -29,6 +29,10 @@ struct AgentWriteOptions {
   SamplingOptions sampling;
   bool no_paragraph_cap = false;
   double cap_margin = 0.5;
+  bool refine = false;
+  std::string refine_mode = "paragraph";
+  std::string critique_template_file, revise_template_file;
+  std::string critique_template, revise_template;  // loaded text ("" = defaults)
 };
 
 inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
@@ -79,6 +83,23 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
          "How far above its budget a paragraph may run before the cap cuts it (0.5: 50% more tokens)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
+  cmd->add_flag("--refine", o.refine,
+                "Refine as SuperWriter does: after each paragraph (or with --refine-mode whole, after the\n"
+                "whole text) ask for a critique against the plan step, its word budget and the text so far,\n"
+                "then for a revision; the revision replaces the draft (draft, critique and revision are all\n"
+                "kept in the checkpoint and the output). Revisions get the paragraph cap of their budget");
+  cmd->add_option("--refine-mode", o.refine_mode,
+                  "paragraph (refine each paragraph) or whole (the finished text)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"paragraph", "whole"}));
+  cmd->add_option("--critique-template", o.critique_template_file,
+                  "Critique prompt template file; $DRAFT$ is required, $INST$, $PLAN$, $TEXT$ (the text\n"
+                  "before the draft), $STEP$ (its plan line and budget) and $WORDS$ (the draft's words) may\n"
+                  "be used (default: built in)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--revise-template", o.revise_template_file,
+                  "Revise prompt template file; like --critique-template, and $CRITIQUE$ is required too")
+      ->check(CLI::ExistingFile);
 }
 
 inline void load_templates(AgentWriteOptions& o) {
@@ -89,6 +110,14 @@ inline void load_templates(AgentWriteOptions& o) {
   if (!o.write_template_file.empty()) {
     o.write_template = io::read_file(o.write_template_file);
     agentwrite::validate_write_template(o.write_template, o.write_template_file);
+  }
+  if (!o.critique_template_file.empty()) {
+    o.critique_template = io::read_file(o.critique_template_file);
+    agentwrite::validate_critique_template(o.critique_template, o.critique_template_file);
+  }
+  if (!o.revise_template_file.empty()) {
+    o.revise_template = io::read_file(o.revise_template_file);
+    agentwrite::validate_revise_template(o.revise_template, o.revise_template_file);
   }
 }
 
@@ -109,6 +138,9 @@ inline agentwrite::PipelineConfig pipeline_config(const AgentWriteOptions& o) {
   c.extras = sampling_extras(o.sampling);
   c.cap.enabled = !o.no_paragraph_cap;
   c.cap.margin = o.cap_margin;
+  c.refine = o.refine ? agentwrite::parse_refine_mode(o.refine_mode) : agentwrite::RefineMode::off;
+  c.critique_template = o.critique_template;
+  c.revise_template = o.revise_template;
   return c;
 }
 

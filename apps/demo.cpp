@@ -23,6 +23,9 @@ const bool registered = lw::apps::register_command("demo", [](CLI::App& root) {
       "Full demo: about 7 minutes on 2 cores; --quick: under a minute. Results: docs/demo.md.");
   cmd->add_option("-o,--out", opts->out, "Working and output directory")->capture_default_str();
   cmd->add_flag("--quick", opts->quick, "The small version (under a minute; used by the test suite)");
+  cmd->add_flag("--with-dpo", opts->with_dpo,
+                "Also step-level DPO: step pairs made with the capped model and a scripted judge (within\n"
+                "budget, no repetition), DPO of the capped model, and per-step before/after figures");
   cmd->add_option("--seed", opts->seed, "Seed for the corpus, packing and initialisation")
       ->capture_default_str();
   cmd->add_option("--threads", opts->threads, "Threads for packing, training and generation (0: all cores)")

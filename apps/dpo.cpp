@@ -28,10 +28,16 @@ const bool registered = lw::apps::register_command("dpo", [](CLI::App& root) {
       "Preference tuning with DPO (sigmoid loss): raises the log-probability margin of chosen over\n"
       "rejected responses relative to a frozen reference model. Each pair's chosen and rejected\n"
       "sequences are packed into one row. Reference log-probabilities are computed once and\n"
-      "cached in OUT/ref_logps.json. Writes OUT/metrics.jsonl and the tuned model directory OUT.");
+      "cached in OUT/ref_logps.json. Writes OUT/metrics.jsonl and the tuned model directory OUT.\n"
+      "Step-level pairs from `agentwrite pairs` are read as they are (their prefix messages rendered\n"
+      "as the prompt); --pack-tokens packs the pairs of a step into fewer, longer rows.\n\n"
+      "Example:\n"
+      "  longwriter dpo --pairs pairs.jsonl --model sft-model/ --out dpo-model/ --pack-tokens 8192");
   cmd->add_option("--pairs", o->pairs,
                   "JSONL of {\"prompt\",\"chosen\",\"rejected\"} texts (rendered with --format and the\n"
-                  "model's tokenizer) or {\"prompt_ids\",\"chosen_ids\",\"rejected_ids\"} token ids")
+                  "model's tokenizer; prompt may be messages, as TRL's conversational form), `agentwrite\n"
+                  "pairs` lines ({\"prefix\": messages, \"chosen\", \"rejected\"}) or\n"
+                  "{\"prompt_ids\",\"chosen_ids\",\"rejected_ids\"} token ids")
       ->required();
   cmd->add_option("--model", o->model, "Policy to start from (the SFT model directory)")->required();
   cmd->add_option("--ref", o->ref, "Reference model directory (default: --model)");
@@ -40,6 +46,11 @@ const bool registered = lw::apps::register_command("dpo", [](CLI::App& root) {
   cmd->add_option("--beta", o->d.beta, "DPO beta (strength of the KL anchor)")->capture_default_str();
   cmd->add_option("--epochs", o->d.epochs, "Passes over the pairs")->capture_default_str();
   cmd->add_option("--batch-pairs", o->d.batch_pairs, "Pairs per optimizer step")->capture_default_str();
+  cmd->add_option("--pack-tokens", o->d.pack_tokens,
+                  "Pack the pairs of a step into rows of at most this many tokens (each sequence still\n"
+                  "attends only to itself: the same loss as one row per pair; 0: one row per pair)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 24));
   cmd->add_option("--lr", o->d.adamw.lr, "Peak learning rate")->capture_default_str();
   cmd->add_option("--schedule", o->schedule, "cosine, linear or constant")->capture_default_str();
   cmd->add_option("--warmup-ratio", o->d.warmup_ratio, "Warmup fraction of all steps")->capture_default_str();

@@ -65,6 +65,7 @@ class StreamPrinter {
     }
     current_ = step;
     head_ = text;
+    head_done_ = false;  // a new paragraph (before, only the first whole paragraph was printed)
     flush_head_locked();
   }
 
@@ -146,7 +147,7 @@ int run(const Options& o) {
   aw::PipelineConfig cfg = lw::apps::pipeline_config(o.aw);
   cfg.concurrency = o.aw.parallel ? std::max(1, o.backend.concurrency) : 1;
   cfg.plan_only = o.plan_only;
-  cfg.stream = !o.aw.parallel;
+  cfg.stream = !o.aw.parallel && cfg.refine == aw::RefineMode::off;  // refined text prints when revised
   cfg.min_length_fraction = 0;  // a single write is never dropped; a short result is reported
   aw::WorkItem item;
   item.prompt = o.instruction;
@@ -180,16 +181,29 @@ int run(const Options& o) {
   obs.on_delta = [&](size_t, int step, std::string_view d) { printer.delta(step, d); };
   std::map<int, std::string> pending;  // parallel mode: paragraphs that arrived early
   int next_print = 0;
+  auto deliver_locked = [&](int step, const std::string& text) {
+    pending[step] = text;
+    while (pending.count(next_print)) {
+      printer.paragraph(next_print, pending[next_print]);
+      pending.erase(next_print++);
+    }
+  };
+  // Refine: each revised paragraph is printed when its revision arrives (the whole text at the end).
+  obs.on_refine = [&](size_t, const aw::StoredRequest& x, bool) {
+    std::lock_guard lk(mu);
+    if (x.kind == "critique")
+      lw::log::info(
+          "critique of {}: {} words",
+          x.step == aw::kWholeStep ? std::string("the text") : fmt::format("paragraph {}", x.step + 1),
+          x.words);
+    if (x.kind == "revision" && x.step != aw::kWholeStep) deliver_locked(x.step, x.text);
+  };
   obs.on_paragraph = [&](size_t, int step, const aw::StoredParagraph& p, bool reused) {
     std::lock_guard lk(mu);
     wp.add(p, reused);
     if (p.capped)
       lw::log::info("paragraph {} hit its cap of {} tokens; ended at its last full sentence", step + 1, p.token_cap);
-    pending[step] = p.text;
-    while (pending.count(next_print)) {
-      printer.paragraph(next_print, pending[next_print]);
-      pending.erase(next_print++);
-    }
+    if (cfg.refine == aw::RefineMode::off) deliver_locked(step, p.text);
     if (progress) {
       progress->set(wp.done);
       progress->set_detail(wp.detail());
@@ -205,9 +219,7 @@ int run(const Options& o) {
   if (r.status == aw::ItemStatus::failed) lw::fail("write failed: {}", r.reason);
   if (r.status == aw::ItemStatus::dropped) lw::fail("no usable plan: {}", r.reason);
   std::string out_text = o.plan_only ? r.plan_text : r.response;
-  if (o.plan_only) {
-    std::fputs(out_text.c_str(), stdout);
-  }
+  if (o.plan_only || cfg.refine == aw::RefineMode::whole) std::fputs(out_text.c_str(), stdout);
   std::fputs("\n", stdout);
   std::fflush(stdout);
   if (!o.out.empty()) lw::io::write_file_atomic(o.out, out_text + "\n");
@@ -219,6 +231,9 @@ int run(const Options& o) {
       lw::log::warn("the text is less than half of the {}-word target", r.target_words);
     lw::log::info("{}", wp.summary(stats, r.paragraphs.size()));
     if (auto d = lw::apps::decode_sharing_summary(*backend); !d.empty()) lw::log::info("{}", d);
+    if (!r.refinements.empty())
+      lw::log::info("refined {} part(s) ({} revision(s) hit their token cap)", r.refinements.size(),
+                    stats.capped_revisions);
   }
   return 0;
 }
@@ -233,6 +248,8 @@ const bool registered = lw::apps::register_command("write", [](CLI::App& root) {
       "target, tokens/s, ETA, the share of prompt tokens a prefix cache served) goes to stderr, and at the\n"
       "end a summary: prompt tokens and how many were cached, the prefill/decode time split of a local\n"
       "model, and how many paragraphs hit their token cap (see --paragraph-cap-margin).\n\n"
+      "With --refine each paragraph (or with --refine-mode whole, the finished text) is critiqued and\n"
+      "revised before the next one is written; the revised text is what is printed and saved.\n\n"
       "Example:\n"
       "  longwriter write \"Write a 10000-word history of the Roman roads\" \\\n"
       "      --base-url http://127.0.0.1:8000/v1 --model MODEL -o roads.md");

@@ -39,12 +39,20 @@ std::string settings_fingerprint(const PipelineConfig& c) {
       {"parallel", c.parallel},
       {"length_control", c.length_control},
       {"max_plan_steps", c.limits.max_steps}};
+  if (c.refine != RefineMode::off) {  // absent when off: checkpoints made before refine stay usable
+    j["refine"] = refine_mode_name(c.refine);
+    j["critique_template"] =
+        hash(c.critique_template.empty() ? default_critique_template() : c.critique_template);
+    j["revise_template"] = hash(c.revise_template.empty() ? default_revise_template() : c.revise_template);
+  }
   return j.dump();
 }
 
 namespace {
 
 constexpr int kPlanStep = -1;
+// The phases of a step's requests.
+constexpr int kWrite = 0, kCritique = 1, kRevise = 2;
 
 struct ItemState {
   std::string key;
@@ -63,7 +71,21 @@ struct ItemState {
   bool finished = false;
   bool failed = false;
   std::string fail_reason;
-  std::map<int, int> failures;  // per step (kPlanStep for the plan) in this run
+  std::map<std::pair<int, int>, int> failures;  // per (step, phase) (kPlanStep for the plan) in this run
+  // Refine: per step (paragraph mode) and of the whole text (whole mode).
+  std::vector<std::optional<StoredRequest>> critiques, revisions;
+  std::optional<StoredRequest> whole_critique, whole_revision;
+  std::set<std::pair<int, int>> refine_issued;  // (step, phase) queued or in flight
+
+  std::optional<StoredRequest>& refine_slot(int step, int phase) {
+    if (step == kWholeStep) return phase == kCritique ? whole_critique : whole_revision;
+    return phase == kCritique ? critiques[step] : revisions[step];
+  }
+  const std::optional<StoredRequest>& refine_slot(int step, int phase) const {
+    return const_cast<ItemState*>(this)->refine_slot(step, phase);
+  }
+  // Words of step k as the text so far has it (the revision once there is one).
+  int64_t final_words(size_t k) const { return revisions[k] ? revisions[k]->words : paras[k]->words; }
 
   int64_t target() const { return explicit_target > 0 ? explicit_target : plan.total_words(); }
 };
@@ -71,8 +93,16 @@ struct ItemState {
 struct Task {
   size_t item;
   int step;
-  bool operator<(const Task& o) const { return item != o.item ? item < o.item : step < o.step; }
+  int phase = kWrite;
+  bool operator<(const Task& o) const {
+    if (item != o.item) return item < o.item;
+    return step != o.step ? step < o.step : phase < o.phase;
+  }
 };
+
+const char* kind_of(int phase) {
+  return phase == kCritique ? "critique" : "revision";
+}
 
 class Runner {
  public:
@@ -83,6 +113,10 @@ class Runner {
     write_tmpl_ = cfg_.write_template.empty() ? default_write_template() : cfg_.write_template;
     validate_plan_template(plan_tmpl_, "plan template");
     validate_write_template(write_tmpl_, "write template");
+    critique_tmpl_ = cfg_.critique_template.empty() ? default_critique_template() : cfg_.critique_template;
+    revise_tmpl_ = cfg_.revise_template.empty() ? default_revise_template() : cfg_.revise_template;
+    validate_critique_template(critique_tmpl_, "critique template");
+    validate_revise_template(revise_tmpl_, "revise template");
   }
 
   std::vector<ItemResult> run() {
@@ -145,8 +179,23 @@ class Runner {
           ++stats_.reused_paragraphs;
           if (obs_.on_paragraph) obs_.on_paragraph(i, step, para, true);
         }
+        for (const auto& [k, req] : s.requests) restore_refine(i, req);
       }
     }
+  }
+
+  void restore_refine(size_t i, const StoredRequest& req) {
+    auto& st = states_[i];
+    const int phase = req.kind == "critique" ? kCritique : req.kind == "revision" ? kRevise : -1;
+    if (phase < 0 || cfg_.refine == RefineMode::off) return;
+    if (cfg_.refine == RefineMode::whole ? req.step != kWholeStep
+                                         : req.step < 0 || req.step >= static_cast<int>(st.paras.size()))
+      return;
+    if (req.step != kWholeStep && !st.paras[req.step]) return;
+    st.refine_slot(req.step, phase) = req;
+    if (phase == kRevise && req.step != kWholeStep) st.cleaned[req.step] = clean_paragraph(req.text);
+    ++stats_.reused_refinements;
+    if (obs_.on_refine) obs_.on_refine(i, req, true);
   }
 
   void adopt_plan(ItemState& st, Plan plan, const std::string& text) {
@@ -156,11 +205,24 @@ class Runner {
     st.paras.assign(st.plan.steps.size(), std::nullopt);
     st.cleaned.assign(st.plan.steps.size(), std::string());
     st.issued.assign(st.plan.steps.size(), false);
+    st.critiques.assign(st.plan.steps.size(), std::nullopt);
+    st.revisions.assign(st.plan.steps.size(), std::nullopt);
   }
 
-  void push_locked(size_t i, int step) {
-    ready_.insert({i, step});
+  void push_locked(size_t i, int step, int phase = kWrite) {
+    ready_.insert({i, step, phase});
     cv_.notify_one();
+  }
+
+  // Queues the next refine request of a step (false when its critique and revision are done).
+  bool refine_pending_locked(size_t i, int step) {
+    auto& st = states_[i];
+    const int phase = !st.refine_slot(step, kCritique) ? kCritique
+                      : !st.refine_slot(step, kRevise) ? kRevise
+                                                       : 0;
+    if (phase == 0) return false;
+    if (st.refine_issued.insert({step, phase}).second) push_locked(i, step, phase);
+    return true;
   }
 
   // Queues what item i can do next, or finishes it.
@@ -186,14 +248,17 @@ class Runner {
     }
     bool all_done = true;
     for (size_t k = 0; k < st.paras.size(); ++k) {
-      if (st.paras[k]) continue;
-      all_done = false;
-      if (!st.issued[k]) {
+      if (st.paras[k]) {
+        if (cfg_.refine != RefineMode::paragraph || !refine_pending_locked(i, static_cast<int>(k))) continue;
+      } else if (!st.issued[k]) {
         st.issued[k] = true;
         push_locked(i, static_cast<int>(k));
       }
-      if (!cfg_.parallel) break;  // sequential: only the first missing step
+      all_done = false;
+      if (!cfg_.parallel) break;  // sequential: only the first unfinished step
     }
+    if (all_done && cfg_.refine == RefineMode::whole && refine_pending_locked(i, kWholeStep))
+      all_done = false;
     if (all_done) finish_locked(i);
   }
 
@@ -221,15 +286,31 @@ class Runner {
     } else if (cfg_.plan_only) {
       r.status = ItemStatus::planned;
     } else {
-      for (const auto& p : st.paras) {
-        if (!p) {
+      std::vector<std::string> drafts;
+      for (size_t k = 0; k < st.paras.size(); ++k) {
+        const bool refined = cfg_.refine == RefineMode::paragraph;
+        if (!st.paras[k] || (refined && (!st.critiques[k] || !st.revisions[k]))) {
           r.status = ItemStatus::failed;
           r.reason = "not finished";
           return r;
         }
-        r.paragraphs.push_back(p->text);
+        drafts.push_back(st.paras[k]->text);
+        r.paragraphs.push_back(refined ? st.revisions[k]->text : st.paras[k]->text);
+        if (refined)
+          r.refinements.push_back({static_cast<int>(k), st.paras[k]->text, st.critiques[k]->text,
+                                   st.revisions[k]->text, st.revisions[k]->finish_reason == "length"});
       }
       r.response = join_paragraphs(r.paragraphs);
+      if (cfg_.refine == RefineMode::whole) {
+        if (!st.whole_critique || !st.whole_revision) {
+          r.status = ItemStatus::failed;
+          r.reason = "not finished";
+          return r;
+        }
+        r.refinements.push_back({kWholeStep, r.response, st.whole_critique->text, st.whole_revision->text,
+                                 st.whole_revision->finish_reason == "length"});
+        r.response = clean_paragraph(st.whole_revision->text);
+      }
       r.response_length = text::count_words(r.response);
       double need = cfg_.min_length_fraction * static_cast<double>(r.target_words);
       if (r.target_words > 0 && static_cast<double>(r.response_length) < need) {
@@ -241,24 +322,6 @@ class Runner {
       }
     }
     return r;
-  }
-
-  // Tokens per word of the text so far (or of the instruction before anything is written), counted
-  // with the backend's tokenizer; 0 when the backend cannot count (the cap then estimates).
-  double tokens_per_word(const std::string& instruction, const std::string& so_far) const {
-    constexpr size_t kSample = 16384;  // bytes: enough for a stable ratio, cheap to tokenize
-    std::string_view sample =
-        so_far.size() >= 1000 ? std::string_view(so_far) : std::string_view(instruction);
-    if (sample.size() > kSample) {
-      sample = sample.substr(sample.size() - kSample);
-      size_t sp = sample.find(' ');  // start at a word boundary
-      if (sp != std::string_view::npos) sample = sample.substr(sp + 1);
-    }
-    const int64_t words = text::count_words(sample);
-    if (words < 5) return 0.0;
-    auto n = backend_.count_tokens(sample);
-    if (!n) return 0.0;
-    return std::max(1.0, static_cast<double>(*n) / static_cast<double>(words));
   }
 
   // The request for a task; *token_cap is set to the paragraph's token cap when one was applied.
@@ -278,12 +341,14 @@ class Runner {
         req.seed = *cfg_.seed + 1000 * static_cast<int64_t>(t.item) + 100000 * st.plan_attempts;
       else if (st.plan_attempts > 0)
         req.seed = st.plan_attempts;  // a different sample for a re-plan
+    } else if (t.phase != kWrite) {
+      prompt = refine_prompt_locked(t, req, token_cap);
     } else {
       std::vector<int64_t> written;
       std::string so_far;
       if (!cfg_.parallel) {
         for (int k = 0; k < t.step; ++k) {
-          written.push_back(st.paras[k]->words);
+          written.push_back(st.final_words(static_cast<size_t>(k)));
           if (st.cleaned[k].empty()) continue;
           if (!so_far.empty()) so_far += "\n\n";
           so_far += st.cleaned[k];
@@ -298,8 +363,8 @@ class Runner {
       prompt = render_write_prompt(write_tmpl_, item.prompt, format_plan(st.plan, {}), so_far,
                                    format_step(st.plan, static_cast<size_t>(t.step), budgets[t.step]));
       if (cfg_.cap.enabled) {
-        const int64_t cap =
-            paragraph_token_cap(budgets[t.step], tokens_per_word(item.prompt, so_far), cfg_.cap);
+        const int64_t cap = paragraph_token_cap(
+            budgets[t.step], measured_tokens_per_word(backend_, item.prompt, so_far), cfg_.cap);
         if (!req.max_tokens || cap < *req.max_tokens) {
           req.max_tokens = cap;
           if (token_cap) *token_cap = cap;
@@ -308,6 +373,53 @@ class Runner {
     }
     req.messages.push_back({"user", std::move(prompt)});
     return req;
+  }
+
+  // The critique or revision prompt of a task; sets the revision's seed and token cap on req.
+  std::string refine_prompt_locked(const Task& t, net::ChatRequest& req, int64_t* token_cap) {
+    const auto& st = states_[t.item];
+    const auto& item = items_[t.item];
+    RefineFields f;
+    f.instruction = item.prompt;
+    f.plan = format_plan(st.plan, {});
+    int64_t budget = 0;
+    if (t.step == kWholeStep) {
+      std::vector<std::string> drafts;
+      for (const auto& p : st.paras) drafts.push_back(p->text);
+      f.draft = join_paragraphs(drafts);
+      f.draft_words = text::count_words(f.draft);
+      budget = st.target();
+      f.step = whole_step_line(st.plan, budget);
+    } else {
+      std::vector<int64_t> written;
+      for (int k = 0; k < t.step; ++k) {
+        if (cfg_.parallel) break;
+        written.push_back(st.final_words(static_cast<size_t>(k)));
+        if (st.cleaned[k].empty()) continue;
+        if (!f.text_so_far.empty()) f.text_so_far += "\n\n";
+        f.text_so_far += st.cleaned[k];
+      }
+      BudgetOptions bo;
+      bo.length_control = cfg_.length_control;
+      auto budgets = step_budgets(st.plan, written, st.target(), bo);
+      budget = budgets[t.step];
+      f.step = format_step(st.plan, static_cast<size_t>(t.step), budget);
+      f.draft = clean_paragraph(st.paras[t.step]->text);
+      f.draft_words = st.paras[t.step]->words;
+    }
+    const int k = (t.step == kWholeStep ? -1 : t.step) + 1;
+    if (cfg_.seed)
+      req.seed = *cfg_.seed + 1000 * static_cast<int64_t>(t.item) + (t.phase == kCritique ? 300 : 600) + k;
+    if (t.phase == kCritique) return render_critique_prompt(critique_tmpl_, f);
+    if (cfg_.cap.enabled) {
+      const int64_t cap =
+          paragraph_token_cap(budget, measured_tokens_per_word(backend_, item.prompt, f.draft), cfg_.cap);
+      if (!req.max_tokens || cap < *req.max_tokens) {
+        req.max_tokens = cap;
+        if (token_cap) *token_cap = cap;
+      }
+    }
+    return render_revise_prompt(revise_tmpl_, f, st.refine_slot(t.step, kCritique)->text);
   }
 
   void work() {
@@ -336,7 +448,7 @@ class Runner {
       std::string error;
       try {
         net::DeltaCallback cb;
-        if (cfg_.stream && obs_.on_delta && t.step != kPlanStep)
+        if (cfg_.stream && obs_.on_delta && t.step != kPlanStep && t.phase == kWrite)
           cb = [this, t](std::string_view d) { obs_.on_delta(t.item, t.step, d); };
         resp = backend_.complete(req, cb);
       } catch (const std::exception& e) {
@@ -369,8 +481,10 @@ class Runner {
       stats_.decode_seconds += resp.decode_seconds;
       if (!error.empty()) {
         ++stats_.failed_requests;
-        int n = ++st.failures[t.step];
+        int n = ++st.failures[{t.step, t.phase}];
         std::string what = t.step == kPlanStep ? "plan" : fmt::format("paragraph {}", t.step + 1);
+        if (t.phase != kWrite)
+          what = fmt::format("{} of {}", kind_of(t.phase), t.step == kWholeStep ? "the whole text" : what);
         if (n <= cfg_.step_retries) {
           log::warn("instruction {}: {} failed ({}); retrying", t.item + 1, what, error);
           ready_.insert(t);
@@ -401,6 +515,20 @@ class Runner {
       store_.put_plan(st.key, {attempt, resp.content, pp.ok(), pp.rejection});
       std::lock_guard lk(mu_);
       pending_plans_[t.item] = {std::move(pp), resp.content};
+    } else if (t.phase != kWrite) {
+      StoredRequest x;
+      x.kind = kind_of(t.phase);
+      x.step = t.step;
+      x.text = resp.content;
+      if (t.phase == kRevise && token_cap > 0 && resp.finish_reason == "length")
+        x.text = trim_to_last_sentence(resp.content);
+      x.words = text::count_words(clean_paragraph(x.text));
+      x.finish_reason = resp.finish_reason;
+      x.completion_tokens = resp.usage.completion_tokens;
+      x.seconds = resp.seconds;
+      store_.put_request(st.key, x);
+      std::lock_guard lk(mu_);
+      pending_refines_[t] = std::move(x);
     } else {
       StoredParagraph p;
       p.step = t.step;
@@ -441,6 +569,16 @@ class Runner {
         log::warn("instruction {}: plan rejected ({}), attempt {}/{}", t.item + 1, pp.rejection,
                   st.plan_attempts, cfg_.max_plan_attempts);
       }
+    } else if (t.phase != kWrite) {
+      auto node = pending_refines_.extract(t);
+      auto& slot = st.refine_slot(t.step, t.phase);
+      slot = std::move(node.mapped());
+      st.refine_issued.erase({t.step, t.phase});
+      if (t.phase == kRevise) {
+        if (slot->finish_reason == "length" && cfg_.cap.enabled) ++stats_.capped_revisions;
+        if (t.step != kWholeStep) st.cleaned[t.step] = clean_paragraph(slot->text);
+      }
+      if (obs_.on_refine) obs_.on_refine(t.item, *slot, false);
     } else {
       auto node = pending_paras_.extract({t.item, t.step});
       st.paras[t.step] = std::move(node.mapped().first);
@@ -457,7 +595,7 @@ class Runner {
   const PipelineConfig& cfg_;
   const Observer& obs_;
   RunStats& stats_;
-  std::string plan_tmpl_, write_tmpl_;
+  std::string plan_tmpl_, write_tmpl_, critique_tmpl_, revise_tmpl_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -467,6 +605,7 @@ class Runner {
   std::exception_ptr fatal_;
   std::map<size_t, std::pair<PlanParse, std::string>> pending_plans_;
   std::map<std::pair<size_t, int>, std::pair<StoredParagraph, std::string>> pending_paras_;
+  std::map<Task, StoredRequest> pending_refines_;
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "agentwrite/plan.hpp"
 #include "agentwrite/prompts.hpp"
+#include "agentwrite/refine.hpp"
 #include "agentwrite/store.hpp"
 #include "net/chat.hpp"
 
@@ -44,12 +45,27 @@ struct PipelineConfig {
   // smaller of it and max_tokens), and a paragraph cut by it ends at its last full sentence.
   CapOptions cap;
   bool stream = false;  // ask the backend to stream (on_delta is called)
+  // Refine (agentwrite/refine.hpp): after each paragraph, or after the whole text, a critique and a
+  // revision request. Seeds (with --seed): the critique of step s asks for seed + 1000·i + 301 + s,
+  // its revision seed + 1000·i + 601 + s (the whole text: s = -1). A revision's max_tokens comes from
+  // its budget like a paragraph's (the whole text: the target), and a capped one ends at a full
+  // sentence; the revised paragraph's words drive the length control of the steps after it.
+  RefineMode refine = RefineMode::off;
+  std::string critique_template;  // empty: default_critique_template()
+  std::string revise_template;    // empty: default_revise_template()
 };
 
 struct WorkItem {
   std::string prompt;
   int64_t target_words = 0;         // explicit target (0: read from the prompt, else the plan's total)
   std::optional<std::string> plan;  // a given plan: no plan request is made
+};
+
+// One refined part: the draft (as written), the critique and the revision (as written).
+struct Refinement {
+  int step = 0;  // the plan step, or kWholeStep
+  std::string draft, critique, revision;
+  bool capped = false;  // the revision was cut by its token cap (this run only)
 };
 
 enum class ItemStatus { done, dropped, failed, planned };
@@ -59,8 +75,9 @@ struct ItemResult {
   ItemStatus status = ItemStatus::failed;
   std::string plan_text;  // the plan as the model wrote it
   Plan plan;
-  std::vector<std::string> paragraphs;  // as written, in order
-  std::string response;                 // cleaned and joined
+  std::vector<std::string> paragraphs;  // as written, in order (paragraph refine: the revisions)
+  std::string response;                 // cleaned and joined (whole refine: the cleaned revision)
+  std::vector<Refinement> refinements;  // with refine: every draft, critique and revision
   int64_t response_length = 0;          // count_words(response)
   int64_t target_words = 0;             // what the length was measured against
   std::string reason;                   // why dropped or failed
@@ -73,11 +90,13 @@ struct RunStats {
   int64_t reused_paragraphs = 0;  // finished paragraphs found in the store
   int64_t completion_tokens = 0;
   double seconds = 0;
-  int64_t prompt_tokens = 0;      // of the requests made in this run (as the backend reports them)
-  int64_t cached_tokens = 0;      // ... served from the backend's prefix cache
-  double prefill_seconds = 0;     // the in-process engine's time to the first token, summed
-  double decode_seconds = 0;      // ... and after it
-  int64_t capped_paragraphs = 0;  // paragraphs cut by their token cap (ended at a full sentence)
+  int64_t prompt_tokens = 0;       // of the requests made in this run (as the backend reports them)
+  int64_t cached_tokens = 0;       // ... served from the backend's prefix cache
+  double prefill_seconds = 0;      // the in-process engine's time to the first token, summed
+  double decode_seconds = 0;       // ... and after it
+  int64_t capped_paragraphs = 0;   // paragraphs cut by their token cap (ended at a full sentence)
+  int64_t reused_refinements = 0;  // finished critiques and revisions found in the store
+  int64_t capped_revisions = 0;    // revisions cut by their token cap
 };
 
 // Callbacks for progress and streaming; called from worker threads (serialise in the callee).
@@ -86,6 +105,8 @@ struct Observer {
   std::function<void(size_t item, int step, std::string_view delta)> on_delta;
   std::function<void(size_t item, int step, const StoredParagraph& p, bool reused)> on_paragraph;
   std::function<void(size_t item, const ItemResult& r)> on_item_done;
+  // A finished critique or revision (r.kind "critique" or "revision"; r.step kWholeStep for the whole).
+  std::function<void(size_t item, const StoredRequest& r, bool reused)> on_refine;
 };
 
 // Runs (or resumes) the pipeline over items. Results are in input order. A backend failure on

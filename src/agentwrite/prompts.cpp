@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "net/chat.hpp"
+#include "text/words.hpp"
 #include "util/error.hpp"
 
 namespace lw::agentwrite {
@@ -111,6 +113,22 @@ int64_t paragraph_token_cap(int64_t budget_words, double tokens_per_word, const 
   const double tpw = tokens_per_word > 0 ? tokens_per_word : opts.default_tokens_per_word;
   const double words = static_cast<double>(std::max<int64_t>(budget_words, 1));
   return static_cast<int64_t>(std::ceil(words * tpw * (1.0 + opts.margin))) + opts.extra_tokens;
+}
+
+double measured_tokens_per_word(const net::ChatBackend& backend, const std::string& instruction,
+                                const std::string& so_far) {
+  constexpr size_t kSample = 16384;  // bytes: enough for a stable ratio, cheap to tokenize
+  std::string_view sample = so_far.size() >= 1000 ? std::string_view(so_far) : std::string_view(instruction);
+  if (sample.size() > kSample) {
+    sample = sample.substr(sample.size() - kSample);
+    size_t sp = sample.find(' ');  // start at a word boundary
+    if (sp != std::string_view::npos) sample = sample.substr(sp + 1);
+  }
+  const int64_t words = text::count_words(sample);
+  if (words < 5) return 0.0;
+  auto n = backend.count_tokens(sample);
+  if (!n) return 0.0;
+  return std::max(1.0, static_cast<double>(*n) / static_cast<double>(words));
 }
 
 std::vector<int64_t> step_budgets(const Plan& plan, const std::vector<int64_t>& written, int64_t target,

@@ -11,6 +11,10 @@
 
 #include "agentwrite/plan.hpp"
 
+namespace lw::net {
+class ChatBackend;
+}  // namespace lw::net
+
 namespace lw::agentwrite {
 
 // Our own default wording. Both open with the same header and the instruction, and the write
@@ -49,6 +53,11 @@ struct CapOptions {
   double default_tokens_per_word = 1.4;
 };
 int64_t paragraph_token_cap(int64_t budget_words, double tokens_per_word, const CapOptions& opts = {});
+// Tokens per word of the text so far (or of the instruction when under 1000 bytes are written),
+// counted with the backend's tokenizer on at most the last 16 KiB; 0 when the backend cannot count
+// (paragraph_token_cap then estimates).
+double measured_tokens_per_word(const net::ChatBackend& backend, const std::string& instruction,
+                                const std::string& so_far);
 
 std::vector<int64_t> step_budgets(const Plan& plan, const std::vector<int64_t>& written, int64_t target,
                                   const BudgetOptions& opts = {});

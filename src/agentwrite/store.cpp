@@ -119,6 +119,11 @@ Store::Store(const std::filesystem::path& path) : path_(path.string()) {
         "CREATE TABLE IF NOT EXISTS paragraphs(item TEXT NOT NULL, step INTEGER NOT NULL, text TEXT NOT NULL,"
         " words INTEGER NOT NULL, finish_reason TEXT NOT NULL, completion_tokens INTEGER NOT NULL,"
         " seconds REAL NOT NULL, sum TEXT, PRIMARY KEY(item, step))");
+    exec(
+        "CREATE TABLE IF NOT EXISTS requests(item TEXT NOT NULL, kind TEXT NOT NULL, step INTEGER NOT NULL,"
+        " idx INTEGER NOT NULL, attempt INTEGER NOT NULL, text TEXT NOT NULL, words INTEGER NOT NULL,"
+        " finish_reason TEXT NOT NULL, completion_tokens INTEGER NOT NULL, seconds REAL NOT NULL,"
+        " sum TEXT NOT NULL, PRIMARY KEY(item, kind, step, idx, attempt))");
     exec("CREATE TABLE IF NOT EXISTS failures(id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL,"
          " step INTEGER NOT NULL, message TEXT NOT NULL, at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)");
     migrate();
@@ -256,6 +261,27 @@ std::map<std::string, StoredItem> Store::load(const std::vector<std::string>& ke
     p.seconds = sqlite3_column_double(q.st, 6);
     it->second.paragraphs[p.step] = std::move(p);
   }
+  Stmt r(db_,
+         "SELECT item, kind, step, idx, attempt, text, words, finish_reason, completion_tokens, seconds, sum"
+         " FROM requests");
+  while (next_row(db_, r, path_)) {
+    auto it = out.find(r.col_text(0));
+    if (it == out.end()) continue;
+    StoredRequest x;
+    x.kind = r.col_text(1);
+    x.step = sqlite3_column_int(r.st, 2);
+    x.index = sqlite3_column_int(r.st, 3);
+    x.attempt = sqlite3_column_int(r.st, 4);
+    x.text = r.col_text(5);
+    check_sum(r.col_text(10), x.text,
+              fmt::format("requests row (item {}, {} step {} index {} attempt {})", it->first, x.kind, x.step,
+                          x.index, x.attempt));
+    x.words = sqlite3_column_int64(r.st, 6);
+    x.finish_reason = r.col_text(7);
+    x.completion_tokens = sqlite3_column_int64(r.st, 8);
+    x.seconds = sqlite3_column_double(r.st, 9);
+    it->second.requests[request_key(x)] = std::move(x);
+  }
   return out;
 }
 
@@ -293,6 +319,25 @@ void Store::put_paragraph(const std::string& key, const StoredParagraph& p) {
   s.integer(6, p.completion_tokens);
   s.real(7, p.seconds);
   s.text(8, text_sum(p.text));
+  step_done(db_, s, path_);
+}
+
+void Store::put_request(const std::string& key, const StoredRequest& x) {
+  std::lock_guard lk(mu_);
+  Stmt s(db_,
+         "INSERT OR REPLACE INTO requests(item, kind, step, idx, attempt, text, words, finish_reason,"
+         " completion_tokens, seconds, sum) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  s.text(1, key);
+  s.text(2, x.kind);
+  s.integer(3, x.step);
+  s.integer(4, x.index);
+  s.integer(5, x.attempt);
+  s.text(6, x.text);
+  s.integer(7, x.words);
+  s.text(8, x.finish_reason);
+  s.integer(9, x.completion_tokens);
+  s.real(10, x.seconds);
+  s.text(11, text_sum(x.text));
   step_done(db_, s, path_);
 }
 

@@ -8,8 +8,8 @@
 // input keeps the work that was done. The run's settings that shape prompts (templates, parallel,
 // length control) are recorded; reopening with different settings is refused.
 //
-// Damage is caught, never used: opening runs PRAGMA quick_check, and every plan and paragraph row
-// carries the SHA-256 of its text (column sum, schema version 2), checked when the row is loaded.
+// Damage is caught, never used: opening runs PRAGMA quick_check, and every plan, paragraph and
+// request row carries the SHA-256 of its text (column sum, schema version 2), checked when the row is loaded.
 // Either failure is an InputError naming the checkpoint (and the row) and --fresh. A version-1
 // checkpoint (no sums) is migrated on open: the column is added and its rows sealed as they are.
 #include <cstdint>
@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 struct sqlite3;
@@ -47,9 +48,29 @@ struct StoredParagraph {
   double prefill_seconds = 0, decode_seconds = 0;
 };
 
+// Any other finished request (table requests, added with refine and pairs): a critique or a
+// revision of a paragraph, a candidate continuation, a judge's answer. Identified by its kind, step,
+// index (a candidate's number) and attempt (a judge asked again).
+struct StoredRequest {
+  std::string kind;  // "critique", "revision", "candidate", "judge", ...
+  int step = 0;      // the plan step (-2: the whole text)
+  int index = 0;
+  int attempt = 0;
+  std::string text;  // as the model wrote it (a capped revision already ended at a full sentence)
+  int64_t words = 0;
+  std::string finish_reason;
+  int64_t completion_tokens = 0;
+  double seconds = 0;
+};
+using RequestKey = std::tuple<std::string, int, int, int>;  // kind, step, index, attempt
+inline RequestKey request_key(const StoredRequest& r) {
+  return {r.kind, r.step, r.index, r.attempt};
+}
+
 struct StoredItem {
   std::vector<StoredPlan> plans;                 // by attempt
   std::map<int, StoredParagraph> paragraphs;     // by step
+  std::map<RequestKey, StoredRequest> requests;  // every other kind of request
 };
 
 class Store {
@@ -69,6 +90,7 @@ class Store {
 
   void put_plan(const std::string& key, const StoredPlan& plan);
   void put_paragraph(const std::string& key, const StoredParagraph& p);
+  void put_request(const std::string& key, const StoredRequest& r);
   void put_failure(const std::string& key, int step, const std::string& message);
   int64_t failure_count();
 

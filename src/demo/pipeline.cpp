@@ -9,6 +9,7 @@
 #include "agentwrite/pipeline.hpp"
 #include "data/packer.hpp"
 #include "demo/bpe_train.hpp"
+#include "demo/dpo_stage.hpp"
 #include "demo/report.hpp"
 #include "demo/sft_sets.hpp"
 #include "demo/stages.hpp"
@@ -134,15 +135,8 @@ RulerCurve curve_of(const fs::path& dir, const std::string& model) {
   return c;
 }
 
-// The ruler's prompts through AgentWrite with the capped model: it plans (steps of at most its
-// cap, each line counting down what is left), then writes each step from the step line alone, as
-// the paper's AgentWrite does with a model whose own outputs are capped.
-Json agentwrite_stage(const DemoScale& scale, const fs::path& dir, uint64_t seed, int threads) {
-  auto backend = serve::open_local_backend(dir / "models" / "capped", local_options(scale, threads));
-  // The stage runs only when its settings changed or it never finished: a store left in DIR may hold
-  // answers of a model trained under other settings, so it starts afresh (a few seconds of work).
-  fs::remove_all(dir / "write");
-  agentwrite::Store store(dir / "write" / "store.sqlite");
+// The demo's AgentWrite settings (the agentwrite stage's, and the DPO stages').
+agentwrite::PipelineConfig agentwrite_config(const DemoScale& scale, uint64_t seed) {
   agentwrite::PipelineConfig cfg;
   cfg.plan_template = demo_plan_template();
   cfg.write_template = demo_write_template();
@@ -156,6 +150,19 @@ Json agentwrite_stage(const DemoScale& scale, const fs::path& dir, uint64_t seed
   cfg.cap.margin = 0.2;
   cfg.min_length_fraction = 0.0;  // report whatever comes out
   cfg.limits.max_steps = static_cast<int>(scale.ruler_lengths.back() / scale.plan_step_words) + 5;
+  return cfg;
+}
+
+// The ruler's prompts through AgentWrite with the capped model: it plans (steps of at most its
+// cap, each line counting down what is left), then writes each step from the step line alone, as
+// the paper's AgentWrite does with a model whose own outputs are capped.
+Json agentwrite_stage(const DemoScale& scale, const fs::path& dir, uint64_t seed, int threads) {
+  auto backend = serve::open_local_backend(dir / "models" / "capped", local_options(scale, threads));
+  // The stage runs only when its settings changed or it never finished: a store left in DIR may hold
+  // answers of a model trained under other settings, so it starts afresh (a few seconds of work).
+  fs::remove_all(dir / "write");
+  agentwrite::Store store(dir / "write" / "store.sqlite");
+  const agentwrite::PipelineConfig cfg = agentwrite_config(scale, seed);
   auto prompts = ruler_prompts(scale, seed);
   std::vector<agentwrite::WorkItem> items;
   for (const auto& p : prompts) {
@@ -252,6 +259,14 @@ DemoResult run_demo(const DemoOptions& opts) {
   for (const auto& p : aw.at("pieces"))
     res.pieces.push_back({p.at("target").get<int64_t>(), p.at("produced").get<int64_t>(),
                           p.at("plan_steps").get<int64_t>(), p.at("paragraphs").get<int64_t>()});
+  if (opts.with_dpo) {
+    const auto lo = local_options(scale, opts.threads);
+    const auto aw_cfg = agentwrite_config(scale, opts.seed);
+    Json pj = stages.run("dpo-pairs", [&] { return dpo_pairs_stage(scale, dir, lo, aw_cfg, opts.seed); });
+    Json trj = stages.run("dpo-train", [&] { return dpo_train_stage(scale, dir, opts.seed, opts.threads); });
+    Json ej = stages.run("dpo-eval", [&] { return dpo_eval_stage(scale, dir, lo, aw_cfg, opts.seed); });
+    res.dpo = dpo_demo_of(pj, trj, ej);
+  }
   res.stage_seconds = stages.timings();
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   write_demo_report(res, dir);

@@ -9,6 +9,10 @@
 //   agentwrite the same prompts through AgentWrite (plan, then paragraph by paragraph) with the
 //              capped model → DIR/ruler/capped-agentwrite.jsonl, DIR/write.md (a sample piece)
 //   report     the three curves side by side + S_l → DIR/report.{json,md,html,svg}
+// With --with-dpo, before the report (demo/dpo_stage.hpp):
+//   dpo-pairs  step pairs of the capped model judged by a scripted judge → DIR/dpo/pairs.jsonl
+//   dpo-train  DPO of the capped model on them → DIR/models/capped-dpo
+//   dpo-eval   both models through AgentWrite on fresh instructions: per-step figures
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -16,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "demo/dpo_stage.hpp"
 #include "demo/scale.hpp"
 
 namespace lw::demo {
@@ -26,6 +31,8 @@ struct DemoOptions {
   uint64_t seed = 1;
   int threads = 0;  // 0: all cores
   bool progress = true;
+  // Also the step-level DPO stages (demo/dpo_stage.hpp): pairs, DPO, before/after per step.
+  bool with_dpo = false;
 };
 
 struct RulerCurve {
@@ -51,6 +58,7 @@ struct DemoResult {
   std::vector<WritePiece> pieces;             // every AgentWrite piece at a write target
   double seconds = 0;
   std::vector<std::pair<std::string, double>> stage_seconds;  // stages run now (cached: absent)
+  DpoDemo dpo;                                                // with_dpo (dpo.ran)
 };
 
 DemoResult run_demo(const DemoOptions& opts);

@@ -1,6 +1,7 @@
 // DPO (see dpo.hpp).
 #include "train/dpo.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "io/file.hpp"
@@ -31,6 +32,41 @@ std::vector<int32_t> id_array(const io::Record& rec, const std::string& field) {
   return out;
 }
 
+// A "role"/"content" message array of a field; InputError naming the field otherwise.
+std::vector<tok::ChatMessage> message_array(const io::Record& rec, const std::string& field) {
+  const auto& a = rec.value.at(field);
+  std::vector<tok::ChatMessage> out;
+  for (const auto& m : a) {
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
+        !m["content"].is_string())
+      fail_input("{}: field \"{}\": expected messages {{\"role\": string, \"content\": string}}", rec.where(),
+                 field);
+    out.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+  }
+  if (out.empty()) fail_input("{}: field \"{}\": no messages", rec.where(), field);
+  return out;
+}
+
+// The prompt turns of a text pair: "prefix" (agentwrite pairs), or "prompt" as messages or text.
+std::vector<tok::ChatMessage> prompt_messages(const io::Record& rec) {
+  if (rec.has("prefix")) {
+    if (!rec.value["prefix"].is_array())
+      fail_input("{}: field \"prefix\": expected an array of messages", rec.where());
+    return message_array(rec, "prefix");
+  }
+  if (rec.has("prompt") && rec.value["prompt"].is_array()) return message_array(rec, "prompt");
+  return {{"user", rec.get_string("prompt")}};
+}
+
+// A response field: a string (one assistant turn) or messages (TRL's conversational form).
+void append_response(const io::Record& rec, const std::string& field, std::vector<tok::ChatMessage>& msgs) {
+  if (rec.has(field) && rec.value[field].is_array()) {
+    for (auto& m : message_array(rec, field)) msgs.push_back(std::move(m));
+    return;
+  }
+  msgs.push_back({"assistant", rec.get_string(field)});
+}
+
 double log_sigmoid(double x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); }
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
@@ -58,15 +94,21 @@ std::vector<DpoPair> load_dpo_pairs(const fs::path& path, const tok::Tokenizer* 
     } else {
       if (!tok || !fmt)
         fail_input("{}: text pairs need a tokenizer and chat format (the model directory's)", rec.where());
-      std::string prompt = rec.get_string("prompt");
+      const std::vector<tok::ChatMessage> prompt = prompt_messages(rec);
+      // Labels only after the prompt (and its assistant header): the final assistant turn.
+      const size_t prompt_len = fmt->render_prompt(prompt).size();
       for (int side = 0; side < 2; side++) {
-        std::string resp = rec.get_string(side == 0 ? "chosen" : "rejected");
-        std::vector<tok::ChatMessage> msgs = {{"user", prompt}, {"assistant", resp}};
+        const std::string field = side == 0 ? "chosen" : "rejected";
+        std::vector<tok::ChatMessage> msgs = prompt;
+        append_response(rec, field, msgs);
         tok::RenderedChat rc = fmt->render(msgs);
         auto& ids = side == 0 ? p.chosen : p.rejected;
         auto& mask = side == 0 ? p.chosen_mask : p.rejected_mask;
         ids.assign(rc.ids.begin(), rc.ids.end());
         mask = rc.labels;
+        for (size_t t = 0; t < std::min(prompt_len, mask.size()); t++) mask[t] = 0;
+        if (std::find(mask.begin(), mask.end(), 1) == mask.end())
+          fail_input("{}: field \"{}\": no response tokens after the prompt", rec.where(), field);
       }
     }
     pairs.push_back(std::move(p));
@@ -89,22 +131,55 @@ Row dpo_row(const DpoPair& p) {
   return row_from_labels(tokens, {0, nc, (int)tokens.size()}, labels, {});
 }
 
+std::vector<DpoPack> pack_dpo_pairs(const std::vector<DpoPair>& pairs, const std::vector<size_t>& which,
+                                    int max_tokens) {
+  std::vector<DpoPack> packs;
+  std::vector<Row> rows;
+  size_t tokens = 0;
+  auto flush = [&] {
+    if (rows.empty()) return;
+    packs.back().row = rows.size() == 1 ? rows[0] : concat_rows(rows);
+    rows.clear();
+    tokens = 0;
+  };
+  for (size_t i : which) {
+    const size_t n = pairs[i].chosen.size() + pairs[i].rejected.size();
+    if (rows.empty() || max_tokens <= 0 || tokens + n > (size_t)max_tokens) {
+      flush();
+      packs.emplace_back();
+    }
+    rows.push_back(dpo_row(pairs[i]));
+    packs.back().pairs.push_back(i);
+    tokens += n;
+  }
+  flush();
+  return packs;
+}
+
 namespace {
-// Per-segment sums of -nll over targets.
-std::pair<double, double> segment_logps(const Row& row, const std::vector<float>& nll) {
-  double lp[2] = {0, 0};
-  for (int s = 0; s < 2; s++)
+// Per-pair (chosen, rejected) sums of -nll over the targets of segments 2k and 2k + 1.
+std::vector<std::pair<double, double>> segment_logps(const Row& row, const std::vector<float>& nll) {
+  std::vector<std::pair<double, double>> out(row.n_seq() / 2, {0.0, 0.0});
+  for (int s = 0; s < row.n_seq(); s++) {
+    double lp = 0;
     for (int t = row.cu_seqlens[s]; t < row.cu_seqlens[s + 1]; t++)
-      if (row.targets[t] >= 0) lp[s] -= nll[t];
-  return {lp[0], lp[1]};
+      if (row.targets[t] >= 0) lp -= nll[t];
+    (s % 2 == 0 ? out[s / 2].first : out[s / 2].second) = lp;
+  }
+  return out;
 }
 }  // namespace
 
-std::pair<double, double> pair_logps(TrainModel<float>& m, const Row& row) {
+std::vector<std::pair<double, double>> pack_logps(TrainModel<float>& m, const DpoPack& pack) {
+  const Row& row = pack.row;
   std::vector<float> zero(row.T(), 0.0f), nll(row.T(), 0.0f);
   m.forward(row, /*recompute=*/true);
   m.head(row.targets.data(), zero.data(), nll.data(), false, /*nll_for_all_targets=*/true);
   return segment_logps(row, nll);
+}
+
+std::pair<double, double> pair_logps(TrainModel<float>& m, const Row& row) {
+  return pack_logps(m, DpoPack{row, {0}}).at(0);
 }
 
 std::vector<std::pair<double, double>> reference_logps(TrainModel<float>& ref,
@@ -159,33 +234,46 @@ std::vector<std::pair<double, double>> reference_logps(TrainModel<float>& ref,
   return out;
 }
 
-DpoStep dpo_accumulate(TrainModel<float>& m, const std::vector<const DpoPair*>& batch,
-                       const std::vector<std::pair<double, double>>& ref, double beta) {
+DpoStep dpo_accumulate_packed(TrainModel<float>& m, const std::vector<DpoPack>& packs,
+                              const std::vector<std::pair<double, double>>& ref, double beta) {
   DpoStep st;
-  const double B = (double)batch.size();
-  for (size_t i = 0; i < batch.size(); i++) {
-    Row row = dpo_row(*batch[i]);
+  size_t n_pairs = 0;
+  for (const auto& p : packs) n_pairs += p.pairs.size();
+  const double B = (double)n_pairs;
+  for (const auto& pack : packs) {
+    const Row& row = pack.row;
     std::vector<float> w(row.T(), 0.0f), nll(row.T(), 0.0f);
     m.forward(row, false);
     m.head(row.targets.data(), w.data(), nll.data(), false, true);
-    auto [lc, lr] = segment_logps(row, nll);
-    double rc = beta * (lc - ref[i].first), rr = beta * (lr - ref[i].second);
-    double z = rc - rr;
-    st.loss += -log_sigmoid(z) / B;
-    st.accuracy += (z > 0) / B;
-    st.margin += z / B;
-    st.chosen_reward += rc / B;
-    st.rejected_reward += rr / B;
-    // d loss / d logp_chosen = -beta * sigmoid(-z) / B; logp = -sum nll, so the weight on each
-    // chosen token's NLL is +beta * sigmoid(-z) / B, and its negative on rejected tokens.
-    float coef = (float)(beta * sigmoid(-z) / B);
-    for (int s = 0; s < 2; s++)
-      for (int t = row.cu_seqlens[s]; t < row.cu_seqlens[s + 1]; t++)
-        if (row.targets[t] >= 0) w[t] = s == 0 ? coef : -coef;
+    const auto lps = segment_logps(row, nll);
+    for (size_t k = 0; k < pack.pairs.size(); k++) {
+      const auto [lc, lr] = lps[k];
+      const auto& rf = ref[pack.pairs[k]];
+      double rc = beta * (lc - rf.first), rr = beta * (lr - rf.second);
+      double z = rc - rr;
+      st.loss += -log_sigmoid(z) / B;
+      st.accuracy += (z > 0) / B;
+      st.margin += z / B;
+      st.chosen_reward += rc / B;
+      st.rejected_reward += rr / B;
+      // d loss / d logp_chosen = -beta * sigmoid(-z) / B; logp = -sum nll, so the weight on each
+      // chosen token's NLL is +beta * sigmoid(-z) / B, and its negative on rejected tokens.
+      float coef = (float)(beta * sigmoid(-z) / B);
+      for (int s = 2 * (int)k; s < 2 * (int)k + 2; s++)
+        for (int t = row.cu_seqlens[s]; t < row.cu_seqlens[s + 1]; t++)
+          if (row.targets[t] >= 0) w[t] = s % 2 == 0 ? coef : -coef;
+    }
     m.head(row.targets.data(), w.data(), nullptr, /*grad=*/true);
     m.backward();
   }
   return st;
+}
+
+DpoStep dpo_accumulate(TrainModel<float>& m, const std::vector<const DpoPair*>& batch,
+                       const std::vector<std::pair<double, double>>& ref, double beta) {
+  std::vector<DpoPack> packs;
+  for (size_t i = 0; i < batch.size(); i++) packs.push_back({dpo_row(*batch[i]), {i}});
+  return dpo_accumulate_packed(m, packs, ref, beta);
 }
 
 std::vector<DpoStep> dpo_train(TrainModel<float>& policy, const std::vector<DpoPair>& pairs,
@@ -216,14 +304,11 @@ std::vector<DpoStep> dpo_train(TrainModel<float>& policy, const std::vector<DpoP
       for (int64_t i = n - 1; i > 0; i--) std::swap(order[i], order[r.below(i + 1)]);
     }
     for (int64_t b0 = 0; b0 < n; b0 += o.batch_pairs) {
-      std::vector<const DpoPair*> batch;
-      std::vector<std::pair<double, double>> ref;
-      for (int64_t i = b0; i < std::min(n, b0 + o.batch_pairs); i++) {
-        batch.push_back(&pairs[order[i]]);
-        ref.push_back(ref_logps[order[i]]);
-      }
+      std::vector<size_t> which;
+      for (int64_t i = b0; i < std::min(n, b0 + o.batch_pairs); i++) which.push_back((size_t)order[i]);
       policy.zero_grad();
-      DpoStep st = dpo_accumulate(policy, batch, ref, o.beta);
+      DpoStep st =
+          dpo_accumulate_packed(policy, pack_dpo_pairs(pairs, which, o.pack_tokens), ref_logps, o.beta);
       clip_grad_norm(policy.grads.data(), policy.n_params(), o.clip);
       st.lr = sched.at(step);
       adamw_update(policy.params.data(), policy.grads.data(), opt, decay, o.adamw, st.lr);

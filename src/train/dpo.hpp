@@ -27,14 +27,31 @@ struct DpoPair {
   std::vector<uint8_t> chosen_mask, rejected_mask;  // 1 on response tokens
 };
 
-// Reads pairs.jsonl: either {"prompt","chosen","rejected"} strings (rendered with the chat format
-// as a user turn and an assistant turn; tok and fmt required) or {"prompt_ids","chosen_ids",
-// "rejected_ids"} integer arrays (responses labelled, prompt not). InputError names file:line.
+// Reads pairs.jsonl, one pair a line, in any of these forms (InputError names file:line):
+//   {"prompt","chosen","rejected"} strings: a user turn and an assistant turn in the chat format;
+//   {"prefix": [{"role","content"},...], "chosen", "rejected"} (`agentwrite pairs`): the prefix
+//     messages as the prompt, then the chosen or rejected text as the assistant turn;
+//   {"prompt": [messages], "chosen": [messages], "rejected": [messages]} (TRL's conversational form);
+//   {"prompt_ids","chosen_ids","rejected_ids"} integer arrays.
+// Only the final assistant turn is labelled. The text forms need tok and fmt.
 std::vector<DpoPair> load_dpo_pairs(const std::filesystem::path& path, const tok::Tokenizer* tok,
                                     const tok::ChatFormat* fmt);
 
 // The packed row of one pair: segment 0 chosen, segment 1 rejected.
 Row dpo_row(const DpoPair& p);
+
+// Several pairs in one row: pair k of `pairs` is segments 2k (chosen) and 2k + 1 (rejected). Each
+// segment attends only to itself, so its log-probabilities are those of the pair alone.
+struct DpoPack {
+  Row row;
+  std::vector<size_t> pairs;  // indices into the caller's pair list, in segment order
+};
+// Packs the pairs `which` (in order, next-fit) into rows of at most max_tokens tokens; a pair longer
+// than that gets a row of its own. max_tokens <= 0: one pair per row.
+std::vector<DpoPack> pack_dpo_pairs(const std::vector<DpoPair>& pairs, const std::vector<size_t>& which,
+                                    int max_tokens);
+// Summed response log-probabilities (chosen, rejected) of every pair of a pack, in pack order.
+std::vector<std::pair<double, double>> pack_logps(TrainModel<float>& m, const DpoPack& pack);
 
 // Summed log-probability of the response of each segment (chosen, rejected) under m.
 std::pair<double, double> pair_logps(TrainModel<float>& m, const Row& row);
@@ -50,6 +67,7 @@ struct DpoOptions {
   std::filesystem::path out;
   int epochs = 1;
   int batch_pairs = 4;  // pairs per optimizer step
+  int pack_tokens = 0;  // > 0: the pairs of a step are packed into rows of at most this many tokens
   double beta = 0.1;
   AdamWConfig adamw;    // lr = peak
   Schedule schedule = Schedule::cosine;
@@ -71,6 +89,10 @@ struct DpoStep {
 // m and returns the mean loss; per-pair rewards in the returned step.
 DpoStep dpo_accumulate(TrainModel<float>& m, const std::vector<const DpoPair*>& batch,
                        const std::vector<std::pair<double, double>>& ref, double beta);
+// The same over packed rows: ref[i] belongs to pair i of `pairs` (the packs' indices), and the loss
+// is the mean over every pair of the packs. Equal to dpo_accumulate on the same pairs unpacked.
+DpoStep dpo_accumulate_packed(TrainModel<float>& m, const std::vector<DpoPack>& packs,
+                              const std::vector<std::pair<double, double>>& ref, double beta);
 
 // Trains policy with DPO; writes OUT/metrics.jsonl and the final model directory.
 std::vector<DpoStep> dpo_train(TrainModel<float>& policy, const std::vector<DpoPair>& pairs,

@@ -93,7 +93,51 @@ struct FakeModel {
     return out;
   }
 
-  std::string answer(std::string_view prompt) const { return is_plan_prompt(prompt) ? plan(prompt) : paragraph(prompt); }
+  // Refine prompts (the default critique and revise templates): the part under review is
+  // "Paragraph K - ..." (returns K) or the whole text (returns 0); words is its budget.
+  static bool is_critique_prompt(std::string_view p) {
+    return p.find("Review the draft as a demanding editor") != std::string_view::npos;
+  }
+  static bool is_revise_prompt(std::string_view p) {
+    return p.find("An editor's critique of the draft:") != std::string_view::npos;
+  }
+  static int refine_step_of(std::string_view p, int64_t& words) {
+    size_t pos = p.find("The part under review: ");
+    if (pos == std::string_view::npos) return -1;
+    std::string_view rest = p.substr(pos + 23);
+    size_t wc = rest.find("Word Count: ");
+    words = wc == std::string_view::npos ? 100 : std::atoll(std::string(rest.substr(wc + 12, 12)).c_str());
+    if (rest.rfind("Paragraph ", 0) != 0) return 0;
+    return std::atoi(std::string(rest.substr(10, 6)).c_str());
+  }
+  std::string critique(std::string_view prompt) const {
+    int64_t words = 0;
+    int k = refine_step_of(prompt, words);
+    return fmt::format("Critique{}.{}: tighten it to {} words.", topic(prompt), k, words);
+  }
+  // A revision: exactly the budget, in sentences of 10 words, marked "RevT partK:".
+  std::string revision(std::string_view prompt) const {
+    int64_t words = 0;
+    int k = refine_step_of(prompt, words);
+    uint64_t h = fnv(prompt);
+    auto n = static_cast<int64_t>(static_cast<double>(words) * revise_factor + 0.5);
+    static const char* vocab[] = {"india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"};
+    std::string out = fmt::format("Rev{} part{}:", topic(prompt), k);
+    for (int64_t i = 0; i < n; ++i) {
+      out += ' ';
+      out += vocab[(h >> (i % 61)) % 8];
+      if (i % 10 == 9 || i + 1 == n) out += '.';
+    }
+    return out;
+  }
+  double revise_factor = 1.0;  // revisions run this many times their budget
+
+  std::string answer(std::string_view prompt) const {
+    if (is_plan_prompt(prompt)) return plan(prompt);
+    if (is_critique_prompt(prompt)) return critique(prompt);
+    if (is_revise_prompt(prompt)) return revision(prompt);
+    return paragraph(prompt);
+  }
 };
 
 }  // namespace lw::testing

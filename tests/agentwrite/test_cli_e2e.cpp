@@ -21,9 +21,10 @@
 #include "fake_model.hpp"
 #include "io/file.hpp"
 #include "io/jsonl.hpp"
+#include "spawn.hpp"
 #include "support/fake_openai.hpp"
-#include "text/words.hpp"
 #include "support/shared_data.hpp"
+#include "text/words.hpp"
 
 namespace {
 
@@ -34,6 +35,7 @@ using lw::testing::FakeOpenAIServer;
 using lw::testing::FakeReply;
 using lw::testing::FakeRequest;
 using lw::testing::run_longwriter;
+using lw::testing::spawn_longwriter;
 
 fs::path temp_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("lw_aw_e2e_" + name + "_" + std::to_string(::getpid()));
@@ -90,6 +92,7 @@ TEST(CliWrite, ParallelPlanOnlyAndGivenPlan) {
   auto r = run_longwriter("write \"Write a 900-word essay about topic 2\" --parallel -o " + (dir / "p.md").string() + base);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(lw::text::count_words(lw::io::read_file(dir / "p.md")), 900);
+  EXPECT_NE(r.out.find("Topic2 part3:"), std::string::npos) << "every paragraph goes to stdout: " << r.out;
   for (const auto& q : srv.requests())
     EXPECT_EQ(lw::testing::last_user_message(q.body).find("Topic2 part"), std::string::npos);
 
@@ -235,27 +238,6 @@ TEST(CliAgentWrite, BatchWithFaults) {
   for (const auto& [p, n] : attempts) faults += n > 1;
   EXPECT_GT(faults, 5);
   EXPECT_EQ(lw::io::read_file(out), reference_output(50, 8)) << "faults change nothing in the result";
-}
-
-// Spawns longwriter with args (no shell), output discarded; returns the pid.
-pid_t spawn_longwriter(const std::vector<std::string>& args) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::string bin = lw::testing::longwriter_bin();
-    std::vector<char*> argv;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    FILE* devnull = std::fopen("/dev/null", "w");
-    if (devnull) {
-      ::dup2(fileno(devnull), 1);
-      ::dup2(fileno(devnull), 2);
-    }
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
 }
 
 TEST(CliAgentWrite, KilledMidwayResumesExactly) {
