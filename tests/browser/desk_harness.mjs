@@ -90,6 +90,21 @@ export async function openDesk({ puppeteer, chromium }, base, profileDir, downlo
   return { browser, page };
 }
 
+// A failed run: the reason, the problems seen and serve's stderr on stderr; exit code 1.
+export function reportFailure(e, problems, serve) {
+  console.error(`FAILED: ${e.message}`);
+  if (problems.length) console.error(problems.join('\n'));
+  if (serve) console.error(`serve's stderr:\n${serve.stderr()}`);
+  process.exitCode = 1;
+}
+
+// The end of a run, passed or not: closes the browser, kills serve, removes the temporary folder.
+export async function cleanUp(browser, serve, tmp) {
+  if (browser) await browser.close().catch(() => {});
+  if (serve) serve.child.kill('SIGKILL');
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
 // Keyboard, text and axe-core helpers on a desk page.
 export function deskHelpers(page) {
   const text = (sel) => page.$eval(sel, (e) => e.textContent);
@@ -122,5 +137,14 @@ export function deskHelpers(page) {
     check(fs.readFileSync(file, 'utf8') === job.text + '\n', 'the downloaded Markdown differs from the job\'s text');
     return job;
   }
-  return { text, waitText, tabTo, replaceFocused, axeRun, checkDownload };
+  // Opens the desk, types INSTRUCTION (its target must be read from it) and presses Start, by keyboard.
+  async function startFromInstruction(base, instruction, target) {
+    await page.goto(base + '/', { waitUntil: 'networkidle0' });
+    await tabTo('instruction');
+    await page.keyboard.type(instruction);
+    check(await page.$eval('#target', (e) => e.value) === String(target), 'the target was not read from the instruction');
+    await tabTo('start');
+    await page.keyboard.press('Enter');
+  }
+  return { text, waitText, tabTo, replaceFocused, axeRun, checkDownload, startFromInstruction };
 }

@@ -1,9 +1,10 @@
 // The writing desk in a real browser against `longwriter serve --model` with a trained model: the
 // miniature's capped model that the demo's AgentWrite stage plans and writes with (left in
-// BUILD/demo-quick-test/models/capped by the DemoQuick test), under the demo's own prompts
-// ("Plan: $INST$" and the bare step line). With the keyboard: an instruction like the demo's, the
-// plan rows, one row's word count edited, Write, every paragraph with its word count, the Markdown
-// download against GET /v1/write/{id}; axe-core on the finished page.
+// BUILD/demo-quick-test/models/capped by the DemoQuick test; its tokenizer and chat format come with
+// it), greedy, under the demo's own prompts ("Plan: $INST$" and the bare step line). With the
+// keyboard: an instruction like the demo's, the plan rows, one row's word count edited, Write, every
+// paragraph with its word count, the Markdown download against GET /v1/write/{id}; axe-core on the
+// finished page.
 //
 //   node tests/browser/desk_model_test.mjs BUILD/longwriter BUILD/demo-quick-test/models/capped
 //
@@ -12,7 +13,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { check, deskHelpers, getJson, loadDriver, log, openDesk, skip, startServe } from './desk_harness.mjs';
+import { check, cleanUp, deskHelpers, getJson, loadDriver, log, openDesk, reportFailure, skip,
+  startServe } from './desk_harness.mjs';
 
 const [binary, model] = process.argv.slice(2);
 if (!binary || !fs.existsSync(binary) || !model) {
@@ -34,20 +36,15 @@ fs.writeFileSync(path.join(tmp, 'write.txt'), '$STEP$');
 let browser, page, serve;
 try {
   serve = await startServe(binary, ['--model', model, '--jobs-dir', path.join(tmp, 'jobs'),
-    '--format', 'chatml', '--max-context', '768', '--temperature', '0',
+    '--temperature', '0',
     '--plan-template', path.join(tmp, 'plan.txt'), '--write-template', path.join(tmp, 'write.txt')], 0);
   const { base } = serve;
   log(`serve --model ${model} on ${base}`);
   ({ browser, page } = await openDesk(driver, base, path.join(tmp, 'profile'), downloads, problems));
-  const { text, waitText, tabTo, replaceFocused, axeRun, checkDownload } = deskHelpers(page);
+  const { text, waitText, tabTo, replaceFocused, axeRun, checkDownload, startFromInstruction } = deskHelpers(page);
 
   // 1. Plan: the miniature plans in steps of at most 100 words, counting down what is left.
-  await page.goto(base + '/', { waitUntil: 'networkidle0' });
-  await tabTo('instruction');
-  await page.keyboard.type('Write a 300-word text about castles.');
-  check(await page.$eval('#target', (e) => e.value) === '300', 'the target was not read from the instruction');
-  await tabTo('start');
-  await page.keyboard.press('Enter');
+  await startFromInstruction(base, 'Write a 300-word text about castles.', 300);
   await waitText('#job-status', /^planned$/, 20000);
   const rows = await page.$$eval('#plan [id^="plan-words-"]', (es) => es.length);
   check(rows >= 2, `the model's plan has ${rows} rows (expected several steps of at most 100 words)`);
@@ -84,13 +81,8 @@ try {
   check(problems.length === 0, problems.join('\n'));
   log('passed');
 } catch (e) {
-  console.error(`FAILED: ${e.message}`);
-  if (problems.length) console.error(problems.join('\n'));
-  if (serve) console.error(`serve's stderr:\n${serve.stderr()}`);
-  process.exitCode = 1;
+  reportFailure(e, problems, serve);
 } finally {
-  if (browser) await browser.close().catch(() => {});
-  if (serve) serve.child.kill('SIGKILL');
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await cleanUp(browser, serve, tmp);
 }
 process.exit(process.exitCode || 0);

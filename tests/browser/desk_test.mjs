@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { check, deskHelpers, getJson, loadDriver, log, openDesk, skip, startServe as startServeWith,
-  stopServe } from './desk_harness.mjs';
+import { check, cleanUp, deskHelpers, getJson, loadDriver, log, openDesk, reportFailure,
+  startServe as startServeWith, stopServe } from './desk_harness.mjs';
 import { startScriptedUpstream } from './scripted_upstream.mjs';
 
 const binary = process.argv[2];
@@ -43,15 +43,10 @@ try {
   check(pageBytes > 1000 && pageBytes < 100 * 1024, `the page is ${pageBytes} bytes (expected under 100 KB)`);
 
   ({ browser, page } = await openDesk(driver, base, path.join(tmp, 'profile'), downloads, problems));
-  const { text, waitText, tabTo, replaceFocused, axeRun, checkDownload } = deskHelpers(page);
+  const { text, waitText, tabTo, replaceFocused, axeRun, checkDownload, startFromInstruction } = deskHelpers(page);
 
   // 1. Plan, with the keyboard only.
-  await page.goto(base + '/', { waitUntil: 'networkidle0' });
-  await tabTo('instruction');
-  await page.keyboard.type('Write a 150-word essay about writing desks, in four short parts.');
-  check(await page.$eval('#target', (e) => e.value) === '150', 'the target was not read from the instruction');
-  await tabTo('start');
-  await page.keyboard.press('Enter');
+  await startFromInstruction(base, 'Write a 150-word essay about writing desks, in four short parts.', 150);
   await page.waitForSelector('#plan-words-4:not([disabled])', { timeout: 20000 });
   check(await text('#job-status') === 'planned', 'the plan-only job did not stop at the plan');
   log('plan shown');
@@ -170,14 +165,9 @@ try {
   check(problems.length === 0, problems.join('\n'));
   log('passed');
 } catch (e) {
-  console.error(`FAILED: ${e.message}`);
-  if (problems.length) console.error(problems.join('\n'));
-  if (serve) console.error(`serve's stderr:\n${serve.stderr()}`);
-  process.exitCode = 1;
+  reportFailure(e, problems, serve);
 } finally {
-  if (browser) await browser.close().catch(() => {});
-  if (serve) serve.child.kill('SIGKILL');
   if (upstream) upstream.server.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await cleanUp(browser, serve, tmp);
 }
 process.exit(process.exitCode || 0);
