@@ -13,36 +13,9 @@
 
 namespace lw::apps {
 
-// --plan-template / --write-template (also taken by `longwriter serve` for its /v1/write jobs).
-struct TemplateOptions {
+struct AgentWriteOptions {
   std::string plan_template_file, write_template_file;
   std::string plan_template, write_template;  // loaded text ("" = defaults)
-};
-
-inline void add_template_options(CLI::App* cmd, TemplateOptions& o) {
-  cmd->add_option("--plan-template", o.plan_template_file,
-                  "Plan prompt template file; $INST$ is replaced by the instruction (default: built in;\n"
-                  "the reference prompts/plan.txt works as is)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--write-template", o.write_template_file,
-                  "Write prompt template file; $INST$, $PLAN$, $TEXT$ (text so far) and $STEP$ (the step\n"
-                  "to write) are replaced (default: built in; the reference prompts/write.txt works as is)")
-      ->check(CLI::ExistingFile);
-}
-
-inline void load_templates(TemplateOptions& o) {
-  if (!o.plan_template_file.empty()) {
-    o.plan_template = io::read_file(o.plan_template_file);
-    agentwrite::validate_plan_template(o.plan_template, o.plan_template_file);
-  }
-  if (!o.write_template_file.empty()) {
-    o.write_template = io::read_file(o.write_template_file);
-    agentwrite::validate_write_template(o.write_template, o.write_template_file);
-  }
-}
-
-struct AgentWriteOptions {
-  TemplateOptions templates;
   bool parallel = false;
   bool no_length_control = false;
   int max_plan_attempts = 3;
@@ -58,6 +31,19 @@ struct AgentWriteOptions {
   double cap_margin = 0.5;
 };
 
+// --plan-template and --write-template alone (`longwriter serve` takes them for its /v1/write jobs;
+// load_templates reads them).
+inline void add_template_options(CLI::App* cmd, AgentWriteOptions& o) {
+  cmd->add_option("--plan-template", o.plan_template_file,
+                  "Plan prompt template file; $INST$ is replaced by the instruction (default: built in;\n"
+                  "the reference prompts/plan.txt works as is)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--write-template", o.write_template_file,
+                  "Write prompt template file; $INST$, $PLAN$, $TEXT$ (text so far) and $STEP$ (the step\n"
+                  "to write) are replaced (default: built in; the reference prompts/write.txt works as is)")
+      ->check(CLI::ExistingFile);
+}
+
 inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
   cmd->add_flag("--parallel", o.parallel,
                 "Write every paragraph from the plan alone, all at once (the paper's parallel variant:\n"
@@ -65,7 +51,7 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
   cmd->add_flag("--no-length-control", o.no_length_control,
                 "Keep the plan's budgets as they are. By default, when a paragraph over- or undershoots,\n"
                 "the remaining budgets are rescaled so the total lands near the target");
-  add_template_options(cmd, o.templates);
+  add_template_options(cmd, o);
   cmd->add_option("--max-plan-attempts", o.max_plan_attempts,
                   "Plans that are empty or have too many steps are re-requested up to this many times in all")
       ->capture_default_str()
@@ -102,13 +88,20 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
 }
 
 inline void load_templates(AgentWriteOptions& o) {
-  load_templates(o.templates);
+  if (!o.plan_template_file.empty()) {
+    o.plan_template = io::read_file(o.plan_template_file);
+    agentwrite::validate_plan_template(o.plan_template, o.plan_template_file);
+  }
+  if (!o.write_template_file.empty()) {
+    o.write_template = io::read_file(o.write_template_file);
+    agentwrite::validate_write_template(o.write_template, o.write_template_file);
+  }
 }
 
 inline agentwrite::PipelineConfig pipeline_config(const AgentWriteOptions& o) {
   agentwrite::PipelineConfig c;
-  c.plan_template = o.templates.plan_template;
-  c.write_template = o.templates.write_template;
+  c.plan_template = o.plan_template;
+  c.write_template = o.write_template;
   c.parallel = o.parallel;
   c.length_control = !o.no_length_control;
   c.max_plan_attempts = o.max_plan_attempts;

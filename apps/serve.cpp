@@ -39,8 +39,8 @@ struct Options {
   bool metrics_public = false;
   std::string jobs_dir;
   bool no_ui = false;
-  lw::apps::BackendOptions upstream;    // --upstream-url / --upstream-model: AgentWrite's backend
-  lw::apps::TemplateOptions templates;  // the /v1/write jobs' plan and write prompts
+  lw::apps::BackendOptions upstream;      // --upstream-url / --upstream-model: AgentWrite's backend
+  lw::apps::AgentWriteOptions templates;  // only --plan-template/--write-template: the jobs' prompts
 };
 
 // The writing desk: the page at / and the /v1/write jobs, and the model they use.
