@@ -35,13 +35,9 @@ struct AgentWriteOptions {
   std::string critique_template, revise_template;  // loaded text ("" = defaults)
 };
 
-inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
-  cmd->add_flag("--parallel", o.parallel,
-                "Write every paragraph from the plan alone, all at once (the paper's parallel variant:\n"
-                "faster, less coherent; no length control)");
-  cmd->add_flag("--no-length-control", o.no_length_control,
-                "Keep the plan's budgets as they are. By default, when a paragraph over- or undershoots,\n"
-                "the remaining budgets are rescaled so the total lands near the target");
+// --plan-template and --write-template alone (`longwriter serve` takes them for its /v1/write jobs;
+// load_templates reads them).
+inline void add_template_options(CLI::App* cmd, AgentWriteOptions& o) {
   cmd->add_option("--plan-template", o.plan_template_file,
                   "Plan prompt template file; $INST$ is replaced by the instruction (default: built in;\n"
                   "the reference prompts/plan.txt works as is)")
@@ -50,6 +46,16 @@ inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
                   "Write prompt template file; $INST$, $PLAN$, $TEXT$ (text so far) and $STEP$ (the step\n"
                   "to write) are replaced (default: built in; the reference prompts/write.txt works as is)")
       ->check(CLI::ExistingFile);
+}
+
+inline void add_agentwrite_options(CLI::App* cmd, AgentWriteOptions& o) {
+  cmd->add_flag("--parallel", o.parallel,
+                "Write every paragraph from the plan alone, all at once (the paper's parallel variant:\n"
+                "faster, less coherent; no length control)");
+  cmd->add_flag("--no-length-control", o.no_length_control,
+                "Keep the plan's budgets as they are. By default, when a paragraph over- or undershoots,\n"
+                "the remaining budgets are rescaled so the total lands near the target");
+  add_template_options(cmd, o);
   cmd->add_option("--max-plan-attempts", o.max_plan_attempts,
                   "Plans that are empty or have too many steps are re-requested up to this many times in all")
       ->capture_default_str()

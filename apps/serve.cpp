@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agentwrite_options.hpp"
 #include "common/backend.hpp"
 #include "common/engine_options.hpp"
 #include "common/registry.hpp"
@@ -38,7 +39,8 @@ struct Options {
   bool metrics_public = false;
   std::string jobs_dir;
   bool no_ui = false;
-  lw::apps::BackendOptions upstream;  // --upstream-url / --upstream-model: AgentWrite's backend
+  lw::apps::BackendOptions upstream;      // --upstream-url / --upstream-model: AgentWrite's backend
+  lw::apps::AgentWriteOptions templates;  // only --plan-template/--write-template: the jobs' prompts
 };
 
 // The writing desk: the page at / and the /v1/write jobs, and the model they use.
@@ -55,6 +57,7 @@ void add_desk_options(CLI::App* cmd, Options& o) {
   cmd->add_option("--upstream-api-key-file", o.upstream.api_key_file,
                   "File holding the key for --upstream-url (default: $OPENAI_API_KEY)")
       ->check(CLI::ExistingFile);
+  lw::apps::add_template_options(cmd, o.templates);
 }
 
 // The access flags: who may connect, with which key, from which web origins (serve/request_guard.hpp).
@@ -211,6 +214,9 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
     wo.model = upstream ? o->upstream.model : std::string();
     wo.config.temperature = o->local.default_temperature;
     wo.config.top_p = o->local.default_top_p;
+    lw::apps::load_templates(o->templates);
+    wo.config.plan_template = o->templates.plan_template;
+    wo.config.write_template = o->templates.write_template;
     lw::serve::WriteJobs jobs(write_backend, wo);
     so.write_jobs = &jobs;
     so.ui = !o->no_ui;

@@ -7,77 +7,31 @@
 // Exit 0: passed; 1: failed (the reason on stderr); 77: skipped (puppeteer-core, axe-core or
 // chromium missing; the message names the fix). LW_DESK_SCREENSHOTS=DIR writes desk-1280.png and
 // desk-390.png there (docs/ for the README).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { check, cleanUp, deskHelpers, getJson, loadDriver, log, openDesk, reportFailure,
+  startServe as startServeWith, stopServe } from './desk_harness.mjs';
 import { startScriptedUpstream } from './scripted_upstream.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const binary = process.argv[2];
-const modules = process.env.LW_NODE_MODULES || path.join(here, '../../.node/browser/node_modules');
-const chromium = process.env.LW_CHROMIUM || '/usr/bin/chromium';
-const t0 = Date.now();
-
-function skip(why) {
-  console.log(`SKIPPED: ${why}`);
-  process.exit(77);
-}
 if (!binary || !fs.existsSync(binary)) {
   console.error('usage: node desk_test.mjs PATH/TO/longwriter');
   process.exit(1);
 }
-if (!fs.existsSync(chromium)) skip(`${chromium} is missing: run scripts/setup.sh (installs Debian's chromium)`);
-let puppeteer, axeSource;
-try {
-  const require = createRequire(path.join(modules, 'x.js'));
-  puppeteer = require('puppeteer-core');
-  axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-} catch {
-  skip(`puppeteer-core and axe-core are not in ${modules}: run scripts/setup.sh with access to the npm registry ` +
-       '(it runs npm ci in .node/browser from tests/browser/package-lock.json)');
-}
+const driver = loadDriver();
+const { axeSource } = driver;
 
 const problems = [];
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-const log = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${m}`);
-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-desk-'));
 const jobsDir = path.join(tmp, 'jobs');
 const downloads = path.join(tmp, 'downloads');
 fs.mkdirSync(downloads);
 
-function startServe(upstreamUrl, port) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, ['serve', '--upstream-url', upstreamUrl, '--upstream-model', 'scripted',
-      '--port', String(port), '--jobs-dir', jobsDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/writing desk: (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) resolve({ child, base: m[1], port: Number(m[1].split(':')[2]), stderr: () => err });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited (${code}) before listening: ${err}`)));
-  });
-}
-function stopServe(s) {
-  return new Promise((resolve) => {
-    s.child.removeAllListeners('exit');
-    s.child.on('exit', () => resolve());
-    s.child.kill('SIGKILL');  // as a crash: the job folder must be enough to go on
-  });
-}
-async function getJson(base, p) {
-  const r = await fetch(base + p);
-  return r.json();
-}
+const startServe = (upstreamUrl, port) => startServeWith(binary,
+  ['--upstream-url', upstreamUrl, '--upstream-model', 'scripted', '--jobs-dir', jobsDir], port);
 
-let browser, serve, upstream;
+let browser, page, serve, upstream;
 try {
   upstream = await startScriptedUpstream();
   process.env.SCRIPTED_DELAY_MS = process.env.SCRIPTED_DELAY_MS || '40';
@@ -88,59 +42,16 @@ try {
   const pageBytes = (await (await fetch(base + '/')).arrayBuffer()).byteLength;
   check(pageBytes > 1000 && pageBytes < 100 * 1024, `the page is ${pageBytes} bytes (expected under 100 KB)`);
 
-  browser = await puppeteer.launch({
-    executablePath: chromium,
-    headless: true,
-    userDataDir: path.join(tmp, 'profile'),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const origin = `127.0.0.1:${port}`;
-  await page.setRequestInterception(true);
-  page.on('request', (req) => {
-    const u = new URL(req.url());
-    if (u.protocol === 'data:' || u.protocol === 'blob:' || u.host === origin) return req.continue();
-    problems.push(`a request to another host: ${req.url()}`);
-    return req.abort();
-  });
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  const cdp = await page.createCDPSession();
-  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
-
-  const text = (sel) => page.$eval(sel, (e) => e.textContent);
-  const waitText = (sel, re, timeout = 20000) => page.waitForFunction(
-    (s, src) => { const e = document.querySelector(s); return e && new RegExp(src).test(e.textContent); },
-    { timeout }, sel, re.source);
-  // Tab until the element has the focus (keyboard-only use).
-  async function tabTo(id) {
-    for (let i = 0; i < 60; ++i) {
-      if (await page.evaluate(() => document.activeElement && document.activeElement.id) === id) return;
-      await page.keyboard.press('Tab');
-    }
-    throw new Error(`#${id} cannot be reached with Tab`);
-  }
-
-  const axeRun = () => page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  });
+  ({ browser, page } = await openDesk(driver, base, path.join(tmp, 'profile'), downloads, problems));
+  const { text, waitText, tabTo, replaceFocused, axeRun, checkDownload, startFromInstruction } = deskHelpers(page);
 
   // 1. Plan, with the keyboard only.
-  await page.goto(base + '/', { waitUntil: 'networkidle0' });
-  await tabTo('instruction');
-  await page.keyboard.type('Write a 150-word essay about writing desks, in four short parts.');
-  check(await page.$eval('#target', (e) => e.value) === '150', 'the target was not read from the instruction');
-  await tabTo('start');
-  await page.keyboard.press('Enter');
+  await startFromInstruction(base, 'Write a 150-word essay about writing desks, in four short parts.', 150);
   await page.waitForSelector('#plan-words-4:not([disabled])', { timeout: 20000 });
   check(await text('#job-status') === 'planned', 'the plan-only job did not stop at the plan');
   log('plan shown');
   await tabTo('plan-words-2');
-  await page.keyboard.down('Control'); await page.keyboard.press('a'); await page.keyboard.up('Control');
-  await page.keyboard.type('24');
+  await replaceFocused('24');
   check(await text('#plan-total') === String(36 * 3 + 24), 'the plan total did not follow the edit');
   // The editable plan passes axe-core too (the rows' move and delete buttons are shown now).
   await page.addScriptTag({ content: axeSource });
@@ -193,12 +104,7 @@ try {
     'paragraph 3 changed although the following paragraphs were to be kept');
 
   // 5. Download the Markdown and compare it with the job's stored text.
-  await page.click('#download');
-  const file = path.join(downloads, `${id}.md`);
-  for (let i = 0; i < 100 && !fs.existsSync(file); ++i) await new Promise((r) => setTimeout(r, 100));
-  check(fs.existsSync(file), 'the Markdown download did not arrive');
-  const job = await getJson(base, `/v1/write/${id}`);
-  check(fs.readFileSync(file, 'utf8') === job.text + '\n', 'the downloaded Markdown differs from the job\'s text');
+  await checkDownload(base, id, downloads);
   log('downloaded Markdown matches GET /v1/write/{id}');
 
   // 6. Accessibility (write mode with the job open), then screenshots.
@@ -259,14 +165,9 @@ try {
   check(problems.length === 0, problems.join('\n'));
   log('passed');
 } catch (e) {
-  console.error(`FAILED: ${e.message}`);
-  if (problems.length) console.error(problems.join('\n'));
-  if (serve) console.error(`serve's stderr:\n${serve.stderr()}`);
-  process.exitCode = 1;
+  reportFailure(e, problems, serve);
 } finally {
-  if (browser) await browser.close().catch(() => {});
-  if (serve) serve.child.kill('SIGKILL');
   if (upstream) upstream.server.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await cleanUp(browser, serve, tmp);
 }
 process.exit(process.exitCode || 0);
