@@ -251,15 +251,8 @@ TEST(CliAgentWrite, KilledMidwayResumesExactly) {
   std::string in = instructions_file(dir, kItems), out = (dir / "out.jsonl").string();
   std::vector<std::string> args = {"agentwrite", "--in", in, "--out", out, "--concurrency",
                                    std::to_string(kConcurrency), "--base-url", srv.base_url(), "--model", "fake"};
-  pid_t pid = spawn_longwriter(args);
-  ASSERT_GT(pid, 0);
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (srv.request_count() < 50 && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
+  ASSERT_TRUE(lw::testing::spawn_and_kill_after(args, 50, [&] { return srv.request_count(); }))
+      << "the run could not start or finished before it was killed";
   EXPECT_FALSE(fs::exists(out)) << "no partial output";
 
   // What the checkpoint holds as finished.

@@ -302,15 +302,8 @@ TEST(CliRefine, KilledMidwayResumesExactly) {
                                     "--model",
                                     "fake"};
   };
-  pid_t pid = lw::testing::spawn_longwriter(args(out));
-  ASSERT_GT(pid, 0);
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (srv.request_count() < 30 && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
+  ASSERT_TRUE(lw::testing::spawn_and_kill_after(args(out), 30, [&] { return srv.request_count(); }))
+      << "the run could not start or finished before it was killed";
   const int first_run = srv.request_count();
   std::string cmd;
   for (const auto& a : args(out)) cmd += " '" + a + "'";
