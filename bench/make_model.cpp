@@ -8,17 +8,18 @@
 //   lw_make_model --shape tiny256 --dtype f32 --std 0.03 --std-embed 1 --std-head 0.25 --out tiny.gguf
 //
 // Shapes: tiny256 (V 256, C 256, 2 layers, 4/2 heads of 64, FFN 256), tiny-gpt2 (V 50257 with the
-// GPT-2 vocabulary, C 32, 2 layers, 4/2 heads of 8, FFN 64, context 512: a few MB, for serve checks), 152m (the engine benchmark's:
-// V 50257, C 768, 12 layers, 12/4 heads, FFN 2048), 1b (Llama-3.2-1B: V 50257, C 2048, 16 layers,
-// 32/8 heads, FFN 8192, tied, llama3 rope scaling), 8b (Llama-3.1-8B: V 128256, C 4096, 32 layers,
-// 32/8 heads of 128, FFN 14336, llama3 rope scaling). The vocabulary is GPT-2's from the shared
-// test data, padded to V with [PAD{id}] tokens (tiny256: byte tokens).
+// GPT-2 vocabulary, C 32, 2 layers, 4/2 heads of 8, FFN 64, context 512: a few MB, for serve checks), 152m
+// (the engine benchmark's: V 50257, C 768, 12 layers, 12/4 heads, FFN 2048), 1b (Llama-3.2-1B: V 50257, C
+// 2048, 16 layers, 32/8 heads, FFN 8192, tied, llama3 rope scaling), 8b (Llama-3.1-8B: V 128256, C 4096, 32
+// layers, 32/8 heads of 128, FFN 14336, llama3 rope scaling). The vocabulary is GPT-2's from the shared test
+// data, padded to V with [PAD{id}] tokens (tiny256: byte tokens).
 #include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <utility>
 
 #include "convert/gguf_tokenizer.hpp"
 #include "convert/scheme.hpp"
@@ -90,7 +91,20 @@ void add_vocab(const ModelConfig& c, io::GgufStreamWriter& w) {
     w.set_string("tokenizer.ggml.model", "gpt2");
     w.set_string("tokenizer.ggml.pre", "gpt-2");
     w.set_array_string("tokenizer.ggml.merges", g.get_string_array("tokenizer.ggml.merges"));
-    for (int i = static_cast<int>(tokens.size()); i < c.V; ++i) tokens.push_back(fmt::format("[PAD{}]", i)), types.push_back(5);
+    for (int i = static_cast<int>(tokens.size()); i < c.V; ++i)
+      tokens.push_back(fmt::format("[PAD{}]", i)), types.push_back(5);
+    if (c.V >= 128256) {
+      // Llama 3's special tokens at their ids, so `write`/`serve` detect the llama3 chat format
+      // (random weights never emit them: a reply runs to its token cap).
+      const std::pair<int, const char*> specials[] = {{128000, "<|begin_of_text|>"},
+                                                      {128001, "<|end_of_text|>"},
+                                                      {128006, "<|start_header_id|>"},
+                                                      {128007, "<|end_header_id|>"},
+                                                      {128009, "<|eot_id|>"}};
+      for (const auto& [id, text] : specials) tokens[id] = text, types[id] = 3;
+      w.set_u32("tokenizer.ggml.bos_token_id", 128000);
+      w.set_u32("tokenizer.ggml.eos_token_id", 128009);
+    }
   }
   tokens.resize(c.V);
   types.resize(c.V);
@@ -105,9 +119,12 @@ int main(int argc, char** argv) {
   std::string shape_name = "152m", dtype = "f32", out;
   uint64_t seed = 1;
   float sd = 0.02f, sd_embed = -1.0f, sd_head = -1.0f;
-  app.add_option("--shape", shape_name, "tiny256, tiny-gpt2 (GPT-2 vocabulary, a few MB), 152m, 1b or 8b")->capture_default_str();
-  app.add_option("--dtype", dtype, "GGUF: a type or scheme of `longwriter convert` (f32, bf16, q8_0, q4_k_m, ...); "
-                                   "HF directory: f32 or bf16")->capture_default_str();
+  app.add_option("--shape", shape_name, "tiny256, tiny-gpt2 (GPT-2 vocabulary, a few MB), 152m, 1b or 8b")
+      ->capture_default_str();
+  app.add_option("--dtype", dtype,
+                 "GGUF: a type or scheme of `longwriter convert` (f32, bf16, q8_0, q4_k_m, ...); "
+                 "HF directory: f32 or bf16")
+      ->capture_default_str();
   app.add_option("--seed", seed, "Random seed")->capture_default_str();
   app.add_option("--std", sd, "Standard deviation of the weights")->capture_default_str();
   app.add_option("--std-embed", sd_embed, "... of the token embedding (default: --std)");
@@ -141,8 +158,11 @@ int main(int argc, char** argv) {
       const bool vec = s.shape.size() == 1;
       const int64_t rows = vec ? 1 : s.shape[0], cols = s.shape.back();
       const bool norm = s.role == engine::ParamRole::norm;
-      const bool head = s.slot == engine::Slot::lm_head || (s.slot == engine::Slot::embed && cfg.tie_word_embeddings);
-      const float sdt = head && sd_head > 0 ? sd_head : s.slot == engine::Slot::embed && sd_embed > 0 ? sd_embed : sd;
+      const bool head =
+          s.slot == engine::Slot::lm_head || (s.slot == engine::Slot::embed && cfg.tie_word_embeddings);
+      const float sdt = head && sd_head > 0                             ? sd_head
+                        : s.slot == engine::Slot::embed && sd_embed > 0 ? sd_embed
+                                                                        : sd;
       w.add_tensor(engine::gguf_place(cfg, s, false).tensor, quant::ggml_type(t), s.shape,
                    [=, &progress](const io::GgufStreamWriter::Sink& sink) {
                      const size_t rb = engine::dtype_bytes(t, cols);
