@@ -88,7 +88,7 @@ for rep in $(seq 1 "$REPS"); do
     wall=$(echo "$t1 - $t0" | bc -l)
     tokens=$(grep -o '[0-9]* completion tokens' "$log" | tail -1 | awk '{print $1}')
     words=$(wc -w < "$OUT/$tag.rep$rep.md")
-    rate=$(echo "scale=2; ${tokens:-0} / $wall" | bc -l)
+    rate=$(printf %.2f "$(echo "${tokens:-0} / $wall" | bc -l)")
     echo "$mode $wall $tokens $words $rate" >> "$OUT/runs.txt"
     printf '  rep %d  %-24s %8.1f s  %6s tokens  %6s words  %7s tokens/s\n' "$rep" "$mode" "$wall" "$tokens" "$words" "$rate"
   done
