@@ -8,6 +8,8 @@
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
 
+#include <fmt/format.h>
+
 namespace lw::engine {
 
 void validate(const DraftOptions& d) {
@@ -17,6 +19,12 @@ void validate(const DraftOptions& d) {
     fail_input("--draft-min must be in 1..--draft-max ({}) (got {})", d.draft_max, d.draft_min);
   if (d.ngram_min < 1 || d.ngram_max < d.ngram_min)
     fail_input("lookup n-gram lengths must satisfy 1 <= min <= max (got {}..{})", d.ngram_min, d.ngram_max);
+}
+
+std::string draft_summary(const DraftStats& s) {
+  return fmt::format(
+      "speculative: {} drafted, {} accepted ({} rejected), acceptance {:.1f} %, {} verify steps", s.drafted,
+      s.accepted, s.rejected(), 100.0 * s.acceptance(), s.steps);
 }
 
 std::vector<int32_t> lookup_draft(std::span<const int32_t> ctx, int k, int ngram_max, int ngram_min) {
@@ -120,6 +128,19 @@ Verdict verify_draft(Sampler& target, std::span<const float> row, int32_t x, std
   const int32_t y = target.draw(p);
   target.push(y);
   return {y, false};
+}
+
+std::unique_ptr<Model> load_draft_model(const std::filesystem::path& path, const Model& target,
+                                        const tok::Tokenizer* target_tok, const LoadOptions& opts) {
+  if (!std::filesystem::exists(path))
+    fail_input("--draft-model {}: no such model directory or .gguf file", path.string());
+  LoadOptions lo = opts;
+  lo.max_context = std::max(lo.max_context, target.config().max_context);
+  auto draft = load_model(path, lo);
+  std::unique_ptr<tok::Tokenizer> draft_tok;
+  if (target_tok) draft_tok = tok::load_tokenizer(path);
+  check_draft_vocab(target, target_tok, target.source(), *draft, draft_tok.get(), path.string());
+  return draft;
 }
 
 void check_draft_vocab(const Model& target, const tok::Tokenizer* target_tok, const std::string& target_path,

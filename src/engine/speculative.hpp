@@ -25,6 +25,8 @@
 // non-speculative output token for token. After K accepted drafts one more token is drawn from
 // the last row's p (the bonus token).
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -69,6 +71,9 @@ struct DraftStats {
   }
 };
 
+// "speculative: D drafted, A accepted (R rejected), acceptance X %, S verify steps".
+std::string draft_summary(const DraftStats& s);
+
 // Up to k tokens that followed the most recent earlier occurrence of ctx's longest suffix of
 // length ngram_max..ngram_min (empty when none occurs).
 std::vector<int32_t> lookup_draft(std::span<const int32_t> ctx, int k, int ngram_max, int ngram_min = 1);
@@ -108,6 +113,11 @@ struct Verdict {
 // scratch: reused buffer.
 Verdict verify_draft(Sampler& target, std::span<const float> row, int32_t x, std::span<const float> q,
                      std::vector<float>& scratch);
+
+// Loads a draft model for `target` (its tokenizer too when the target has one) and checks the
+// vocabularies (check_draft_vocab).
+std::unique_ptr<Model> load_draft_model(const std::filesystem::path& path, const Model& target,
+                                        const tok::Tokenizer* target_tok, const LoadOptions& opts = {});
 
 // Throws InputError naming both files unless the draft model and the target share a vocabulary:
 // the same size (model and tokenizer) and, with both tokenizers given, the same token texts.

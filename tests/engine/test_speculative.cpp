@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "data/fake_tokenizer.hpp"
 #include "engine/generate.hpp"
 #include "engine/ops.hpp"
 #include "engine/speculative.hpp"
@@ -279,4 +280,24 @@ TEST_F(Speculative, DraftVocabularyMustMatch) {
     EXPECT_NE(msg.find("90"), std::string::npos) << msg;
   }
   EXPECT_NO_THROW(check_draft_vocab(*m, nullptr, "a", *m, nullptr, "b"));
+}
+
+TEST_F(Speculative, DraftTokenTextsMustMatch) {
+  ModelConfig c = tiny_llama();
+  c.V = 261;  // FakeTokenizer::llama3(): 256 bytes + 5 specials
+  auto m = make_random_model(c, 51, DType::f32, 0.3f);
+  const auto a = lw::testing::FakeTokenizer::llama3();
+  const auto same = lw::testing::FakeTokenizer::llama3();
+  const lw::testing::FakeTokenizer other(
+      {"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|im_end|>"});
+  EXPECT_NO_THROW(check_draft_vocab(*m, &a, "t", *m, &same, "d"));
+  try {
+    check_draft_vocab(*m, &a, "target-dir", *m, &other, "draft-dir");
+    FAIL() << "no error";
+  } catch (const lw::InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("target-dir"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("draft-dir"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("id 260"), std::string::npos) << msg;
+  }
 }
