@@ -40,7 +40,8 @@ GenerateResult generate(const Model& m, const tok::Tokenizer* tok, std::span<con
   validate(opts.sampling, m.config().V);
   const int ctx = opts.max_context > 0 ? opts.max_context : m.config().max_context;
   const int P = static_cast<int>(prompt.size());
-  if (P >= ctx) fail_input("the prompt has {} tokens; the context limit is {} (no room to generate)", P, ctx);
+  if (P >= ctx)
+    fail_input("the prompt has {} tokens; the context limit is {} (no room to generate)", P, ctx);
   const int max_new = std::min(opts.max_new_tokens, ctx - P);
 
   GenerateResult res;

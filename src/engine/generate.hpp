@@ -23,11 +23,11 @@ class Tokenizer;
 namespace lw::engine {
 
 struct GenerateOptions {
-  int max_new_tokens = 256;  // capped by the context (max_context - prompt length)
+  int max_new_tokens = 256;           // capped by the context (max_context - prompt length)
   SamplingParams sampling;
-  std::vector<int32_t> stop_ids;          // generation ends after emitting one of these (not printed)
+  std::vector<int32_t> stop_ids;      // generation ends after emitting one of these (not printed)
   std::vector<std::string> stop_strings;  // text stop: output is cut before the match
-  int max_context = 0;                    // 0: the model's max_context
+  int max_context = 0;                // 0: the model's max_context
   // KV cache dtype: f16 (the default, as llama.cpp's) halves its memory and what a decode step
   // reads at long context; f32 keeps keys and values exactly (decode equals a full recompute).
   DType kv_dtype = DType::f16;
