@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "cli_helpers.hpp"
+#include "engine/engine_test_util.hpp"
 #include "engine/model.hpp"
 #include "engine/save.hpp"
 
@@ -19,15 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 lw::engine::ModelConfig tiny(int V) {
-  lw::engine::ModelConfig c;
-  c.arch = lw::engine::Arch::llama;
+  lw::engine::ModelConfig c = lw::engine::testing::tiny_llama();
   c.V = V;
-  c.C = 32;
-  c.n_layer = 2;
-  c.n_head = 4;
-  c.n_kv_head = 2;
-  c.hd = 8;
-  c.ffn = 64;
   c.max_context = 256;
   return c;
 }

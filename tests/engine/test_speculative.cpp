@@ -265,20 +265,25 @@ TEST_F(Speculative, SampledGenerationKeepsTheTargetDistribution) {
   }
 }
 
+// f() must throw an InputError whose message mentions each of `mentions`.
+template <typename F>
+void expect_vocab_error(F f, std::initializer_list<const char*> mentions) {
+  try {
+    f();
+    ADD_FAILURE() << "no error";
+  } catch (const lw::InputError& e) {
+    const std::string msg = e.what();
+    for (const char* m : mentions) EXPECT_NE(msg.find(m), std::string::npos) << msg;
+  }
+}
+
 TEST_F(Speculative, DraftVocabularyMustMatch) {
   auto m = make_random_model(tiny_llama(), 49, DType::f32, 0.3f);
   ModelConfig small = tiny_llama();
   small.V = 90;
   auto d = make_random_model(small, 50, DType::f32, 0.3f);
-  try {
-    check_draft_vocab(*m, nullptr, "target.gguf", *d, nullptr, "draft.gguf");
-    FAIL() << "no error";
-  } catch (const lw::InputError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("target.gguf"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("draft.gguf"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("90"), std::string::npos) << msg;
-  }
+  expect_vocab_error([&] { check_draft_vocab(*m, nullptr, "target.gguf", *d, nullptr, "draft.gguf"); },
+                     {"target.gguf", "draft.gguf", "90"});
   EXPECT_NO_THROW(check_draft_vocab(*m, nullptr, "a", *m, nullptr, "b"));
 }
 
@@ -291,13 +296,6 @@ TEST_F(Speculative, DraftTokenTextsMustMatch) {
   const lw::testing::FakeTokenizer other(
       {"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|im_end|>"});
   EXPECT_NO_THROW(check_draft_vocab(*m, &a, "t", *m, &same, "d"));
-  try {
-    check_draft_vocab(*m, &a, "target-dir", *m, &other, "draft-dir");
-    FAIL() << "no error";
-  } catch (const lw::InputError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("target-dir"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("draft-dir"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("id 260"), std::string::npos) << msg;
-  }
+  expect_vocab_error([&] { check_draft_vocab(*m, &a, "target-dir", *m, &other, "draft-dir"); },
+                     {"target-dir", "draft-dir", "id 260"});
 }

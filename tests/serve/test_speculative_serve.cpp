@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/fake_tokenizer.hpp"
+#include "engine/engine_test_util.hpp"
 #include "engine/generate.hpp"
 #include "engine/model.hpp"
 #include "serve/scheduler.hpp"
@@ -21,15 +22,8 @@ using lw::serve::SeqParams;
 using lw::serve::SeqStream;
 
 lw::engine::ModelConfig byte_config() {
-  lw::engine::ModelConfig c;
-  c.arch = lw::engine::Arch::llama;
+  lw::engine::ModelConfig c = lw::engine::testing::tiny_llama();
   c.V = 259;  // FakeTokenizer::chatml(): 256 bytes + 3 specials
-  c.C = 64;
-  c.n_layer = 2;
-  c.n_head = 4;
-  c.n_kv_head = 2;
-  c.hd = 16;
-  c.ffn = 96;
   c.max_context = 256;
   return c;
 }
