@@ -22,10 +22,10 @@ inline void add_speculative_options(CLI::App* cmd, SpeculativeOptions& o, const 
   cmd->add_flag(p + "lookup", o.lookup,
                 "Speculative decoding with n-gram drafts: the tokens that followed the latest earlier\n"
                 "occurrence of the text's last 3..1 tokens (prompt and reply), checked K+1 at a time in one\n"
-                "forward pass. Greedy output is unchanged; sampled output keeps its distribution");
+                "forward pass. Greedy output is unchanged; sampled output keeps its distribution (a local model only)");
   cmd->add_option(p + "draft-model", o.draft_model,
                   "Speculative decoding with a small draft model (directory or .gguf) sharing the model's\n"
-                  "vocabulary (checked: size and token texts)");
+                  "vocabulary (checked: size and token texts; a local model only)");
   cmd->add_option(p + "draft-max", o.draft_max, "Most tokens drafted per verify step (K, 1..15)")
       ->capture_default_str()
       ->check(CLI::Range(1, 15));
