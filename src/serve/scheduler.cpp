@@ -186,12 +186,12 @@ Scheduler::Scheduler(const engine::Model& model, const tok::Tokenizer& tok, Sche
       cache_(model.config(), checked_slots(options.n_slots), max_ctx_, options.kv_dtype),
       slot_tokens_(static_cast<size_t>(options.n_slots)), slot_used_(static_cast<size_t>(options.n_slots), 0) {
   if (opts_.prefill_chunk < 1) fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
+  if (opts_.draft.enabled()) engine::validate(opts_.draft);
   thread_ = std::thread([this] { loop(); });
 }
 
 Scheduler::~Scheduler() {
   {
-  if (opts_.draft.enabled()) engine::validate(opts_.draft);
     std::lock_guard lk(mu_);
     stop_ = true;
   }
@@ -580,7 +580,12 @@ void Scheduler::verify_drafts(Active& a, const float* logits) {
   const int base = cache_.length(a.slot) - (K + 1);
   int accepted = 0;
   // Counted before the tokens are taken: a reader sees the counts once the sequence has ended.
-  a.out->add_drafts({1, K, 0});
+  auto count = [&](const engine::DraftStats& d) {
+    a.out->add_drafts(d);
+    std::lock_guard lk(mu_);
+    stats_.draft.add(d);
+  };
+  count({1, K, 0});
   for (int i = 0; i <= K && !a.finished; ++i) {
     const std::span<const float> row(logits + static_cast<size_t>(i) * V, V);
     if (i == K) {
@@ -589,7 +594,7 @@ void Scheduler::verify_drafts(Active& a, const float* logits) {
     }
     const engine::Verdict v = engine::verify_draft(a.sampler, row, a.drafts[static_cast<size_t>(i)],
                                                    a.drafter->q(i), verify_scratch_);
-    if (v.accepted) a.out->add_drafts({0, 0, 1});
+    if (v.accepted) count({0, 0, 1});
     accept(a, v.id, row);
     if (!v.accepted) break;
     ++accepted;
@@ -597,8 +602,6 @@ void Scheduler::verify_drafts(Active& a, const float* logits) {
   cache_.set_length(a.slot, base + 1 + accepted);
   slot_tokens_[static_cast<size_t>(a.slot)].resize(static_cast<size_t>(base + 1 + accepted));
   a.drafts.clear();
-  std::lock_guard lk(mu_);
-  stats_.draft.add({1, K, accepted});
 }
 
 // Samples the sequence's next token from its logits row (through its JSON constraint) and takes it.
