@@ -13,6 +13,7 @@
 #include "common/engine_options.hpp"
 #include "common/registry.hpp"
 #include "common/sampling_options.hpp"
+#include "common/speculative_options.hpp"
 #include "engine/generate.hpp"
 #include "engine/model.hpp"
 #include "engine/ops.hpp"
@@ -35,6 +36,7 @@ struct Options {
   std::vector<std::string> stop;
   int max_new_tokens = 256, threads = 0, max_context = 0, n = 1;
   lw::apps::SamplingOptions sampling;
+  lw::apps::SpeculativeOptions spec;
   double temperature = 0.0, top_p = 1.0;
   uint64_t seed = 0;
   bool print_ids = false, no_bos = false, json = false;
@@ -74,6 +76,7 @@ int run_n(const Options& o, const engine::Model& model, const tok::Tokenizer* tk
   so.threads = o.threads;
   so.kv_dtype = go.kv_dtype;
   so.prefix_cache = false;
+  so.draft = go.draft;
   serve::Scheduler sched(model, *tk, so);
   serve::SeqParams sp;
   sp.prompt = ids;
@@ -121,6 +124,7 @@ int run_n(const Options& o, const engine::Model& model, const tok::Tokenizer* tk
       first > 0 ? P / first : 0.0, first, decode_s > 0 && decoded > 0 ? decoded / decode_s : 0.0, decode_s,
       st.decode_steps > 0 ? static_cast<double>(st.decode_rows) / static_cast<double>(st.decode_steps) : 0.0,
       sched.kv_cache_bytes() / 1e6, o.kv_cache.c_str(), engine::num_threads(), engine::simd_level());
+  if (go.draft.enabled()) std::fprintf(stderr, "%s\n", engine::draft_summary(st.draft).c_str());
   return 0;
 }
 
@@ -229,6 +233,14 @@ int run(const Options& o) {
   go.stop_strings = o.stop;
   go.max_context = o.max_context;
   go.kv_dtype = engine::parse_kv_dtype(o.kv_cache);
+  go.draft = apps::draft_options(o.spec);
+  std::unique_ptr<engine::Model> draft;
+  if (!o.spec.draft_model.empty()) {
+    draft = engine::load_draft_model(o.spec.draft_model, *model, tk.get(), lo);
+    log::info("draft model {}", draft->describe());
+    go.draft.draft_model = draft.get();
+  }
+  engine::validate(go.draft);
   if (o.n > 1) return run_n(o, *model, tk.get(), ids, go);
   auto res = engine::generate(*model, tk.get(), ids, go, [&](int32_t, std::string_view delta) {
     if (!delta.empty() && !o.json) {
@@ -253,6 +265,7 @@ int run(const Options& o) {
                res.prefill_s > 0 ? res.prompt_tokens / res.prefill_s : 0.0, res.prefill_s,
                res.decode_s > 0 && n_dec > 1 ? (n_dec - 1) / res.decode_s : 0.0, res.decode_s,
                res.kv_cache_bytes / 1e6, o.kv_cache.c_str(), engine::num_threads(), engine::simd_level());
+  if (go.draft.enabled()) std::fprintf(stderr, "%s\n", engine::draft_summary(res.draft).c_str());
   return 0;
 }
 
@@ -267,6 +280,8 @@ const bool registered = apps::register_command("generate", [](CLI::App& root) {
       "With --n N, N sequences from the one prompt are decoded together (the prompt prefilled once,\n"
       "one forward pass per token for all N; sequence i samples with --seed + i) and printed in turn;\n"
       "stderr reports the aggregate decode tokens/s.\n"
+      "With --lookup or --draft-model, speculative decoding: up to --draft-max drafted tokens are\n"
+      "checked in one forward pass (stderr reports drafted and accepted tokens).\n"
       "Example: longwriter generate --model models/tiny --chat \"Write a poem\" --max-new-tokens 200\n"
       "         longwriter generate --model m.gguf --chat \"A poem\" --n 4 --temperature 0.8 --seed 1 "
       "--json");
@@ -304,6 +319,7 @@ const bool registered = apps::register_command("generate", [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
   apps::add_kv_cache_option(cmd, o->kv_cache);
+  apps::add_speculative_options(cmd, o->spec);
   cmd->add_flag("--no-bos", o->no_bos, "Do not add a BOS token before --prompt");
   cmd->add_flag("--print-ids", o->print_ids, "Also print the generated token ids (one line, space-separated)");
   cmd->add_option("--dump-logits", o->dump_logits,

@@ -11,6 +11,7 @@
 #include "common/engine_options.hpp"
 #include "common/registry.hpp"
 #include "common/sampling_options.hpp"
+#include "common/speculative_options.hpp"
 #include "serve/http_server.hpp"
 #include "serve/local_backend.hpp"
 #include "serve/model_card.hpp"
@@ -30,6 +31,7 @@ struct Options {
   std::string dtype = "keep";
   std::string kv_cache = "f16";
   bool no_prefix_cache = false;
+  lw::apps::SpeculativeOptions spec;
   int queue = 64;
   double max_body_mb = 8;
   double header_timeout = 10, request_timeout = 30;
@@ -134,6 +136,7 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
       ->check(CLI::PositiveNumber);
   lw::apps::add_kv_cache_option(cmd, o->kv_cache);
   lw::apps::add_prefix_cache_flag(cmd, o->no_prefix_cache);
+  lw::apps::add_speculative_options(cmd, o->spec);
   cmd->add_option("--dtype", o->dtype, "Weights in memory: keep (as stored), f32, bf16")
       ->capture_default_str()
       ->check(CLI::IsMember({"keep", "f32", "bf16"}));
@@ -185,6 +188,8 @@ const bool registered = lw::apps::register_command("serve", [](CLI::App& root) {
                                                  : lw::engine::LoadOptions::Convert::keep;
     o->local.kv_dtype = lw::engine::parse_kv_dtype(o->kv_cache);
     o->local.prefix_cache = !o->no_prefix_cache;
+    o->local.draft = lw::apps::draft_options(o->spec);
+    o->local.draft_model = o->spec.draft_model;
     o->local.default_extras = lw::apps::sampling_extras(o->sampling);
     std::unique_ptr<lw::serve::LocalBackend> local;
     std::unique_ptr<lw::net::ChatBackend> upstream;

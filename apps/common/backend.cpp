@@ -41,6 +41,13 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
       ->capture_default_str();
   add_kv_cache_option(cmd, o.kv_cache, prefix);
   add_prefix_cache_flag(cmd, o.no_prefix_cache, prefix);
+  add_speculative_options(cmd, o.spec, prefix);
+}
+
+std::string speculative_summary(const net::ChatBackend& backend) {
+  const auto l = backend.engine_load();
+  if (!l || !l->speculative) return "";
+  return engine::draft_summary({l->draft_steps, l->drafted, l->draft_accepted});
 }
 
 std::string decode_sharing_summary(const net::ChatBackend& backend) {
@@ -107,6 +114,8 @@ std::unique_ptr<net::ChatBackend> make_local_backend(const BackendOptions& o, co
   lo.kv_dtype = engine::parse_kv_dtype(o.kv_cache);
   lo.parallel = std::clamp(o.concurrency, 1, 64);
   lo.prefix_cache = !o.no_prefix_cache;
+  lo.draft = draft_options(o.spec);
+  lo.draft_model = o.spec.draft_model;
   auto backend = serve::make_local_backend(o.model, lo);
   log::debug("model backend: {}", backend->describe());
   return backend;

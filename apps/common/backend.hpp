@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/speculative_options.hpp"
 #include "net/chat.hpp"
 
 namespace lw::apps {
@@ -26,6 +27,7 @@ struct BackendOptions {
   bool no_prefix_cache = false;  // a local model prefills every prompt in full
   double backoff_base_s = 0.5;  // first retry waits 0.25..0.5 s, doubling per retry ...
   double backoff_cap_s = 30;    // ... up to this ceiling (Retry-After from the server wins)
+  SpeculativeOptions spec;       // speculative decoding of a local model (speculative_options.hpp)
 };
 
 // Adds --base-url, --model, --api-key-file, --concurrency, --timeout, --connect-timeout, --retries
@@ -41,6 +43,10 @@ std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const st
 // R sequences per step on average, at most M" (R > 1: sequences shared each read of the weights);
 // "" otherwise.
 std::string decode_sharing_summary(const net::ChatBackend& backend);
+
+// For a local model with speculative decoding: "speculative: D drafted, A accepted (R rejected),
+// acceptance X %, S verify steps"; "" otherwise.
+std::string speculative_summary(const net::ChatBackend& backend);
 
 // The base URL list the options select: --base-url, else $OPENAI_BASE_URL, else "".
 std::string resolved_base_url(const BackendOptions& o);

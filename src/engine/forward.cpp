@@ -29,6 +29,14 @@ void check_batch(const Batch& b, const ModelConfig& c, KvCache* cache) {
       fail_input("batch: sequence {} is empty or cu_seqlens decreases", s);
   for (int32_t id : b.tokens)
     if (id < 0 || id >= c.V) fail_input("token id {} is outside the vocabulary [0, {})", id, c.V);
+  if (!b.logit_rows.empty()) {
+    if (static_cast<int>(b.logit_rows.size()) != b.n_seq())
+      fail_input("batch: {} logit row counts for {} sequences", b.logit_rows.size(), b.n_seq());
+    for (int s = 0; s < b.n_seq(); ++s)
+      if (b.logit_rows[s] < 1 || b.logit_rows[s] > b.cu_seqlens[s + 1] - b.cu_seqlens[s])
+        fail_input("batch: sequence {} asks for {} logit rows of its {} tokens", s, b.logit_rows[s],
+                   b.cu_seqlens[s + 1] - b.cu_seqlens[s]);
+  }
   if (!cache) return;
   if (static_cast<int>(b.slots.size()) != b.n_seq())
     fail_input("batch: {} slots for {} sequences", b.slots.size(), b.n_seq());
@@ -117,13 +125,17 @@ void forward(const Model& m, const Batch& b, KvCache* cache, Workspace& ws, std:
       cache->set_length(b.slots[s], cache->length(b.slots[s]) + b.cu_seqlens[s + 1] - b.cu_seqlens[s]);
 
   // Final norm and lm_head on the rows that need logits.
-  const int rows = b.all_logits ? T : n_seq;
-  if (!b.all_logits)
-    for (int s = 0; s < n_seq; ++s)
-      std::memcpy(xn + static_cast<int64_t>(s) * C, x + static_cast<int64_t>(b.cu_seqlens[s + 1] - 1) * C,
-                  sizeof(float) * C);
-  else
+  int rows = b.all_logits ? T : 0;
+  if (!b.all_logits) {
+    for (int s = 0; s < n_seq; ++s) {  // the last n rows of each sequence, packed
+      const int n = b.logit_rows.empty() ? 1 : b.logit_rows[static_cast<size_t>(s)];
+      std::memcpy(xn + static_cast<int64_t>(rows) * C, x + static_cast<int64_t>(b.cu_seqlens[s + 1] - n) * C,
+                  sizeof(float) * static_cast<size_t>(n) * C);
+      rows += n;
+    }
+  } else {
     std::memcpy(xn, x, sizeof(float) * static_cast<size_t>(T) * C);
+  }
   rmsnorm_forward(xn, nullptr, xn, w.final_norm.f32(), rows, C, c.rms_eps);
   logits.resize(static_cast<size_t>(rows) * c.V);
   for (int r0 = 0; r0 < rows; r0 += kChunk) {

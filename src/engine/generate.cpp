@@ -49,35 +49,73 @@ GenerateResult generate(const Model& m, const tok::Tokenizer* tok, std::span<con
   KvCache cache(m.config(), 1, P + std::max(max_new, 1), opts.kv_dtype);
   res.kv_cache_bytes = cache.bytes();
   Workspace ws;
-  std::vector<float> logits;
+  std::vector<float> logits, scratch;
   Sampler sampler(opts.sampling, prompt, tok);
   TextStream text(tok);
   StopMatcher stops(opts.stop_strings);
+  std::optional<Drafter> drafter;
+  if (opts.draft.enabled()) drafter.emplace(opts.draft, opts.sampling, P + std::max(max_new, 1));
+  std::vector<int32_t> seq(prompt.begin(), prompt.end());  // prompt + reply: what a draft follows
   res.finish_reason = "length";
+
+  // Takes one sampled token; false when generation ends with it.
+  auto emit = [&](int32_t id) {
+    res.tokens.push_back(id);
+    seq.push_back(id);
+    if (std::find(opts.stop_ids.begin(), opts.stop_ids.end(), id) != opts.stop_ids.end()) {
+      res.finish_reason = "stop";
+      return false;
+    }
+    std::string delta = stops.push(text.push(id));
+    res.text += delta;
+    const bool go_on = on_token ? on_token(id, delta) : true;
+    if (stops.stopped() || !go_on) {
+      res.finish_reason = "stop";
+      return false;
+    }
+    return static_cast<int>(res.tokens.size()) < max_new;
+  };
 
   double t0 = now_s();
   forward(m, Batch::single(prompt), &cache, ws, logits);
   double t1 = now_s();
   res.prefill_s = t1 - t0;
-  const int V = m.config().V;
-  for (int i = 0; i < max_new; ++i) {
-    const int32_t id = sampler.sample(std::span<const float>(logits.data(), V));
-    res.tokens.push_back(id);
-    if (std::find(opts.stop_ids.begin(), opts.stop_ids.end(), id) != opts.stop_ids.end()) {
-      res.finish_reason = "stop";
-      break;
+  const auto V = static_cast<size_t>(m.config().V);
+  bool go = max_new > 0 && emit(sampler.sample(std::span<const float>(logits.data(), V)));
+  std::vector<int32_t> step;  // the last token, then the drafts
+  while (go) {
+    // One step: the last sampled token (not yet in the cache) and up to K drafts after it; row i of
+    // the logits follows step[i]. Never more drafts than tokens left to emit, less the bonus one.
+    step.assign(1, res.tokens.back());
+    std::span<const int32_t> drafts;
+    if (drafter) {
+      const int k = std::min(opts.draft.draft_max, max_new - static_cast<int>(res.tokens.size()) - 1);
+      if (k >= opts.draft.draft_min) drafts = drafter->propose(seq, k);
+      if (static_cast<int>(drafts.size()) < opts.draft.draft_min) drafts = {};
     }
-    std::string delta = stops.push(text.push(id));
-    res.text += delta;
-    bool go_on = on_token ? on_token(id, delta) : true;
-    if (stops.stopped() || !go_on) {
-      res.finish_reason = "stop";
-      break;
+    step.insert(step.end(), drafts.begin(), drafts.end());
+    Batch b = Batch::single(step);
+    b.logit_rows = {static_cast<int32_t>(step.size())};
+    const int base = cache.length(0);
+    forward(m, b, &cache, ws, logits);
+    int accepted = 0;
+    for (size_t i = 0; i < step.size() && go; ++i) {
+      const std::span<const float> row(logits.data() + i * V, V);
+      if (i == drafts.size()) {  // no draft here (plain decode, or the bonus token)
+        go = emit(sampler.sample(row));
+        break;
+      }
+      const Verdict v = verify_draft(sampler, row, drafts[i], drafter->q(static_cast<int>(i)), scratch);
+      go = emit(v.id);
+      if (!v.accepted) break;
+      ++accepted;
     }
-    if (i + 1 == max_new) break;
-    const int slot = 0;
-    forward(m, Batch::decode(std::span<const int32_t>(&id, 1), std::span<const int>(&slot, 1)), &cache,
-            ws, logits);
+    if (!drafts.empty()) {
+      ++res.draft.steps;
+      res.draft.drafted += static_cast<int64_t>(drafts.size());
+      res.draft.accepted += accepted;
+      cache.set_length(0, base + 1 + accepted);  // the last token and the accepted drafts
+    }
   }
   if (!stops.stopped()) {
     std::string tail = stops.push(text.flush());

@@ -1,6 +1,7 @@
 #pragma once
-// Generation for one sequence: prefill the prompt, then decode token by token with a sampler until
-// a stop id, a stop string, max_new_tokens or the context limit. Streams text through the
+// Generation for one sequence: prefill the prompt, then decode token by token with a sampler (or
+// several tokens per step with a draft source: GenerateOptions::draft) until a stop id, a stop
+// string, max_new_tokens or the context limit. Streams text through the
 // tokenizer's StreamDecoder (exact incremental UTF-8) and holds back text that could still become a
 // stop string. Batched decoding of many sequences is forward() with Batch::decode (model.hpp); the
 // server builds its scheduler from those pieces.
@@ -13,6 +14,7 @@
 
 #include "engine/model.hpp"
 #include "engine/sampler.hpp"
+#include "engine/speculative.hpp"
 
 namespace lw::tok {
 class Tokenizer;
@@ -29,6 +31,9 @@ struct GenerateOptions {
   // KV cache dtype: f16 (the default, as llama.cpp's) halves its memory and what a decode step
   // reads at long context; f32 keeps keys and values exactly (decode equals a full recompute).
   DType kv_dtype = DType::f16;
+  // Speculative decoding (engine/speculative.hpp): off unless a draft source is set. Greedy output
+  // is the same either way; sampled output has the same distribution (not the same draws).
+  DraftOptions draft;
 };
 
 struct GenerateResult {
@@ -38,6 +43,7 @@ struct GenerateResult {
   int prompt_tokens = 0;
   double prefill_s = 0.0, decode_s = 0.0;
   size_t kv_cache_bytes = 0;
+  DraftStats draft;  // drafted / accepted tokens (zero without a draft source)
 };
 
 // Called for each generated token with the newly completed text (possibly empty). Return false to

@@ -83,6 +83,10 @@ struct Batch {
   std::vector<int32_t> cu_seqlens;  // (n_seq + 1)
   std::vector<int> slots;           // (n_seq) cache slots; ignored without a cache
   bool all_logits = false;          // true: logits for every token (T, V); false: last of each (n_seq, V)
+  // Without all_logits: per sequence, how many of its last positions get logits (empty: 1 each);
+  // rows = their sum, in sequence order. A speculative verify step needs all K+1 rows of its
+  // sequence while the batch's other sequences need only their last (serve/scheduler.cpp).
+  std::vector<int32_t> logit_rows;  // (n_seq)
 
   int T() const { return static_cast<int>(tokens.size()); }
   int n_seq() const { return static_cast<int>(cu_seqlens.size()) - 1; }

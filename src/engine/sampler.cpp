@@ -75,6 +75,56 @@ void Sampler::adjust(std::span<const float> logits) {
   apply_dry(work_, history_, p_.dry, breakers_);
 }
 
+// Stages 6-9 (see sampler.hpp) into cand_[0, n): (weight relative to the top token, id).
+int Sampler::candidates(std::span<const float> logits, double& sum) {
+  const int V = static_cast<int>(logits.size());
+  cand_.resize(static_cast<size_t>(V));
+  for (int i = 0; i < V; ++i) cand_[static_cast<size_t>(i)] = {logits[static_cast<size_t>(i)], i};
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  // 6. top-k; top-p needs the candidates sorted too.
+  int n = V;
+  if (p_.top_k > 0 && p_.top_k < V) {
+    std::partial_sort(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
+    n = p_.top_k;
+  } else if (p_.top_p < 1.0f) {
+    std::sort(cand_.begin(), cand_.end(), by_logit);
+  }
+  const bool sorted = p_.top_k > 0 || p_.top_p < 1.0f;
+  const float mx =
+      sorted ? cand_[0].first : std::max_element(cand_.begin(), cand_.end(), [](auto& a, auto& b) {
+                                  return a.first < b.first;
+                                })->first;
+  // 7. temperature: weights relative to the top token (which has weight 1).
+  for (int i = 0; i < n; ++i) {
+    auto& c = cand_[static_cast<size_t>(i)];
+    c.first = std::exp((c.first - mx) / p_.temperature);
+  }
+  // 8. min-p: weight / top weight = p / p(top).
+  if (p_.min_p > 0.0f) {
+    auto end = std::stable_partition(cand_.begin(), cand_.begin() + n,
+                                     [&](const auto& c) { return c.first >= p_.min_p; });
+    n = static_cast<int>(end - cand_.begin());
+  }
+  sum = 0;
+  for (int i = 0; i < n; ++i) sum += cand_[static_cast<size_t>(i)].first;
+  // 9. top-p (sorted descending): the smallest prefix whose mass reaches top_p.
+  if (p_.top_p < 1.0f) {
+    double cum = 0;
+    int keep = 0;
+    while (keep < n) {
+      cum += cand_[static_cast<size_t>(keep)].first / sum;
+      ++keep;
+      if (cum >= p_.top_p) break;
+    }
+    n = keep;
+    sum = 0;
+    for (int i = 0; i < n; ++i) sum += cand_[static_cast<size_t>(i)].first;
+  }
+  return n;
+}
+
 int32_t Sampler::sample(std::span<const float> raw) {
   std::span<const float> logits = raw;
   if (adjusts()) {
@@ -83,51 +133,8 @@ int32_t Sampler::sample(std::span<const float> raw) {
   }
   const int32_t id = [&] {
     if (p_.temperature == 0.0f || p_.top_k == 1) return argmax(logits);
-    const int V = static_cast<int>(logits.size());
-    cand_.resize(static_cast<size_t>(V));
-    for (int i = 0; i < V; ++i) cand_[static_cast<size_t>(i)] = {logits[static_cast<size_t>(i)], i};
-    auto by_logit = [](const auto& a, const auto& b) {
-      return a.first > b.first || (a.first == b.first && a.second < b.second);
-    };
-    // 6. top-k; top-p needs the candidates sorted too.
-    int n = V;
-    if (p_.top_k > 0 && p_.top_k < V) {
-      std::partial_sort(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
-      n = p_.top_k;
-    } else if (p_.top_p < 1.0f) {
-      std::sort(cand_.begin(), cand_.end(), by_logit);
-    }
-    const bool sorted = p_.top_k > 0 || p_.top_p < 1.0f;
-    const float mx =
-        sorted ? cand_[0].first : std::max_element(cand_.begin(), cand_.end(), [](auto& a, auto& b) {
-                                    return a.first < b.first;
-                                  })->first;
-    // 7. temperature: weights relative to the top token (which has weight 1).
-    for (int i = 0; i < n; ++i) {
-      auto& c = cand_[static_cast<size_t>(i)];
-      c.first = std::exp((c.first - mx) / p_.temperature);
-    }
-    // 8. min-p: weight / top weight = p / p(top).
-    if (p_.min_p > 0.0f) {
-      auto end = std::stable_partition(cand_.begin(), cand_.begin() + n,
-                                       [&](const auto& c) { return c.first >= p_.min_p; });
-      n = static_cast<int>(end - cand_.begin());
-    }
     double sum = 0;
-    for (int i = 0; i < n; ++i) sum += cand_[static_cast<size_t>(i)].first;
-    // 9. top-p (sorted descending): the smallest prefix whose mass reaches top_p.
-    if (p_.top_p < 1.0f) {
-      double cum = 0;
-      int keep = 0;
-      while (keep < n) {
-        cum += cand_[static_cast<size_t>(keep)].first / sum;
-        ++keep;
-        if (cum >= p_.top_p) break;
-      }
-      n = keep;
-      sum = 0;
-      for (int i = 0; i < n; ++i) sum += cand_[static_cast<size_t>(i)].first;
-    }
+    const int n = candidates(logits, sum);
     // 10. draw.
     std::uniform_real_distribution<double> u(0.0, sum);
     double r = u(rng_), acc = 0;
@@ -139,6 +146,45 @@ int32_t Sampler::sample(std::span<const float> raw) {
   }();
   history_.push_back(id);
   return id;
+}
+
+void Sampler::probabilities(std::span<const float> raw, std::vector<float>& p) {
+  std::span<const float> logits = raw;
+  if (adjusts()) {
+    adjust(raw);
+    logits = work_;
+  }
+  p.assign(logits.size(), 0.0f);
+  if (p_.temperature == 0.0f || p_.top_k == 1) {
+    p[static_cast<size_t>(argmax(logits))] = 1.0f;
+    return;
+  }
+  double sum = 0;
+  const int n = candidates(logits, sum);
+  for (int i = 0; i < n; ++i) {
+    const auto& c = cand_[static_cast<size_t>(i)];
+    p[static_cast<size_t>(c.second)] = static_cast<float>(c.first / sum);
+  }
+}
+
+int32_t Sampler::draw(std::span<const float> weights) {
+  double sum = 0;
+  for (float w : weights) sum += w;
+  LW_CHECK(sum > 0, "draw from weights that sum to {}", sum);
+  std::uniform_real_distribution<double> u(0.0, sum);
+  double r = u(rng_), acc = 0;
+  int32_t last = 0;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (weights[i] <= 0) continue;
+    acc += weights[i];
+    last = static_cast<int32_t>(i);
+    if (r < acc) return last;
+  }
+  return last;
+}
+
+double Sampler::uniform() {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
 }
 
 }  // namespace lw::engine

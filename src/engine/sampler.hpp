@@ -87,9 +87,23 @@ class Sampler {
   // The adjusted logits of the last sample() call (stages 1-4); empty when no stage is on.
   std::span<const float> adjusted() const { return work_; }
 
+  // For speculative decoding (engine/speculative.hpp), the pieces of sample() on their own:
+  // the probabilities (V, summing to 1) that sample() would draw from now (stages 1-9 over the
+  // current history; greedy: 1 for the argmax), without drawing or appending.
+  void probabilities(std::span<const float> logits, std::vector<float>& p);
+  // A draw proportional to non-negative weights (V) from this sampler's generator (no append).
+  int32_t draw(std::span<const float> weights);
+  // A uniform number in [0, 1) from this sampler's generator.
+  double uniform();
+  // Appends a token to the history (one sample() did not return, e.g. an accepted draft).
+  void push(int32_t id) { history_.push_back(id); }
+
  private:
   bool adjusts() const;
   void adjust(std::span<const float> logits);
+  // Stages 6-9 over (adjusted) logits: cand_[0, n) holds (weight, id) of the kept tokens; returns
+  // n and their weight sum. Not for greedy.
+  int candidates(std::span<const float> logits, double& sum);
   std::span<const int32_t> last(int n, size_t from) const;
 
   SamplingParams p_;

@@ -82,6 +82,8 @@ struct ChatResponse {
   // The in-process engine's split of `seconds`: until the first token (queue + prefill) and after
   // it (decode). 0 when the backend does not know (a remote server).
   double prefill_seconds = 0.0, decode_seconds = 0.0;
+  // The in-process engine's speculative decoding: reply tokens drafted and accepted (0 when off).
+  int64_t drafted_tokens = 0, accepted_tokens = 0;
   std::optional<std::vector<TokenLogprob>> logprobs;  // when the request asked for them
 };
 
@@ -103,6 +105,9 @@ struct EngineLoad {
   // Since the start: forward passes that decoded at least one token, the tokens they decoded (their
   // ratio: sequences sharing each read of the weights), and the most in one pass.
   int64_t decode_steps = 0, decode_rows = 0, max_decode_seqs = 0;
+  // Speculative decoding (when on): verify steps, tokens drafted and accepted since the start.
+  bool speculative = false;
+  int64_t draft_steps = 0, drafted = 0, draft_accepted = 0;
 };
 
 // Called with each piece of text as it streams in.

@@ -53,6 +53,8 @@ net::ChatResponse merged_reply(const std::vector<net::ChatResponse>& replies) {
     m.seconds = std::max(m.seconds, r.seconds);
     m.prefill_seconds = std::max(m.prefill_seconds, r.prefill_seconds);
     m.decode_seconds = std::max(m.decode_seconds, r.decode_seconds);
+    m.drafted_tokens += r.drafted_tokens;
+    m.accepted_tokens += r.accepted_tokens;
   }
   return m;
 }

@@ -220,6 +220,7 @@ void HttpServer::install_routes() {
   srv.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     nlohmann::json j = {{"status", "ok"}, {"active", pending_.load()}, {"capacity", capacity_}};
     if (auto c = backend_.cache_stats()) j["prefix_cache"] = cache_stats_json(*c);
+    if (auto l = backend_.engine_load(); l && l->speculative) j["speculative"] = speculative_json(*l);
     send_json(res, 200, j);
   });
   srv.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -283,9 +284,9 @@ void HttpServer::install_routes() {
         const net::ChatResponse r = merged_reply(rs);
         served_.fetch_add(1);
         impl_->metrics.count_completion(r);
-        log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {}", id,
+        log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {}{}", id,
                   r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens, r.seconds,
-                  r.finish_reason);
+                  r.finish_reason, draft_log(r));
         send_json(res, 200, choices_json(rs, plain, id, model, created));
       } catch (const std::exception& e) {
         Failure f = classify(e);
@@ -309,9 +310,9 @@ void HttpServer::install_routes() {
               impl_->metrics.count_completion(r);
               if (p.include_usage) write(sse_event(usage_chunk_json(id, model, created, r.usage)));
               served_.fetch_add(1);
-              log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {} (stream)", id,
-                        r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens, r.seconds,
-                        r.finish_reason);
+              log::info("{}: {} prompt ({} cached) + {} completion tokens, {:.2f} s, finish {}{} (stream)",
+                        id, r.usage.prompt_tokens, r.usage.cached_tokens, r.usage.completion_tokens,
+                        r.seconds, r.finish_reason, draft_log(r));
             } catch (const ClientGone&) {
               throw;
             } catch (const std::exception& e) {

@@ -66,6 +66,12 @@ LocalBackend::LocalBackend(std::unique_ptr<engine::Model> model, std::unique_ptr
   so.threads = opts_.threads;
   so.kv_dtype = opts_.kv_dtype;
   so.prefix_cache = opts_.prefix_cache;
+  so.draft = opts_.draft;
+  if (!opts_.draft_model.empty()) {
+    draft_model_ = engine::load_draft_model(opts_.draft_model, *model_, tok_.get(), opts_.load);
+    so.draft.draft_model = draft_model_.get();
+    log::info("draft model {}: {}", opts_.draft_model, draft_model_->describe());
+  }
   sched_ = std::make_unique<Scheduler>(*model_, *tok_, so);
   log::info("local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB "
             "reserved ({}), prefix cache {}",
@@ -136,6 +142,9 @@ void LocalBackend::finish_reply(const SeqStream& out, std::chrono::steady_clock:
   r.usage.cached_tokens = out.cached_tokens();
   r.prefill_seconds = out.prefill_seconds();
   r.decode_seconds = out.decode_seconds();
+  const engine::DraftStats d = out.draft_stats();
+  r.drafted_tokens = d.drafted;
+  r.accepted_tokens = d.accepted;
   r.model = name_;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -245,8 +254,13 @@ std::optional<net::CacheStats> LocalBackend::cache_stats() const {
 
 std::optional<net::EngineLoad> LocalBackend::engine_load() const {
   const Scheduler::Stats s = sched_->stats();
-  return net::EngineLoad{s.running,      s.waiting,     s.kv_cells_used,  s.kv_cells_total,
-                         s.decode_steps, s.decode_rows, s.max_decode_seqs};
+  net::EngineLoad l{s.running,      s.waiting,     s.kv_cells_used,  s.kv_cells_total,
+                    s.decode_steps, s.decode_rows, s.max_decode_seqs};
+  l.speculative = sched_->options().draft.enabled();
+  l.draft_steps = s.draft.steps;
+  l.drafted = s.draft.drafted;
+  l.draft_accepted = s.draft.accepted;
+  return l;
 }
 
 std::unique_ptr<LocalBackend> open_local_backend(const fs::path& path, const LocalOptions& options) {

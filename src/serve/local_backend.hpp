@@ -35,6 +35,10 @@ struct LocalOptions {
   double default_top_p = 1.0;
   net::SamplingExtras default_extras;  // penalties, DRY, min_p, top_k, logit_bias a request leaves unset
   engine::LoadOptions load;    // dtype conversion at load time
+  // Speculative decoding (engine/speculative.hpp, SchedulerOptions::draft): draft.lookup, or a
+  // draft model loaded from draft_model (vocabulary checked against the model's).
+  engine::DraftOptions draft;
+  std::string draft_model;
 };
 
 class LocalBackend : public net::ChatBackend {
@@ -69,6 +73,7 @@ class LocalBackend : public net::ChatBackend {
 
   std::unique_ptr<engine::Model> model_;
   std::unique_ptr<tok::Tokenizer> tok_;
+  std::unique_ptr<engine::Model> draft_model_;  // LocalOptions::draft_model (before sched_, which uses it)
   tok::ChatFormat format_;
   LocalOptions opts_;
   std::string name_;

@@ -230,6 +230,20 @@ Json usage_json(const net::Usage& u) {
           {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
 }
 
+Json speculative_json(const net::EngineLoad& l) {
+  return {{"steps", l.draft_steps},
+          {"drafted", l.drafted},
+          {"accepted", l.draft_accepted},
+          {"rejected", l.drafted - l.draft_accepted},
+          {"acceptance",
+           l.drafted > 0 ? static_cast<double>(l.draft_accepted) / static_cast<double>(l.drafted) : 0.0}};
+}
+
+std::string draft_log(const net::ChatResponse& r) {
+  if (r.drafted_tokens == 0) return "";
+  return fmt::format(", {} drafted / {} accepted", r.drafted_tokens, r.accepted_tokens);
+}
+
 Json cache_stats_json(const net::CacheStats& c) {
   auto rate = [](int64_t a, int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
   return {{"enabled", c.enabled},

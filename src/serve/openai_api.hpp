@@ -84,6 +84,10 @@ nlohmann::json usage_json(const net::Usage& u);
 // The prefix cache on /health: {"enabled", "requests", "hits", "hit_rate", "prompt_tokens",
 // "cached_tokens", "cached_token_rate"}.
 nlohmann::json cache_stats_json(const net::CacheStats& c);
+// /health's "speculative": {"steps", "drafted", "accepted", "rejected", "acceptance"} of the
+// in-process engine's speculative decoding; a request log's ", D drafted / A accepted" ("" when 0).
+nlohmann::json speculative_json(const net::EngineLoad& l);
+std::string draft_log(const net::ChatResponse& r);
 // {"id", "object":"chat.completion", "created", "model", "choices":[...], "usage"}.
 nlohmann::json completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model,
                                int64_t created);

@@ -87,6 +87,16 @@ void SeqStream::add_logprob(engine::TokenLogprob t) {
   logprobs_.push_back(std::move(t));
 }
 
+void SeqStream::add_drafts(const engine::DraftStats& d) {
+  std::lock_guard lk(mu_);
+  drafts_.add(d);
+}
+
+engine::DraftStats SeqStream::draft_stats() const {
+  std::lock_guard lk(mu_);
+  return drafts_;
+}
+
 void SeqStream::started(int64_t cached_tokens) {
   std::lock_guard lk(mu_);
   cached_tokens_ = cached_tokens;
@@ -151,7 +161,9 @@ struct Scheduler::Active {
   engine::Sampler sampler;
   tok::StreamDecoder decoder;
   engine::StopMatcher stops;
-  std::optional<JsonRecognizer> json;  // response_format
+  std::optional<JsonRecognizer> json;      // response_format
+  std::optional<engine::Drafter> drafter;  // speculative decoding (SchedulerOptions::draft)
+  std::vector<int32_t> drafts;             // drafted tokens in this step, after next_id
 };
 
 namespace {
@@ -174,6 +186,7 @@ Scheduler::Scheduler(const engine::Model& model, const tok::Tokenizer& tok, Sche
       cache_(model.config(), checked_slots(options.n_slots), max_ctx_, options.kv_dtype),
       slot_tokens_(static_cast<size_t>(options.n_slots)), slot_used_(static_cast<size_t>(options.n_slots), 0) {
   if (opts_.prefill_chunk < 1) fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
+  if (opts_.draft.enabled()) engine::validate(opts_.draft);
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -327,6 +340,8 @@ void Scheduler::admit(std::vector<std::unique_ptr<Active>>& active, std::vector<
       const int slot = pick_slot(w.params.prompt, busy);
       busy[static_cast<size_t>(slot)] = true;
       auto a = std::make_unique<Active>(std::move(w), slot, tok_);
+      if (opts_.draft.enabled() && !a->params.json)
+        a->drafter.emplace(opts_.draft, a->params.sampling, max_ctx_);
       const int64_t cached = reuse_slot(slot, a->params.prompt);
       a->fed = static_cast<size_t>(cached);
       ++stats_.sequences;
@@ -482,13 +497,16 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     } else {
       a->chunk = 1;
       b.tokens.push_back(a->next_id);
+      propose_drafts(*a);
+      b.tokens.insert(b.tokens.end(), a->drafts.begin(), a->drafts.end());
       ++decode_rows;
     }
+    b.logit_rows.push_back(a->fed < P ? 1 : 1 + static_cast<int32_t>(a->drafts.size()));
     b.cu_seqlens.push_back(static_cast<int32_t>(b.tokens.size()));
     b.slots.push_back(a->slot);
     rows.push_back(a.get());
   }
-  b.all_logits = false;  // (n_seq, V): the last position of each sequence
+  b.all_logits = false;  // (sum of logit_rows, V): the last position of each sequence, all K+1 of a verify
   try {
     engine::forward(model_, b, &cache_, ws_, logits_);
   } catch (const std::exception& e) {
@@ -518,17 +536,72 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     }
   }
   const int V = model_.config().V;
+  size_t first_row = 0;  // of sequence r's logit rows
   for (size_t r = 0; r < rows.size(); ++r) {
     Active& a = *rows[r];
+    const size_t at = first_row;
+    first_row += static_cast<size_t>(b.logit_rows[r]);
     if (a.fed < a.params.prompt.size()) {
       a.fed += static_cast<size_t>(a.chunk);
       if (a.fed < a.params.prompt.size()) continue;  // more prompt to feed
     }
-    const std::span<const float> row(logits_.data() + r * static_cast<size_t>(V), static_cast<size_t>(V));
+    if (!a.drafts.empty()) {
+      verify_drafts(a, logits_.data() + at * static_cast<size_t>(V));
+      continue;
+    }
+    const std::span<const float> row(logits_.data() + at * static_cast<size_t>(V), static_cast<size_t>(V));
     const bool prompt_done = a.generated == 0;
     sample(a, row);
     if (prompt_done && a.group > 0) share_prefill(a, row, active);
   }
+}
+
+// A generating sequence's drafts for this step (a.drafts, empty for a plain decode step): never
+// more than the tokens it may still emit less the bonus one, nor than its slot holds.
+void Scheduler::propose_drafts(Active& a) {
+  a.drafts.clear();
+  if (!a.drafter) return;
+  const int in_cache = cache_.length(a.slot);
+  const int64_t k =
+      std::min<int64_t>({opts_.draft.draft_max, a.max_new - a.generated - 1, max_ctx_ - in_cache - 1});
+  if (k < opts_.draft.draft_min) return;
+  std::vector<int32_t> seq = slot_tokens_[static_cast<size_t>(a.slot)];  // prompt + reply, but next_id
+  seq.push_back(a.next_id);
+  const auto d = a.drafter->propose(seq, static_cast<int>(k));
+  if (static_cast<int>(d.size()) >= opts_.draft.draft_min) a.drafts.assign(d.begin(), d.end());
+}
+
+// Row i of `logits` (K+1 rows) follows the step's token i (next_id, then the drafts): each draft
+// is accepted or replaced (engine::verify_draft), after K accepted the last row gives one more;
+// the slot keeps next_id and the accepted drafts.
+void Scheduler::verify_drafts(Active& a, const float* logits) {
+  const auto V = static_cast<size_t>(model_.config().V);
+  const int K = static_cast<int>(a.drafts.size());
+  const int base = cache_.length(a.slot) - (K + 1);
+  int accepted = 0;
+  // Counted before the tokens are taken: a reader sees the counts once the sequence has ended.
+  auto count = [&](const engine::DraftStats& d) {
+    a.out->add_drafts(d);
+    std::lock_guard lk(mu_);
+    stats_.draft.add(d);
+  };
+  count({1, K, 0});
+  for (int i = 0; i <= K && !a.finished; ++i) {
+    const std::span<const float> row(logits + static_cast<size_t>(i) * V, V);
+    if (i == K) {
+      sample(a, row);
+      break;
+    }
+    const engine::Verdict v = engine::verify_draft(a.sampler, row, a.drafts[static_cast<size_t>(i)],
+                                                   a.drafter->q(i), verify_scratch_);
+    if (v.accepted) count({0, 0, 1});
+    accept(a, v.id, row);
+    if (!v.accepted) break;
+    ++accepted;
+  }
+  cache_.set_length(a.slot, base + 1 + accepted);
+  slot_tokens_[static_cast<size_t>(a.slot)].resize(static_cast<size_t>(base + 1 + accepted));
+  a.drafts.clear();
 }
 
 // Samples the sequence's next token from its logits row (through its JSON constraint) and takes it.

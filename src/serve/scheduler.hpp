@@ -45,6 +45,7 @@
 #include "engine/logprobs.hpp"
 #include "engine/model.hpp"
 #include "engine/sampler.hpp"
+#include "engine/speculative.hpp"
 #include "serve/json_constraint.hpp"
 #include "tokenizer/tokenizer.hpp"
 
@@ -102,6 +103,8 @@ class SeqStream {
   // Seconds from submit() to the first sampled token (queueing + prefill), and from there to the end.
   double prefill_seconds() const;
   double decode_seconds() const;
+  // Speculative decoding's counts for this sequence so far (zero without a draft source).
+  engine::DraftStats draft_stats() const;
 
  private:
   friend class Scheduler;
@@ -110,6 +113,7 @@ class SeqStream {
   void started(int64_t cached_tokens);  // admitted to a slot
   void first_token();
   void add_logprob(engine::TokenLogprob t);
+  void add_drafts(const engine::DraftStats& d);
 
   using Clock = std::chrono::steady_clock;
 
@@ -122,6 +126,7 @@ class SeqStream {
   std::atomic<bool> cancelled_{false};
   std::string finish_reason_, error_;
   int64_t prompt_tokens_ = 0, completion_tokens_ = 0, cached_tokens_ = 0;
+  engine::DraftStats drafts_;
   Clock::time_point submitted_ = Clock::now(), first_token_{}, finished_{};
 };
 
@@ -132,6 +137,11 @@ struct SchedulerOptions {
   int threads = 0;           // OpenMP threads of the forward pass (0: the default)
   engine::DType kv_dtype = engine::DType::f16;  // KV cache: f32, f16 or bf16 (engine/kv_cache.hpp)
   bool prefix_cache = true;  // reuse a slot's cached prefix (see above); false: prefill every prompt
+  // Speculative decoding per sequence (engine/speculative.hpp): a generating sequence's drafted
+  // tokens go into the step after its last token, K+1 rows of the same batch as the other
+  // sequences' rows; the longest acceptable prefix is kept and its slot rewound to it. Sequences
+  // with a JSON constraint decode without drafts. draft.draft_model must outlive the scheduler.
+  engine::DraftOptions draft;
 };
 
 // Length of the common prefix of a and b.
@@ -157,6 +167,7 @@ class Scheduler {
   size_t kv_cache_bytes() const { return cache_.bytes(); }
 
   bool prefix_cache() const { return opts_.prefix_cache; }
+  const SchedulerOptions& options() const { return opts_; }
 
   struct Stats {
     int64_t steps = 0;             // forward passes
@@ -170,6 +181,7 @@ class Scheduler {
     int64_t prefix_hits = 0;       // ... of which reused a cached prefix
     int64_t prompt_tokens_total = 0;   // prompt tokens of the admitted sequences
     int64_t prompt_tokens_cached = 0;  // ... taken from the cache (total = computed + cached)
+    engine::DraftStats draft;          // speculative decoding: verify steps, drafted, accepted tokens
     // Gauges: sequences in a slot, sequences queued, cache cells holding a token, cells reserved.
     int64_t running = 0, waiting = 0, kv_cells_used = 0, kv_cells_total = 0;
   };
@@ -194,6 +206,8 @@ class Scheduler {
   void loop();
   void step(std::vector<std::unique_ptr<Active>>& active);
   void accept(Active& a, int32_t id, std::span<const float> logits);
+  void propose_drafts(Active& a);
+  void verify_drafts(Active& a, const float* logits);
   void end(Active& a, const std::string& reason);
   std::span<const float> constrain(Active& a, std::span<const float> row);
   int pick_slot(const std::vector<int32_t>& prompt, const std::vector<bool>& busy) const;
@@ -208,6 +222,7 @@ class Scheduler {
   engine::Workspace ws_;
   std::vector<float> logits_;
   std::vector<float> masked_;             // a row with the JSON constraint's mask applied
+  std::vector<float> verify_scratch_;     // engine::verify_draft's
   std::vector<std::string> token_bytes_;  // per id; "" for special tokens (filled on first use)
   // Per slot: the tokens whose keys and values are in the cache (size == cache_.length(slot)), and
   // when the slot was last taken (for least-recently-used choice). Scheduler thread only.
