@@ -41,7 +41,11 @@ const lw::engine::Model& model(lw::engine::DType dt) {
 void BM_SchedulerDecode(benchmark::State& state) {
   const int parallel = static_cast<int>(state.range(0));
   const auto dt = state.range(1) ? lw::engine::DType::bf16 : lw::engine::DType::f32;
-  lw::serve::Scheduler sched(model(dt), vocab(), {parallel, 512, 512, 0});
+  lw::serve::SchedulerOptions so;
+  so.n_slots = parallel;
+  so.max_context = 512;
+  so.prefill_chunk = 512;
+  lw::serve::Scheduler sched(model(dt), vocab(), so);
   int64_t tokens = 0;
   for (auto _ : state) {
     std::vector<std::shared_ptr<lw::serve::SeqStream>> outs;
