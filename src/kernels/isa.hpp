@@ -22,6 +22,7 @@ void fill_gemm_avx2(KernelTable& t, cpu::Level level);    // gemm_avx2.cpp
 void fill_ops_avx512(KernelTable& t, cpu::Level level);     // ops_avx512.cpp
 void fill_matvec_avx512(KernelTable& t, cpu::Level level);  // matvec_avx512.cpp
 void fill_gemm_avx512(KernelTable& t, cpu::Level level);    // gemm_avx512.cpp
+void fill_matvec_x16_avx512(KernelTable& t, cpu::Level level);  // matvec_x16_avx512.cpp: repacked types
 #elif defined(__aarch64__)
 void fill_ops_neon(KernelTable& t, cpu::Level level);        // ops_neon.cpp
 void fill_matvec_neon(KernelTable& t, cpu::Level level);     // matvec_neon.cpp

@@ -32,6 +32,7 @@ constexpr Fill kFills[] = {
     {L::avx512, &isa::fill_ops_avx512},
     {L::avx512, &isa::fill_matvec_avx512},
     {L::avx512, &isa::fill_gemm_avx512},
+    {L::avx512, &isa::fill_matvec_x16_avx512},
 #elif defined(__aarch64__)
     {L::neon, &isa::fill_ops_neon},
     {L::neon, &isa::fill_matvec_neon},

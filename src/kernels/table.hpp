@@ -50,7 +50,7 @@ struct TypeKernels {
 
 struct KernelTable {
   cpu::Level level = cpu::Level::scalar;
-  TypeKernels type[quant::kNumDTypes];
+  TypeKernels type[quant::kNumAllDTypes];  // the repacked types' matvec only where a level has them
   QuantizeActFn quantize_act[4] = {};  // [ActFormat]
 
   // Vector ops. vec_width: f32 lanes of the attention tiles (0: none at this level).
