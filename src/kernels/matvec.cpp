@@ -52,7 +52,8 @@ void matvec_rows(DType t, const MatvecPlan& plan, const MatvecArgs& a, int64_t r
     for (int64_t c0 = 0; c0 < a.n; c0 += kc) {
       MatvecArgs s = a;
       s.n = std::min(kc, a.n - c0);
-      s.w = static_cast<const char*>(a.w) + static_cast<size_t>(rt) * a.w_stride + col_mul * quant::dtype_bytes(t, c0);
+      s.w = static_cast<const char*>(a.w) + static_cast<size_t>(rt) * a.w_stride +
+            col_mul * quant::dtype_bytes(t, c0);
       s.x = a.x ? a.x + c0 : nullptr;
       s.x_stride = xs;
       if (a.act) s.act = static_cast<const char*>(a.act) + quant::act_row_bytes(plan.act, c0);

@@ -46,6 +46,9 @@ struct TypeKernels {
   ActFormat act = ActFormat::f32;        // what the matvec kernels read (quantize_act_rows prepares it)
   MatvecFn matvec[kMaxMatvecRows] = {};  // [nt - 1]: nt activation rows
   GemmFn gemm = nullptr;                 // null: no GEMM at this level (BLAS)
+  // Repacked types only: true where the level has no kernels of its own and matvec de-interleaves
+  // each group for the base type's kernels (kernels/x16_fallback.cpp; correct, not faster).
+  bool unrepacks = false;
 };
 
 struct KernelTable {

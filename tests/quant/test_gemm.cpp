@@ -45,7 +45,8 @@ void check(DType t, int64_t OC, int64_t IC, int T, bool bias, bool repacked = fa
       for (int64_t i = 0; i < IC; ++i) scale += std::fabs(wr[i] * x[tt * IC + i]);
       const double want = ref::dot_act(t, f, w.data() + o * rb, act.data(), IC) + (bias ? b[o] : 0.0f);
       ASSERT_NEAR(out[tt * (OC + 3) + o], want, 2e-6 * scale + 1e-6)
-          << dtype_name(t) << " " << lw::cpu::level_name(lw::cpu::level()) << " T=" << T << " t=" << tt << " o=" << o;
+          << dtype_name(t) << " " << lw::cpu::level_name(lw::cpu::level()) << " T=" << T << " t=" << tt
+          << " o=" << o;
     }
     for (int k = 0; k < 3; ++k) ASSERT_EQ(out[tt * (OC + 3) + OC + k], -9.0f);  // nothing past OC
   }
