@@ -42,7 +42,6 @@ void matvec_rows(DType t, const MatvecPlan& plan, const MatvecArgs& a, int64_t r
   // repacked types: a tile is one group of 16 rows, a column offset moves over 16 rows' blocks
   const bool x16 = quant::is_x16(t);
   const int64_t tile = x16 ? quant::kX16Rows : kMatvecTileRows;
-  const size_t col_mul = x16 ? quant::kX16Rows : 1;
   float part[kMaxMatvecRows * quant::kX16Rows];  // (nt, tile) one chunk's outputs
   static_assert(kMatvecTileRows <= quant::kX16Rows);
   for (int64_t rt = r0; rt < r1; rt += tile) {
@@ -53,7 +52,7 @@ void matvec_rows(DType t, const MatvecPlan& plan, const MatvecArgs& a, int64_t r
       MatvecArgs s = a;
       s.n = std::min(kc, a.n - c0);
       s.w = static_cast<const char*>(a.w) + static_cast<size_t>(rt) * a.w_stride +
-            col_mul * quant::dtype_bytes(t, c0);
+            (x16 && rows == tile ? quant::kX16Rows : 1) * quant::dtype_bytes(t, c0);  // a group / base rows
       s.x = a.x ? a.x + c0 : nullptr;
       s.x_stride = xs;
       if (a.act) s.act = static_cast<const char*>(a.act) + quant::act_row_bytes(plan.act, c0);

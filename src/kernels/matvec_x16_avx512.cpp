@@ -63,15 +63,23 @@ inline void store_group(const MatvecArgs& a, int64_t r, const __m512* acc) {
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(a.out + t * a.out_stride + r, _mm512_add_ps(acc[t], bias));
 }
 
-inline void check_rows(int64_t r0, int64_t r1) {
-  LW_CHECK(r0 % kX16Rows == 0 && (r1 - r0) % kX16Rows == 0, "repacked matvec: rows [{}, {}) not whole groups",
-           r0, r1);
+// Rows [r0, r1): whole groups, then (only where r1 is the matrix's last row) fewer than 16 base
+// rows, which the base type's kernel takes.
+inline int64_t group_end(int64_t r0, int64_t r1) {
+  LW_CHECK(r0 % kX16Rows == 0, "repacked matvec: rows from {} are not whole groups", r0);
+  return r0 + (r1 - r0) / kX16Rows * kX16Rows;
+}
+template <int NT>
+inline void base_tail(DType base, const MatvecArgs& a, int64_t r0, int64_t r1) {
+  if (r0 < r1) kernels(cpu::Level::avx512_vnni).of(base).matvec[NT - 1](a, r0, r1);
 }
 
 // q4_k x16: w = d * sc[j] * u - dmin * m[j], u 4-bit; sc, m 6-bit per 32-element sub-block j.
 template <int NT>
 void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
-  check_rows(r0, r1);
+  const int64_t rg = group_end(r0, r1);
+  base_tail<NT>(DType::q4_k, a, rg, r1);
+  r1 = rg;
   const int64_t nb = a.n / QK_K;
   const size_t gstride = a.w_stride * kX16Rows;
   const __m512i m4 = _mm512_set1_epi8(0x0F);
@@ -143,7 +151,9 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
 // 16-element sub-block s.
 template <int NT>
 void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
-  check_rows(r0, r1);
+  const int64_t rg = group_end(r0, r1);
+  base_tail<NT>(DType::q6_k, a, rg, r1);
+  r1 = rg;
   const int64_t nb = a.n / QK_K;
   const size_t gstride = a.w_stride * kX16Rows;
   const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);

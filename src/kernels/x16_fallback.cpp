@@ -23,13 +23,15 @@ void mv_unrepacked(const MatvecArgs& a, int64_t r0, int64_t r1) {
   static thread_local std::vector<char> rows;
   const size_t rb = quant::dtype_bytes(base, a.n);
   rows.resize(rb * kX16Rows);
-  for (int64_t r = r0; r < r1; r += kX16Rows) {  // r0, r1: whole groups (matvec_rows' tiles)
+  const int64_t rg = r0 + (r1 - r0) / kX16Rows * kX16Rows;
+  if (rg < r1) fn(a, rg, r1);                    // base rows after the groups (r1: the matrix's last row)
+  for (int64_t r = r0; r < rg; r += kX16Rows) {  // whole groups (matvec_rows' tiles)
     quant::unrepack_x16(X, static_cast<const char*>(a.w) + (r / kX16Rows) * kX16Rows * a.w_stride,
                         rows.data(), kX16Rows, a.n);
     MatvecArgs g = a;
     g.w = rows.data(), g.w_stride = rb;
     g.out = a.out + r, g.bias = a.bias ? a.bias + r : nullptr;
-    fn(g, 0, std::min<int64_t>(kX16Rows, r1 - r));
+    fn(g, 0, kX16Rows);
   }
 }
 

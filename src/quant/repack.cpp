@@ -60,10 +60,13 @@ void move_group(DType base, char* xg, char* bg, size_t row_bytes, int64_t nb) {
 
 template <bool kToX16>
 void move_all(DType base, const void* src, void* dst, int64_t rows, int64_t cols) {
-  LW_CHECK(x16_of(base) && rows % kX16Rows == 0 && cols % QK_K == 0,
+  LW_CHECK(x16_of(base) && rows >= 0 && cols % QK_K == 0,
            "repack: {} ({} x {}) has no 16-row interleaved layout", dtype_name(base), rows, cols);
   const size_t rb = dtype_bytes(base, cols), group = rb * kX16Rows;
-  const int64_t groups = rows / kX16Rows;
+  const int64_t groups = rows / kX16Rows, tail = rows % kX16Rows;
+  if (tail)  // the last rows stay base rows
+    std::memcpy(static_cast<char*>(dst) + groups * group, static_cast<const char*>(src) + groups * group,
+                tail * rb);
 #pragma omp parallel for schedule(static) if (groups > 64)
   for (int64_t g = 0; g < groups; ++g) {
     char* s = const_cast<char*>(static_cast<const char*>(src)) + g * group;
@@ -86,13 +89,17 @@ void unrepack_x16(DType x16, const void* src, void* dst, int64_t rows, int64_t c
   move_all<false>(x16_base(x16), src, dst, rows, cols);
 }
 
-void x16_row_to_f32(DType x16, const void* data, int64_t cols, int64_t r, float* dst) {
+void x16_row_to_f32(DType x16, const void* data, int64_t rows, int64_t cols, int64_t r, float* dst) {
   const DType base = x16_base(x16);
   const size_t rb = dtype_bytes(base, cols);
-  std::vector<char> rows(rb * kX16Rows);
+  if (r >= x16_group_rows(rows)) {  // a base row after the groups
+    traits(base).to_f32_ref(static_cast<const char*>(data) + r * rb, dst, cols);
+    return;
+  }
+  std::vector<char> group(rb * kX16Rows);
   const int64_t g = r / kX16Rows;
-  unrepack_x16(x16, static_cast<const char*>(data) + g * rb * kX16Rows, rows.data(), kX16Rows, cols);
-  traits(base).to_f32_ref(rows.data() + (r % kX16Rows) * rb, dst, cols);
+  unrepack_x16(x16, static_cast<const char*>(data) + g * rb * kX16Rows, group.data(), kX16Rows, cols);
+  traits(base).to_f32_ref(group.data() + (r % kX16Rows) * rb, dst, cols);
 }
 
 }  // namespace lw::quant

@@ -97,6 +97,7 @@ TEST(Gemm, RepackedMatchesBaseReference) {
         continue;
       }
       for (int T : {1, 6, 17}) check(t, 48, 2 * 256, T, T == 6, true);
+      check(t, 53, 256, 5, true, true);  // a last panel of one group and 5 base rows
       ++ran;
     }
   }

@@ -141,14 +141,15 @@ TEST(Matvec, RepackedEveryRowCountMatchesBaseReference) {
     for (DType t : {DType::q4_k, DType::q6_k}) {
       if (kernels(level).of(*x16_of(t)).unrepacks) {  // the fallback: every level, fewer cases
         for (int nt : {1, 3, 16}) check(t, 32, 2 * 256, nt, nt == 3, level, false, true);
-        check(t, 48, 2048 + 256, 7, true, level, true, true);
+        check(t, 53, 2048 + 256, 7, true, level, true, true);
         continue;
       }
       for (int nt = 1; nt <= kMaxMatvecRows; ++nt) {
         check(t, 32, 256, nt, nt % 5 == 0, level, false, true);
         check(t, 48, 3 * 256, nt, nt % 3 == 0, level, false, true);
+        check(t, 37, 256, nt, nt % 4 == 0, level, false, true);  // 5 base rows after the groups
       }
-      for (int nt : {1, 2, 7, 16}) check(t, 48, 2048 + 256, nt, nt != 7, level, true, true);
+      for (int nt : {1, 2, 7, 16}) check(t, 53, 2048 + 256, nt, nt != 7, level, true, true);
       ++ran;
     }
   }

@@ -13,7 +13,7 @@ using namespace lw::quant::testing;
 
 TEST(Repack, RoundTripAndRowReads) {
   for (DType t : {DType::q4_k, DType::q6_k}) {
-    const int64_t rows = 32, cols = 3 * 256;
+    const int64_t rows = 37, cols = 3 * 256;  // two groups and 5 base rows
     auto wf = randn(static_cast<size_t>(rows) * cols, 41, 0.05f);
     const size_t rb = dtype_bytes(t, cols);
     std::vector<char> w(rb * rows), x(w.size()), back(w.size(), 0);
@@ -26,9 +26,9 @@ TEST(Repack, RoundTripAndRowReads) {
     EXPECT_EQ(dtype_bytes(xt, cols), rb);  // same bytes per row
     unrepack_x16(xt, x.data(), back.data(), rows, cols);
     EXPECT_EQ(std::memcmp(w.data(), back.data(), w.size()), 0) << dtype_name(t);
-    for (int64_t r : {int64_t{0}, int64_t{5}, int64_t{16}, int64_t{31}}) {
+    for (int64_t r : {int64_t{0}, int64_t{5}, int64_t{16}, int64_t{31}, int64_t{32}, int64_t{36}}) {
       std::vector<float> got(cols), want(cols);
-      x16_row_to_f32(xt, x.data(), cols, r, got.data());
+      x16_row_to_f32(xt, x.data(), rows, cols, r, got.data());
       traits(t).to_f32_ref(w.data() + r * rb, want.data(), cols);
       EXPECT_EQ(std::memcmp(got.data(), want.data(), cols * sizeof(float)), 0)
           << dtype_name(t) << " row " << r;
@@ -40,6 +40,6 @@ TEST(Repack, RoundTripAndRowReads) {
     EXPECT_EQ(dtype_from_ggml(traits(xt).ggml_type), std::nullopt);
   }
   EXPECT_FALSE(x16_of(DType::q8_0).has_value());
-  std::vector<char> buf(dtype_bytes(DType::q4_k, 256) * 8);
-  EXPECT_ANY_THROW(repack_x16(DType::q4_k, buf.data(), buf.data(), 8, 256));  // not whole groups
+  std::vector<char> buf(dtype_bytes(DType::q8_0, 256) * 16);
+  EXPECT_ANY_THROW(repack_x16(DType::q8_0, buf.data(), buf.data(), 16, 256));  // no layout
 }
