@@ -1,7 +1,7 @@
 // Multi-row decode against the machine's roofline: one weight matrix (as (OC, IC): 1b 2048 x 8192
 // (ffn_down), 1b_up 8192 x 2048 (ffn_up / gate), 8b 4096 x 14336) times R activation rows, through the
 // matrix-vector kernels (one call for all R rows: each weight block read and unpacked once) and through the
-// GEMM, per weight type (and the repacked types q4_k_x16, q6_k_x16: quant/repack.hpp) and CPU level, on all
+// GEMM, per weight type (and the repacked types q4_k_x16, q6_k_x16, q8_0_x16: quant/repack.hpp) and CPU level, on all
 // the decode thread pool's threads (the engine's decode path). Each benchmark reports the time per call, the
 // weight bytes read per second (GB/s) and the multiply-add rate (Gop/s, 2 ops per multiply-add, int8 for the
 // quantized types, bf16 or f32 for the float ones), and as fractions of the machine's bounds measured by this
@@ -343,7 +343,7 @@ void register_all() {
   };
   for (const Shape& s : {Shape{"1b", 2048, 8192}, Shape{"1b_up", 8192, 2048}, Shape{"8b", 4096, 14336}})
     for (DType t : {DType::q4_k, DType::q4_k_x16, DType::q5_k, DType::q6_k, DType::q6_k_x16, DType::q8_0,
-                    DType::q4_0, DType::iq4_xs, DType::bf16, DType::f16})
+                    DType::q8_0_x16, DType::q4_0, DType::iq4_xs, DType::bf16, DType::f16})
       for (L lv : {L::avx2, L::avx512_bf16}) {
         if (quant::is_x16(t) && lv == L::avx2) continue;  // repacked: VNNI kernels only
         for (int R : {1, 2, 4, 8, 12, 16, 24, 32, 48, 64})

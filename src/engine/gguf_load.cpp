@@ -46,7 +46,7 @@ bool repack_enabled(const LoadOptions& opts) {
   return !(env && std::string_view(env) == "0");
 }
 
-// A q4_k / q6_k matrix of at least one 16-row group whose repacked type has kernels at this level.
+// A q4_k / q6_k / q8_0 matrix of at least one 16-row group whose repacked type has kernels at this level.
 bool repackable(const Tensor& t) {
   const auto xt = quant::x16_of(t.dtype);
   return xt && t.shape.size() == 2 && t.rows() >= quant::kX16Rows && !kernels::kernels().of(*xt).unrepacks;

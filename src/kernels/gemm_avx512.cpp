@@ -161,6 +161,7 @@ void fill_gemm_avx512(KernelTable& t, cpu::Level level) {
   if (static_cast<int>(level) >= static_cast<int>(cpu::Level::avx512_vnni)) {
     t.of(DType::q4_k_x16).gemm = &gemm_vnni<DType::q4_k_x16>;
     t.of(DType::q6_k_x16).gemm = &gemm_vnni<DType::q6_k_x16>;
+    t.of(DType::q8_0_x16).gemm = &gemm_vnni<DType::q8_0_x16>;
   }
   if (static_cast<int>(level) >= static_cast<int>(cpu::Level::avx512_bf16))
     t.type[static_cast<int>(DType::bf16)].gemm = &gemm_bf16;

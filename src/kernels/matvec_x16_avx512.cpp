@@ -224,6 +224,44 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   }
 }
 
+// q8_0 x16: w = d * q, q int8 per 32-element block; stored signed, made unsigned (q + 128) by one
+// xor per vector, the 128 * sum(x) taken off with the activation block's sum.
+template <int NT>
+void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
+  const int64_t rg = group_end(r0, r1);
+  base_tail<NT>(DType::q8_0, a, rg, r1);
+  r1 = rg;
+  const int64_t nb = a.n / QK;
+  const size_t gstride = a.w_stride * kX16Rows;
+  const __m512i k80 = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t r = r0; r < r1; r += kX16Rows) {
+    const auto* w =
+        reinterpret_cast<const BlockQ8_0x16*>(static_cast<const char*>(a.w) + (r / kX16Rows) * gstride);
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ8_0x16& B = w[b];
+      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      __m512i u[8];
+      for (int c = 0; c < 8; ++c) u[c] = _mm512_xor_si512(load2x256(B.qs[c]), k80);  // 544-byte blocks
+      const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.d)));
+      for (int t = 0; t < NT; ++t) {
+        const ActQ8_32& x =
+            reinterpret_cast<const ActQ8_32*>(static_cast<const char*>(a.act) + t * a.act_stride)[b];
+        __m512i d0 = _mm512_set1_epi32(-128 * x.sum), d1 = _mm512_setzero_si512();
+        for (int c = 0; c < 8; c += 2) {
+          d0 = _mm512_dpbusd_epi32(d0, u[c], bcast4(x.qs + 4 * c));
+          d1 = _mm512_dpbusd_epi32(d1, u[c + 1], bcast4(x.qs + 4 * c + 4));
+        }
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(d0, d1)),
+                                 _mm512_mul_ps(d, _mm512_set1_ps(x.d)), acc[t]);
+      }
+    }
+    store_group<NT>(a, r, acc);
+  }
+}
+
 template <template <int> class K, int... I>
 void fill_rows(MatvecFn* out, std::integer_sequence<int, I...>) {
   ((out[I] = K<I + 1>::fn), ...);
@@ -236,6 +274,10 @@ template <int NT>
 struct Q6 {
   static constexpr MatvecFn fn = &mv_q6_k_x16<NT>;
 };
+template <int NT>
+struct Q8 {
+  static constexpr MatvecFn fn = &mv_q8_0_x16<NT>;
+};
 
 }  // namespace
 
@@ -245,7 +287,9 @@ void fill_matvec_x16_avx512(KernelTable& t, cpu::Level level) {
   const auto seq = std::make_integer_sequence<int, kMaxMatvecRows>{};
   fill_rows<Q4>(t.of(DType::q4_k_x16).matvec, seq);
   fill_rows<Q6>(t.of(DType::q6_k_x16).matvec, seq);
+  fill_rows<Q8>(t.of(DType::q8_0_x16).matvec, seq);
   t.of(DType::q4_k_x16).act = t.of(DType::q6_k_x16).act = ActFormat::q8_256;
+  t.of(DType::q8_0_x16).act = ActFormat::q8_32;
 }
 
 }  // namespace lw::kernels::isa

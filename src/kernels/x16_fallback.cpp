@@ -60,6 +60,7 @@ void fill_type(KernelTable& t, cpu::Level level) {
 void fill_x16_fallback(KernelTable& t, cpu::Level level) {
   fill_type<DType::q4_k_x16>(t, level);
   fill_type<DType::q6_k_x16>(t, level);
+  fill_type<DType::q8_0_x16>(t, level);
 }
 
 }  // namespace lw::kernels::isa

@@ -65,7 +65,10 @@ void q3k_scales(const uint8_t* packed, int8_t out[16]);
 struct BlockQ4_Kx16 { uint16_t d[16], dmin[16]; uint8_t scales[12][16]; uint32_t qs[32][16]; };
 //   q6_k: ql[c][r], qh[c][r] = bytes 4c..4c+3 of row r's ql / qh; scales[s][r] = row r's scale s.
 struct BlockQ6_Kx16 { uint16_t d[16]; int8_t scales[16][16]; uint32_t ql[32][16]; uint32_t qh[16][16]; };
+//   q8_0: qs[c][r] = bytes 4c..4c+3 of row r's qs (32-element blocks).
+struct BlockQ8_0x16 { uint16_t d[16]; uint32_t qs[8][16]; };
 static_assert(sizeof(BlockQ4_Kx16) == 16 * sizeof(BlockQ4_K) && sizeof(BlockQ6_Kx16) == 16 * sizeof(BlockQ6_K));
+static_assert(sizeof(BlockQ8_0x16) == 16 * sizeof(BlockQ8_0));
 
 // Internal activation formats of the integer dot products (never stored in files).
 // 32-element blocks: x = d * qs, sum = sum of qs.

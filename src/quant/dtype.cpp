@@ -38,8 +38,8 @@ void no_rows_to(const void*, float*, int64_t) {
 void no_rows_from(const float*, void*, int64_t) {
   fail("a repacked (row-interleaved) weight cannot be encoded from rows (quant/repack.hpp)");
 }
-TypeTraits x16_row(DType t, io::GgmlType base, const char* name) {
-  TypeTraits tr = row(t, base, true, ActFormat::q8_256, no_rows_to, no_rows_from);
+TypeTraits x16_row(DType t, io::GgmlType base, const char* name, ActFormat act) {
+  TypeTraits tr = row(t, base, true, act, no_rows_to, no_rows_from);
   tr.name = name;
   tr.ggml_type = 0xFFFFFFFFu;  // matches no GGUF type id
   return tr;
@@ -62,8 +62,9 @@ const std::array<TypeTraits, kNumAllDTypes> kTable = {{
     row(DType::q6_k, G::q6_k, true, A::q8_256, ref::q6_k_to_f32, qz::q6_k),
     row(DType::iq4_nl, G::iq4_nl, true, A::q8_32, ref::iq4_nl_to_f32, qz::iq4_nl),
     row(DType::iq4_xs, G::iq4_xs, true, A::q8_256, ref::iq4_xs_to_f32, qz::iq4_xs),
-    x16_row(DType::q4_k_x16, G::q4_k, "q4_k_x16"),
-    x16_row(DType::q6_k_x16, G::q6_k, "q6_k_x16"),
+    x16_row(DType::q4_k_x16, G::q4_k, "q4_k_x16", A::q8_256),
+    x16_row(DType::q6_k_x16, G::q6_k, "q6_k_x16", A::q8_256),
+    x16_row(DType::q8_0_x16, G::q8_0, "q8_0_x16", A::q8_32),
 }};
 
 bool table_in_order() {
@@ -83,6 +84,7 @@ DType x16_base(DType t) {
   switch (t) {
     case DType::q4_k_x16: return DType::q4_k;
     case DType::q6_k_x16: return DType::q6_k;
+    case DType::q8_0_x16: return DType::q8_0;
     default: return t;
   }
 }
@@ -91,6 +93,7 @@ std::optional<DType> x16_of(DType t) {
   switch (t) {
     case DType::q4_k: return DType::q4_k_x16;
     case DType::q6_k: return DType::q6_k_x16;
+    case DType::q8_0: return DType::q8_0_x16;
     default: return std::nullopt;
   }
 }

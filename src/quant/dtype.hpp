@@ -27,10 +27,10 @@ enum class DType : uint8_t {
   iq4_nl, iq4_xs,
   // In-memory only (quant/repack.hpp): 16 weight rows interleaved for the multi-row kernels. Never in
   // a file, no row decode (to_f32 fails): a reader that does not know the layout fails loudly.
-  q4_k_x16, q6_k_x16,
+  q4_k_x16, q6_k_x16, q8_0_x16,
 };
 constexpr int kNumDTypes = 15;     // the storage types (files, quantizers, row decode)
-constexpr int kNumAllDTypes = 17;  // and the repacked ones (tables indexed by DType)
+constexpr int kNumAllDTypes = 18;  // and the repacked ones (tables indexed by DType)
 
 // The activation format a weight type's dot products read: f32 for the float types, the 8-bit
 // blocks of quant/blocks.hpp for the quantized ones, bf16 for bf16 weights on CPUs with

@@ -48,8 +48,25 @@ void move_q6_k(BlockQ6_Kx16& x, char* b, size_t bstride) {
 }
 
 template <bool kToX16>
+void move_q8_0(BlockQ8_0x16& x, char* b, size_t bstride) {
+  for (int r = 0; r < kX16Rows; ++r) {
+    auto& k = *reinterpret_cast<BlockQ8_0*>(b + r * bstride);
+    if constexpr (kToX16) {
+      x.d[r] = k.d;
+      for (int c = 0; c < 8; ++c) std::memcpy(&x.qs[c][r], k.qs + 4 * c, 4);
+    } else {
+      k.d = x.d[r];
+      for (int c = 0; c < 8; ++c) std::memcpy(k.qs + 4 * c, &x.qs[c][r], 4);
+    }
+  }
+}
+
+template <bool kToX16>
 void move_group(DType base, char* xg, char* bg, size_t row_bytes, int64_t nb) {
-  if (base == DType::q4_k) {
+  if (base == DType::q8_0) {
+    for (int64_t i = 0; i < nb; ++i)
+      move_q8_0<kToX16>(reinterpret_cast<BlockQ8_0x16*>(xg)[i], bg + i * sizeof(BlockQ8_0), row_bytes);
+  } else if (base == DType::q4_k) {
     for (int64_t i = 0; i < nb; ++i)
       move_q4_k<kToX16>(reinterpret_cast<BlockQ4_Kx16*>(xg)[i], bg + i * sizeof(BlockQ4_K), row_bytes);
   } else {
@@ -60,7 +77,7 @@ void move_group(DType base, char* xg, char* bg, size_t row_bytes, int64_t nb) {
 
 template <bool kToX16>
 void move_all(DType base, const void* src, void* dst, int64_t rows, int64_t cols) {
-  LW_CHECK(x16_of(base) && rows >= 0 && cols % QK_K == 0,
+  LW_CHECK(x16_of(base) && rows >= 0 && cols % traits(base).block == 0,
            "repack: {} ({} x {}) has no 16-row interleaved layout", dtype_name(base), rows, cols);
   const size_t rb = dtype_bytes(base, cols), group = rb * kX16Rows;
   const int64_t groups = rows / kX16Rows, tail = rows % kX16Rows;
@@ -72,9 +89,9 @@ void move_all(DType base, const void* src, void* dst, int64_t rows, int64_t cols
     char* s = const_cast<char*>(static_cast<const char*>(src)) + g * group;
     char* d = static_cast<char*>(dst) + g * group;
     if constexpr (kToX16)
-      move_group<true>(base, d, s, rb, cols / QK_K);
+      move_group<true>(base, d, s, rb, cols / traits(base).block);
     else
-      move_group<false>(base, s, d, rb, cols / QK_K);
+      move_group<false>(base, s, d, rb, cols / traits(base).block);
   }
 }
 

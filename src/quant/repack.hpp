@@ -1,5 +1,5 @@
 #pragma once
-// Repacked weights: 16 rows interleaved (DType q4_k_x16, q6_k_x16; layouts in quant/blocks.hpp) so
+// Repacked weights: 16 rows interleaved (DType q4_k_x16, q6_k_x16, q8_0_x16; layouts in quant/blocks.hpp) so
 // the multi-row matrix-vector kernels put the 16 output rows in the lanes of one vector and apply
 // each sub-block's scale per lane (kernels/matvec_x16_avx512.cpp). A matrix (rows, cols) keeps its
 // size and its row stride: the group of rows 16g..16g+15 occupies the bytes of those 16 base rows,
@@ -21,7 +21,7 @@ inline int64_t x16_group_rows(int64_t rows) {
   return rows / kX16Rows * kX16Rows;
 }
 
-// Base-type rows (cols % 256 == 0) -> the repacked layout of x16_of(base).
+// Base-type rows (cols a multiple of the block) -> the repacked layout of x16_of(base).
 void repack_x16(DType base, const void* src, void* dst, int64_t rows, int64_t cols);
 // The inverse: a repacked matrix back to base-type rows (src and dst must not overlap).
 void unrepack_x16(DType x16, const void* src, void* dst, int64_t rows, int64_t cols);

@@ -215,7 +215,7 @@ TEST(GgufQuant, MixesHoldTheTypesLlamaCppAssigns) {
   EXPECT_EQ(x->weights().layers[0].w_up.dtype, engine::DType::iq4_xs);
 }
 
-// The loader repacks q4_k / q6_k matrices into their 16-row interleaved types where the level has
+// The loader repacks q4_k / q6_k / q8_0 matrices into their 16-row interleaved types where the level has
 // their kernels (quant/repack.hpp): the same logits as the file's layout, through decode (matvec of
 // 1..16 rows) and prefill (the GEMM from 48 rows); LW_REPACK=0 and LoadOptions::repack turn it off.
 TEST(GgufQuant, RepackedWeightsGiveTheFileTypesLogits) {
@@ -225,7 +225,7 @@ TEST(GgufQuant, RepackedWeightsGiveTheFileTypesLogits) {
   for (int i = 0; i < 3; ++i) longp.insert(longp.end(), prompt.begin(), prompt.end());
   const std::vector<int32_t> cont = {5, 77, 130, 9};
   const bool native = !kernels::kernels().of(engine::DType::q4_k_x16).unrepacks;
-  for (const char* name : {"tiny-q4_k_m.gguf", "tiny-q6_k.gguf"}) {
+  for (const char* name : {"tiny-q4_k_m.gguf", "tiny-q6_k.gguf", "tiny-q8_0.gguf"}) {
     engine::LoadOptions off;
     off.repack = false;
     auto a = engine::load_model(kDir / name, off);

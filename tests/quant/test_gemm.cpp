@@ -92,7 +92,7 @@ TEST(Gemm, RepackedMatchesBaseReference) {
   int ran = 0;
   for (Level level : lw::cpu::supported_levels()) {
     lw::cpu::ScopedLevel scoped(level);
-    for (DType t : {DType::q4_k, DType::q6_k}) {
+    for (DType t : {DType::q4_k, DType::q6_k, DType::q8_0}) {
       if (!gemm_supported(*x16_of(t))) {
         continue;
       }

@@ -138,7 +138,7 @@ TEST(Matvec, CacheBlockedRowsMatchReference) {
 TEST(Matvec, RepackedEveryRowCountMatchesBaseReference) {
   int ran = 0;
   for (Level level : lw::cpu::supported_levels()) {
-    for (DType t : {DType::q4_k, DType::q6_k}) {
+    for (DType t : {DType::q4_k, DType::q6_k, DType::q8_0}) {
       if (kernels(level).of(*x16_of(t)).unrepacks) {  // the fallback: every level, fewer cases
         for (int nt : {1, 3, 16}) check(t, 32, 2 * 256, nt, nt == 3, level, false, true);
         check(t, 53, 2048 + 256, 7, true, level, true, true);
@@ -154,7 +154,7 @@ TEST(Matvec, RepackedEveryRowCountMatchesBaseReference) {
     }
   }
   if (lw::cpu::implies(lw::cpu::max_level(), Level::avx512_vnni)) {
-    EXPECT_EQ(ran, 2 * (1 + (lw::cpu::implies(lw::cpu::max_level(), Level::avx512_bf16) ? 1 : 0)));
+    EXPECT_EQ(ran, 3 * (1 + (lw::cpu::implies(lw::cpu::max_level(), Level::avx512_bf16) ? 1 : 0)));
   }
   EXPECT_TRUE(kernels(Level::scalar).of(DType::q4_k_x16).unrepacks);  // no kernel: the loader does not repack
 }
