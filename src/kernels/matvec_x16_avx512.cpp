@@ -3,7 +3,8 @@
 // group: one 64-byte load holds 4 consecutive weights of each row, one vpdpbusd multiplies them with
 // 4 activation bytes broadcast from memory, so a sub-block's scale is a per-lane multiply (vpmulld)
 // of its integer sum, and the offsets (q4_k's mins, q6_k's -32) one vpdpwssd per pair of sub-blocks
-// against the activation block sums. The weights are unpacked once per group and super-block for all
+// against the activation block sums (q8_0: one scale per 32-column block, its -128 offset from the
+// activation block's sum). The weights are unpacked once per group and super-block for all
 // activation rows; each activation row ends as one vector of 16 outputs (no horizontal sums).
 //   per weight row and activation row and 256 columns: 4 vpdpbusd + 0.5 (q4_k) or 1 (q6_k) vpmulld
 //   (the base layout's kernels: 8 vpmaddubsw + 8 vpdpwssd on ymm)
