@@ -1,12 +1,12 @@
 // Multi-row decode against the machine's roofline: one weight matrix (as (OC, IC): 1b 2048 x 8192
 // (ffn_down), 1b_up 8192 x 2048 (ffn_up / gate), 8b 4096 x 14336) times R activation rows, through the
 // matrix-vector kernels (one call for all R rows: each weight block read and unpacked once) and through the
-// GEMM, per weight type and CPU level, on all the decode thread pool's threads (the engine's decode path).
-// Each benchmark reports the time per call, the weight bytes read per second (GB/s) and the
-// multiply-add rate (Gop/s, 2 ops per multiply-add, int8 for the quantized types, bf16 or f32 for
-// the float ones), and as fractions of the machine's bounds measured by this program at start:
-// With LW_BENCH_THREADS=1 every time and rate is per CPU second of the one thread (a machine
-// shared with other jobs still gives steady numbers: one core's roofline); with more threads, per
+// GEMM, per weight type (and the repacked types q4_k_x16, q6_k_x16, q8_0_x16: quant/repack.hpp) and CPU level, on all
+// the decode thread pool's threads (the engine's decode path). Each benchmark reports the time per call, the
+// weight bytes read per second (GB/s) and the multiply-add rate (Gop/s, 2 ops per multiply-add, int8 for the
+// quantized types, bf16 or f32 for the float ones), and as fractions of the machine's bounds measured by this
+// program at start: With LW_BENCH_THREADS=1 every time and rate is per CPU second of the one thread (a
+// machine shared with other jobs still gives steady numbers: one core's roofline); with more threads, per
 // wall second.
 //   bw_frac   weight GB/s / the streaming read bandwidth of a 1 GiB buffer (BM_MemRead)
 //   op_frac   Gop/s / the peak of the instruction the kernel multiplies with, all threads, from a
@@ -36,6 +36,7 @@
 #include "kernels/matvec.hpp"
 #include "kernels/table.hpp"
 #include "quant/dtype.hpp"
+#include "quant/repack.hpp"
 #include "util/thread_pool.hpp"
 
 namespace {
@@ -235,15 +236,20 @@ const Mat& matrix(DType t, int64_t OC, int64_t IC) {
   std::normal_distribution<float> nd(0.0f, 0.02f);
   std::vector<float> row(static_cast<size_t>(IC));
   const size_t rb = quant::dtype_bytes(t, IC);
+  const DType base = quant::x16_base(t);  // repacked types: quantized as the base, then repacked
   m.w.resize(rb * static_cast<size_t>(OC));
   constexpr int64_t kDistinct = 64;
   for (int64_t r = 0; r < OC; ++r) {
     if (r < kDistinct) {
       for (auto& v : row) v = nd(rng);
-      quant::traits(t).from_f32(row.data(), m.w.data() + r * rb, IC);
+      quant::traits(base).from_f32(row.data(), m.w.data() + r * rb, IC);
     } else {
       std::memcpy(m.w.data() + r * rb, m.w.data() + (r % kDistinct) * rb, rb);
     }
+  }
+  if (quant::is_x16(t)) {
+    const std::vector<char> rows = m.w;
+    quant::repack_x16(base, rows.data(), m.w.data(), OC, IC);
   }
   m.x.resize(static_cast<size_t>(kMaxR * IC));
   for (auto& v : m.x) v = nd(rng) * 50.0f;
@@ -257,7 +263,7 @@ Peak peak_of(DType t, L lv, Path path) {
   const bool avx512 = static_cast<int>(lv) >= static_cast<int>(L::avx512);
   if (quant::traits(t).quantized) {
     if (static_cast<int>(lv) < static_cast<int>(L::avx512_vnni)) return Peak::maddubs_ymm;
-    return path == Path::gemm ? Peak::dpbusd_zmm : Peak::dpbusd_ymm;
+    return path == Path::gemm || quant::is_x16(t) ? Peak::dpbusd_zmm : Peak::dpbusd_ymm;
   }
   if (t == DType::bf16 && lv == L::avx512_bf16) return Peak::dpbf16_zmm;
   return avx512 ? Peak::fma_zmm : Peak::fma_ymm;
@@ -285,6 +291,10 @@ void BM_Decode(benchmark::State& st, DType t, L lv, int64_t OC, int64_t IC, int 
     return;
   }
   cpu::ScopedLevel scoped(lv);
+  if (!kernels::kernels(lv).of(t).matvec[0]) {
+    st.SkipWithError("no kernel for this type at this level (repacked types: avx512_vnni on)");
+    return;
+  }
   const kernels::GemmFn gemm = kernels::kernels(lv).of(t).gemm;
   if (path == Path::gemm && !gemm) {
     st.SkipWithError("no GEMM for this type at this level");
@@ -332,9 +342,10 @@ void register_all() {
     int64_t OC, IC;
   };
   for (const Shape& s : {Shape{"1b", 2048, 8192}, Shape{"1b_up", 8192, 2048}, Shape{"8b", 4096, 14336}})
-    for (DType t : {DType::q4_k, DType::q5_k, DType::q6_k, DType::q8_0, DType::q4_0, DType::iq4_xs,
-                    DType::bf16, DType::f16})
-      for (L lv : {L::avx2, L::avx512_bf16})
+    for (DType t : {DType::q4_k, DType::q4_k_x16, DType::q5_k, DType::q6_k, DType::q6_k_x16, DType::q8_0,
+                    DType::q8_0_x16, DType::q4_0, DType::iq4_xs, DType::bf16, DType::f16})
+      for (L lv : {L::avx2, L::avx512_bf16}) {
+        if (quant::is_x16(t) && lv == L::avx2) continue;  // repacked: VNNI kernels only
         for (int R : {1, 2, 4, 8, 12, 16, 24, 32, 48, 64})
           for (Path path : {Path::matvec, Path::gemm}) {
             if (path == Path::gemm && R < 8) continue;  // the GEMM's regime starts at about 8 rows
@@ -346,6 +357,7 @@ void register_all() {
                       BM_Decode, t, lv, s.OC, s.IC, R, path))
                 ->Unit(benchmark::kMicrosecond);
           }
+      }
 }
 
 }  // namespace

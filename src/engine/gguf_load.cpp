@@ -1,9 +1,15 @@
 // Loading a GGUF model: every tensor mapped in place in its storage type where possible.
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "engine/gguf_model.hpp"
 #include "io/gguf.hpp"
 #include "io/prefault.hpp"
+#include "kernels/table.hpp"
+#include "quant/repack.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -19,6 +25,31 @@ DType tensor_dtype(const io::GgufFile& f, const io::GgufTensorInfo& t) {
     fail_input("{}: tensor {} has type {} (GGUF type {}); supported: {}", f.name(), t.name,
                io::ggml_type_name(t.type), static_cast<uint32_t>(t.type), quant::supported_dtype_list());
   return *d;
+}
+
+// A buffer for weights the decode streams (the repacked copies): 2 MiB aligned and advised to
+// transparent huge pages, so a step's walk through hundreds of MB does not miss the TLB every 4 KB
+// (the file mapping it replaces is the page cache's 4 KB pages).
+std::shared_ptr<void> alloc_weight_buffer(size_t bytes) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  if (bytes < kHuge) return alloc_buffer(bytes);
+  const size_t n = (bytes + kHuge - 1) / kHuge * kHuge;
+  void* p = std::aligned_alloc(kHuge, n);
+  if (!p) fail("out of memory allocating {} bytes", bytes);
+  ::madvise(p, n, MADV_HUGEPAGE);  // advice only: without THP it is 4 KB pages as before
+  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+}
+
+bool repack_enabled(const LoadOptions& opts) {
+  if (!opts.repack || opts.hf_row_order) return false;
+  const char* env = std::getenv("LW_REPACK");
+  return !(env && std::string_view(env) == "0");
+}
+
+// A q4_k / q6_k / q8_0 matrix of at least one 16-row group whose repacked type has kernels at this level.
+bool repackable(const Tensor& t) {
+  const auto xt = quant::x16_of(t.dtype);
+  return xt && t.shape.size() == 2 && t.rows() >= quant::kX16Rows && !kernels::kernels().of(*xt).unrepacks;
 }
 
 }  // namespace
@@ -62,8 +93,19 @@ std::unique_ptr<Model> load_gguf_model(const fs::path& path, const LoadOptions& 
     const bool small = spec.role == ParamRole::norm || spec.role == ParamRole::bias;
     const bool permute = gguf_rows_permuted(cfg, spec) && !keep_gguf_order;
     DType want = dt;
-    if (small || opts.convert == LoadOptions::Convert::f32) want = DType::f32;
-    else if (opts.convert == LoadOptions::Convert::bf16) want = DType::bf16;
+    if (small || opts.convert == LoadOptions::Convert::f32)
+      want = DType::f32;
+    else if (opts.convert == LoadOptions::Convert::bf16)
+      want = DType::bf16;
+    const bool matrix = spec.role == ParamRole::linear || spec.role == ParamRole::lm_head ||
+                        (spec.role == ParamRole::embedding && cfg.tie_word_embeddings);
+    if (want == dt && !permute && matrix && repack_enabled(opts) && repackable(t)) {
+      const DType xt = *quant::x16_of(dt);
+      auto buf = alloc_weight_buffer(t.nbytes());
+      storage.push_back(buf);
+      quant::repack_x16(dt, t.data, buf.get(), t.rows(), t.cols());
+      return Tensor{xt, buf.get(), spec.shape};
+    }
     if (want == dt && !permute) {
       if (opts.prefault) io::prefault(t.data, t.nbytes());  // used in place from the mapping: fault it in now
       return t;

@@ -13,6 +13,7 @@
 #include "kernels/gemm.hpp"
 #include "kernels/matvec.hpp"
 #include "kernels/table.hpp"
+#include "quant/repack.hpp"
 #include "util/error.hpp"
 #include "util/thread_pool.hpp"
 
@@ -28,7 +29,7 @@ namespace {
 // the level (BLAS on widened weights) from 17.
 int gemm_min_rows(DType t) {
   if (!kernels::gemm_supported(t)) return kernels::kMaxMatvecRows + 1;
-  switch (t) {
+  switch (quant::x16_base(t)) {
     case DType::q2_k:
     case DType::q3_k:
     case DType::q4_k:
@@ -97,7 +98,7 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
                 x, static_cast<int>(IC), w.f32(), static_cast<int>(IC), 0.0f, out, static_cast<int>(OC));
   } else {
     // Convert W in row panels to f32, then sgemm each panel into its columns of out.
-    const int64_t panel = std::min<int64_t>(OC, std::max<int64_t>(64, (int64_t{1} << 22) / IC));
+    const int64_t panel = std::min<int64_t>(OC, std::max<int64_t>(64, (int64_t{1} << 22) / IC) / 16 * 16);
     std::vector<float> wf(static_cast<size_t>(panel * IC));
     for (int64_t r0 = 0; r0 < OC; r0 += panel) {
       const int64_t n = std::min(panel, OC - r0);
@@ -105,6 +106,13 @@ void matmul_forward(float* out, const float* x, const Tensor& w, const float* bi
 #pragma omp parallel for schedule(static) if (n * IC > (1 << 16))
       for (int64_t c = 0; c < n; c += chunk) {
         int64_t m = std::min(chunk, n - c);
+        if (quant::is_x16(w.dtype)) {  // repacked (a level without its GEMM): the group's base rows
+          static thread_local std::vector<char> rows;
+          rows.resize(w.row_bytes() * quant::kX16Rows);
+          quant::unrepack_x16(w.dtype, w.row(r0 + c), rows.data(), quant::kX16Rows, IC);
+          to_f32(quant::x16_base(w.dtype), rows.data(), wf.data() + c * IC, m * IC);
+          continue;
+        }
         to_f32(w.dtype, w.row(r0 + c), wf.data() + c * IC, m * IC);
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, static_cast<int>(n), static_cast<int>(IC), 1.0f,

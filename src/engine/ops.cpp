@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "engine/blas.hpp"
+#include "quant/repack.hpp"
 #include "util/error.hpp"
 #include "util/thread_pool.hpp"
 
@@ -42,6 +43,10 @@ void embedding_forward(float* out, const int32_t* ids, int T, const Tensor& tabl
   check_ids(ids, T, V);
 #pragma omp parallel for schedule(static) if (int64_t{T} * C > (1 << 16))
   for (int t = 0; t < T; ++t) {
+    if (quant::is_x16(table.dtype)) {  // a tied output matrix repacked at load (quant/repack.hpp)
+      quant::x16_row_to_f32(table.dtype, table.data, V, C, ids[t], out + static_cast<int64_t>(t) * C);
+      continue;
+    }
     const Tensor row = table.row_slice(ids[t], 1);  // (1, C)
     to_f32(table.dtype, row.data, out + static_cast<int64_t>(t) * C, C);
   }

@@ -13,6 +13,9 @@ int64_t Tensor::numel() const {
 
 Tensor Tensor::row_slice(int64_t r0, int64_t n) const {
   LW_CHECK(shape.size() == 2 && r0 >= 0 && r0 + n <= shape[0], "row_slice out of range");
+  LW_CHECK(!quant::is_x16(dtype) || (r0 % 16 == 0 && (n % 16 == 0 || r0 + n == shape[0])),
+           "row_slice of a repacked {} matrix: rows [{}, {}) are not whole groups of 16", dtype_name(dtype),
+           r0, r0 + n);
   Tensor t = *this;
   t.shape[0] = n;
   t.data = static_cast<char*>(data) + static_cast<size_t>(r0) * row_bytes();

@@ -12,6 +12,8 @@
 #include "kernels/table.hpp"
 #include "quant/blocks.hpp"
 #include "quant/half.hpp"
+#include "quant/repack.hpp"
+#include "util/error.hpp"
 #include "kernels/isa_target.hpp"
 
 namespace lw::kernels::isa {

@@ -15,6 +15,8 @@
 #include "kernels/table.hpp"
 #include "quant/blocks.hpp"
 #include "quant/half.hpp"
+#include "quant/repack.hpp"
+#include "util/error.hpp"
 #include "kernels/isa_target.hpp"
 
 namespace lw::kernels::isa {
@@ -155,6 +157,12 @@ void fill_gemm_avx512(KernelTable& t, cpu::Level level) {
     for (int i = 0; i < kNumDTypes; ++i)
       if (traits(static_cast<DType>(i)).quantized)
         t.type[i].gemm = pick(static_cast<DType>(i), std::make_integer_sequence<int, kNumDTypes>{});
+  // the repacked types (their matvec kernels are VNNI too): panels de-interleaved, then as their base
+  if (static_cast<int>(level) >= static_cast<int>(cpu::Level::avx512_vnni)) {
+    t.of(DType::q4_k_x16).gemm = &gemm_vnni<DType::q4_k_x16>;
+    t.of(DType::q6_k_x16).gemm = &gemm_vnni<DType::q6_k_x16>;
+    t.of(DType::q8_0_x16).gemm = &gemm_vnni<DType::q8_0_x16>;
+  }
   if (static_cast<int>(level) >= static_cast<int>(cpu::Level::avx512_bf16))
     t.type[static_cast<int>(DType::bf16)].gemm = &gemm_bf16;
 }

@@ -22,6 +22,7 @@ void fill_gemm_avx2(KernelTable& t, cpu::Level level);    // gemm_avx2.cpp
 void fill_ops_avx512(KernelTable& t, cpu::Level level);     // ops_avx512.cpp
 void fill_matvec_avx512(KernelTable& t, cpu::Level level);  // matvec_avx512.cpp
 void fill_gemm_avx512(KernelTable& t, cpu::Level level);    // gemm_avx512.cpp
+void fill_matvec_x16_avx512(KernelTable& t, cpu::Level level);  // matvec_x16_avx512.cpp: repacked types
 #elif defined(__aarch64__)
 void fill_ops_neon(KernelTable& t, cpu::Level level);        // ops_neon.cpp
 void fill_matvec_neon(KernelTable& t, cpu::Level level);     // matvec_neon.cpp
@@ -32,6 +33,8 @@ void fill_matvec_bf16(KernelTable& t, cpu::Level level);     // matvec_bf16.cpp
 // gemm_rows.cpp (portable): a GEMM of the quantized types from the table's multi-row matvec kernels
 // (the aarch64 levels' GEMM).
 void fill_gemm_rows(KernelTable& t, cpu::Level level);
+// x16_fallback.cpp (portable, last): the repacked types' kernels where a level has none of its own.
+void fill_x16_fallback(KernelTable& t, cpu::Level level);
 }  // namespace isa
 
 }  // namespace lw::kernels

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/table.hpp"
+#include "quant/repack.hpp"
 #include "util/error.hpp"
 
 namespace lw::kernels {
@@ -38,15 +39,20 @@ void matvec_rows(DType t, const MatvecPlan& plan, const MatvecArgs& a, int64_t r
     return;
   }
   const int64_t xs = a.x_stride ? a.x_stride : a.n;
-  float part[kMaxMatvecRows * kMatvecTileRows];  // (nt, tile) one chunk's outputs
-  for (int64_t rt = r0; rt < r1; rt += kMatvecTileRows) {
-    const int64_t rows = std::min(kMatvecTileRows, r1 - rt);
+  // repacked types: a tile is one group of 16 rows, a column offset moves over 16 rows' blocks
+  const bool x16 = quant::is_x16(t);
+  const int64_t tile = x16 ? quant::kX16Rows : kMatvecTileRows;
+  float part[kMaxMatvecRows * quant::kX16Rows];  // (nt, tile) one chunk's outputs
+  static_assert(kMatvecTileRows <= quant::kX16Rows);
+  for (int64_t rt = r0; rt < r1; rt += tile) {
+    const int64_t rows = std::min(tile, r1 - rt);
     for (int t = 0; t < a.nt; ++t)
       for (int64_t r = 0; r < rows; ++r) a.out[t * a.out_stride + rt + r] = a.bias ? a.bias[rt + r] : 0.0f;
     for (int64_t c0 = 0; c0 < a.n; c0 += kc) {
       MatvecArgs s = a;
       s.n = std::min(kc, a.n - c0);
-      s.w = static_cast<const char*>(a.w) + static_cast<size_t>(rt) * a.w_stride + quant::dtype_bytes(t, c0);
+      s.w = static_cast<const char*>(a.w) + static_cast<size_t>(rt) * a.w_stride +
+            (x16 && rows == tile ? quant::kX16Rows : 1) * quant::dtype_bytes(t, c0);  // a group / base rows
       s.x = a.x ? a.x + c0 : nullptr;
       s.x_stride = xs;
       if (a.act) s.act = static_cast<const char*>(a.act) + quant::act_row_bytes(plan.act, c0);

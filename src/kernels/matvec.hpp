@@ -62,7 +62,7 @@ inline MatvecPlan matvec_plan(DType t, int nt) {
 }
 
 constexpr size_t kMatvecActBudget = 16 << 10;  // activation bytes of one chunk (half of L1)
-constexpr int64_t kMatvecTileRows = 8;         // weight rows per chunk pass
+constexpr int64_t kMatvecTileRows = 8;         // weight rows per chunk pass (16 for repacked types)
 
 // Rows [r0, r1) of a.out through plan.fn (the kernel of weight type t), cache-blocked as above;
 // the same results as plan.fn(a, r0, r1) up to the order of the float additions.

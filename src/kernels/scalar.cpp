@@ -60,6 +60,13 @@ void fill_scalar(KernelTable& t, cpu::Level) {
     k.act = ActFormat::f32;  // the scalar kernels read f32 activations, whatever the type
     for (MatvecFn& f : k.matvec) f = pick(d, std::make_integer_sequence<int, quant::kNumDTypes>{});
   }
+  // The repacked types: no row decode (their traits fail loudly), no kernel below the levels that
+  // fill one (kernels/matvec_x16_avx512.cpp).
+  for (int i = quant::kNumDTypes; i < quant::kNumAllDTypes; ++i) {
+    t.type[i].to_f32 = quant::traits(static_cast<DType>(i)).to_f32_ref;
+    t.type[i].from_f32 = quant::traits(static_cast<DType>(i)).from_f32;
+    t.type[i].act = quant::traits(static_cast<DType>(i)).act;
+  }
   t.quantize_act[static_cast<int>(ActFormat::f32)] = &quantize_act_ref<ActFormat::f32>;
   t.quantize_act[static_cast<int>(ActFormat::q8_32)] = &quantize_act_ref<ActFormat::q8_32>;
   t.quantize_act[static_cast<int>(ActFormat::q8_256)] = &quantize_act_ref<ActFormat::q8_256>;

@@ -32,6 +32,7 @@ constexpr Fill kFills[] = {
     {L::avx512, &isa::fill_ops_avx512},
     {L::avx512, &isa::fill_matvec_avx512},
     {L::avx512, &isa::fill_gemm_avx512},
+    {L::avx512, &isa::fill_matvec_x16_avx512},
 #elif defined(__aarch64__)
     {L::neon, &isa::fill_ops_neon},
     {L::neon, &isa::fill_matvec_neon},
@@ -40,6 +41,7 @@ constexpr Fill kFills[] = {
     {L::bf16, &isa::fill_matvec_bf16},
     {L::neon, &isa::fill_gemm_rows},
 #endif
+    {L::scalar, &isa::fill_x16_fallback},
 };
 // clang-format on
 
@@ -48,7 +50,7 @@ KernelTable build(L level) {
   t.level = level;
   for (const Fill& f : kFills)
     if (cpu::implies(level, f.from)) f.fn(t, level);
-  for (int i = 0; i < quant::kNumDTypes; ++i) {
+  for (int i = 0; i < quant::kNumAllDTypes; ++i) {
     const TypeKernels& k = t.type[i];
     LW_CHECK(k.to_f32 && k.from_f32 && k.matvec[0] && k.matvec[kMaxMatvecRows - 1],
              "kernel table {}: {} is incomplete", cpu::level_name(level),

@@ -46,11 +46,14 @@ struct TypeKernels {
   ActFormat act = ActFormat::f32;        // what the matvec kernels read (quantize_act_rows prepares it)
   MatvecFn matvec[kMaxMatvecRows] = {};  // [nt - 1]: nt activation rows
   GemmFn gemm = nullptr;                 // null: no GEMM at this level (BLAS)
+  // Repacked types only: true where the level has no kernels of its own and matvec de-interleaves
+  // each group for the base type's kernels (kernels/x16_fallback.cpp; correct, not faster).
+  bool unrepacks = false;
 };
 
 struct KernelTable {
   cpu::Level level = cpu::Level::scalar;
-  TypeKernels type[quant::kNumDTypes];
+  TypeKernels type[quant::kNumAllDTypes];  // the repacked types' matvec only where a level has them
   QuantizeActFn quantize_act[4] = {};  // [ActFormat]
 
   // Vector ops. vec_width: f32 lanes of the attention tiles (0: none at this level).

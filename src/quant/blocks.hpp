@@ -57,6 +57,19 @@ inline void k4_scale_min(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
 // Q3_K: the 16 6-bit scales (0..63, before the -32) from the 12 packed bytes.
 void q3k_scales(const uint8_t* packed, int8_t out[16]);
 
+// Repacked (quant/repack.hpp): one super-block of 16 weight rows, the rows' fields side by side so
+// that one 64-byte load holds the same 4 consecutive bytes of all 16 rows (u32 lane r = row r).
+// Bytes of 16 base blocks, in the same place: a group of 16 rows is 16 base rows long.
+//   q4_k: qs[c][r] = bytes 4c..4c+3 of row r's qs (low nibbles: elements 64(c/8) + 4(c%8) + 0..3,
+//         high nibbles: the same + 32); scales[j][r] = byte j of row r's 12 packed scale bytes.
+struct BlockQ4_Kx16 { uint16_t d[16], dmin[16]; uint8_t scales[12][16]; uint32_t qs[32][16]; };
+//   q6_k: ql[c][r], qh[c][r] = bytes 4c..4c+3 of row r's ql / qh; scales[s][r] = row r's scale s.
+struct BlockQ6_Kx16 { uint16_t d[16]; int8_t scales[16][16]; uint32_t ql[32][16]; uint32_t qh[16][16]; };
+//   q8_0: qs[c][r] = bytes 4c..4c+3 of row r's qs (32-element blocks).
+struct BlockQ8_0x16 { uint16_t d[16]; uint32_t qs[8][16]; };
+static_assert(sizeof(BlockQ4_Kx16) == 16 * sizeof(BlockQ4_K) && sizeof(BlockQ6_Kx16) == 16 * sizeof(BlockQ6_K));
+static_assert(sizeof(BlockQ8_0x16) == 16 * sizeof(BlockQ8_0));
+
 // Internal activation formats of the integer dot products (never stored in files).
 // 32-element blocks: x = d * qs, sum = sum of qs.
 struct ActQ8_32 { float d; int32_t sum; int8_t qs[QK]; };

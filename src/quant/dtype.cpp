@@ -6,6 +6,7 @@
 #include "io/gguf.hpp"
 #include "quant/dequant_ref.hpp"
 #include "quant/quantize.hpp"
+#include "util/error.hpp"
 
 namespace lw::quant {
 
@@ -29,8 +30,23 @@ TypeTraits row(DType t, io::GgmlType g, bool quantized, ActFormat act, RowToF32 
           from};
 }
 
+// A repacked type: the sizes of its base type (per row: a group of 16 rows is 16 base rows' bytes),
+// no GGUF id, no row decode or encode.
+void no_rows_to(const void*, float*, int64_t) {
+  fail("a repacked (row-interleaved) weight has no row decode; unrepack it first (quant/repack.hpp)");
+}
+void no_rows_from(const float*, void*, int64_t) {
+  fail("a repacked (row-interleaved) weight cannot be encoded from rows (quant/repack.hpp)");
+}
+TypeTraits x16_row(DType t, io::GgmlType base, const char* name, ActFormat act) {
+  TypeTraits tr = row(t, base, true, act, no_rows_to, no_rows_from);
+  tr.name = name;
+  tr.ggml_type = 0xFFFFFFFFu;  // matches no GGUF type id
+  return tr;
+}
+
 using G = io::GgmlType;
-const std::array<TypeTraits, kNumDTypes> kTable = {{
+const std::array<TypeTraits, kNumAllDTypes> kTable = {{
     row(DType::f32, G::f32, false, A::f32, ref::f32_to_f32, qz::f32),
     row(DType::f16, G::f16, false, A::f32, ref::f16_to_f32, qz::f16),
     row(DType::bf16, G::bf16, false, A::f32, ref::bf16_to_f32, qz::bf16),
@@ -46,10 +62,13 @@ const std::array<TypeTraits, kNumDTypes> kTable = {{
     row(DType::q6_k, G::q6_k, true, A::q8_256, ref::q6_k_to_f32, qz::q6_k),
     row(DType::iq4_nl, G::iq4_nl, true, A::q8_32, ref::iq4_nl_to_f32, qz::iq4_nl),
     row(DType::iq4_xs, G::iq4_xs, true, A::q8_256, ref::iq4_xs_to_f32, qz::iq4_xs),
+    x16_row(DType::q4_k_x16, G::q4_k, "q4_k_x16", A::q8_256),
+    x16_row(DType::q6_k_x16, G::q6_k, "q6_k_x16", A::q8_256),
+    x16_row(DType::q8_0_x16, G::q8_0, "q8_0_x16", A::q8_32),
 }};
 
 bool table_in_order() {
-  for (int i = 0; i < kNumDTypes; ++i)
+  for (int i = 0; i < kNumAllDTypes; ++i)
     if (static_cast<int>(kTable[i].type) != i) return false;
   return true;
 }
@@ -61,25 +80,43 @@ const TypeTraits& traits(DType t) {
   return kTable[static_cast<size_t>(t)];
 }
 
+DType x16_base(DType t) {
+  switch (t) {
+    case DType::q4_k_x16: return DType::q4_k;
+    case DType::q6_k_x16: return DType::q6_k;
+    case DType::q8_0_x16: return DType::q8_0;
+    default: return t;
+  }
+}
+
+std::optional<DType> x16_of(DType t) {
+  switch (t) {
+    case DType::q4_k: return DType::q4_k_x16;
+    case DType::q6_k: return DType::q6_k_x16;
+    case DType::q8_0: return DType::q8_0_x16;
+    default: return std::nullopt;
+  }
+}
+
 std::optional<DType> dtype_from_ggml(uint32_t g) {
-  for (const auto& tr : kTable)
-    if (tr.ggml_type == g) return tr.type;
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (kTable[i].ggml_type == g) return kTable[i].type;
   return std::nullopt;
 }
 
 std::optional<DType> parse_dtype(std::string_view name) {
   std::string lower(name);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto& tr : kTable)
-    if (lower == tr.name) return tr.type;
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (lower == kTable[i].name) return kTable[i].type;
   return std::nullopt;
 }
 
 std::string supported_dtype_list() {
   std::string s;
-  for (const auto& tr : kTable) {
+  for (int i = 0; i < kNumDTypes; ++i) {
     if (!s.empty()) s += ", ";
-    s += tr.name;
+    s += kTable[i].name;
   }
   return s;
 }

@@ -25,8 +25,12 @@ enum class DType : uint8_t {
   q4_0, q4_1, q5_0, q5_1, q8_0,
   q2_k, q3_k, q4_k, q5_k, q6_k,
   iq4_nl, iq4_xs,
+  // In-memory only (quant/repack.hpp): 16 weight rows interleaved for the multi-row kernels. Never in
+  // a file, no row decode (to_f32 fails): a reader that does not know the layout fails loudly.
+  q4_k_x16, q6_k_x16, q8_0_x16,
 };
-constexpr int kNumDTypes = 15;
+constexpr int kNumDTypes = 15;     // the storage types (files, quantizers, row decode)
+constexpr int kNumAllDTypes = 18;  // and the repacked ones (tables indexed by DType)
 
 // The activation format a weight type's dot products read: f32 for the float types, the 8-bit
 // blocks of quant/blocks.hpp for the quantized ones, bf16 for bf16 weights on CPUs with
@@ -59,7 +63,12 @@ inline size_t dtype_bytes(DType t, int64_t n) {
 inline io::GgmlType ggml_type(DType t) { return static_cast<io::GgmlType>(traits(t).ggml_type); }
 // The type stored under a GGUF tensor type id, if supported.
 std::optional<DType> dtype_from_ggml(uint32_t ggml_type);
-// "q4_k", "Q4_K", "iq4_xs", ...
+// Whether t is a repacked (row-interleaved) type, and its base type (t itself otherwise).
+inline bool is_x16(DType t) { return static_cast<int>(t) >= kNumDTypes; }
+DType x16_base(DType t);
+// The repacked type of base type t, if there is one.
+std::optional<DType> x16_of(DType t);
+// "q4_k", "Q4_K", "iq4_xs", ... (storage types only)
 std::optional<DType> parse_dtype(std::string_view name);
 // "f32, f16, bf16, q4_0, ..." for error messages.
 std::string supported_dtype_list();

@@ -51,7 +51,8 @@ ModelCard model_card(const LocalBackend& backend, const fs::path& path) {
   card.parameter_count = c.n_params();
   card.parameter_size = parameter_size_text(card.parameter_count);
   const auto& w = m.weights();
-  std::string q = engine::dtype_name(w.layers.empty() ? w.tok_embd.dtype : w.layers[0].wq.dtype);
+  // (the file's type: a weight repacked at load keeps its base type's name here)
+  std::string q = engine::dtype_name(quant::x16_base(w.layers.empty() ? w.tok_embd.dtype : w.layers[0].wq.dtype));
   std::transform(q.begin(), q.end(), q.begin(), [](unsigned char ch) { return std::toupper(ch); });
   card.quantization_level = q;
   card.chat_format = backend.chat_format().name();

@@ -4,6 +4,8 @@
 // reference's greedy tokens; and the greedy tokens llama.cpp itself decoded from the same files.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +16,8 @@
 #include "data/sha256.hpp"
 #include "engine/model.hpp"
 #include "engine_test_util.hpp"
+#include "kernels/table.hpp"
+#include "quant/repack.hpp"
 #include "support/ref_forward.hpp"
 
 using namespace lw;
@@ -30,7 +34,7 @@ struct LlamaCppRun {
 
 // llama_cpp_greedy.txt: "# prompt: ids", then per file "NAME tokens ids" and "NAME logits values".
 std::map<std::string, LlamaCppRun> llama_cpp_runs(std::vector<int32_t>& prompt,
-                                                   const std::string& file = "llama_cpp_greedy.txt") {
+                                                  const std::string& file = "llama_cpp_greedy.txt") {
   std::ifstream f(kDir / file);
   std::map<std::string, LlamaCppRun> out;
   std::string line;
@@ -81,7 +85,8 @@ std::vector<int32_t> greedy(const engine::Model& m, const std::vector<int32_t>& 
   const int slot = 0;
   for (int s = 0; s < n; ++s) {
     out.push_back(static_cast<int32_t>(std::max_element(last.begin(), last.end()) - last.begin()));
-    engine::forward(m, engine::Batch::decode(std::span(&out.back(), 1), std::span(&slot, 1)), &cache, ws, last);
+    engine::forward(m, engine::Batch::decode(std::span(&out.back(), 1), std::span(&slot, 1)), &cache, ws,
+                    last);
   }
   return out;
 }
@@ -103,7 +108,8 @@ struct RefGreedy {
   }
 };
 
-RefGreedy ref_greedy(const engine::Model& m, const std::vector<int32_t>& prompt, int n, double scale, double tol) {
+RefGreedy ref_greedy(const engine::Model& m, const std::vector<int32_t>& prompt, int n, double scale,
+                     double tol) {
   RefGreedy g;
   lw::testing::RefRunner run(m);
   std::vector<double> row;
@@ -150,11 +156,13 @@ int check_file(const fs::path& file, const std::vector<int32_t>& prompt, const L
     double err = 0;
     for (size_t i = 0; i < ours.size(); ++i) err = std::max(err, std::fabs(ours[i] - ref[i]));
     EXPECT_LT(err / scale, tol) << name << " at " << cpu::level_name(level);
-    ::testing::Test::RecordProperty(name + "_" + cpu::level_name(level) + "_rel_err", std::to_string(err / scale));
+    ::testing::Test::RecordProperty(name + "_" + cpu::level_name(level) + "_rel_err",
+                                    std::to_string(err / scale));
     for (int s = 0; s < n; ++s) {
       if (!rg.decisive[s]) continue;
       const auto row = ours.begin() + static_cast<size_t>(P - 1 + s) * V;
-      EXPECT_EQ(std::max_element(row, row + V) - row, rg.tokens[s]) << name << " " << cpu::level_name(level) << " step " << s;
+      EXPECT_EQ(std::max_element(row, row + V) - row, rg.tokens[s])
+          << name << " " << cpu::level_name(level) << " step " << s;
     }
     // free-running, through generate's own path: the same tokens until the first near-tie
     const auto tokens = greedy(*m, prompt, n);
@@ -166,9 +174,11 @@ int check_file(const fs::path& file, const std::vector<int32_t>& prompt, const L
   const auto ours = forced_logits(*m, prompt, {});
   double e2 = 0;
   for (int v = 0; v < V; ++v)
-    e2 = std::max(e2, static_cast<double>(std::fabs(ours[static_cast<size_t>(P - 1) * V + v] - llama.logits[v])));
+    e2 = std::max(e2,
+                  static_cast<double>(std::fabs(ours[static_cast<size_t>(P - 1) * V + v] - llama.logits[v])));
   EXPECT_LT(e2 / scale, tol) << name << " vs llama.cpp";
-  for (int s = 0; s < rg.decisive_prefix(); ++s) EXPECT_EQ(llama.tokens[s], rg.tokens[s]) << name << " llama.cpp step " << s;
+  for (int s = 0; s < rg.decisive_prefix(); ++s)
+    EXPECT_EQ(llama.tokens[s], rg.tokens[s]) << name << " llama.cpp step " << s;
   return decisive;
 }
 
@@ -191,16 +201,54 @@ TEST(GgufQuant, LlamaQuantizeFilesMatchTheFloat64ReferenceAndLlamaCpp) {
 }
 
 TEST(GgufQuant, MixesHoldTheTypesLlamaCppAssigns) {
-  auto m = engine::load_model(kDir / "tiny-q4_k_m.gguf");
+  engine::LoadOptions keep;
+  keep.repack = false;  // the file's types (repacking: RepackedWeightsGiveTheFileTypesLogits)
+  auto m = engine::load_model(kDir / "tiny-q4_k_m.gguf", keep);
   const auto& L0 = m->weights().layers[0];
   const auto& L1 = m->weights().layers[1];
   EXPECT_EQ(L0.wq.dtype, engine::DType::q4_k);
   EXPECT_EQ(L0.wv.dtype, engine::DType::q4_k);
-  EXPECT_EQ(L1.wv.dtype, engine::DType::q6_k);   // use_more_bits(1, 2)
+  EXPECT_EQ(L1.wv.dtype, engine::DType::q6_k);  // use_more_bits(1, 2)
   EXPECT_EQ(L1.w_down.dtype, engine::DType::q6_k);
   EXPECT_EQ(m->weights().lm_head.dtype, engine::DType::q6_k);
   auto x = engine::load_model(kDir / "tiny-iq4_xs.gguf");
   EXPECT_EQ(x->weights().layers[0].w_up.dtype, engine::DType::iq4_xs);
+}
+
+// The loader repacks q4_k / q6_k / q8_0 matrices into their 16-row interleaved types where the level has
+// their kernels (quant/repack.hpp): the same logits as the file's layout, through decode (matvec of
+// 1..16 rows) and prefill (the GEMM from 48 rows); LW_REPACK=0 and LoadOptions::repack turn it off.
+TEST(GgufQuant, RepackedWeightsGiveTheFileTypesLogits) {
+  std::vector<int32_t> prompt;
+  llama_cpp_runs(prompt);
+  std::vector<int32_t> longp;  // 72 tokens: the prefill GEMM
+  for (int i = 0; i < 3; ++i) longp.insert(longp.end(), prompt.begin(), prompt.end());
+  const std::vector<int32_t> cont = {5, 77, 130, 9};
+  const bool native = !kernels::kernels().of(engine::DType::q4_k_x16).unrepacks;
+  for (const char* name : {"tiny-q4_k_m.gguf", "tiny-q6_k.gguf", "tiny-q8_0.gguf"}) {
+    engine::LoadOptions off;
+    off.repack = false;
+    auto a = engine::load_model(kDir / name, off);
+    auto b = engine::load_model(kDir / name);
+    const auto& w = b->weights();
+    EXPECT_EQ(quant::is_x16(w.layers[1].w_down.dtype), native) << name;
+    EXPECT_EQ(quant::is_x16(w.lm_head.dtype), native) << name;
+    EXPECT_FALSE(quant::is_x16(a->weights().layers[1].w_down.dtype)) << name;
+    for (const auto& p : {prompt, longp}) {
+      const auto la = forced_logits(*a, p, cont), lb = forced_logits(*b, p, cont);
+      ASSERT_EQ(la.size(), lb.size());
+      double scale = 0, err = 0;
+      for (size_t i = 0; i < la.size(); ++i) {
+        scale = std::max(scale, std::fabs(static_cast<double>(la[i])));
+        err = std::max(err, std::fabs(static_cast<double>(la[i]) - lb[i]));
+      }
+      EXPECT_LE(err, 1e-4 * scale) << name << " prompt " << p.size();
+    }
+  }
+  ::setenv("LW_REPACK", "0", 1);
+  auto c = engine::load_model(kDir / "tiny-q6_k.gguf");
+  ::unsetenv("LW_REPACK");
+  EXPECT_EQ(c->weights().lm_head.dtype, engine::DType::q6_k);
 }
 
 TEST(GgufQuant, OurQuantizerWritesFilesLlamaCppDecodesLikeUs) {

@@ -9,8 +9,10 @@
 #include <cstring>
 
 #include "cpu/features.hpp"
-#include "quant/blocks.hpp"
 #include "kernels/matvec.hpp"
+#include "kernels/table.hpp"
+#include "quant/blocks.hpp"
+#include "quant/repack.hpp"
 #include "quant_test_util.hpp"
 
 using namespace lw::quant;
@@ -26,18 +28,27 @@ struct Case {
   int64_t n;
 };
 
-void check(DType t, int rows, int64_t n, int nt, bool bias, Level level, bool blocked = false) {
+// repacked: the kernel of t's repacked type (quant/repack.hpp) on the rows repacked, against the
+// reference of t.
+void check(DType t, int rows, int64_t n, int nt, bool bias, Level level, bool blocked = false,
+           bool repacked = false) {
   auto wf = randn(static_cast<size_t>(rows) * n, 11 + static_cast<uint32_t>(n), 0.05f);
   auto x = randn(static_cast<size_t>(nt) * n, 12 + static_cast<uint32_t>(nt));
   auto b = randn(rows, 13);
   const size_t rb = dtype_bytes(t, n);
   std::vector<char> w(rb * rows);
   for (int r = 0; r < rows; ++r) traits(t).from_f32(wf.data() + r * n, w.data() + r * rb, n);
-  const MatvecPlan plan = matvec_plan(t, nt, level);
+  const DType kt = repacked ? *x16_of(t) : t;
+  std::vector<char> wx;
+  if (repacked) {
+    wx.resize(w.size());
+    repack_x16(t, w.data(), wx.data(), rows, n);
+  }
+  const MatvecPlan plan = matvec_plan(kt, nt, level);
   std::vector<char> act;
   MatvecArgs a;
   a.n = n;
-  a.w = w.data();
+  a.w = repacked ? wx.data() : w.data();
   a.w_stride = rb;
   a.x = x.data();
   a.nt = nt;
@@ -56,7 +67,7 @@ void check(DType t, int rows, int64_t n, int nt, bool bias, Level level, bool bl
     a.act_stride = ab;
   }
   if (blocked) {
-    lw::kernels::matvec_rows(t, plan, a, 0, rows);
+    lw::kernels::matvec_rows(kt, plan, a, 0, rows);
   } else {
     plan.fn(a, 0, rows);
   }
@@ -75,7 +86,8 @@ void check(DType t, int rows, int64_t n, int nt, bool bias, Level level, bool bl
       }
       if (bias) want += b[r];
       ASSERT_NEAR(out[tt * rows + r], want, 2e-6 * scale + 1e-6)
-          << dtype_name(t) << " " << lw::cpu::level_name(level) << " nt=" << nt << " n=" << n << " row " << r;
+          << dtype_name(kt) << " " << lw::cpu::level_name(level) << " nt=" << nt << " n=" << n << " row "
+          << r;
     }
   EXPECT_EQ(out[nt * rows], -7.0f);  // nothing written past the output
 }
@@ -118,6 +130,33 @@ TEST(Matvec, CacheBlockedRowsMatchReference) {
       for (int nt : {1, 2, 7, 16}) check(t, kMatvecTileRows + 3, n, nt, nt != 7, level, true);
     }
   }
+}
+
+// The repacked types (16 rows interleaved, lanes = rows) at every level that has their kernels:
+// every activation row count, two and three groups of 16 rows, one and several super-blocks, and
+// through matvec_rows with column chunks (their tiles are one group).
+TEST(Matvec, RepackedEveryRowCountMatchesBaseReference) {
+  int ran = 0;
+  for (Level level : lw::cpu::supported_levels()) {
+    for (DType t : {DType::q4_k, DType::q6_k, DType::q8_0}) {
+      if (kernels(level).of(*x16_of(t)).unrepacks) {  // the fallback: every level, fewer cases
+        for (int nt : {1, 3, 16}) check(t, 32, 2 * 256, nt, nt == 3, level, false, true);
+        check(t, 53, 2048 + 256, 7, true, level, true, true);
+        continue;
+      }
+      for (int nt = 1; nt <= kMaxMatvecRows; ++nt) {
+        check(t, 32, 256, nt, nt % 5 == 0, level, false, true);
+        check(t, 48, 3 * 256, nt, nt % 3 == 0, level, false, true);
+        check(t, 37, 256, nt, nt % 4 == 0, level, false, true);  // 5 base rows after the groups
+      }
+      for (int nt : {1, 2, 7, 16}) check(t, 53, 2048 + 256, nt, nt != 7, level, true, true);
+      ++ran;
+    }
+  }
+  if (lw::cpu::implies(lw::cpu::max_level(), Level::avx512_vnni)) {
+    EXPECT_EQ(ran, 3 * (1 + (lw::cpu::implies(lw::cpu::max_level(), Level::avx512_bf16) ? 1 : 0)));
+  }
+  EXPECT_TRUE(kernels(Level::scalar).of(DType::q4_k_x16).unrepacks);  // no kernel: the loader does not repack
 }
 
 TEST(Matvec, VectorActivationQuantizerEqualsScalar) {

@@ -8,12 +8,19 @@
 
 #include "engine/model.hpp"
 #include "quant/dtype.hpp"
+#include "quant/repack.hpp"
 
 namespace lw::testing {
 
 // Decoded weights of one tensor, row-major, as double.
 inline std::vector<double> decode(const engine::Tensor& t) {
   std::vector<float> f(static_cast<size_t>(t.numel()));
+  if (quant::is_x16(t.dtype)) {  // repacked at load: the base rows back first
+    std::vector<char> rows(t.nbytes());
+    quant::unrepack_x16(t.dtype, t.data, rows.data(), t.rows(), t.cols());
+    quant::traits(quant::x16_base(t.dtype)).to_f32_ref(rows.data(), f.data(), t.numel());
+    return std::vector<double>(f.begin(), f.end());
+  }
   quant::traits(t.dtype).to_f32_ref(t.data, f.data(), t.numel());
   return std::vector<double>(f.begin(), f.end());
 }
