@@ -121,6 +121,7 @@ int run(Options& o) {
                 o.out, o.rejects);
   for (const auto& [reason, n] : reasons) lw::log::info("  {:>6} {}", n, reason);
   if (auto d = lw::apps::decode_sharing_summary(*backend); !d.empty()) lw::log::info("agentwrite: {}", d);
+  if (auto kv = lw::apps::kv_cache_summary(*backend); !kv.empty()) lw::log::info("agentwrite: {}", kv);
   lw::log::info(
       "requests this run: {} ({} failed); reused from checkpoint: {} plans, {} paragraphs, {} critiques and "
       "revisions",

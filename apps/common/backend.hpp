@@ -42,6 +42,10 @@ std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const st
 // "" otherwise.
 std::string decode_sharing_summary(const net::ChatBackend& backend);
 
+// For a backend that runs the model itself, its KV cache: "KV cache: q8_0, 24.0 MiB reserved
+// (18.0 KiB per token)"; "" otherwise.
+std::string kv_cache_summary(const net::ChatBackend& backend);
+
 // The base URL list the options select: --base-url, else $OPENAI_BASE_URL, else "".
 std::string resolved_base_url(const BackendOptions& o);
 

@@ -52,6 +52,7 @@ class LocalBackend : public net::ChatBackend {
   std::string describe() const override;
   std::optional<int64_t> count_tokens(std::string_view text) const override;
   std::optional<net::CacheStats> cache_stats() const override;
+  std::optional<net::KvCacheInfo> kv_cache_info() const override;
   std::optional<net::EngineLoad> engine_load() const override;
 
   // The model's name for API replies (directory or file name).

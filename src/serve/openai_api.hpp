@@ -84,6 +84,8 @@ nlohmann::json usage_json(const net::Usage& u);
 // The prefix cache on /health: {"enabled", "requests", "hits", "hit_rate", "prompt_tokens",
 // "cached_tokens", "cached_token_rate"}.
 nlohmann::json cache_stats_json(const net::CacheStats& c);
+// The KV cache on /health: {"type", "bytes", "mib", "bytes_per_token"}.
+nlohmann::json kv_cache_json(const net::KvCacheInfo& kv);
 // {"id", "object":"chat.completion", "created", "model", "choices":[...], "usage"}.
 nlohmann::json completion_json(const net::ChatResponse& r, const std::string& id, const std::string& model,
                                int64_t created);

@@ -1,7 +1,7 @@
 // Prefix reuse in the scheduler: replies are token-for-token the same with and without it (chains
 // of requests that each extend the previous prompt, interleaved chains at concurrency 4, prompts
-// that are a strict prefix of a cached sequence, 16-bit caches, seeded sampling, stop strings that
-// cut a reply mid-token), and the engine computes only the new prompt tokens.
+// that are a strict prefix of a cached sequence, 16-bit and quantized caches, seeded sampling, stop strings
+// that cut a reply mid-token), and the engine computes only the new prompt tokens.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -34,6 +34,17 @@ const lw::engine::Model& chain_model() {
   return *m;
 }
 
+// chain_model with hd 32 (the quantized cache types need whole blocks of 32 per head).
+const lw::engine::Model& chain_model_hd32() {
+  static const auto m = [] {
+    auto c = chain_model().config();
+    c.hd = 32;
+    c.max_context = 2048;
+    return lw::engine::make_random_model(c, /*seed=*/12, lw::engine::DType::f32, /*std=*/0.5f);
+  }();
+  return *m;
+}
+
 const lw::tok::Tokenizer& spm() {
   static const auto t = lw::tok::load_tokenizer(lw::testing::spm_vocab());
   return *t;
@@ -52,7 +63,8 @@ std::vector<std::vector<int32_t>> chain(uint32_t seed, int requests, size_t step
   auto text = random_tokens(step * static_cast<size_t>(requests), seed);
   std::vector<std::vector<int32_t>> out;
   for (int k = 0; k < requests; ++k)
-    out.emplace_back(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(step * static_cast<size_t>(k + 1)));
+    out.emplace_back(text.begin(),
+                     text.begin() + static_cast<std::ptrdiff_t>(step * static_cast<size_t>(k + 1)));
   return out;
 }
 
@@ -81,7 +93,8 @@ Reply run_one(Scheduler& s, SeqParams p) {
 }
 
 // Runs each chain's requests in order, the chains on threads of their own (all at once).
-std::vector<std::vector<Reply>> run_chains(Scheduler& s, const std::vector<std::vector<std::vector<int32_t>>>& chains) {
+std::vector<std::vector<Reply>> run_chains(Scheduler& s,
+                                           const std::vector<std::vector<std::vector<int32_t>>>& chains) {
   std::vector<std::vector<Reply>> out(chains.size());
   std::vector<std::thread> threads;
   for (size_t c = 0; c < chains.size(); ++c)
@@ -101,7 +114,8 @@ SchedulerOptions options(bool prefix_cache, int slots, lw::engine::DType kv = lw
   return o;
 }
 
-void expect_same_replies(const std::vector<std::vector<Reply>>& with, const std::vector<std::vector<Reply>>& without) {
+void expect_same_replies(const std::vector<std::vector<Reply>>& with,
+                         const std::vector<std::vector<Reply>>& without) {
   ASSERT_EQ(with.size(), without.size());
   for (size_t c = 0; c < with.size(); ++c) {
     ASSERT_EQ(with[c].size(), without[c].size());
@@ -139,7 +153,8 @@ TEST(PrefixCache, ChainOfTenRequestsIsIdenticalAndPrefillsOnlyNewTokens) {
   auto with = run_chains(on, chains);
   auto without = run_chains(off, chains);
   expect_same_replies(with, without);
-  for (size_t k = 0; k < with[0].size(); ++k) EXPECT_EQ(with[0][k].cached, static_cast<int64_t>(k) * 1000) << k;
+  for (size_t k = 0; k < with[0].size(); ++k)
+    EXPECT_EQ(with[0][k].cached, static_cast<int64_t>(k) * 1000) << k;
   const auto s = on.stats();
   EXPECT_EQ(s.prompt_tokens, 10000);  // counted by the forward passes
   EXPECT_EQ(s.prompt_tokens_total, total_tokens(chains));
@@ -185,6 +200,33 @@ TEST(PrefixCache, SixteenBitCachesGiveTheSameRepliesWithReuse) {
     expect_same_replies(run_chains(on, chains), run_chains(off, chains));
     EXPECT_EQ(on.stats().prompt_tokens, 2 * 4 * 300);  // 300 new tokens per request
     EXPECT_EQ(on.stats().prompt_tokens_total, 2 * (300 + 600 + 900 + 1200));
+  }
+}
+
+// Quantized rows are self-contained (one head's blocks of 32 per row), so reused prefixes (copied
+// between slots, or continued in place after a truncation) hold the bytes a fresh prefill would:
+// the replies are the same with and without reuse, and four requests sharing a prefix copy it.
+TEST(PrefixCache, QuantizedCachesGiveTheSameRepliesWithReuseAndSharing) {
+  const std::vector<std::vector<std::vector<int32_t>>> chains{chain(9, 3, 200), chain(10, 3, 200)};
+  const auto prefix = random_tokens(100, 33);
+  std::vector<std::vector<std::vector<int32_t>>> shared;
+  for (uint32_t i = 0; i < 4; ++i) {
+    auto p = prefix;
+    auto tail = random_tokens(10, 50 + i);
+    p.insert(p.end(), tail.begin(), tail.end());
+    shared.push_back({p});
+  }
+  for (auto kv : {lw::engine::DType::q8_0, lw::engine::DType::q4_0}) {
+    SCOPED_TRACE(lw::engine::dtype_name(kv));
+    Scheduler on(chain_model_hd32(), spm(), options(true, 2, kv));
+    Scheduler off(chain_model_hd32(), spm(), options(false, 2, kv));
+    expect_same_replies(run_chains(on, chains), run_chains(off, chains));
+    EXPECT_EQ(on.stats().prompt_tokens, 2 * 3 * 200);  // 200 new tokens per request
+    Scheduler on4(chain_model_hd32(), spm(), options(true, 4, kv));
+    Scheduler off4(chain_model_hd32(), spm(), options(false, 4, kv));
+    auto with = run_chains(on4, shared);
+    expect_same_replies(with, run_chains(off4, shared));
+    EXPECT_EQ(on4.stats().prompt_tokens_cached, 3 * 100);
   }
 }
 
@@ -243,7 +285,7 @@ TEST(PrefixCache, AShortSharedHeaderDoesNotEvictAChain) {
   auto e = a;
   auto tail = random_tokens(190, 9);
   std::copy(tail.begin(), tail.end(), e.begin() + 10);  // shares 10 tokens with a
-  EXPECT_EQ(run_one(s, request(e)).cached, 0);        // the unused slot
+  EXPECT_EQ(run_one(s, request(e)).cached, 0);          // the unused slot
   auto a2 = a;
   a2.push_back(5);
   EXPECT_EQ(run_one(s, request(a2)).cached, 200);  // a's slot was kept
