@@ -1,7 +1,7 @@
 // Prefix reuse in the scheduler: replies are token-for-token the same with and without it (chains
 // of requests that each extend the previous prompt, interleaved chains at concurrency 4, prompts
-// that are a strict prefix of a cached sequence, 16-bit and quantized caches, seeded sampling, stop strings
-// that cut a reply mid-token), and the engine computes only the new prompt tokens.
+// that are a strict prefix of a cached sequence, 16-bit and quantized caches, seeded sampling, stop
+// strings that cut a reply mid-token), and the engine computes only the new prompt tokens.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -63,8 +63,7 @@ std::vector<std::vector<int32_t>> chain(uint32_t seed, int requests, size_t step
   auto text = random_tokens(step * static_cast<size_t>(requests), seed);
   std::vector<std::vector<int32_t>> out;
   for (int k = 0; k < requests; ++k)
-    out.emplace_back(text.begin(),
-                     text.begin() + static_cast<std::ptrdiff_t>(step * static_cast<size_t>(k + 1)));
+    out.emplace_back(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(step * static_cast<size_t>(k + 1)));
   return out;
 }
 
@@ -93,8 +92,7 @@ Reply run_one(Scheduler& s, SeqParams p) {
 }
 
 // Runs each chain's requests in order, the chains on threads of their own (all at once).
-std::vector<std::vector<Reply>> run_chains(Scheduler& s,
-                                           const std::vector<std::vector<std::vector<int32_t>>>& chains) {
+std::vector<std::vector<Reply>> run_chains(Scheduler& s, const std::vector<std::vector<std::vector<int32_t>>>& chains) {
   std::vector<std::vector<Reply>> out(chains.size());
   std::vector<std::thread> threads;
   for (size_t c = 0; c < chains.size(); ++c)
@@ -114,8 +112,7 @@ SchedulerOptions options(bool prefix_cache, int slots, lw::engine::DType kv = lw
   return o;
 }
 
-void expect_same_replies(const std::vector<std::vector<Reply>>& with,
-                         const std::vector<std::vector<Reply>>& without) {
+void expect_same_replies(const std::vector<std::vector<Reply>>& with, const std::vector<std::vector<Reply>>& without) {
   ASSERT_EQ(with.size(), without.size());
   for (size_t c = 0; c < with.size(); ++c) {
     ASSERT_EQ(with[c].size(), without[c].size());
@@ -153,8 +150,7 @@ TEST(PrefixCache, ChainOfTenRequestsIsIdenticalAndPrefillsOnlyNewTokens) {
   auto with = run_chains(on, chains);
   auto without = run_chains(off, chains);
   expect_same_replies(with, without);
-  for (size_t k = 0; k < with[0].size(); ++k)
-    EXPECT_EQ(with[0][k].cached, static_cast<int64_t>(k) * 1000) << k;
+  for (size_t k = 0; k < with[0].size(); ++k) EXPECT_EQ(with[0][k].cached, static_cast<int64_t>(k) * 1000) << k;
   const auto s = on.stats();
   EXPECT_EQ(s.prompt_tokens, 10000);  // counted by the forward passes
   EXPECT_EQ(s.prompt_tokens_total, total_tokens(chains));
@@ -285,7 +281,7 @@ TEST(PrefixCache, AShortSharedHeaderDoesNotEvictAChain) {
   auto e = a;
   auto tail = random_tokens(190, 9);
   std::copy(tail.begin(), tail.end(), e.begin() + 10);  // shares 10 tokens with a
-  EXPECT_EQ(run_one(s, request(e)).cached, 0);          // the unused slot
+  EXPECT_EQ(run_one(s, request(e)).cached, 0);        // the unused slot
   auto a2 = a;
   a2.push_back(5);
   EXPECT_EQ(run_one(s, request(a2)).cached, 200);  // a's slot was kept

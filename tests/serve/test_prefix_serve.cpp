@@ -37,8 +37,7 @@ TEST(PrefixServe, StopStringsCuttingMidTokenContinueIdentically) {
   const std::vector<lw::net::ChatMessage> first{
       {"user",
        "Tell me a long story about the sea, the lighthouse on the cliff above the harbour, the keeper who "
-       "lived there for forty years, the storms he counted every winter, and the ships he saw pass in the "
-       "night."}};
+       "lived there for forty years, the storms he counted every winter, and the ships he saw pass in the night."}};
   const std::string full = off->complete(greedy(first, 24)).content;
   ASSERT_GE(full.size(), 12u);
   int hits = 0;
@@ -86,8 +85,7 @@ TEST(PrefixServe, UsageReportsCachedTokensAndHealthCountsReuse) {
   cli.set_read_timeout(60, 0);
   const std::string story =
       "Once upon a time there was a lighthouse keeper who counted the waves every night. He wrote each count "
-      "in a blue book, and the books filled a shelf, then a wall, then the whole of the little room under "
-      "the "
+      "in a blue book, and the books filled a shelf, then a wall, then the whole of the little room under the "
       "lamp, until the harbour master came to ask what all the numbers meant.";
   auto body = [&](const std::string& user, bool stream) {
     Json b = {{"messages", {{{"role", "user"}, {"content", user}}}}, {"max_tokens", 4}, {"temperature", 0}};
@@ -110,12 +108,10 @@ TEST(PrefixServe, UsageReportsCachedTokensAndHealthCountsReuse) {
   EXPECT_GT(cached, 40);
   EXPECT_LT(cached, u2["prompt_tokens"].get<int64_t>());
 
-  auto streamed =
-      cli.Post("/v1/chat/completions", body(story + " One night the sea", true), "application/json");
+  auto streamed = cli.Post("/v1/chat/completions", body(story + " One night the sea", true), "application/json");
   ASSERT_TRUE(streamed);
   Json usage_chunk;
-  for (size_t p = streamed->body.find("data: {"); p != std::string::npos;
-       p = streamed->body.find("data: {", p + 1)) {
+  for (size_t p = streamed->body.find("data: {"); p != std::string::npos; p = streamed->body.find("data: {", p + 1)) {
     Json j = Json::parse(streamed->body.substr(p + 6, streamed->body.find("\n\n", p) - p - 6));
     if (j.contains("usage")) usage_chunk = j;
   }
@@ -130,8 +126,7 @@ TEST(PrefixServe, UsageReportsCachedTokensAndHealthCountsReuse) {
   auto r = client.complete(greedy({{"user", story + " One night"}}, 4));
   EXPECT_GT(r.usage.cached_tokens, 40);
   std::string text;
-  auto rs =
-      client.complete(greedy({{"user", story + " One night"}}, 4), [&](std::string_view d) { text += d; });
+  auto rs = client.complete(greedy({{"user", story + " One night"}}, 4), [&](std::string_view d) { text += d; });
   EXPECT_GT(rs.usage.cached_tokens, 40);
 
   auto health = cli.Get("/health");
