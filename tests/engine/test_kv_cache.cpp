@@ -53,6 +53,25 @@ std::vector<float> run_alone(const Model& m, const std::vector<int32_t>& ids) {
   return logits;
 }
 
+// Prefills ids[0, n0) into a fresh cache of type kv, decodes the rest one token at a time and
+// returns the worst relative error of each step's logits against full (all positions' logits).
+double worst_decode_error(const Model& m, const std::vector<int32_t>& ids, int n0,
+                          const std::vector<float>& full, DType kv) {
+  const int V = m.config().V, T = static_cast<int>(ids.size());
+  KvCache cache(m.config(), 1, 64, kv);
+  Workspace ws;
+  std::vector<float> logits;
+  forward(m, Batch::single(std::span(ids).subspan(0, n0)), &cache, ws, logits);
+  double worst = 0;
+  for (int t = n0; t < T; ++t) {
+    int slot = 0;
+    forward(m, Batch::decode(std::span(ids).subspan(t, 1), std::span<const int>(&slot, 1)), &cache, ws,
+            logits);
+    worst = std::max(worst, rel_err(logits.data(), full.data() + t * V, V));
+  }
+  return worst;
+}
+
 }  // namespace
 
 TEST(KvCache, StoresRoundedRowsAndReportsItsSize) {
@@ -212,26 +231,14 @@ class KvCacheModelTest : public ::testing::TestWithParam<std::tuple<bool, DType>
 // largest value, q4_0: 2^-4); measured errors are printed.
 TEST_P(KvCacheModelTest, DecodeEqualsFullRecomputeUpToTheCacheRounding) {
   auto m = make_random_model(cfg(), 2, DType::f32, 0.1f);
-  const int V = m->config().V;
-  auto ids = rand_ids(60, V, 5);
-  auto full = run_alone(*m, ids);
-  KvCache cache(m->config(), 1, 64, kv());
-  Workspace ws;
-  std::vector<float> logits;
-  forward(*m, Batch::single(std::span(ids).subspan(0, 20)), &cache, ws, logits);
-  double worst = 0;
-  for (int t = 20; t < 60; ++t) {
-    int slot = 0;
-    forward(*m, Batch::decode(std::span(ids).subspan(t, 1), std::span<const int>(&slot, 1)), &cache, ws,
-            logits);
-    worst = std::max(worst, rel_err(logits.data(), full.data() + t * V, V));
-  }
+  auto ids = rand_ids(60, m->config().V, 5);
+  const double worst = worst_decode_error(*m, ids, 20, run_alone(*m, ids), kv());
   const double bound = kv() == DType::f16 ? 2e-3 : kv() == DType::q4_0 ? 3e-1 : 1.5e-2;
   EXPECT_LT(worst, bound);
   EXPECT_GT(worst, 1e-7);  // the cache really rounds
   std::printf("  kv %s: worst relative logit error over 40 decode steps %.2e (bound %.1e)\n",
               dtype_name(kv()).c_str(), worst, bound);
-  EXPECT_EQ(cache.bytes(), 2u * 2 * 64 * dtype_bytes(kv(), m->config().kv_dim()));
+  EXPECT_EQ(KvCache(m->config(), 1, 64, kv()).bytes(), 2u * 2 * 64 * dtype_bytes(kv(), m->config().kv_dim()));
 }
 
 // The oracle with the cache's own rounding on both sides: decoding token by token through a cache
@@ -240,21 +247,12 @@ TEST_P(KvCacheModelTest, DecodeEqualsFullRecomputeUpToTheCacheRounding) {
 // across a rounding boundary: the bound is a small fraction of the one against f32 above.
 TEST_P(KvCacheModelTest, DecodeEqualsRecomputeThroughACacheOfTheSameType) {
   auto m = make_random_model(cfg(), 4, DType::f32, 0.1f);
-  const int V = m->config().V;
-  auto ids = rand_ids(48, V, 7);
+  auto ids = rand_ids(48, m->config().V, 7);
   Workspace ws;
-  std::vector<float> full, logits;
+  std::vector<float> full;
   KvCache whole(m->config(), 1, 64, kv());
   forward(*m, Batch::single(ids, 0, /*all_logits=*/true), &whole, ws, full);
-  KvCache cache(m->config(), 1, 64, kv());
-  forward(*m, Batch::single(std::span(ids).subspan(0, 16)), &cache, ws, logits);
-  double worst = 0;
-  for (int t = 16; t < 48; ++t) {
-    int slot = 0;
-    forward(*m, Batch::decode(std::span(ids).subspan(t, 1), std::span<const int>(&slot, 1)), &cache, ws,
-            logits);
-    worst = std::max(worst, rel_err(logits.data(), full.data() + t * V, V));
-  }
+  const double worst = worst_decode_error(*m, ids, 16, full, kv());
   const double bound = kv() == DType::f16 ? 5e-4 : kv() == DType::q4_0 ? 3e-2 : 4e-3;
   EXPECT_LT(worst, bound);
   std::printf("  kv %s: worst relative logit error, decode vs recompute through the cache, %.2e\n",

@@ -67,6 +67,21 @@ std::vector<std::vector<int32_t>> chain(uint32_t seed, int requests, size_t step
   return out;
 }
 
+// Four one-request chains: a shared random prefix of n tokens (seed), then 4 tails of m tokens
+// each (seeds tail_seed + i).
+std::vector<std::vector<std::vector<int32_t>>> shared_prefix_prompts(size_t n, uint32_t seed, size_t m,
+                                                                     uint32_t tail_seed) {
+  const auto prefix = random_tokens(n, seed);
+  std::vector<std::vector<std::vector<int32_t>>> prompts;
+  for (uint32_t i = 0; i < 4; ++i) {
+    auto p = prefix;
+    auto tail = random_tokens(m, tail_seed + i);
+    p.insert(p.end(), tail.begin(), tail.end());
+    prompts.push_back({p});
+  }
+  return prompts;
+}
+
 struct Reply {
   std::string text, finish;
   int64_t completion = 0, cached = 0;
@@ -204,14 +219,7 @@ TEST(PrefixCache, SixteenBitCachesGiveTheSameRepliesWithReuse) {
 // the replies are the same with and without reuse, and four requests sharing a prefix copy it.
 TEST(PrefixCache, QuantizedCachesGiveTheSameRepliesWithReuseAndSharing) {
   const std::vector<std::vector<std::vector<int32_t>>> chains{chain(9, 3, 200), chain(10, 3, 200)};
-  const auto prefix = random_tokens(100, 33);
-  std::vector<std::vector<std::vector<int32_t>>> shared;
-  for (uint32_t i = 0; i < 4; ++i) {
-    auto p = prefix;
-    auto tail = random_tokens(10, 50 + i);
-    p.insert(p.end(), tail.begin(), tail.end());
-    shared.push_back({p});
-  }
+  const auto shared = shared_prefix_prompts(100, 33, 10, 50);
   for (auto kv : {lw::engine::DType::q8_0, lw::engine::DType::q4_0}) {
     SCOPED_TRACE(lw::engine::dtype_name(kv));
     Scheduler on(chain_model_hd32(), spm(), options(true, 2, kv));
@@ -232,14 +240,7 @@ TEST(PrefixCache, QuantizedCachesGiveTheSameRepliesWithReuseAndSharing) {
 // instruction and plan): one computes it, the others copy it from its slot (whether it is still
 // running or already done) and compute only their own 20 tokens; the replies are unchanged.
 TEST(PrefixCache, FourRequestsRunningAtOnceComputeTheirSharedPrefixOnce) {
-  const auto prefix = random_tokens(200, 31);
-  std::vector<std::vector<std::vector<int32_t>>> prompts;
-  for (uint32_t i = 0; i < 4; ++i) {
-    auto p = prefix;
-    auto tail = random_tokens(20, 40 + i);
-    p.insert(p.end(), tail.begin(), tail.end());
-    prompts.push_back({p});
-  }
+  const auto prompts = shared_prefix_prompts(200, 31, 20, 40);
   Scheduler on(chain_model(), spm(), options(true, 4));
   Scheduler off(chain_model(), spm(), options(false, 4));
   auto with = run_chains(on, prompts);
