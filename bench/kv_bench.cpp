@@ -5,8 +5,11 @@
 //   pp N: a prompt of N random tokens appended at position D (one forward pass: the tile kernel
 //         reading D + N cached rows per query tile), and
 //   tg N: N single-token decode steps from position D (the decode kernel reading D.. rows),
+//   attn: the decode attention alone (one query row per head, every layer's D cached rows: what a
+//         decode step adds at depth D on top of reading the weights), in microseconds,
 // each timed per rep. Prints per depth and type the medians, and the median over reps of each
-// rep's ratio to the first type, plus the cache's bytes.
+// rep's ratio to the first type (for attn: the first type's time over this one's, so > 1 is
+// faster), plus the cache's bytes.
 //
 //   lw_kv_bench --model llama1b-q4_k_m.gguf --kv-cache f16,q8_0 --depths 4096,8192,16384,32768
 //               --pp 64 --tg 8 --reps 3
@@ -14,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <sstream>
@@ -73,8 +77,10 @@ int main(int argc, char** argv) {
     };
     std::printf("model %s\nlevel %s\nthreads %d\n", model.c_str(), cpu::describe().c_str(),
                 engine::num_threads());
-    std::printf("%6s %-5s %10s %10s %9s %9s %10s\n", "depth", "kv", "pp_tok_s", "tg_tok_s", "pp_ratio",
-                "tg_ratio", "kv_MiB");
+    std::printf("%6s %-5s %10s %10s %10s %9s %9s %10s %10s\n", "depth", "kv", "pp_tok_s", "tg_tok_s",
+                "attn_us", "pp_ratio", "tg_ratio", "attn_ratio", "kv_MiB");
+    engine::AttnDims dims{c.n_head, c.n_kv_head, c.hd, 1.0 / std::sqrt(static_cast<double>(c.hd))};
+    std::vector<float> q(static_cast<size_t>(c.n_head) * c.hd, 0.5f), out(q.size());
     for (int depth : depths) {
       std::vector<engine::KvCache> caches;
       {  // D rows of random keys and values in every layer of every cache
@@ -91,7 +97,7 @@ int main(int argc, char** argv) {
       engine::Workspace ws;
       std::vector<float> logits;
       const size_t nt = kv.size();
-      std::vector<std::vector<double>> pps(nt), tgs(nt), pp_ratio(nt), tg_ratio(nt);
+      std::vector<std::vector<double>> pps(nt), tgs(nt), pp_ratio(nt), tg_ratio(nt), attn(nt), attn_ratio(nt);
       for (int r = 0; r < reps; ++r) {
         const auto prompt = ids(pp);
         const auto steps = ids(tg);
@@ -114,12 +120,20 @@ int main(int argc, char** argv) {
             tgs[t].push_back(tg / since(a));
             tg_ratio[t].push_back(tgs[t].back() / tgs[0].back());
           }
+          const auto a = std::chrono::steady_clock::now();
+          for (int layer = 0; layer < c.n_layer; ++layer)
+            engine::attention_seqs_forward(
+                {engine::AttnSeq{q.data(), cache.k(layer, 0), cache.v(layer, 0), out.data(), nullptr, 1,
+                                 depth, dims.q_dim(), c.kv_dim(), 0, kv[t]}},
+                dims);
+          attn[t].push_back(1e6 * since(a));
+          attn_ratio[t].push_back(attn[0].back() / attn[t].back());
         }
       }
       for (size_t t = 0; t < nt; ++t)
-        std::printf("%6d %-5s %10.2f %10.2f %9.3f %9.3f %10.1f\n", depth, names[t].c_str(), median(pps[t]),
-                    median(tgs[t]), median(pp_ratio[t]), median(tg_ratio[t]),
-                    static_cast<double>(caches[t].bytes()) / (1 << 20));
+        std::printf("%6d %-5s %10.2f %10.2f %10.0f %9.3f %9.3f %10.3f %10.1f\n", depth, names[t].c_str(),
+                    median(pps[t]), median(tgs[t]), median(attn[t]), median(pp_ratio[t]), median(tg_ratio[t]),
+                    median(attn_ratio[t]), static_cast<double>(caches[t].bytes()) / (1 << 20));
       std::fflush(stdout);
     }
   } catch (const InputError& e) {
