@@ -15,7 +15,7 @@ inline CLI::Option* add_kv_cache_option(CLI::App* cmd, std::string& dst, const s
       ->add_option("--" + prefix + "kv-cache", dst,
                    "KV cache dtype: f16 (as llama.cpp; half the memory of f32, faster decode at long\n"
                    "context), bf16, f32 (keys and values kept exactly), q8_0 (8-bit blocks of 32: 0.53x\n"
-                   "the memory of f16, next-token KL vs f16 ~1e-4) or q4_0 (4-bit: 0.28x, ~1e-2;\n"
+                   "the memory of f16, next-token KL vs f16 ~2e-5) or q4_0 (4-bit: 0.28x, ~4e-3, lossy;\n"
                    "docs/engine.md, \"Quantized KV cache\"). q8_0 and q4_0 need a head dim that is a\n"
                    "multiple of 32")
       ->capture_default_str()
