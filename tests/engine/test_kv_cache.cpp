@@ -166,29 +166,39 @@ TEST(KvCache, CopyPrefixCopiesEveryLayersRowsToAnotherSlot) {
   EXPECT_THROW(cache.copy_prefix(1, 1, 0), std::exception);
 }
 
+namespace {
+
+// Attention of the last Tq of Tk = 77 positions (n_head heads, 2 KV heads of hd) reading K/V stored
+// as dtype t in a cache-like layout, against the reference run on the same rounded values: their
+// relative error.
+double attention_error_vs_reference(DType t, int n_head, int hd, int Tq) {
+  AttnDims d{n_head, 2, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
+  const int Tk = 77, qs = d.n_head * hd, ks = d.n_kv_head * hd;
+  auto q = randn(static_cast<size_t>(Tk) * qs, 3), k = randn(static_cast<size_t>(Tk) * ks, 4),
+       v = randn(static_cast<size_t>(Tk) * ks, 5);
+  auto kr = rounded(t, k), vr = rounded(t, v);
+  std::vector<int32_t> cu = {0, Tk};
+  std::vector<float> want(q.size());
+  ref::attention_forward(want.data(), q.data(), kr.data(), vr.data(), cu.data(), 1, d);
+  auto kt = narrow(t, k), vt = narrow(t, v);
+  std::vector<float> got(static_cast<size_t>(Tq) * qs);
+  const size_t q0 = static_cast<size_t>(Tk - Tq) * qs;
+  attention_seqs_forward(
+      {AttnSeq{q.data() + q0, kt.data(), vt.data(), got.data(), nullptr, Tq, Tk, qs, ks, 0, t}}, d);
+  return rel_err(got.data(), want.data() + q0, got.size());
+}
+
+}  // namespace
+
 // Decode (Tq = 1: the AVX-512 decode kernel for hd 32/64/128), a chunk (Tq = 5: the tiled kernel)
 // and hd 20 (the portable kernel on widened copies), each reading 16-bit K/V in a cache-like
 // layout, equal the reference run on the same rounded values.
 TEST(KvCache, AttentionReads16BitKeysAndValues) {
   for (DType t : {DType::f16, DType::bf16})
     for (int hd : {20, 32, 64, 128})
-      for (int Tq : {1, 5}) {
-        AttnDims d{6, 2, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
-        const int Tk = 77, qs = d.n_head * hd, ks = d.n_kv_head * hd;
-        auto q = randn(static_cast<size_t>(Tk) * qs, 3), k = randn(static_cast<size_t>(Tk) * ks, 4),
-             v = randn(static_cast<size_t>(Tk) * ks, 5);
-        auto kr = rounded(t, k), vr = rounded(t, v);
-        std::vector<int32_t> cu = {0, Tk};
-        std::vector<float> want(q.size());
-        ref::attention_forward(want.data(), q.data(), kr.data(), vr.data(), cu.data(), 1, d);
-        auto k16 = narrow(t, k), v16 = narrow(t, v);  // 16-bit elements
-        std::vector<float> got(static_cast<size_t>(Tq) * qs);
-        const size_t q0 = static_cast<size_t>(Tk - Tq) * qs;
-        attention_seqs_forward(
-            {AttnSeq{q.data() + q0, k16.data(), v16.data(), got.data(), nullptr, Tq, Tk, qs, ks, 0, t}}, d);
-        EXPECT_LT(rel_err(got.data(), want.data() + q0, got.size()), 1e-5)
+      for (int Tq : {1, 5})
+        EXPECT_LT(attention_error_vs_reference(t, 6, hd, Tq), 1e-5)
             << dtype_name(t) << " hd " << hd << " Tq " << Tq;
-      }
 }
 
 // The quantized types (the decode kernel for Tq = 1, the tile kernel for chunks of one and several
@@ -198,23 +208,9 @@ TEST(KvCache, AttentionReads16BitKeysAndValues) {
 TEST(KvCache, AttentionReadsQuantizedKeysAndValues) {
   for (DType t : {DType::q8_0, DType::q4_0})
     for (int hd : {32, 64, 128})
-      for (int Tq : {1, 5, 70}) {
-        AttnDims d{8, 2, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
-        const int Tk = 77, qs = d.n_head * hd, ks = d.n_kv_head * hd;
-        auto q = randn(static_cast<size_t>(Tk) * qs, 3), k = randn(static_cast<size_t>(Tk) * ks, 4),
-             v = randn(static_cast<size_t>(Tk) * ks, 5);
-        auto kr = rounded(t, k), vr = rounded(t, v);
-        std::vector<int32_t> cu = {0, Tk};
-        std::vector<float> want(q.size());
-        ref::attention_forward(want.data(), q.data(), kr.data(), vr.data(), cu.data(), 1, d);
-        auto kq = narrow(t, k), vq = narrow(t, v);
-        std::vector<float> got(static_cast<size_t>(Tq) * qs);
-        const size_t q0 = static_cast<size_t>(Tk - Tq) * qs;
-        attention_seqs_forward(
-            {AttnSeq{q.data() + q0, kq.data(), vq.data(), got.data(), nullptr, Tq, Tk, qs, ks, 0, t}}, d);
-        EXPECT_LT(rel_err(got.data(), want.data() + q0, got.size()), 1e-5)
+      for (int Tq : {1, 5, 70})
+        EXPECT_LT(attention_error_vs_reference(t, 8, hd, Tq), 1e-5)
             << lw::cpu::level_name(lw::cpu::level()) << " " << dtype_name(t) << " hd " << hd << " Tq " << Tq;
-      }
 }
 
 class KvCacheModelTest : public ::testing::TestWithParam<std::tuple<bool, DType>> {
