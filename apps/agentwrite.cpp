@@ -120,6 +120,7 @@ int run(Options& o) {
   lw::log::info("agentwrite: {} written, {} dropped, {} failed -> {} (rejects: {})", n_done, n_dropped, n_failed,
                 o.out, o.rejects);
   for (const auto& [reason, n] : reasons) lw::log::info("  {:>6} {}", n, reason);
+  if (auto kv = lw::apps::kv_cache_summary(*backend); !kv.empty()) lw::log::info("agentwrite: {}", kv);
   if (auto d = lw::apps::decode_sharing_summary(*backend); !d.empty()) lw::log::info("agentwrite: {}", d);
   if (auto d = lw::apps::speculative_summary(*backend); !d.empty()) lw::log::info("agentwrite: {}", d);
   lw::log::info(

@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   app.add_option("--reps", reps, "Repetitions; the median is printed")->capture_default_str();
   app.add_option("--threads", threads, "Threads (0: all cores)")->capture_default_str();
-  app.add_option("--kv-cache", kv, "KV cache dtype: f16, bf16, f32")->capture_default_str();
+  app.add_option("--kv-cache", kv, "KV cache dtype: f16, bf16, f32, q8_0, q4_0")->capture_default_str();
   app.add_flag("--bandwidth", bandwidth,
                "Also measure the machine's read bandwidth (the decode threads summing a 2 GB buffer) and\n"
                "print decode's bytes/s: tokens/s x the weight bytes one step streams");

@@ -58,6 +58,13 @@ std::string decode_sharing_summary(const net::ChatBackend& backend) {
                      per_step, l->max_decode_seqs);
 }
 
+std::string kv_cache_summary(const net::ChatBackend& backend) {
+  const auto kv = backend.kv_cache_info();
+  if (!kv) return "";
+  return fmt::format("KV cache: {}, {:.1f} MiB reserved ({:.1f} KiB per token)", kv->type,
+                     static_cast<double>(kv->bytes) / (1 << 20), static_cast<double>(kv->bytes_per_token) / 1024);
+}
+
 std::string resolved_base_url(const BackendOptions& o) {
   if (!o.base_url.empty()) return o.base_url;
   if (const char* env = std::getenv("OPENAI_BASE_URL")) return env;

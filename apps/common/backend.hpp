@@ -39,6 +39,10 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
 // model is given, naming the options to use.
 std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const std::string& prefix = "");
 
+// For a backend that runs the model itself, its KV cache: "KV cache: q8_0, 0.8 MiB reserved
+// (0.1 KiB per token)"; "" otherwise.
+std::string kv_cache_summary(const net::ChatBackend& backend);
+
 // For a backend that runs the model itself, how its decode steps were shared: "decode: S steps,
 // R sequences per step on average, at most M" (R > 1: sequences shared each read of the weights);
 // "" otherwise.

@@ -140,13 +140,14 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   std::vector<Item> items;
   const bool fast = use_vector_tile(d.hd);
   const bool decode_path = decode_attention_supported(d.hd);
-  // The vector kernels read 16-bit K/V as they are; the portable kernel gets an f32 copy.
+  // The vector kernels read 16-bit and quantized K/V as they are; the portable kernel gets an f32 copy.
   std::vector<AttnSeq> seqs = seqs_in;
   std::vector<Widened> widened;
   widened.reserve(seqs.size());
   for (AttnSeq& a : seqs) {
     if (a.kv_dtype == DType::f32 || fast || (decode_path && a.Tq == 1)) continue;
-    LW_CHECK(a.kv_dtype == DType::f16 || a.kv_dtype == DType::bf16,
+    LW_CHECK(a.kv_dtype == DType::f16 || a.kv_dtype == DType::bf16 || a.kv_dtype == DType::q8_0 ||
+                 a.kv_dtype == DType::q4_0,
              "attention: K/V dtype {} is not supported", dtype_name(a.kv_dtype));
     Widened& w = widened.emplace_back();
     const int64_t n = a.Tk * a.kv_stride;

@@ -8,16 +8,30 @@
 
 namespace lw::engine {
 
+namespace {
+constexpr const char* kKvTypes = "f32, f16, bf16, q8_0 or q4_0";
+}
+
 KvCache::KvCache(const ModelConfig& cfg, int n_slots, int max_ctx, DType dtype)
-    : n_layer_(cfg.n_layer), n_slots_(n_slots), max_ctx_(max_ctx), kv_dim_(cfg.kv_dim()), dtype_(dtype),
-      elem_(dtype_bytes(dtype, 1)), len_(static_cast<size_t>(std::max(n_slots, 0)), 0) {
+    : n_layer_(cfg.n_layer),
+      n_slots_(n_slots),
+      max_ctx_(max_ctx),
+      kv_dim_(cfg.kv_dim()),
+      dtype_(dtype),
+      row_bytes_(0),
+      len_(static_cast<size_t>(std::max(n_slots, 0)), 0) {
   if (n_slots <= 0 || max_ctx <= 0) fail_input("KV cache needs n_slots > 0 and max_ctx > 0");
-  if (dtype != DType::f32 && dtype != DType::f16 && dtype != DType::bf16)
-    fail_input("KV cache dtype must be f32, f16 or bf16, got {}", dtype_name(dtype));
+  const bool quantized = dtype == DType::q8_0 || dtype == DType::q4_0;
+  if (dtype != DType::f32 && dtype != DType::f16 && dtype != DType::bf16 && !quantized)
+    fail_input("KV cache dtype must be {}, got {}", kKvTypes, dtype_name(dtype));
+  if (quantized && cfg.hd % 32 != 0)
+    fail_input("KV cache dtype {} needs a head dim that is a multiple of 32, the model's is {}; use f16",
+               dtype_name(dtype), cfg.hd);
+  row_bytes_ = dtype_bytes(dtype, kv_dim_);
   const size_t bytes = this->bytes() / 2;  // each of k and v
   auto map = [&]() {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
+    void* p =
+        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) fail("cannot reserve {} MB for the KV cache", bytes >> 20);
     return std::shared_ptr<char>(static_cast<char*>(p), [bytes](char* q) { ::munmap(q, bytes); });
   };
@@ -26,7 +40,7 @@ KvCache::KvCache(const ModelConfig& cfg, int n_slots, int max_ctx, DType dtype)
 }
 
 size_t KvCache::bytes() const {
-  return 2 * static_cast<size_t>(n_layer_) * n_slots_ * max_ctx_ * kv_dim_ * elem_;
+  return 2 * static_cast<size_t>(n_layer_) * n_slots_ * max_ctx_ * row_bytes_;
 }
 
 void KvCache::set_length(int slot, int len) {
@@ -36,7 +50,7 @@ void KvCache::set_length(int slot, int len) {
 }
 
 char* KvCache::row(char* base, int layer, int slot, int pos) const {
-  return base + ((static_cast<size_t>(layer) * n_slots_ + slot) * max_ctx_ + pos) * kv_dim_ * elem_;
+  return base + ((static_cast<size_t>(layer) * n_slots_ + slot) * max_ctx_ + pos) * row_bytes_;
 }
 
 void KvCache::store(int layer, int slot, int pos, const float* k, const float* v, int n) {
@@ -52,7 +66,7 @@ void KvCache::copy_prefix(int src, int dst, int n) {
   LW_CHECK(src >= 0 && src < n_slots_ && dst >= 0 && dst < n_slots_ && src != dst,
            "KV cache copy between slots {} and {} out of range", src, dst);
   LW_CHECK(n >= 0 && n <= len_[src], "KV cache copy of {} rows from slot {} holding {}", n, src, len_[src]);
-  const size_t bytes = static_cast<size_t>(n) * kv_dim_ * elem_;
+  const size_t bytes = static_cast<size_t>(n) * row_bytes_;
   for (int layer = 0; layer < n_layer_; ++layer) {
     std::memcpy(row(k_.get(), layer, dst, 0), row(k_.get(), layer, src, 0), bytes);
     std::memcpy(row(v_.get(), layer, dst, 0), row(v_.get(), layer, src, 0), bytes);
@@ -64,7 +78,9 @@ DType parse_kv_dtype(const std::string& name) {
   if (name == "f32") return DType::f32;
   if (name == "f16") return DType::f16;
   if (name == "bf16") return DType::bf16;
-  fail_input("KV cache type '{}': expected f32, f16 or bf16", name);
+  if (name == "q8_0") return DType::q8_0;
+  if (name == "q4_0") return DType::q4_0;
+  fail_input("KV cache type '{}': expected {}", name, kKvTypes);
 }
 
 }  // namespace lw::engine

@@ -100,8 +100,9 @@ void attention_kv_forward(float* out, float* lse, const float* q, const float* k
 // One sequence's share of a batched attention call: Tq queries that are the last Tq of Tk
 // positions. Pointers: q/out (Tq rows of q_stride floats), k/v (Tk rows of kv_stride floats),
 // lse (Tq rows of lse_stride floats) or null. Head h of a row starts at h*hd.
-// k/v elements are kv_dtype: f32 (activations), or f16 / bf16 (a 16-bit KV cache, widened to f32
-// as they are read).
+// k/v elements are kv_dtype: f32 (activations), f16 / bf16 (a 16-bit KV cache, widened to f32
+// as they are read), or q8_0 / q4_0 (a quantized KV cache: hd % 32 == 0, each head's hd elements
+// whole 32-element blocks, dequantized as they are read).
 struct AttnSeq {
   const float* q;
   const void* k;

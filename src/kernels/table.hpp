@@ -27,7 +27,8 @@ using QuantizeActFn = void (*)(const float* x, int64_t n, void* out);  // one ro
 
 // Tiled prefill attention for the nh query heads of one KV head (hd % vec_width == 0, hd <= 128):
 // the queries r < nq at positions first_pos + r against keys 0..first_pos + r; q/out rows of
-// q_stride floats (head g at +g*hd), k/v rows of kv_stride elements of kv_dtype (f32, f16, bf16),
+// q_stride floats (head g at +g*hd), k/v rows of kv_stride elements of kv_dtype (f32, f16, bf16,
+// or q8_0 / q4_0 with hd % 32 == 0),
 // lse (nq rows of lse_stride, head g at +g) or null; kt (hd, 64), s (64), acc (nh*nq, hd),
 // m, l (nh*nq) are scratch.
 using AttendTileFn = void (*)(DType kv_dtype, const float* q, int64_t q_stride, const void* k, const void* v,

@@ -96,6 +96,13 @@ struct CacheStats {
   int64_t cached_tokens = 0;   // ... taken from the cache instead of computed
 };
 
+// The KV cache of a backend that runs the model itself (for /health and the end-of-run reports).
+struct KvCacheInfo {
+  std::string type;             // f32, f16, bf16, q8_0 or q4_0 (--kv-cache)
+  int64_t bytes = 0;            // reserved for every slot's whole context
+  int64_t bytes_per_token = 0;  // keys and values of one token, all layers
+};
+
 // What a backend that runs the model itself is doing now (for a server's /metrics).
 struct EngineLoad {
   int64_t running = 0;         // sequences in a KV cache slot
@@ -149,6 +156,8 @@ class ChatBackend {
   virtual std::optional<CacheStats> cache_stats() const { return std::nullopt; }
   // Current load, when the backend runs the model itself.
   virtual std::optional<EngineLoad> engine_load() const { return std::nullopt; }
+  // Its KV cache's type and size, when the backend runs the model itself.
+  virtual std::optional<KvCacheInfo> kv_cache_info() const { return std::nullopt; }
 };
 
 }  // namespace lw::net

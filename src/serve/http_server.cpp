@@ -219,6 +219,7 @@ void HttpServer::install_routes() {
 
   srv.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     nlohmann::json j = {{"status", "ok"}, {"active", pending_.load()}, {"capacity", capacity_}};
+    if (auto kv = backend_.kv_cache_info()) j["kv_cache"] = kv_cache_json(*kv);
     if (auto c = backend_.cache_stats()) j["prefix_cache"] = cache_stats_json(*c);
     if (auto l = backend_.engine_load(); l && l->speculative) j["speculative"] = speculative_json(*l);
     send_json(res, 200, j);

@@ -252,6 +252,12 @@ std::optional<net::CacheStats> LocalBackend::cache_stats() const {
   return c;
 }
 
+std::optional<net::KvCacheInfo> LocalBackend::kv_cache_info() const {
+  const int64_t bytes = static_cast<int64_t>(sched_->kv_cache_bytes());
+  const int64_t cells = sched_->stats().kv_cells_total;
+  return net::KvCacheInfo{engine::dtype_name(opts_.kv_dtype), bytes, cells > 0 ? bytes / cells : 0};
+}
+
 std::optional<net::EngineLoad> LocalBackend::engine_load() const {
   const Scheduler::Stats s = sched_->stats();
   net::EngineLoad l{s.running,      s.waiting,     s.kv_cells_used,  s.kv_cells_total,

@@ -29,7 +29,7 @@ struct LocalOptions {
   int parallel = 8;            // sequences decoded together
   int max_context = 0;         // tokens per sequence (0: the model's, at most 32768)
   int prefill_chunk = 512;     // prompt tokens per scheduler step
-  engine::DType kv_dtype = engine::DType::f16;  // KV cache dtype (f32, f16, bf16)
+  engine::DType kv_dtype = engine::DType::f16;  // KV cache dtype (f32, f16, bf16, q8_0, q4_0)
   bool prefix_cache = true;    // reuse cached prompt prefixes across requests (scheduler.hpp)
   double default_temperature = 1.0;  // when a request gives none (the OpenAI default)
   double default_top_p = 1.0;
@@ -56,6 +56,7 @@ class LocalBackend : public net::ChatBackend {
   std::string describe() const override;
   std::optional<int64_t> count_tokens(std::string_view text) const override;
   std::optional<net::CacheStats> cache_stats() const override;
+  std::optional<net::KvCacheInfo> kv_cache_info() const override;
   std::optional<net::EngineLoad> engine_load() const override;
 
   // The model's name for API replies (directory or file name).

@@ -255,6 +255,13 @@ Json cache_stats_json(const net::CacheStats& c) {
           {"cached_token_rate", rate(c.cached_tokens, c.prompt_tokens)}};
 }
 
+Json kv_cache_json(const net::KvCacheInfo& kv) {
+  return {{"type", kv.type},
+          {"bytes", kv.bytes},
+          {"mib", static_cast<double>(kv.bytes) / (1 << 20)},
+          {"bytes_per_token", kv.bytes_per_token}};
+}
+
 ParsedRequest parse_completion_request(std::string_view body, const ApiLimits& limits) {
   const Json j = parse_json_body(body, limits);
   ParsedRequest out;

@@ -81,6 +81,8 @@ nlohmann::json legacy_logprobs_json(const std::vector<net::TokenLogprob>& logpro
 // {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details":{"cached_tokens"}}
 // (OpenAI's usage object; the SDKs read usage.prompt_tokens_details.cached_tokens).
 nlohmann::json usage_json(const net::Usage& u);
+// The KV cache on /health: {"type", "bytes", "mib", "bytes_per_token"}.
+nlohmann::json kv_cache_json(const net::KvCacheInfo& kv);
 // The prefix cache on /health: {"enabled", "requests", "hits", "hit_rate", "prompt_tokens",
 // "cached_tokens", "cached_token_rate"}.
 nlohmann::json cache_stats_json(const net::CacheStats& c);

@@ -135,7 +135,7 @@ struct SchedulerOptions {
   int max_context = 0;       // tokens per sequence, prompt + reply (0: the model's max_context)
   int prefill_chunk = 512;   // prompt tokens per step, shared by sequences still prefilling
   int threads = 0;           // OpenMP threads of the forward pass (0: the default)
-  engine::DType kv_dtype = engine::DType::f16;  // KV cache: f32, f16 or bf16 (engine/kv_cache.hpp)
+  engine::DType kv_dtype = engine::DType::f16;  // KV cache: f32, f16, bf16, q8_0, q4_0 (engine/kv_cache.hpp)
   bool prefix_cache = true;  // reuse a slot's cached prefix (see above); false: prefill every prompt
   // Speculative decoding per sequence (engine/speculative.hpp): a generating sequence's drafted
   // tokens go into the step after its last token, K+1 rows of the same batch as the other

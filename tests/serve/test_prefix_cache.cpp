@@ -1,7 +1,7 @@
 // Prefix reuse in the scheduler: replies are token-for-token the same with and without it (chains
 // of requests that each extend the previous prompt, interleaved chains at concurrency 4, prompts
-// that are a strict prefix of a cached sequence, 16-bit caches, seeded sampling, stop strings that
-// cut a reply mid-token), and the engine computes only the new prompt tokens.
+// that are a strict prefix of a cached sequence, 16-bit and quantized caches, seeded sampling, stop
+// strings that cut a reply mid-token), and the engine computes only the new prompt tokens.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -34,6 +34,17 @@ const lw::engine::Model& chain_model() {
   return *m;
 }
 
+// chain_model with hd 32 (the quantized cache types need whole blocks of 32 per head).
+const lw::engine::Model& chain_model_hd32() {
+  static const auto m = [] {
+    auto c = chain_model().config();
+    c.hd = 32;
+    c.max_context = 2048;
+    return lw::engine::make_random_model(c, /*seed=*/12, lw::engine::DType::f32, /*std=*/0.5f);
+  }();
+  return *m;
+}
+
 const lw::tok::Tokenizer& spm() {
   static const auto t = lw::tok::load_tokenizer(lw::testing::spm_vocab());
   return *t;
@@ -54,6 +65,21 @@ std::vector<std::vector<int32_t>> chain(uint32_t seed, int requests, size_t step
   for (int k = 0; k < requests; ++k)
     out.emplace_back(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(step * static_cast<size_t>(k + 1)));
   return out;
+}
+
+// Four one-request chains: a shared random prefix of n tokens (seed), then 4 tails of m tokens
+// each (seeds tail_seed + i).
+std::vector<std::vector<std::vector<int32_t>>> shared_prefix_prompts(size_t n, uint32_t seed, size_t m,
+                                                                     uint32_t tail_seed) {
+  const auto prefix = random_tokens(n, seed);
+  std::vector<std::vector<std::vector<int32_t>>> prompts;
+  for (uint32_t i = 0; i < 4; ++i) {
+    auto p = prefix;
+    auto tail = random_tokens(m, tail_seed + i);
+    p.insert(p.end(), tail.begin(), tail.end());
+    prompts.push_back({p});
+  }
+  return prompts;
 }
 
 struct Reply {
@@ -188,20 +214,33 @@ TEST(PrefixCache, SixteenBitCachesGiveTheSameRepliesWithReuse) {
   }
 }
 
+// Quantized rows are self-contained (one head's blocks of 32 per row), so reused prefixes (copied
+// between slots, or continued in place after a truncation) hold the bytes a fresh prefill would:
+// the replies are the same with and without reuse, and four requests sharing a prefix copy it.
+TEST(PrefixCache, QuantizedCachesGiveTheSameRepliesWithReuseAndSharing) {
+  const std::vector<std::vector<std::vector<int32_t>>> chains{chain(9, 3, 200), chain(10, 3, 200)};
+  const auto shared = shared_prefix_prompts(100, 33, 10, 50);
+  for (auto kv : {lw::engine::DType::q8_0, lw::engine::DType::q4_0}) {
+    SCOPED_TRACE(lw::engine::dtype_name(kv));
+    Scheduler on(chain_model_hd32(), spm(), options(true, 2, kv));
+    Scheduler off(chain_model_hd32(), spm(), options(false, 2, kv));
+    expect_same_replies(run_chains(on, chains), run_chains(off, chains));
+    EXPECT_EQ(on.stats().prompt_tokens, 2 * 3 * 200);  // 200 new tokens per request
+    Scheduler on4(chain_model_hd32(), spm(), options(true, 4, kv));
+    Scheduler off4(chain_model_hd32(), spm(), options(false, 4, kv));
+    auto with = run_chains(on4, shared);
+    expect_same_replies(with, run_chains(off4, shared));
+    EXPECT_EQ(on4.stats().prompt_tokens_cached, 3 * 100);
+  }
+}
+
 // The slot choice: longest common prefix, least recently used among misses; a miss never takes
 // the slot of a chain that could continue while an unused one is free.
 // Four requests at once sharing a 200-token prefix (as the paragraphs of `write --parallel` share
 // instruction and plan): one computes it, the others copy it from its slot (whether it is still
 // running or already done) and compute only their own 20 tokens; the replies are unchanged.
 TEST(PrefixCache, FourRequestsRunningAtOnceComputeTheirSharedPrefixOnce) {
-  const auto prefix = random_tokens(200, 31);
-  std::vector<std::vector<std::vector<int32_t>>> prompts;
-  for (uint32_t i = 0; i < 4; ++i) {
-    auto p = prefix;
-    auto tail = random_tokens(20, 40 + i);
-    p.insert(p.end(), tail.begin(), tail.end());
-    prompts.push_back({p});
-  }
+  const auto prompts = shared_prefix_prompts(200, 31, 20, 40);
   Scheduler on(chain_model(), spm(), options(true, 4));
   Scheduler off(chain_model(), spm(), options(false, 4));
   auto with = run_chains(on, prompts);

@@ -138,6 +138,11 @@ TEST(PrefixServe, UsageReportsCachedTokensAndHealthCountsReuse) {
   EXPECT_DOUBLE_EQ(h["hit_rate"].get<double>(), 0.8);
   EXPECT_GT(h["cached_tokens"].get<int64_t>(), 4 * 40);
   EXPECT_GT(h["cached_token_rate"].get<double>(), 0.5);
+  Json kv = Json::parse(health->body)["kv_cache"];  // 2 layers x (k, v) x kv_dim 16 x 4 bytes per token
+  EXPECT_EQ(kv["type"], "f32");
+  EXPECT_EQ(kv["bytes_per_token"], 2 * 2 * 16 * 4);
+  EXPECT_EQ(kv["bytes"].get<int64_t>() % 256, 0);
+  EXPECT_GT(kv["bytes"].get<int64_t>(), 0);
   server.stop();
 }
 
