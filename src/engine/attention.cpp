@@ -27,7 +27,10 @@ struct Scratch {
   std::vector<float> acc;   // (nh, kBq, hd)
   std::vector<float> m, l;  // (nh, kBq)
   // nh: query heads handled together (the GQA group on the vector path, else 1).
+  int hd_ = -1, nh_ = -1;
   void ensure(int hd, int nh) {
+    if (hd == hd_ && nh == nh_) return;
+    hd_ = hd, nh_ = nh;
     kt.assign(static_cast<size_t>(hd) * kBk, 0.0f);
     acc.assign(static_cast<size_t>(nh) * kBq * hd, 0.0f);
     s.resize(kBk);
@@ -191,10 +194,43 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
                         static_cast<const char*>(a.v) + kv_off, a.kv_dtype, a.kv_stride, d.hd, group, scale,
                         a.Tk, a.out + off, a.lse ? a.lse + item.head * group : nullptr, scores.data());
   };
-  if (all_decode) {  // token-by-token decoding: the decode thread pool (util/thread_pool.hpp)
+  auto tile_item = [&](const Item& item, Scratch& sc) {
+    const AttnSeq& a = seqs[item.seq];
+    const int nq = std::min(kBq, a.Tq - item.q0);
+    const int kh = item.head / group;
+    const int64_t qoff = static_cast<int64_t>(item.q0) * a.q_stride + item.head * d.hd;
+    float* lse = a.lse ? a.lse + static_cast<int64_t>(item.q0) * a.lse_stride + item.head : nullptr;
+    const size_t kv_off = dtype_bytes(a.kv_dtype, static_cast<int64_t>(kh) * d.hd);
+    const void* k = static_cast<const char*>(a.k) + kv_off;
+    const void* v = static_cast<const char*>(a.v) + kv_off;
+    if (fast)
+      attend_tile_any(a.kv_dtype, a.q + qoff, a.q_stride, k, v, a.kv_stride, d.hd, scale, nq,
+                      a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, item.nh, sc);
+    else
+      attend_tile(a.q + qoff, a.q_stride, static_cast<const float*>(k), static_cast<const float*>(v),
+                  a.kv_stride, d.hd, scale, nq, a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride,
+                  sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+  };
+  // A decode-sized step (token-by-token decoding, a verify step of drafted tokens, a few sequences'
+  // short chunks) runs on the decode thread pool (util/thread_pool.hpp), as its matrix-vector
+  // products do: an OpenMP region here would leave OpenMP's threads spinning through the next
+  // matrix product and starve the pool's (a 5-row verify step on the 8B shape took 3.2 decode steps
+  // with 2 threads, 2.5 with OpenMP's threads passive).
+  int64_t total_q = 0;
+  for (const auto& s : seqs) total_q += s.Tq;
+  if (all_decode || total_q <= kSmallStepRows) {
     auto run = [&](int64_t i0, int64_t i1) {
       thread_local std::vector<float> scores;  // (group, Tk) of a decode item
-      for (int64_t it = i0; it < i1; ++it) decode_item(items[it], scores);
+      thread_local Scratch sc;
+      for (int64_t it = i0; it < i1; ++it) {
+        const Item& item = items[it];
+        if (item.q0 < 0) {
+          decode_item(item, scores);
+          continue;
+        }
+        sc.ensure(d.hd, fast ? group : 1);
+        tile_item(item, sc);
+      }
     };
     if (n > 1 && work > 2e5)
       ThreadPool::global().parallel_for(n, run);
@@ -209,26 +245,10 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
     std::vector<float> scores;  // (group, Tk) of a decode item
 #pragma omp for schedule(dynamic, 1)
     for (int it = 0; it < n; ++it) {
-      const Item& item = items[it];
-      const AttnSeq& a = seqs[item.seq];
-      if (item.q0 < 0) {
-        decode_item(item, scores);
-        continue;
-      }
-      const int nq = std::min(kBq, a.Tq - item.q0);
-      const int kh = item.head / group;
-      const int64_t qoff = static_cast<int64_t>(item.q0) * a.q_stride + item.head * d.hd;
-      float* lse = a.lse ? a.lse + static_cast<int64_t>(item.q0) * a.lse_stride + item.head : nullptr;
-      const size_t kv_off = dtype_bytes(a.kv_dtype, static_cast<int64_t>(kh) * d.hd);
-      const void* k = static_cast<const char*>(a.k) + kv_off;
-      const void* v = static_cast<const char*>(a.v) + kv_off;
-      if (fast)
-        attend_tile_any(a.kv_dtype, a.q + qoff, a.q_stride, k, v, a.kv_stride, d.hd, scale, nq,
-                        a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride, item.nh, sc);
+      if (items[it].q0 < 0)
+        decode_item(items[it], scores);
       else
-        attend_tile(a.q + qoff, a.q_stride, static_cast<const float*>(k), static_cast<const float*>(v),
-                    a.kv_stride, d.hd, scale, nq, a.Tk - a.Tq + item.q0, a.out + qoff, lse, a.lse_stride,
-                    sc.kt.data(), sc.s.data(), sc.acc.data(), sc.m.data(), sc.l.data());
+        tile_item(items[it], sc);
     }
   }
 }

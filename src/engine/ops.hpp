@@ -19,6 +19,11 @@ namespace lw::engine {
 // Threads used by the kernels (OpenMP) and by BLAS. n <= 0: all cores.
 void set_num_threads(int n);
 int num_threads();
+// A step of at most this many token rows (decoding, a verify step, a few short chunks) runs all its
+// parallel loops on the decode thread pool (util/thread_pool.hpp), as its matrix-vector products
+// do; bigger steps use OpenMP. One step never mixes the two teams: OpenMP's threads spin after a
+// region and would starve the pool's through the next matrix product.
+constexpr int kSmallStepRows = 16;
 // The level of the kernels in use ("scalar", "avx2", "avx512", "avx512_vnni" or "avx512_bf16":
 // cpu/features.hpp), chosen at run time for this CPU and LW_CPU.
 const char* simd_level();

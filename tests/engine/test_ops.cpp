@@ -176,6 +176,24 @@ TEST(Ops, KvAttentionEqualsLastRowsOfFullAttention) {
   EXPECT_LT(rel_err(part.data(), full.data() + (Tk - Tq) * 32, part.size()), 1e-5);
 }
 
+// A verify step (a few queries of one sequence, beside other sequences' decode rows) runs on the
+// decode thread pool, not OpenMP (engine/ops.hpp kSmallStepRows): with enough work to go parallel it
+// must still equal the reference, for the vector head dims and the portable one.
+TEST(Ops, SmallStepAttentionOnThePoolMatchesReference) {
+  for (int hd : {128, 20}) {
+    AttnDims d{8, 2, hd, 0.2f};
+    const int Tk = 300, Tq = 5, qs = d.n_head * hd, ks = d.n_kv_head * hd;
+    std::vector<int32_t> cu = {0, Tk};
+    auto q = randn(static_cast<size_t>(Tk) * qs, 41), k = randn(static_cast<size_t>(Tk) * ks, 42),
+         v = randn(static_cast<size_t>(Tk) * ks, 43);
+    std::vector<float> full(q.size()), part(static_cast<size_t>(Tq) * qs);
+    ref::attention_forward(full.data(), q.data(), k.data(), v.data(), cu.data(), 1, d);
+    attention_kv_forward(part.data(), nullptr, q.data() + static_cast<size_t>(Tk - Tq) * qs, k.data(),
+                         v.data(), Tq, Tk, ks, d);
+    EXPECT_LT(rel_err(part.data(), full.data() + static_cast<size_t>(Tk - Tq) * qs, part.size()), 1e-5) << hd;
+  }
+}
+
 // Decode (Tq = 1) takes attention_decode.cpp's path where the CPU has AVX-512 and hd is 32, 64 or
 // 128; it must equal the reference's last row (and the tiled kernel's lse) for every group size,
 // key counts around its 16-wide vector tail, and a KV row stride wider than the heads.
