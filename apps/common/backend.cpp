@@ -16,8 +16,9 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
   const std::string p = "--" + prefix;
   cmd->add_option(p + "base-url", o.base_url,
                   "OpenAI-compatible server URL(s), comma-separated (round-robin with failover), e.g.\n"
-                  "http://127.0.0.1:8000/v1. Default: $OPENAI_BASE_URL. With it, --" + prefix +
-                      "model names the server's model; without it, --" + prefix + "model is a local model path");
+                  "http://127.0.0.1:8000/v1. Default: $OPENAI_BASE_URL. With it, --" +
+                      prefix + "model names the server's model; without it, --" + prefix +
+                      "model is a local model path");
   cmd->add_option(p + "model", o.model, "Model name on the server, or a local model directory / .gguf file");
   cmd->add_option(p + "api-key-file", o.api_key_file,
                   "File holding the API key (default: $OPENAI_API_KEY). The key is never printed or logged");
@@ -35,8 +36,9 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
                   "Retry-After honoured). 400/401/403/404 are never retried")
       ->capture_default_str();
   cmd->add_option(p + "format", o.format,
-                  "Chat format of a local --" + prefix + "model: llama3-longwriter, llama3, glm4, chatml\n"
-                  "(default: detected from the model)");
+                  "Chat format of a local --" + prefix +
+                      "model: llama3-longwriter, llama3, glm4, chatml\n"
+                      "(default: detected from the model)");
   cmd->add_option(p + "threads", o.threads, "Engine threads for a local --" + prefix + "model (0: all cores)")
       ->capture_default_str();
   add_kv_cache_option(cmd, o.kv_cache, prefix);
@@ -54,15 +56,22 @@ std::string decode_sharing_summary(const net::ChatBackend& backend) {
   const auto l = backend.engine_load();
   if (!l || l->decode_steps == 0) return "";
   const double per_step = static_cast<double>(l->decode_rows) / static_cast<double>(l->decode_steps);
-  return fmt::format("decode: {} steps, {:.2f} sequences per step on average, at most {}", l->decode_steps,
-                     per_step, l->max_decode_seqs);
+  std::string line = fmt::format("decode: {} steps, {:.2f} sequences per step on average, at most {}",
+                                 l->decode_steps, per_step, l->max_decode_seqs);
+  if (l->decode_only_seconds > 0)
+    line +=
+        fmt::format("; {:.1f} tokens/s aggregate in the steps without prompt chunks ({} tokens, {:.1f} s)",
+                    static_cast<double>(l->decode_only_tokens) / l->decode_only_seconds,
+                    l->decode_only_tokens, l->decode_only_seconds);
+  return line;
 }
 
 std::string kv_cache_summary(const net::ChatBackend& backend) {
   const auto kv = backend.kv_cache_info();
   if (!kv) return "";
   return fmt::format("KV cache: {}, {:.1f} MiB reserved ({:.1f} KiB per token)", kv->type,
-                     static_cast<double>(kv->bytes) / (1 << 20), static_cast<double>(kv->bytes_per_token) / 1024);
+                     static_cast<double>(kv->bytes) / (1 << 20),
+                     static_cast<double>(kv->bytes_per_token) / 1024);
 }
 
 std::string resolved_base_url(const BackendOptions& o) {
@@ -88,12 +97,15 @@ std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const st
   const std::string base = resolved_base_url(o);
   if (base.empty()) {
     if (o.model.empty())
-      fail_input("no model: give --{0}base-url URL --{0}model NAME for a server, or --{0}model PATH for a local model",
-                 prefix);
+      fail_input(
+          "no model: give --{0}base-url URL --{0}model NAME for a server, or --{0}model PATH for a local "
+          "model",
+          prefix);
     if (looks_like_local_model(o.model)) return make_local_backend(o, prefix);
-    fail_input("--{0}model \"{1}\" is not a local model path, and no server is given: add --{0}base-url URL "
-               "(or set $OPENAI_BASE_URL) to use it on a server",
-               prefix, o.model);
+    fail_input(
+        "--{0}model \"{1}\" is not a local model path, and no server is given: add --{0}base-url URL "
+        "(or set $OPENAI_BASE_URL) to use it on a server",
+        prefix, o.model);
   }
   net::ClientOptions c;
   c.base_urls = net::split_base_urls(base);

@@ -22,15 +22,15 @@ struct ChatMessage {
 // engine applies them through its sampler chain (engine/sampler.hpp), a remote server gets them in
 // the body.
 struct SamplingExtras {
-  std::optional<int64_t> top_k;                                 // vLLM, llama-server (0 or -1: off)
-  std::optional<double> min_p;                                  // vLLM, llama-server
-  std::optional<double> repetition_penalty;                     // vLLM (HF's definition)
-  std::optional<double> frequency_penalty, presence_penalty;    // OpenAI
-  std::optional<int64_t> penalty_last_n;                        // llama-server's repeat_last_n
-  std::optional<double> dry_multiplier, dry_base;               // llama-server's DRY
+  std::optional<int64_t> top_k;                               // vLLM, llama-server (0 or -1: off)
+  std::optional<double> min_p;                                // vLLM, llama-server
+  std::optional<double> repetition_penalty;                   // vLLM (HF's definition)
+  std::optional<double> frequency_penalty, presence_penalty;  // OpenAI
+  std::optional<int64_t> penalty_last_n;                      // llama-server's repeat_last_n
+  std::optional<double> dry_multiplier, dry_base;             // llama-server's DRY
   std::optional<int64_t> dry_allowed_length, dry_penalty_last_n;
   std::optional<std::vector<std::string>> dry_sequence_breakers;
-  std::vector<std::pair<int32_t, double>> logit_bias;           // OpenAI: token id -> bias
+  std::vector<std::pair<int32_t, double>> logit_bias;  // OpenAI: token id -> bias
 };
 
 // `over`'s set fields replace `base`'s (logit_bias: when non-empty).
@@ -70,7 +70,8 @@ struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t total_tokens = 0;
-  int64_t cached_tokens = 0;  // prompt tokens served from a prefix cache (prompt_tokens_details.cached_tokens)
+  int64_t cached_tokens =
+      0;  // prompt tokens served from a prefix cache (prompt_tokens_details.cached_tokens)
 };
 
 struct ChatResponse {
@@ -90,10 +91,10 @@ struct ChatResponse {
 // Prefix-cache counters of a backend that has one (the in-process engine).
 struct CacheStats {
   bool enabled = false;
-  int64_t requests = 0;        // sequences started
-  int64_t hits = 0;            // ... that reused a cached prefix
-  int64_t prompt_tokens = 0;   // prompt tokens of those sequences
-  int64_t cached_tokens = 0;   // ... taken from the cache instead of computed
+  int64_t requests = 0;       // sequences started
+  int64_t hits = 0;           // ... that reused a cached prefix
+  int64_t prompt_tokens = 0;  // prompt tokens of those sequences
+  int64_t cached_tokens = 0;  // ... taken from the cache instead of computed
 };
 
 // The KV cache of a backend that runs the model itself (for /health and the end-of-run reports).
@@ -112,6 +113,10 @@ struct EngineLoad {
   // Since the start: forward passes that decoded at least one token, the tokens they decoded (their
   // ratio: sequences sharing each read of the weights), and the most in one pass.
   int64_t decode_steps = 0, decode_rows = 0, max_decode_seqs = 0;
+  // Of them, the passes with no prompt chunk: the tokens they emitted and their seconds (the aggregate
+  // decode rate with prefill left out).
+  int64_t decode_only_tokens = 0;
+  double decode_only_seconds = 0;
   // Speculative decoding (when on): verify steps, tokens drafted and accepted since the start.
   bool speculative = false;
   int64_t draft_steps = 0, drafted = 0, draft_accepted = 0;

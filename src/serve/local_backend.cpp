@@ -19,7 +19,9 @@ namespace {
 
 constexpr int kDefaultContextCap = 32768;
 
-bool is_gguf(const fs::path& p) { return fs::is_regular_file(p) && p.extension() == ".gguf"; }
+bool is_gguf(const fs::path& p) {
+  return fs::is_regular_file(p) && p.extension() == ".gguf";
+}
 
 // The chat format: --format, else detected from the model directory or the GGUF metadata.
 tok::ChatFormatId pick_format(const fs::path& path, const tok::Tokenizer& tok, const std::string& name) {
@@ -53,15 +55,18 @@ std::string model_name_of(const fs::path& path) {
 
 LocalBackend::LocalBackend(std::unique_ptr<engine::Model> model, std::unique_ptr<tok::Tokenizer> tok,
                            tok::ChatFormatId format, const LocalOptions& options, std::string name)
-    : model_(std::move(model)), tok_(std::move(tok)), format_(format, *tok_), opts_(options),
+    : model_(std::move(model)),
+      tok_(std::move(tok)),
+      format_(format, *tok_),
+      opts_(options),
       name_(std::move(name)) {
   stop_ids_ = format_.stop_ids();
   for (int32_t id : model_->config().eos_ids)
     if (std::find(stop_ids_.begin(), stop_ids_.end(), id) == stop_ids_.end()) stop_ids_.push_back(id);
   SchedulerOptions so;
   so.n_slots = opts_.parallel;
-  so.max_context = opts_.max_context > 0 ? opts_.max_context
-                                         : std::min(model_->config().max_context, kDefaultContextCap);
+  so.max_context =
+      opts_.max_context > 0 ? opts_.max_context : std::min(model_->config().max_context, kDefaultContextCap);
   so.prefill_chunk = opts_.prefill_chunk;
   so.threads = opts_.threads;
   so.kv_dtype = opts_.kv_dtype;
@@ -73,10 +78,11 @@ LocalBackend::LocalBackend(std::unique_ptr<engine::Model> model, std::unique_ptr
     log::info("draft model {}: {}", opts_.draft_model, draft_model_->describe());
   }
   sched_ = std::make_unique<Scheduler>(*model_, *tok_, so);
-  log::info("local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB "
-            "reserved ({}), prefix cache {}",
-            name_, model_->describe(), format_.name(), so.n_slots, sched_->max_context(),
-            sched_->kv_cache_bytes() >> 20, engine::dtype_name(so.kv_dtype), so.prefix_cache ? "on" : "off");
+  log::info(
+      "local model {}: {}, chat format {}, {} parallel sequences x {} tokens of context, KV cache {} MB "
+      "reserved ({}), prefix cache {}",
+      name_, model_->describe(), format_.name(), so.n_slots, sched_->max_context(),
+      sched_->kv_cache_bytes() >> 20, engine::dtype_name(so.kv_dtype), so.prefix_cache ? "on" : "off");
 }
 
 LocalBackend::~LocalBackend() = default;
@@ -230,7 +236,9 @@ std::vector<net::ChatResponse> LocalBackend::complete_n(const net::ChatRequest& 
   return rs;
 }
 
-int LocalBackend::suggested_concurrency() const { return sched_->n_slots(); }
+int LocalBackend::suggested_concurrency() const {
+  return sched_->n_slots();
+}
 
 std::string LocalBackend::describe() const {
   return fmt::format("local {} ({}, {} format, {} parallel)", name_, model_->describe(), format_.name(),
@@ -262,6 +270,8 @@ std::optional<net::EngineLoad> LocalBackend::engine_load() const {
   const Scheduler::Stats s = sched_->stats();
   net::EngineLoad l{s.running,      s.waiting,     s.kv_cells_used,  s.kv_cells_total,
                     s.decode_steps, s.decode_rows, s.max_decode_seqs};
+  l.decode_only_tokens = s.decode_only_tokens;
+  l.decode_only_seconds = s.decode_only_seconds;
   l.speculative = sched_->options().draft.enabled();
   l.draft_steps = s.draft.steps;
   l.drafted = s.draft.drafted;
@@ -277,7 +287,8 @@ std::unique_ptr<LocalBackend> open_local_backend(const fs::path& path, const Loc
     fail_input("{}: the tokenizer has {} tokens but the model's vocabulary has only {}", path.string(),
                tok->vocab_size(), model->config().V);
   tok::ChatFormatId format = pick_format(path, *tok, options.format);
-  return std::make_unique<LocalBackend>(std::move(model), std::move(tok), format, options, model_name_of(path));
+  return std::make_unique<LocalBackend>(std::move(model), std::move(tok), format, options,
+                                        model_name_of(path));
 }
 
 std::unique_ptr<net::ChatBackend> make_local_backend(const fs::path& path, const LocalOptions& options) {

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "engine/generate.hpp"
@@ -126,8 +127,8 @@ double SeqStream::decode_seconds() const {
 
 size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
   const size_t n = std::min(a.size(), b.size());
-  return static_cast<size_t>(std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin()).first -
-                             a.begin());
+  return static_cast<size_t>(
+      std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin()).first - a.begin());
 }
 
 // ---- Scheduler ----
@@ -152,10 +153,11 @@ struct Scheduler::Active {
   size_t fed = 0;         // prompt tokens already in the cache
   int64_t group = 0;      // of a submit_n group (0: alone)
   bool awaiting = false;  // a group member waiting for the group's prefill (not in any step)
-  const Active* source = nullptr;  // set: waits until it has computed share_len prompt tokens (not in any step)
-  size_t share_len = 0;            // ... of the prompt this sequence shares with it
-  int chunk = 0;          // tokens this sequence contributes to the current step
-  int32_t next_id = -1;   // sampled, to be fed at the next step
+  const Active* source =
+      nullptr;           // set: waits until it has computed share_len prompt tokens (not in any step)
+  size_t share_len = 0;  // ... of the prompt this sequence shares with it
+  int chunk = 0;         // tokens this sequence contributes to the current step
+  int32_t next_id = -1;  // sampled, to be fed at the next step
   int64_t generated = 0;
   bool finished = false;
   engine::Sampler sampler;
@@ -182,10 +184,15 @@ int checked_slots(int n) {
 }  // namespace
 
 Scheduler::Scheduler(const engine::Model& model, const tok::Tokenizer& tok, SchedulerOptions options)
-    : model_(model), tok_(tok), opts_(options), max_ctx_(context_of(model, options)),
+    : model_(model),
+      tok_(tok),
+      opts_(options),
+      max_ctx_(context_of(model, options)),
       cache_(model.config(), checked_slots(options.n_slots), max_ctx_, options.kv_dtype),
-      slot_tokens_(static_cast<size_t>(options.n_slots)), slot_used_(static_cast<size_t>(options.n_slots), 0) {
-  if (opts_.prefill_chunk < 1) fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
+      slot_tokens_(static_cast<size_t>(options.n_slots)),
+      slot_used_(static_cast<size_t>(options.n_slots), 0) {
+  if (opts_.prefill_chunk < 1)
+    fail_input("prefill chunk must be at least 1 token, got {}", opts_.prefill_chunk);
   if (opts_.draft.enabled()) engine::validate(opts_.draft);
   thread_ = std::thread([this] { loop(); });
 }
@@ -209,7 +216,8 @@ Scheduler::Waiting Scheduler::make_waiting(SeqParams params) const {
   engine::validate(params.sampling, V);
   if (P >= max_ctx_)
     throw net::ContextLengthError(
-        fmt::format("the prompt has {} tokens but the context length is {} tokens: no room to generate", P, max_ctx_),
+        fmt::format("the prompt has {} tokens but the context length is {} tokens: no room to generate", P,
+                    max_ctx_),
         400, "");
   Waiting w;
   w.max_new = max_ctx_ - P;
@@ -387,7 +395,8 @@ void Scheduler::resolve_shares(std::vector<std::unique_ptr<Active>>& active) {
     if (slot_tokens_[static_cast<size_t>(s.slot)].size() >= a->share_len) {
       const auto n = static_cast<std::ptrdiff_t>(a->share_len);
       cache_.copy_prefix(s.slot, a->slot, static_cast<int>(n));
-      slot_tokens_[static_cast<size_t>(a->slot)].assign(a->params.prompt.begin(), a->params.prompt.begin() + n);
+      slot_tokens_[static_cast<size_t>(a->slot)].assign(a->params.prompt.begin(),
+                                                        a->params.prompt.begin() + n);
       {
         std::lock_guard lk(mu_);
         stats_.prefix_hits += a->fed == 0 ? 1 : 0;
@@ -454,7 +463,8 @@ int Scheduler::pick_slot(const std::vector<int32_t>& prompt, const std::vector<b
       lru = s;
       lru_lcp = lcp;
     }
-    if (best < 0 || lcp > best_lcp || (lcp == best_lcp && slot_used_[i] < slot_used_[static_cast<size_t>(best)])) {
+    if (best < 0 || lcp > best_lcp ||
+        (lcp == best_lcp && slot_used_[i] < slot_used_[static_cast<size_t>(best)])) {
       best = s;
       best_lcp = lcp;
     }
@@ -467,8 +477,8 @@ int Scheduler::pick_slot(const std::vector<int32_t>& prompt, const std::vector<b
 // which is recomputed for its logits) and drops the rest; returns the tokens kept.
 int64_t Scheduler::reuse_slot(int slot, const std::vector<int32_t>& prompt) {
   auto& toks = slot_tokens_[static_cast<size_t>(slot)];
-  LW_CHECK(static_cast<int>(toks.size()) == cache_.length(slot), "slot {} holds {} tokens but its cache {}", slot,
-           toks.size(), cache_.length(slot));
+  LW_CHECK(static_cast<int>(toks.size()) == cache_.length(slot), "slot {} holds {} tokens but its cache {}",
+           slot, toks.size(), cache_.length(slot));
   size_t keep = opts_.prefix_cache ? std::min(common_prefix(toks, prompt), prompt.size() - 1) : 0;
   toks.resize(keep);
   cache_.set_length(slot, static_cast<int>(keep));
@@ -507,6 +517,9 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     rows.push_back(a.get());
   }
   b.all_logits = false;  // (sum of logit_rows, V): the last position of each sequence, all K+1 of a verify
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t generated_before = 0;
+  for (const Active* a : rows) generated_before += a->generated;
   try {
     engine::forward(model_, b, &cache_, ws_, logits_);
   } catch (const std::exception& e) {
@@ -553,6 +566,15 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     const bool prompt_done = a.generated == 0;
     sample(a, row);
     if (prompt_done && a.group > 0) share_prefill(a, row, active);
+  }
+  if (prompt_fed == 0 && decode_rows > 0) {
+    int64_t generated_after = 0;
+    for (const Active* a : rows) generated_after += a->generated;
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::lock_guard lk(mu_);
+    ++stats_.decode_only_steps;
+    stats_.decode_only_tokens += generated_after - generated_before;
+    stats_.decode_only_seconds += dt;
   }
 }
 
@@ -631,7 +653,8 @@ void Scheduler::accept(Active& a, int32_t id, std::span<const float> logits) {
     end(a, "stop");
     return;
   }
-  if (a.params.top_logprobs >= 0) a.out->add_logprob(engine::token_logprob(logits, id, a.params.top_logprobs));
+  if (a.params.top_logprobs >= 0)
+    a.out->add_logprob(engine::token_logprob(logits, id, a.params.top_logprobs));
   a.out->emit(a.stops.push(a.decoder.push(id)));
   if (a.json) a.json->feed(token_bytes_[static_cast<size_t>(id)]);
   if (a.stops.stopped() || (a.json && a.json->complete())) {

@@ -35,9 +35,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <span>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,13 +52,13 @@
 namespace lw::serve {
 
 struct SeqParams {
-  std::vector<int32_t> prompt;            // (P) token ids, 1 <= P < max_context
+  std::vector<int32_t> prompt;  // (P) token ids, 1 <= P < max_context
   engine::SamplingParams sampling;
-  int64_t max_new_tokens = -1;            // < 0: up to the context limit
-  std::vector<int32_t> stop_ids;          // end the reply (not part of the text)
-  std::vector<std::string> stop_strings;  // cut the text before the first match
+  int64_t max_new_tokens = -1;             // < 0: up to the context limit
+  std::vector<int32_t> stop_ids;           // end the reply (not part of the text)
+  std::vector<std::string> stop_strings;   // cut the text before the first match
   std::shared_ptr<const SchemaNode> json;  // set: the reply is one JSON value of this schema
-  int top_logprobs = -1;                  // >= 0: each reply token's logprob and this many alternatives
+  int top_logprobs = -1;                   // >= 0: each reply token's logprob and this many alternatives
 };
 
 // Wakes the reader of several streams (Scheduler::submit_n) when any of them has news.
@@ -131,10 +131,10 @@ class SeqStream {
 };
 
 struct SchedulerOptions {
-  int n_slots = 4;           // sequences decoded together (KV cache slots)
-  int max_context = 0;       // tokens per sequence, prompt + reply (0: the model's max_context)
-  int prefill_chunk = 512;   // prompt tokens per step, shared by sequences still prefilling
-  int threads = 0;           // OpenMP threads of the forward pass (0: the default)
+  int n_slots = 4;          // sequences decoded together (KV cache slots)
+  int max_context = 0;      // tokens per sequence, prompt + reply (0: the model's max_context)
+  int prefill_chunk = 512;  // prompt tokens per step, shared by sequences still prefilling
+  int threads = 0;          // OpenMP threads of the forward pass (0: the default)
   engine::DType kv_dtype = engine::DType::f16;  // KV cache: f32, f16, bf16, q8_0, q4_0 (engine/kv_cache.hpp)
   bool prefix_cache = true;  // reuse a slot's cached prefix (see above); false: prefill every prompt
   // Speculative decoding per sequence (engine/speculative.hpp): a generating sequence's drafted
@@ -170,15 +170,19 @@ class Scheduler {
   const SchedulerOptions& options() const { return opts_; }
 
   struct Stats {
-    int64_t steps = 0;             // forward passes
-    int64_t max_batch_seqs = 0;    // most sequences in one forward pass
-    int64_t decode_steps = 0;      // forward passes with at least one decode token
-    int64_t decode_rows = 0;       // decode tokens in them (decode_rows / decode_steps: rows per weight read)
-    int64_t max_decode_seqs = 0;   // most decode tokens in one forward pass
+    int64_t steps = 0;            // forward passes
+    int64_t max_batch_seqs = 0;   // most sequences in one forward pass
+    int64_t decode_steps = 0;     // forward passes with at least one decode token
+    int64_t decode_rows = 0;      // decode tokens in them (decode_rows / decode_steps: rows per weight read)
+    int64_t max_decode_seqs = 0;  // most decode tokens in one forward pass
+    // Steps with decode rows only (no prompt chunk): their count, the tokens they emitted and their
+    // time (forward pass and sampling): tokens / seconds is the aggregate decode rate, prefill excluded.
+    int64_t decode_only_steps = 0, decode_only_tokens = 0;
+    double decode_only_seconds = 0;
     int64_t tokens_generated = 0;
-    int64_t prompt_tokens = 0;     // prompt tokens computed (prefilled) by forward passes
-    int64_t sequences = 0;         // sequences admitted to a slot
-    int64_t prefix_hits = 0;       // ... of which reused a cached prefix
+    int64_t prompt_tokens = 0;         // prompt tokens computed (prefilled) by forward passes
+    int64_t sequences = 0;             // sequences admitted to a slot
+    int64_t prefix_hits = 0;           // ... of which reused a cached prefix
     int64_t prompt_tokens_total = 0;   // prompt tokens of the admitted sequences
     int64_t prompt_tokens_cached = 0;  // ... taken from the cache (total = computed + cached)
     engine::DraftStats draft;          // speculative decoding: verify steps, drafted, accepted tokens

@@ -31,15 +31,16 @@ std::string q(const fs::path& p) {
 
 TEST(ServeCli, ServeAnswersLongwriterChatAndLocalModelsRunInProcess) {
   const fs::path model = lw::testing::tiny_gpt2_model_dir();
-  Child srv({lw::testing::longwriter_bin(), "--log-level", "warn", "serve", "--model", model.string(), "--format",
-             "llama3-longwriter", "--port", "0", "--threads", "1", "--parallel", "2"});
+  Child srv({lw::testing::longwriter_bin(), "--log-level", "warn", "serve", "--model", model.string(),
+             "--format", "llama3-longwriter", "--port", "0", "--threads", "1", "--parallel", "2"});
   ASSERT_TRUE(srv.started());
   std::string first = srv.line();
   std::smatch m;
   ASSERT_TRUE(std::regex_search(first, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/v1)"))) << first;
   const std::string url = "http://127.0.0.1:" + m[1].str() + "/v1";
   const std::string ask = " --temperature 0 --max-tokens 6 'Hello there'";
-  auto served = lw::testing::run_longwriter("--log-level error chat --base-url " + url + " --model tiny --retries 0" + ask);
+  auto served = lw::testing::run_longwriter("--log-level error chat --base-url " + url +
+                                            " --model tiny --retries 0" + ask);
   EXPECT_EQ(served.exit_code, 0) << served.out;
   EXPECT_FALSE(served.out.empty());
   // No --base-url: --model is a local directory run in-process; greedy gives the same reply.
@@ -84,8 +85,18 @@ TEST(ServeCli, ConvertRoundTripsAndExplainsItself) {
 TEST(ServeCli, NoPrefixCacheTurnsReuseOff) {
   const fs::path model = lw::testing::tiny_gpt2_model_dir();
   for (bool off : {false, true}) {
-    std::vector<std::string> argv{lw::testing::longwriter_bin(), "--log-level", "warn", "serve", "--model",
-                                  model.string(), "--format", "llama3-longwriter", "--port", "0", "--threads", "1"};
+    std::vector<std::string> argv{lw::testing::longwriter_bin(),
+                                  "--log-level",
+                                  "warn",
+                                  "serve",
+                                  "--model",
+                                  model.string(),
+                                  "--format",
+                                  "llama3-longwriter",
+                                  "--port",
+                                  "0",
+                                  "--threads",
+                                  "1"};
     if (off) argv.push_back("--no-prefix-cache");
     Child srv(argv);
     ASSERT_TRUE(srv.started());
@@ -95,8 +106,8 @@ TEST(ServeCli, NoPrefixCacheTurnsReuseOff) {
     httplib::Client cli("127.0.0.1", std::stoi(m[1].str()));
     cli.set_read_timeout(60, 0);
     const std::string text(400, 'a');  // the same long prompt twice
-    const std::string body = R"({"messages":[{"role":"user","content":")" + text +
-                             R"("}],"max_tokens":2,"temperature":0})";
+    const std::string body =
+        R"({"messages":[{"role":"user","content":")" + text + R"("}],"max_tokens":2,"temperature":0})";
     for (int i = 0; i < 2; ++i) {
       auto res = cli.Post("/v1/chat/completions", body, "application/json");
       ASSERT_TRUE(res);
@@ -135,4 +146,16 @@ TEST(ServeCli, ParallelWriteDecodesItsParagraphsTogether) {
   EXPECT_GT(std::stoi(m[3].str()), 1) << r.out;  // steps shared by several paragraphs
   EXPECT_LE(std::stoi(m[3].str()), 4);
   EXPECT_GT(std::stod(m[2].str()), 1.0) << r.out;
+  // the aggregate rate of the steps without prompt chunks: some tokens, no more than were written
+  std::smatch a;
+  ASSERT_TRUE(std::regex_search(
+      r.out, a,
+      std::regex(R"(([0-9.]+) tokens/s aggregate in the steps without prompt chunks \((\d+) tokens)")))
+      << r.out;
+  EXPECT_GT(std::stod(a[1].str()), 0.0);
+  const int decoded = std::stoi(a[2].str());
+  EXPECT_GT(decoded, 0);
+  std::smatch c;
+  ASSERT_TRUE(std::regex_search(r.out, c, std::regex(R"((\d+) completion tokens)"))) << r.out;
+  EXPECT_LE(decoded, std::stoi(c[1].str())) << r.out;
 }
