@@ -155,7 +155,11 @@ int run(const Options& o) {
   if (!o.plan_file.empty()) item.plan = lw::io::read_file(o.plan_file);
   if (o.instruction.empty()) lw::fail_input("the instruction is empty");
 
-  auto backend = lw::apps::make_backend(o.backend);
+  // One request at a time without --parallel: a local model then reserves one KV cache slot, not
+  // --concurrency of them.
+  lw::apps::BackendOptions bo = o.backend;
+  if (!o.aw.parallel) bo.concurrency = 1;
+  auto backend = lw::apps::make_backend(bo);
   aw::Store store(o.checkpoint.empty() ? std::string(":memory:") : o.checkpoint);
 
   StreamPrinter printer;
@@ -176,7 +180,8 @@ int run(const Options& o) {
     for (const auto& note : plan.notes) lw::log::info("plan: {}", note);
     lw::log::info("plan: {} paragraphs, {} words planned", plan.steps.size(), plan.total_words());
     if (!tty && lw::progress_enabled() && !o.plan_only)
-      progress = std::make_unique<lw::Progress>("write", static_cast<int64_t>(plan.steps.size()), "paragraphs");
+      progress =
+          std::make_unique<lw::Progress>("write", static_cast<int64_t>(plan.steps.size()), "paragraphs");
   };
   obs.on_delta = [&](size_t, int step, std::string_view d) { printer.delta(step, d); };
   std::map<int, std::string> pending;  // parallel mode: paragraphs that arrived early
@@ -202,7 +207,8 @@ int run(const Options& o) {
     std::lock_guard lk(mu);
     wp.add(p, reused);
     if (p.capped)
-      lw::log::info("paragraph {} hit its cap of {} tokens; ended at its last full sentence", step + 1, p.token_cap);
+      lw::log::info("paragraph {} hit its cap of {} tokens; ended at its last full sentence", step + 1,
+                    p.token_cap);
     if (cfg.refine == aw::RefineMode::off) deliver_locked(step, p.text);
     if (progress) {
       progress->set(wp.done);
@@ -256,13 +262,15 @@ const bool registered = lw::apps::register_command("write", [](CLI::App& root) {
       "  longwriter write \"Write a 10000-word history of the Roman roads\" \\\n"
       "      --base-url http://127.0.0.1:8000/v1 --model MODEL -o roads.md");
   cmd->add_option("instruction", o->instruction, "The writing instruction")->required();
-  cmd->add_option("-o,--out", o->out, "Also save the cleaned text (or with --plan-only, the plan) to this file");
+  cmd->add_option("-o,--out", o->out,
+                  "Also save the cleaned text (or with --plan-only, the plan) to this file");
   cmd->add_flag("--plan-only", o->plan_only, "Only make the plan and print it (reusable with --plan)");
   cmd->add_option("--plan", o->plan_file, "Write from this plan instead of asking the model for one")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--words", o->words,
-                  "Target length in words (default: the instruction's own request, e.g. \"5000 words\", else the "
-                  "plan's total)");
+  cmd->add_option(
+      "--words", o->words,
+      "Target length in words (default: the instruction's own request, e.g. \"5000 words\", else the "
+      "plan's total)");
   cmd->add_option("--checkpoint", o->checkpoint,
                   "Keep finished steps in this SQLite file so an interrupted write resumes (default: none)");
   lw::apps::add_agentwrite_options(cmd, o->aw);

@@ -159,3 +159,29 @@ TEST(ServeCli, ParallelWriteDecodesItsParagraphsTogether) {
   ASSERT_TRUE(std::regex_search(r.out, c, std::regex(R"((\d+) completion tokens)"))) << r.out;
   EXPECT_LE(decoded, std::stoi(c[1].str())) << r.out;
 }
+
+// Without --parallel, write sends one request at a time: the local model reserves one KV cache slot,
+// not --concurrency of them (with --parallel, --concurrency slots).
+TEST(ServeCli, SequentialWriteReservesOneCacheSlot) {
+  const fs::path model = lw::testing::tiny_gpt2_model_dir();
+  const fs::path plan = fs::temp_directory_path() / ("lw_slots_plan_" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream f(plan);
+    for (int i = 1; i <= 2; ++i)
+      f << "Paragraph " << i << " - Main Point: part " << i << " - Word Count: 20 words\n";
+  }
+  auto slots = [&](const std::string& mode) {
+    auto r = lw::testing::run_longwriter("--log-level info write 'Write a 40-word story' --plan " + q(plan) +
+                                         " " + mode + " --concurrency 4 --model " + q(model) +
+                                         " --format llama3-longwriter --threads 1 --seed 3");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    std::smatch m;
+    EXPECT_TRUE(
+        std::regex_search(r.out, m, std::regex(R"((\d+) parallel sequences x \d+ tokens of context)")))
+        << r.out;
+    return m.empty() ? 0 : std::stoi(m[1].str());
+  };
+  EXPECT_EQ(slots(""), 1);
+  EXPECT_EQ(slots("--parallel"), 4);
+  fs::remove(plan);
+}
