@@ -12,6 +12,15 @@
 // pairs); its 3,360-byte blocks are 32-byte aligned, so it loads halves (a 64-byte load would
 // split a cache line every time; measured, 8B shape one row from memory: 1.6x slower than the base
 // layout with 64-byte loads and a reload per value, 0.55x with this).
+// With 2 or more activation rows the multiplies take their broadcast as vpdpbusd's memory operand
+// (dpbusd_m), and the weights are prefetched into L2 12 KiB ahead (prefetch_block). Measured
+// 2026-12-07, 8B shape (4096 x 14336), one thread, CPU time, shared machine: with the weights in L2
+// a kernel runs its vpdpbusd at 0.7 of the register-only peak, but from memory the old prefetch
+// (prefetcht0 4 KiB ahead) let the weights' time and the multiplies' time add up; now q4_k_x16 at
+// 4, 5, 8 rows takes 0.6, 0.6, 0.5x the time of before (R = 1 0.9x), q6_k_x16 0.8, 0.7, 0.55x,
+// q8_0_x16 0.8, 0.6, 0.75x (docs/engine.md, "Repacked weights"). The same binary held both kernel
+// versions (interleaved calls through matvec_rows, min of 9-41): between two builds of
+// bench_multirow, identical code measured up to 1.6x apart on this machine.
 // GCC 12 warns falsely inside its own AVX-512 headers (_mm512_undefined_*).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -49,31 +58,31 @@ inline void prefetch_block(const void* block, size_t bytes) {
 inline const ActQ8_256* act_row(const MatvecArgs& a, int t) {
   return reinterpret_cast<const ActQ8_256*>(static_cast<const char*>(a.act) + t * a.act_stride);
 }
-// acc + u * (4 bytes at p, broadcast to the 16 lanes). Asm: the broadcast as vpdpbusd's embedded-
-// broadcast memory operand (GCC 12 keeps a separate vpbroadcastd for the intrinsics, one instruction
-// more per multiply); Asm false: the intrinsics (one activation row: measured faster for q6_k).
+// 4 activation bytes broadcast to the 16 lanes.
+inline __m512i bcast4(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+// acc + u * bcast4(p). Asm: the broadcast as vpdpbusd's embedded-broadcast memory operand (GCC 12
+// keeps a separate vpbroadcastd for the intrinsics, one instruction more per multiply); Asm false:
+// the intrinsics, for one activation row (memory-bound: its multiplies are kept as they were).
 template <bool Asm>
 inline __m512i dpbusd_m(__m512i acc, __m512i u, const void* p) {
   if constexpr (Asm) {
     asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*static_cast<const int32_t*>(p)));
     return acc;
-  } else {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_dpbusd_epi32(acc, u, _mm512_set1_epi32(v));
   }
+  return _mm512_dpbusd_epi32(acc, u, bcast4(p));
 }
-// acc + int16 pairs of u * (the int16 pair at p, broadcast), as dpbusd_m.
+// acc + int16 pairs of u * bcast4(p) (an int16 pair), as dpbusd_m.
 template <bool Asm>
 inline __m512i dpwssd_m(__m512i acc, __m512i u, const void* p) {
   if constexpr (Asm) {
     asm("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*static_cast<const int32_t*>(p)));
     return acc;
-  } else {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_dpwssd_epi32(acc, u, _mm512_set1_epi32(v));
   }
+  return _mm512_dpwssd_epi32(acc, u, bcast4(p));
 }
 inline __m512i load16x32(const void* p) {
   return _mm512_loadu_si512(p);
