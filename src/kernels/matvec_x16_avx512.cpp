@@ -12,6 +12,15 @@
 // pairs); its 3,360-byte blocks are 32-byte aligned, so it loads halves (a 64-byte load would
 // split a cache line every time; measured, 8B shape one row from memory: 1.6x slower than the base
 // layout with 64-byte loads and a reload per value, 0.55x with this).
+// With 2 or more activation rows the multiplies take their broadcast as vpdpbusd's memory operand
+// (dpbusd_m), and the weights are prefetched into L2 12 KiB ahead (prefetch_block). Measured
+// 2026-12-07, 8B shape (4096 x 14336), one thread, CPU time, shared machine: with the weights in L2
+// a kernel runs its vpdpbusd at 0.7 of the register-only peak, but from memory the old prefetch
+// (prefetcht0 4 KiB ahead) let the weights' time and the multiplies' time add up; now q4_k_x16 at
+// 4, 5, 8 rows takes 0.6, 0.6, 0.5x the time of before (R = 1 0.9x), q6_k_x16 0.8, 0.7, 0.55x,
+// q8_0_x16 0.8, 0.6, 0.75x (docs/engine.md, "Repacked weights"). The same binary held both kernel
+// versions (interleaved calls through matvec_rows, min of 9-41): between two builds of
+// bench_multirow, identical code measured up to 1.6x apart on this machine.
 // GCC 12 warns falsely inside its own AVX-512 headers (_mm512_undefined_*).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -33,17 +42,47 @@ namespace {
 
 using namespace quant;
 
-// Read ahead of the weight stream as the base kernels do (matvec_q.inc's prefetch_ahead).
-constexpr int64_t kAhead = 4096;
+// Read ahead of the weight stream into L2 (prefetcht1), 12 KiB ahead (5 q4_k blocks of a group). With
+// several activation rows the multiplies of a block take longer than its bytes take to arrive, and
+// prefetcht0 4 KiB ahead (the base kernels' way) left them waiting for memory: measured, 8B shape, one
+// thread, q4_k_x16 5 rows 0.6x the time of that (the weights' time and the multiplies' time added
+// up rather than overlapped), one row 0.9x-1x.
+// q8_0 with 1 to 3 rows (memory-bound, little work per byte) keeps prefetcht0 4 KiB ahead (L2: measured
+// 1.2x slower at 1-2 rows, up to 1.1x at 3 rows of 2,048 columns).
+template <bool L2 = true>
+inline void prefetch_block(const void* block, size_t bytes) {
+  const char* p = static_cast<const char*>(block) + (L2 ? 12288 : 4096);
+  for (size_t o = 0; o < bytes; o += 64) _mm_prefetch(p + o, L2 ? _MM_HINT_T1 : _MM_HINT_T0);
+}
 
 inline const ActQ8_256* act_row(const MatvecArgs& a, int t) {
   return reinterpret_cast<const ActQ8_256*>(static_cast<const char*>(a.act) + t * a.act_stride);
 }
-// 4 activation bytes broadcast to the 16 lanes (an embedded-broadcast operand of vpdpbusd).
+// 4 activation bytes broadcast to the 16 lanes.
 inline __m512i bcast4(const void* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
   return _mm512_set1_epi32(v);
+}
+// acc + u * bcast4(p). Asm: the broadcast as vpdpbusd's embedded-broadcast memory operand (GCC 12
+// keeps a separate vpbroadcastd for the intrinsics, one instruction more per multiply); Asm false:
+// the intrinsics, for one activation row (memory-bound: its multiplies are kept as they were).
+template <bool Asm>
+inline __m512i dpbusd_m(__m512i acc, __m512i u, const void* p) {
+  if constexpr (Asm) {
+    asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*static_cast<const int32_t*>(p)));
+    return acc;
+  }
+  return _mm512_dpbusd_epi32(acc, u, bcast4(p));
+}
+// acc + int16 pairs of u * bcast4(p) (an int16 pair), as dpbusd_m.
+template <bool Asm>
+inline __m512i dpwssd_m(__m512i acc, __m512i u, const void* p) {
+  if constexpr (Asm) {
+    asm("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*static_cast<const int32_t*>(p)));
+    return acc;
+  }
+  return _mm512_dpwssd_epi32(acc, u, bcast4(p));
 }
 inline __m512i load16x32(const void* p) {
   return _mm512_loadu_si512(p);
@@ -92,8 +131,7 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_Kx16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      prefetch_block(&B, sizeof(B));
       // the 6-bit scales and mins of the 16 rows as bytes (quant/blocks.hpp's k4_scale_min)
       __m128i q[12];
       for (int j = 0; j < 12; ++j) q[j] = load16(B.scales[j]);
@@ -121,8 +159,8 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
             const int8_t* xq = act_row(a, t)[b].qs + 32 * j;
             __m512i d0 = _mm512_setzero_si512(), d1 = d0;  // two chains
             for (int g = 0; g < 8; g += 2) {
-              d0 = _mm512_dpbusd_epi32(d0, u[g], bcast4(xq + 4 * g));
-              d1 = _mm512_dpbusd_epi32(d1, u[g + 1], bcast4(xq + 4 * g + 4));
+              d0 = dpbusd_m<(NT > 1)>(d0, u[g], xq + 4 * g);
+              d1 = dpbusd_m<(NT > 1)>(d1, u[g + 1], xq + 4 * g + 4);
             }
             sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(_mm512_add_epi32(d0, d1), sc));
           }
@@ -138,7 +176,7 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
       for (int t = 0; t < NT; ++t) {
         const ActQ8_256& x = act_row(a, t)[b];
         __m512i summ = _mm512_setzero_si512();
-        for (int j = 0; j < 8; ++j) summ = _mm512_dpwssd_epi32(summ, mm[j], bcast4(x.bsums + 2 * j));
+        for (int j = 0; j < 8; ++j) summ = dpwssd_m<(NT > 1)>(summ, mm[j], x.bsums + 2 * j);
         const __m512 xd = _mm512_set1_ps(x.d);
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[t]), _mm512_mul_ps(d, xd), acc[t]);
         acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dm, xd), acc[t]);
@@ -165,8 +203,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ6_Kx16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      prefetch_block(&B, sizeof(B));
       __m512i sumi[NT];
       for (int t = 0; t < NT; ++t) sumi[t] = _mm512_setzero_si512();
       // elements 128h + 32s + 16f + 4c + 0..3 (f = 0, 1; c = 0..3), sub-block 8h + 2s + f: low bits
@@ -194,9 +231,8 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
             const int8_t* xq = act_row(a, t)[b].qs + 128 * h + 16 * f;
             __m512i dq[4];
             for (int q = 0; q < 4; ++q) {
-              dq[q] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[q][0], bcast4(xq + 32 * q));
-              for (int c = 1; c < 4; ++c)
-                dq[q] = _mm512_dpbusd_epi32(dq[q], u[q][c], bcast4(xq + 32 * q + 4 * c));
+              dq[q] = dpbusd_m<(NT > 1)>(_mm512_setzero_si512(), u[q][0], xq + 32 * q);
+              for (int c = 1; c < 4; ++c) dq[q] = dpbusd_m<(NT > 1)>(dq[q], u[q][c], xq + 32 * q + 4 * c);
             }
             const __m512i p01 =
                 _mm512_add_epi32(_mm512_mullo_epi32(dq[0], sc[0]), _mm512_mullo_epi32(dq[1], sc[1]));
@@ -216,7 +252,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
       for (int t = 0; t < NT; ++t) {
         const ActQ8_256& x = act_row(a, t)[b];
         __m512i so = _mm512_setzero_si512();
-        for (int m = 0; m < 8; ++m) so = _mm512_dpwssd_epi32(so, sp[m], bcast4(x.bsums + 2 * m));
+        for (int m = 0; m < 8; ++m) so = dpwssd_m<(NT > 1)>(so, sp[m], x.bsums + 2 * m);
         const __m512i si = _mm512_sub_epi32(sumi[t], _mm512_slli_epi32(so, 5));
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(si), _mm512_mul_ps(d, _mm512_set1_ps(x.d)), acc[t]);
       }
@@ -242,8 +278,7 @@ void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ8_0x16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      prefetch_block<(NT > 3)>(&B, sizeof(B));
       __m512i u[8];
       for (int c = 0; c < 8; ++c) u[c] = _mm512_xor_si512(load2x256(B.qs[c]), k80);  // 544-byte blocks
       const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.d)));
@@ -252,8 +287,8 @@ void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
             reinterpret_cast<const ActQ8_32*>(static_cast<const char*>(a.act) + t * a.act_stride)[b];
         __m512i d0 = _mm512_set1_epi32(-128 * x.sum), d1 = _mm512_setzero_si512();
         for (int c = 0; c < 8; c += 2) {
-          d0 = _mm512_dpbusd_epi32(d0, u[c], bcast4(x.qs + 4 * c));
-          d1 = _mm512_dpbusd_epi32(d1, u[c + 1], bcast4(x.qs + 4 * c + 4));
+          d0 = dpbusd_m<(NT > 1)>(d0, u[c], x.qs + 4 * c);
+          d1 = dpbusd_m<(NT > 1)>(d1, u[c + 1], x.qs + 4 * c + 4);
         }
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(d0, d1)),
                                  _mm512_mul_ps(d, _mm512_set1_ps(x.d)), acc[t]);
