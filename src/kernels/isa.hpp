@@ -18,6 +18,7 @@ void fill_vec_scalar(KernelTable& t, cpu::Level level);  // vec.cpp: the plain v
 void fill_ops_avx2(KernelTable& t, cpu::Level level);     // ops_avx2.cpp
 void fill_matvec_avx2(KernelTable& t, cpu::Level level);  // matvec_avx2.cpp
 void fill_gemm_avx2(KernelTable& t, cpu::Level level);    // gemm_avx2.cpp
+void fill_matvec_x16_avx2(KernelTable& t, cpu::Level level);  // matvec_x16_avx2.cpp: repacked types
 
 void fill_ops_avx512(KernelTable& t, cpu::Level level);     // ops_avx512.cpp
 void fill_matvec_avx512(KernelTable& t, cpu::Level level);  // matvec_avx512.cpp

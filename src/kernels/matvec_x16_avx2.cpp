@@ -1,0 +1,265 @@
+// Matrix-vector kernels of the repacked types q4_k_x16 and q6_k_x16 (quant/repack.hpp: 16 weight rows
+// interleaved) with AVX2, for 1..kMaxMatvecRows activation rows. A group's 64 bytes of one column
+// group are two ymm halves (rows 0-7 and 8-15): each int32 lane holds 4 consecutive weights of one
+// row, so vpmaddubsw against 4 activation bytes broadcast leaves a row's two pair sums in its lane's
+// two int16 halves, and vpmaddwd with the sub-block's scale in both halves of the lane applies the
+// scale per row and sums the pair (no horizontal sums; each activation row ends as 8 outputs per
+// vector). The int16 pair sums of a whole sub-block are added before that one vpmaddwd:
+//   q4_k: u <= 15, |x| <= 127 (quant/act.cpp): 8 column groups of a 32-element sub-block,
+//         8 * 2 * 15 * 127 = 30,480 < 32,767
+//   q6_k: u <= 63 (the -32 from the activation sums, as at avx512): 2 column groups,
+//         2 * 2 * 63 * 127 = 32,004 < 32,767
+// Per 8 weight rows, activation row and 32 columns: 8 vpmaddubsw + 1 (q4_k) or 4 (q6_k) vpmaddwd
+// (the base layout's kernels: 8 vpmaddubsw + 8 vpmaddwd). q8_0 keeps the base layout at this level:
+// its signed bytes need a vpsignb per product and a vpmaddwd per vpmaddubsw either way.
+#include <immintrin.h>
+
+#include <cstring>
+#include <utility>
+
+#include "kernels/isa.hpp"
+#include "kernels/isa_target.hpp"
+#include "kernels/table.hpp"
+#include "quant/blocks.hpp"
+#include "quant/repack.hpp"
+#include "util/error.hpp"
+
+namespace lw::kernels::isa {
+
+namespace {
+
+using namespace quant;
+
+// Read ahead of the weight stream as the base kernels do (matvec_q.inc's prefetch_ahead).
+constexpr int64_t kAhead = 4096;
+
+inline const ActQ8_256* act_row(const MatvecArgs& a, int t) {
+  return reinterpret_cast<const ActQ8_256*>(static_cast<const char*>(a.act) + t * a.act_stride);
+}
+// 4 activation bytes broadcast to the 8 lanes.
+inline __m256i bcast4(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+inline __m256i load32(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+inline __m128i load16(const void* p) {
+  return _mm_loadu_si128(static_cast<const __m128i*>(p));
+}
+// Bytes 8v .. 8v + 7 of b (rows 8v .. 8v + 7 of a 16-row byte vector) as int16 pairs (x, x) per
+// int32 lane, unsigned or signed.
+inline __m256i pair_u8(__m128i b, int v) {
+  const __m256i x = _mm256_cvtepu8_epi32(v ? _mm_srli_si128(b, 8) : b);
+  return _mm256_or_si256(x, _mm256_slli_epi32(x, 16));
+}
+// Two rows' bytes e, o (lanes 8v ..) as int16 pairs (e, o) per int32 lane.
+inline __m256i pair2_u8(__m128i e, __m128i o, int v) {
+  const __m256i xe = _mm256_cvtepu8_epi32(v ? _mm_srli_si128(e, 8) : e);
+  const __m256i xo = _mm256_cvtepu8_epi32(v ? _mm_srli_si128(o, 8) : o);
+  return _mm256_or_si256(xe, _mm256_slli_epi32(xo, 16));
+}
+inline __m256i pair2_s8(const int8_t* e, const int8_t* o) {
+  const __m256i xe = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(e)));
+  const __m256i xo = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(o)));
+  return _mm256_or_si256(_mm256_and_si256(xe, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(xo, 16));
+}
+inline __m256 half_to_f32(const uint16_t* h) {
+  return _mm256_cvtph_ps(load16(h));
+}
+
+// Outputs of the group at row r: acc[t][v] (+ bias) -> out[t][r + 8v .. r + 8v + 7].
+template <int NT>
+inline void store_group(const MatvecArgs& a, int64_t r, const __m256 (*acc)[2]) {
+  for (int v = 0; v < 2; ++v) {
+    const __m256 bias = a.bias ? _mm256_loadu_ps(a.bias + r + 8 * v) : _mm256_setzero_ps();
+    for (int t = 0; t < NT; ++t)
+      _mm256_storeu_ps(a.out + t * a.out_stride + r + 8 * v, _mm256_add_ps(acc[t][v], bias));
+  }
+}
+
+// Rows [r0, r1): whole groups, then (only where r1 is the matrix's last row) fewer than 16 base
+// rows, which the base type's kernel takes.
+inline int64_t group_end(int64_t r0, int64_t r1) {
+  LW_CHECK(r0 % kX16Rows == 0, "repacked matvec: rows from {} are not whole groups", r0);
+  return r0 + (r1 - r0) / kX16Rows * kX16Rows;
+}
+template <int NT>
+inline void base_tail(DType base, const MatvecArgs& a, int64_t r0, int64_t r1) {
+  if (r0 < r1) kernels(cpu::Level::avx2).of(base).matvec[NT - 1](a, r0, r1);
+}
+
+// q4_k x16: w = d * sc[j] * u - dmin * m[j], u 4-bit; sc, m 6-bit per 32-element sub-block j.
+template <int NT>
+void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
+  const int64_t rg = group_end(r0, r1);
+  base_tail<NT>(DType::q4_k, a, rg, r1);
+  r1 = rg;
+  const int64_t nb = a.n / QK_K;
+  const size_t gstride = a.w_stride * kX16Rows;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m128i k63 = _mm_set1_epi8(63), k15 = _mm_set1_epi8(15), k3 = _mm_set1_epi8(3);
+  for (int64_t r = r0; r < r1; r += kX16Rows) {
+    const auto* w =
+        reinterpret_cast<const BlockQ4_Kx16*>(static_cast<const char*>(a.w) + (r / kX16Rows) * gstride);
+    __m256 acc[NT][2];
+    for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ4_Kx16& B = w[b];
+      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      // the 6-bit scales and mins of the 16 rows as bytes (quant/blocks.hpp's k4_scale_min)
+      __m128i q[12];
+      for (int j = 0; j < 12; ++j) q[j] = load16(B.scales[j]);
+      __m128i sc8[8], mn8[8];
+      for (int j = 0; j < 4; ++j) {
+        sc8[j] = _mm_and_si128(q[j], k63);
+        mn8[j] = _mm_and_si128(q[j + 4], k63);
+        const __m128i hs = _mm_and_si128(_mm_srli_epi16(q[j], 6), k3),
+                      hm = _mm_and_si128(_mm_srli_epi16(q[j + 4], 6), k3);
+        sc8[j + 4] = _mm_or_si128(_mm_and_si128(q[j + 8], k15), _mm_slli_epi16(hs, 4));
+        mn8[j + 4] = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(q[j + 8], 4), k15), _mm_slli_epi16(hm, 4));
+      }
+      for (int v = 0; v < 2; ++v) {  // rows 8v .. 8v + 7
+        __m256i sumi[NT];
+        for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; ++j) {  // sub-block: elements 32j .. 32j + 31
+          const int k = j / 2;
+          __m256i u[8];
+          for (int g = 0; g < 8; ++g) {
+            const __m256i x = load32(&B.qs[8 * k + g][8 * v]);
+            u[g] = j % 2 ? _mm256_and_si256(_mm256_srli_epi16(x, 4), m4) : _mm256_and_si256(x, m4);
+          }
+          const __m256i s16 = pair_u8(sc8[j], v);
+          for (int t = 0; t < NT; ++t) {
+            const int8_t* xq = act_row(a, t)[b].qs + 32 * j;
+            __m256i p0 = _mm256_maddubs_epi16(u[0], bcast4(xq)),
+                    p1 = _mm256_maddubs_epi16(u[1], bcast4(xq + 4));
+            for (int g = 2; g < 8; g += 2) {
+              p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(u[g], bcast4(xq + 4 * g)));
+              p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(u[g + 1], bcast4(xq + 4 * g + 4)));
+            }
+            sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(_mm256_add_epi16(p0, p1), s16));
+          }
+        }
+        // mins: int16 pairs (m[2i], m[2i + 1]) against the activation sums of sub-blocks 2i, 2i + 1
+        __m256i mp[4];
+        for (int i = 0; i < 4; ++i) mp[i] = pair2_u8(mn8[2 * i], mn8[2 * i + 1], v);
+        const __m256 d = half_to_f32(B.d + 8 * v), dm = half_to_f32(B.dmin + 8 * v);
+        for (int t = 0; t < NT; ++t) {
+          const ActQ8_256& x = act_row(a, t)[b];
+          // sums of the 32-element sub-blocks (|sum| <= 32 * 127 fits int16), pairs per int32
+          const __m128i s32 = _mm_hadd_epi16(load16(x.bsums), load16(x.bsums + 8));
+          __m256i summ = _mm256_madd_epi16(mp[0], _mm256_broadcastd_epi32(s32));
+          summ =
+              _mm256_add_epi32(summ, _mm256_madd_epi16(mp[1], _mm256_set1_epi32(_mm_extract_epi32(s32, 1))));
+          summ =
+              _mm256_add_epi32(summ, _mm256_madd_epi16(mp[2], _mm256_set1_epi32(_mm_extract_epi32(s32, 2))));
+          summ =
+              _mm256_add_epi32(summ, _mm256_madd_epi16(mp[3], _mm256_set1_epi32(_mm_extract_epi32(s32, 3))));
+          const __m256 xd = _mm256_set1_ps(x.d);
+          acc[t][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_mul_ps(d, xd), acc[t][v]);
+          acc[t][v] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_mul_ps(dm, xd), acc[t][v]);
+        }
+      }
+    }
+    store_group<NT>(a, r, acc);
+  }
+}
+
+// q6_k x16: w = d * sc[s] * (u - 32), u 6-bit = 4 low bits (ql) | 2 high (qh); sc int8 per
+// 16-element sub-block s.
+template <int NT>
+void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
+  const int64_t rg = group_end(r0, r1);
+  base_tail<NT>(DType::q6_k, a, rg, r1);
+  r1 = rg;
+  const int64_t nb = a.n / QK_K;
+  const size_t gstride = a.w_stride * kX16Rows;
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+  for (int64_t r = r0; r < r1; r += kX16Rows) {
+    const auto* w =
+        reinterpret_cast<const BlockQ6_Kx16*>(static_cast<const char*>(a.w) + (r / kX16Rows) * gstride);
+    __m256 acc[NT][2];
+    for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ6_Kx16& B = w[b];
+      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      for (int v = 0; v < 2; ++v) {  // rows 8v .. 8v + 7
+        __m256i sumi[NT];
+        for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
+        // elements 128h + 32q + 16f + 4c + 0..3 (f = 0, 1; c = 0..3), sub-block 8h + 2q + f: low
+        // bits from ql group 16h + 8(q % 2) + 4f + c (low nibbles for q < 2, high for q >= 2), high
+        // bits 2q, 2q + 1 of qh group 8h + 4f + c
+        for (int h = 0; h < 2; ++h)
+          for (int f = 0; f < 2; ++f)
+            for (int qq = 0; qq < 4; ++qq) {
+              __m256i u[4];
+              for (int c = 0; c < 4; ++c) {
+                const __m256i l = load32(&B.ql[16 * h + 8 * (qq % 2) + 4 * f + c][8 * v]);
+                const __m256i qh = load32(&B.qh[8 * h + 4 * f + c][8 * v]);
+                const __m256i lo =
+                    qq < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
+                const __m256i hi = qq == 0   ? _mm256_slli_epi16(qh, 4)
+                                   : qq == 1 ? _mm256_slli_epi16(qh, 2)
+                                   : qq == 2 ? qh
+                                             : _mm256_srli_epi16(qh, 2);
+                u[c] = _mm256_or_si256(lo, _mm256_and_si256(hi, m30));
+              }
+              const int8_t* sp8 = &B.scales[8 * h + 2 * qq + f][8 * v];
+              const __m256i sck = pair2_s8(sp8, sp8);
+              for (int t = 0; t < NT; ++t) {
+                const int8_t* xq = act_row(a, t)[b].qs + 128 * h + 32 * qq + 16 * f;
+                const __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], bcast4(xq)),
+                                                    _mm256_maddubs_epi16(u[1], bcast4(xq + 4)));
+                const __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], bcast4(xq + 8)),
+                                                    _mm256_maddubs_epi16(u[3], bcast4(xq + 12)));
+                sumi[t] = _mm256_add_epi32(
+                    sumi[t], _mm256_add_epi32(_mm256_madd_epi16(p0, sck), _mm256_madd_epi16(p1, sck)));
+              }
+            }
+        // the -32: int16 pairs (sc[2m], sc[2m + 1]) against the activation sums of sub-blocks 2m, 2m + 1
+        __m256i sp[8];
+        for (int m = 0; m < 8; ++m) sp[m] = pair2_s8(&B.scales[2 * m][8 * v], &B.scales[2 * m + 1][8 * v]);
+        const __m256 d = half_to_f32(B.d + 8 * v);
+        for (int t = 0; t < NT; ++t) {
+          const ActQ8_256& x = act_row(a, t)[b];
+          __m256i so = _mm256_madd_epi16(sp[0], bcast4(x.bsums));
+          for (int m = 1; m < 8; ++m)
+            so = _mm256_add_epi32(so, _mm256_madd_epi16(sp[m], bcast4(x.bsums + 2 * m)));
+          const __m256i si = _mm256_sub_epi32(sumi[t], _mm256_slli_epi32(so, 5));
+          acc[t][v] =
+              _mm256_fmadd_ps(_mm256_cvtepi32_ps(si), _mm256_mul_ps(d, _mm256_set1_ps(x.d)), acc[t][v]);
+        }
+      }
+    }
+    store_group<NT>(a, r, acc);
+  }
+}
+
+template <template <int> class K, int... I>
+void fill_rows(MatvecFn* out, std::integer_sequence<int, I...>) {
+  ((out[I] = K<I + 1>::fn), ...);
+}
+template <int NT>
+struct Q4 {
+  static constexpr MatvecFn fn = &mv_q4_k_x16<NT>;
+};
+template <int NT>
+struct Q6 {
+  static constexpr MatvecFn fn = &mv_q6_k_x16<NT>;
+};
+
+}  // namespace
+
+// The repacked q4_k and q6_k kernels at the avx2 level (avx512_vnni on: matvec_x16_avx512.cpp).
+void fill_matvec_x16_avx2(KernelTable& t, cpu::Level) {
+  const auto seq = std::make_integer_sequence<int, kMaxMatvecRows>{};
+  fill_rows<Q4>(t.of(DType::q4_k_x16).matvec, seq);
+  fill_rows<Q6>(t.of(DType::q6_k_x16).matvec, seq);
+  t.of(DType::q4_k_x16).act = t.of(DType::q6_k_x16).act = ActFormat::q8_256;
+}
+
+}  // namespace lw::kernels::isa
