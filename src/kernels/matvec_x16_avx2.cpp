@@ -48,22 +48,18 @@ inline __m256i load32(const void* p) {
 inline __m128i load16(const void* p) {
   return _mm_loadu_si128(static_cast<const __m128i*>(p));
 }
-// Bytes 8v .. 8v + 7 of b (rows 8v .. 8v + 7 of a 16-row byte vector) as int16 pairs (x, x) per
-// int32 lane, unsigned or signed.
-inline __m256i pair_u8(__m128i b, int v) {
-  const __m256i x = _mm256_cvtepu8_epi32(v ? _mm_srli_si128(b, 8) : b);
-  return _mm256_or_si256(x, _mm256_slli_epi32(x, 16));
-}
-// Two rows' bytes e, o (lanes 8v ..) as int16 pairs (e, o) per int32 lane.
+// Bytes 8v .. 8v + 7 of e and o (rows 8v .. 8v + 7 of two 16-row byte vectors) as int16 pairs
+// (e, o) per int32 lane; pair_u8: (b, b).
 inline __m256i pair2_u8(__m128i e, __m128i o, int v) {
-  const __m256i xe = _mm256_cvtepu8_epi32(v ? _mm_srli_si128(e, 8) : e);
-  const __m256i xo = _mm256_cvtepu8_epi32(v ? _mm_srli_si128(o, 8) : o);
-  return _mm256_or_si256(xe, _mm256_slli_epi32(xo, 16));
+  return _mm256_cvtepu8_epi16(v ? _mm_unpackhi_epi8(e, o) : _mm_unpacklo_epi8(e, o));
 }
+inline __m256i pair_u8(__m128i b, int v) {
+  return pair2_u8(b, b, v);
+}
+// The same for 8 signed bytes at e and at o.
 inline __m256i pair2_s8(const int8_t* e, const int8_t* o) {
-  const __m256i xe = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(e)));
-  const __m256i xo = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(o)));
-  return _mm256_or_si256(_mm256_and_si256(xe, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(xo, 16));
+  return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(e)),
+                                                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(o))));
 }
 inline __m256 half_to_f32(const uint16_t* h) {
   return _mm256_cvtph_ps(load16(h));
@@ -195,29 +191,30 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
         // bits 2q, 2q + 1 of qh group 8h + 4f + c
         for (int h = 0; h < 2; ++h)
           for (int f = 0; f < 2; ++f)
-            for (int qq = 0; qq < 4; ++qq) {
-              __m256i u[4];
+            for (int e = 0; e < 2; ++e) {  // q = e (low nibbles) and e + 2 (high): one ql load for both
+              __m256i u[2][4];
               for (int c = 0; c < 4; ++c) {
-                const __m256i l = load32(&B.ql[16 * h + 8 * (qq % 2) + 4 * f + c][8 * v]);
+                const __m256i l = load32(&B.ql[16 * h + 8 * e + 4 * f + c][8 * v]);
                 const __m256i qh = load32(&B.qh[8 * h + 4 * f + c][8 * v]);
-                const __m256i lo =
-                    qq < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
-                const __m256i hi = qq == 0   ? _mm256_slli_epi16(qh, 4)
-                                   : qq == 1 ? _mm256_slli_epi16(qh, 2)
-                                   : qq == 2 ? qh
-                                             : _mm256_srli_epi16(qh, 2);
-                u[c] = _mm256_or_si256(lo, _mm256_and_si256(hi, m30));
+                const __m256i h0 = e ? _mm256_slli_epi16(qh, 2) : _mm256_slli_epi16(qh, 4);
+                const __m256i h1 = e ? _mm256_srli_epi16(qh, 2) : qh;
+                u[0][c] = _mm256_or_si256(_mm256_and_si256(l, m4), _mm256_and_si256(h0, m30));
+                u[1][c] =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l, 4), m4), _mm256_and_si256(h1, m30));
               }
-              const int8_t* sp8 = &B.scales[8 * h + 2 * qq + f][8 * v];
-              const __m256i sck = pair2_s8(sp8, sp8);
-              for (int t = 0; t < NT; ++t) {
-                const int8_t* xq = act_row(a, t)[b].qs + 128 * h + 32 * qq + 16 * f;
-                const __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], bcast4(xq)),
-                                                    _mm256_maddubs_epi16(u[1], bcast4(xq + 4)));
-                const __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], bcast4(xq + 8)),
-                                                    _mm256_maddubs_epi16(u[3], bcast4(xq + 12)));
-                sumi[t] = _mm256_add_epi32(
-                    sumi[t], _mm256_add_epi32(_mm256_madd_epi16(p0, sck), _mm256_madd_epi16(p1, sck)));
+              for (int k = 0; k < 2; ++k) {
+                const int q = e + 2 * k;
+                const int8_t* sp8 = &B.scales[8 * h + 2 * q + f][8 * v];
+                const __m256i sc = pair2_s8(sp8, sp8);
+                for (int t = 0; t < NT; ++t) {
+                  const int8_t* xq = act_row(a, t)[b].qs + 128 * h + 32 * q + 16 * f;
+                  const __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(u[k][0], bcast4(xq)),
+                                                      _mm256_maddubs_epi16(u[k][1], bcast4(xq + 4)));
+                  const __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(u[k][2], bcast4(xq + 8)),
+                                                      _mm256_maddubs_epi16(u[k][3], bcast4(xq + 12)));
+                  sumi[t] = _mm256_add_epi32(
+                      sumi[t], _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
+                }
               }
             }
         // the -32: int16 pairs (sc[2m], sc[2m + 1]) against the activation sums of sub-blocks 2m, 2m + 1
