@@ -53,7 +53,7 @@ struct Avx2Tile {
 };
 
 bool gemm_q(const GemmArgs& a, DType t) {
-  if (row_unpack_info(t).wide) qgemm<Avx2Tile, 2, true>(t, a, /*shift=*/false);
+  if (row_unpack_info(x16_base(t)).wide) qgemm<Avx2Tile, 2, true>(t, a, /*shift=*/false);
   else qgemm<Avx2Tile, 2, false>(t, a, false);
   return true;
 }
@@ -79,6 +79,7 @@ void fill_gemm_avx2(KernelTable& t, cpu::Level) {
       t.type[i].gemm = pick(static_cast<DType>(i), std::make_integer_sequence<int, kNumDTypes>{});
   t.of(DType::q4_k_x16).gemm = &gemm_k<DType::q4_k_x16>;
   t.of(DType::q6_k_x16).gemm = &gemm_k<DType::q6_k_x16>;
+  t.of(DType::q8_0_x16).gemm = &gemm_k<DType::q8_0_x16>;
 }
 
 }  // namespace lw::kernels::isa

@@ -14,6 +14,7 @@
 // its signed bytes need a vpsignb per product and a vpmaddwd per vpmaddubsw either way.
 #include <immintrin.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -31,7 +32,8 @@ namespace {
 using namespace quant;
 
 // Read ahead of the weight stream as the base kernels do (matvec_q.inc's prefetch_ahead).
-constexpr int64_t kAhead = 4096;
+inline int64_t ahead_bytes() { static const int64_t v = std::getenv("LW_X16_AHEAD") ? std::atoll(std::getenv("LW_X16_AHEAD")) : 4096; return v; }
+#define kAhead ahead_bytes()
 
 inline const ActQ8_256* act_row(const MatvecArgs& a, int t) {
   return reinterpret_cast<const ActQ8_256*>(static_cast<const char*>(a.act) + t * a.act_stride);
@@ -183,15 +185,16 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
       const BlockQ6_Kx16& B = w[b];
       for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
         _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
-      for (int v = 0; v < 2; ++v) {  // rows 8v .. 8v + 7
-        __m256i sumi[NT];
-        for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
-        // elements 128h + 32q + 16f + 4c + 0..3 (f = 0, 1; c = 0..3), sub-block 8h + 2q + f: low
-        // bits from ql group 16h + 8(q % 2) + 4f + c (low nibbles for q < 2, high for q >= 2), high
-        // bits 2q, 2q + 1 of qh group 8h + 4f + c
-        for (int h = 0; h < 2; ++h)
-          for (int f = 0; f < 2; ++f)
-            for (int e = 0; e < 2; ++e) {  // q = e (low nibbles) and e + 2 (high): one ql load for both
+      // rows 8v .. 8v + 7 as the inner loop: each stored line is used whole before the next
+      __m256i sumi[NT][2];
+      for (int t = 0; t < NT; ++t) sumi[t][0] = sumi[t][1] = _mm256_setzero_si256();
+      // elements 128h + 32q + 16f + 4c + 0..3 (f = 0, 1; c = 0..3), sub-block 8h + 2q + f: low
+      // bits from ql group 16h + 8(q % 2) + 4f + c (low nibbles for q < 2, high for q >= 2), high
+      // bits 2q, 2q + 1 of qh group 8h + 4f + c
+      for (int h = 0; h < 2; ++h)
+        for (int f = 0; f < 2; ++f)
+          for (int e = 0; e < 2; ++e)  // q = e (low nibbles) and e + 2 (high): one ql load for both
+            for (int v = 0; v < 2; ++v) {
               __m256i u[2][4];
               for (int c = 0; c < 4; ++c) {
                 const __m256i l = load32(&B.ql[16 * h + 8 * e + 4 * f + c][8 * v]);
@@ -212,11 +215,12 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
                                                       _mm256_maddubs_epi16(u[k][1], bcast4(xq + 4)));
                   const __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(u[k][2], bcast4(xq + 8)),
                                                       _mm256_maddubs_epi16(u[k][3], bcast4(xq + 12)));
-                  sumi[t] = _mm256_add_epi32(
-                      sumi[t], _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
+                  sumi[t][v] = _mm256_add_epi32(
+                      sumi[t][v], _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
                 }
               }
             }
+      for (int v = 0; v < 2; ++v) {
         // the -32: int16 pairs (sc[2m], sc[2m + 1]) against the activation sums of sub-blocks 2m, 2m + 1
         __m256i sp[8];
         for (int m = 0; m < 8; ++m) sp[m] = pair2_s8(&B.scales[2 * m][8 * v], &B.scales[2 * m + 1][8 * v]);
@@ -226,9 +230,54 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
           __m256i so = _mm256_madd_epi16(sp[0], bcast4(x.bsums));
           for (int m = 1; m < 8; ++m)
             so = _mm256_add_epi32(so, _mm256_madd_epi16(sp[m], bcast4(x.bsums + 2 * m)));
-          const __m256i si = _mm256_sub_epi32(sumi[t], _mm256_slli_epi32(so, 5));
+          const __m256i si = _mm256_sub_epi32(sumi[t][v], _mm256_slli_epi32(so, 5));
           acc[t][v] =
               _mm256_fmadd_ps(_mm256_cvtepi32_ps(si), _mm256_mul_ps(d, _mm256_set1_ps(x.d)), acc[t][v]);
+        }
+      }
+    }
+    store_group<NT>(a, r, acc);
+  }
+}
+
+// q8_0 x16: w = d * q, q int8 per 32-element block. vpmaddubsw takes unsigned weights: |q| once per
+// vector, q's sign moved onto the broadcast activations (vpsignb, q read from the block as its
+// operand); |q| * |x| <= 127 * 127 leaves no room for int16 sums, so one vpmaddwd with ones per
+// product. Per 8 weight rows, activation row and 32 columns: 8 vpsignb + 8 vpmaddubsw + 8 vpmaddwd
+// and one f32 FMA (the base layout: the same products plus an FMA and a scale broadcast per row).
+template <int NT>
+void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
+  const int64_t rg = group_end(r0, r1);
+  base_tail<NT>(DType::q8_0, a, rg, r1);
+  r1 = rg;
+  const int64_t nb = a.n / QK;
+  const size_t gstride = a.w_stride * kX16Rows;
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t r = r0; r < r1; r += kX16Rows) {
+    const auto* w =
+        reinterpret_cast<const BlockQ8_0x16*>(static_cast<const char*>(a.w) + (r / kX16Rows) * gstride);
+    __m256 acc[NT][2];
+    for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ8_0x16& B = w[b];
+      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      for (int v = 0; v < 2; ++v) {  // rows 8v .. 8v + 7
+        __m256i aw[8];
+        for (int c = 0; c < 8; ++c) aw[c] = _mm256_abs_epi8(load32(&B.qs[c][8 * v]));
+        const __m256 d = half_to_f32(B.d + 8 * v);
+        for (int t = 0; t < NT; ++t) {
+          const ActQ8_32& x =
+              reinterpret_cast<const ActQ8_32*>(static_cast<const char*>(a.act) + t * a.act_stride)[b];
+          __m256i s0 = _mm256_setzero_si256(), s1 = s0;  // two chains
+          for (int c = 0; c < 8; c += 2) {
+            const __m256i x0 = _mm256_sign_epi8(bcast4(x.qs + 4 * c), load32(&B.qs[c][8 * v]));
+            const __m256i x1 = _mm256_sign_epi8(bcast4(x.qs + 4 * c + 4), load32(&B.qs[c + 1][8 * v]));
+            s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(aw[c], x0), ones));
+            s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(aw[c + 1], x1), ones));
+          }
+          acc[t][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)),
+                                      _mm256_mul_ps(d, _mm256_set1_ps(x.d)), acc[t][v]);
         }
       }
     }
@@ -248,6 +297,10 @@ template <int NT>
 struct Q6 {
   static constexpr MatvecFn fn = &mv_q6_k_x16<NT>;
 };
+template <int NT>
+struct Q8 {
+  static constexpr MatvecFn fn = &mv_q8_0_x16<NT>;
+};
 
 }  // namespace
 
@@ -256,6 +309,8 @@ void fill_matvec_x16_avx2(KernelTable& t, cpu::Level) {
   const auto seq = std::make_integer_sequence<int, kMaxMatvecRows>{};
   fill_rows<Q4>(t.of(DType::q4_k_x16).matvec, seq);
   fill_rows<Q6>(t.of(DType::q6_k_x16).matvec, seq);
+  fill_rows<Q8>(t.of(DType::q8_0_x16).matvec, seq);
+  t.of(DType::q8_0_x16).act = ActFormat::q8_32;
   t.of(DType::q4_k_x16).act = t.of(DType::q6_k_x16).act = ActFormat::q8_256;
 }
 
