@@ -14,7 +14,6 @@
 // its signed bytes need a vpsignb per product and a vpmaddwd per vpmaddubsw either way.
 #include <immintrin.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -32,8 +31,7 @@ namespace {
 using namespace quant;
 
 // Read ahead of the weight stream as the base kernels do (matvec_q.inc's prefetch_ahead).
-inline int64_t ahead_bytes() { static const int64_t v = std::getenv("LW_X16_AHEAD") ? std::atoll(std::getenv("LW_X16_AHEAD")) : 4096; return v; }
-#define kAhead ahead_bytes()
+constexpr int64_t kAhead = 4096;
 
 inline const ActQ8_256* act_row(const MatvecArgs& a, int t) {
   return reinterpret_cast<const ActQ8_256*>(static_cast<const char*>(a.act) + t * a.act_stride);
@@ -119,10 +117,11 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
         sc8[j + 4] = _mm_or_si128(_mm_and_si128(q[j + 8], k15), _mm_slli_epi16(hs, 4));
         mn8[j + 4] = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(q[j + 8], 4), k15), _mm_slli_epi16(hm, 4));
       }
-      for (int v = 0; v < 2; ++v) {  // rows 8v .. 8v + 7
-        __m256i sumi[NT];
-        for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
-        for (int j = 0; j < 8; ++j) {  // sub-block: elements 32j .. 32j + 31
+      // rows 8v .. 8v + 7 as the inner loop: each stored line is used whole before the next
+      __m256i sumi[NT][2];
+      for (int t = 0; t < NT; ++t) sumi[t][0] = sumi[t][1] = _mm256_setzero_si256();
+      for (int j = 0; j < 8; ++j)  // sub-block: elements 32j .. 32j + 31
+        for (int v = 0; v < 2; ++v) {
           const int k = j / 2;
           __m256i u[8];
           for (int g = 0; g < 8; ++g) {
@@ -138,9 +137,10 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
               p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(u[g], bcast4(xq + 4 * g)));
               p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(u[g + 1], bcast4(xq + 4 * g + 4)));
             }
-            sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(_mm256_add_epi16(p0, p1), s16));
+            sumi[t][v] = _mm256_add_epi32(sumi[t][v], _mm256_madd_epi16(_mm256_add_epi16(p0, p1), s16));
           }
         }
+      for (int v = 0; v < 2; ++v) {
         // mins: int16 pairs (m[2i], m[2i + 1]) against the activation sums of sub-blocks 2i, 2i + 1
         __m256i mp[4];
         for (int i = 0; i < 4; ++i) mp[i] = pair2_u8(mn8[2 * i], mn8[2 * i + 1], v);
@@ -157,7 +157,7 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
           summ =
               _mm256_add_epi32(summ, _mm256_madd_epi16(mp[3], _mm256_set1_epi32(_mm_extract_epi32(s32, 3))));
           const __m256 xd = _mm256_set1_ps(x.d);
-          acc[t][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_mul_ps(d, xd), acc[t][v]);
+          acc[t][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t][v]), _mm256_mul_ps(d, xd), acc[t][v]);
           acc[t][v] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_mul_ps(dm, xd), acc[t][v]);
         }
       }
