@@ -292,7 +292,7 @@ void BM_Decode(benchmark::State& st, DType t, L lv, int64_t OC, int64_t IC, int 
   }
   cpu::ScopedLevel scoped(lv);
   if (!kernels::kernels(lv).of(t).matvec[0]) {
-    st.SkipWithError("no kernel for this type at this level (repacked types: avx512_vnni on)");
+    st.SkipWithError("no kernel for this type at this level (repacked types: avx2 on)");
     return;
   }
   const kernels::GemmFn gemm = kernels::kernels(lv).of(t).gemm;
