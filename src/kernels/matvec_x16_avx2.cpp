@@ -18,6 +18,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "kernels/isa.hpp"
@@ -33,12 +34,10 @@ namespace {
 
 using namespace quant;
 
-// Read ahead of the weight stream as the base kernels do (matvec_q.inc's prefetch_ahead).
-constexpr int64_t kAhead = 4096;
+#include "kernels/matvec_x16.inc"
 
-inline const ActQ8_256* act_row(const MatvecArgs& a, int t) {
-  return reinterpret_cast<const ActQ8_256*>(static_cast<const char*>(a.act) + t * a.act_stride);
-}
+constexpr cpu::Level kLevel = cpu::Level::avx2;  // the base kernels of the rows after the groups
+
 // 4 activation bytes broadcast to the 8 lanes.
 inline __m256i bcast4(const void* p) {
   int32_t v;
@@ -78,17 +77,6 @@ inline void store_group(const MatvecArgs& a, int64_t r, const __m256 (*acc)[2]) 
   }
 }
 
-// Rows [r0, r1): whole groups, then (only where r1 is the matrix's last row) fewer than 16 base
-// rows, which the base type's kernel takes.
-inline int64_t group_end(int64_t r0, int64_t r1) {
-  LW_CHECK(r0 % kX16Rows == 0, "repacked matvec: rows from {} are not whole groups", r0);
-  return r0 + (r1 - r0) / kX16Rows * kX16Rows;
-}
-template <int NT>
-inline void base_tail(DType base, const MatvecArgs& a, int64_t r0, int64_t r1) {
-  if (r0 < r1) kernels(cpu::Level::avx2).of(base).matvec[NT - 1](a, r0, r1);
-}
-
 // The order of a group's two halves (rows 0-7, 8-15) against the super-block's lines. One
 // activation row (bound by memory): halves inner, each stored line used whole before the next (the
 // halves outer read every line twice per super-block and made q6_k at the 8B shape 14 % slower than
@@ -104,12 +92,11 @@ struct Halves {
 template <int NT>
 void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q4_k, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q4_k, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK_K;
   const size_t gstride = a.w_stride * kX16Rows;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
-  const __m128i k63 = _mm_set1_epi8(63), k15 = _mm_set1_epi8(15), k3 = _mm_set1_epi8(3);
   for (int64_t r = r0; r < r1; r += kX16Rows) {
     const auto* w =
         reinterpret_cast<const BlockQ4_Kx16*>(static_cast<const char*>(a.w) + (r / kX16Rows) * gstride);
@@ -117,20 +104,9 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_Kx16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
-      // the 6-bit scales and mins of the 16 rows as bytes (quant/blocks.hpp's k4_scale_min)
-      __m128i q[12];
-      for (int j = 0; j < 12; ++j) q[j] = load16(B.scales[j]);
+      prefetch_block(B);
       __m128i sc8[8], mn8[8];
-      for (int j = 0; j < 4; ++j) {
-        sc8[j] = _mm_and_si128(q[j], k63);
-        mn8[j] = _mm_and_si128(q[j + 4], k63);
-        const __m128i hs = _mm_and_si128(_mm_srli_epi16(q[j], 6), k3),
-                      hm = _mm_and_si128(_mm_srli_epi16(q[j + 4], 6), k3);
-        sc8[j + 4] = _mm_or_si128(_mm_and_si128(q[j + 8], k15), _mm_slli_epi16(hs, 4));
-        mn8[j + 4] = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(q[j + 8], 4), k15), _mm_slli_epi16(hm, 4));
-      }
+      k4_scales_x16(B, sc8, mn8);
       // rows 8v .. 8v + 7: the halves as the inner loop for one activation row, else outer (kHalves)
       __m256i sumi[NT][2];
       for (int t = 0; t < NT; ++t) sumi[t][0] = sumi[t][1] = _mm256_setzero_si256();
@@ -187,7 +163,7 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
 template <int NT>
 void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q6_k, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q6_k, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK_K;
   const size_t gstride = a.w_stride * kX16Rows;
@@ -199,8 +175,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ6_Kx16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      prefetch_block(B);
       // rows 8v .. 8v + 7: the halves as the inner loop for one activation row, else outer (kHalves)
       __m256i sumi[NT][2];
       for (int t = 0; t < NT; ++t) sumi[t][0] = sumi[t][1] = _mm256_setzero_si256();
@@ -266,7 +241,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
 template <int NT>
 void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q8_0, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q8_0, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK;
   const size_t gstride = a.w_stride * kX16Rows;
@@ -278,8 +253,7 @@ void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ8_0x16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      prefetch_block(B);
       for (int v = 0; v < 2; ++v) {  // rows 8v .. 8v + 7
         __m256i aw[8];
         for (int c = 0; c < 8; ++c) aw[c] = _mm256_abs_epi8(load32(&B.qs[c][8 * v]));
@@ -303,31 +277,13 @@ void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   }
 }
 
-template <template <int> class K, int... I>
-void fill_rows(MatvecFn* out, std::integer_sequence<int, I...>) {
-  ((out[I] = K<I + 1>::fn), ...);
-}
-template <int NT>
-struct Q4 {
-  static constexpr MatvecFn fn = &mv_q4_k_x16<NT>;
-};
-template <int NT>
-struct Q6 {
-  static constexpr MatvecFn fn = &mv_q6_k_x16<NT>;
-};
-template <int NT>
-struct Q8 {
-  static constexpr MatvecFn fn = &mv_q8_0_x16<NT>;
-};
-
 }  // namespace
 
 // The repacked types' kernels from avx2 on (from avx512_vnni on matvec_x16_avx512.cpp's replace them).
 void fill_matvec_x16_avx2(KernelTable& t, cpu::Level) {
-  const auto seq = std::make_integer_sequence<int, kMaxMatvecRows>{};
-  fill_rows<Q4>(t.of(DType::q4_k_x16).matvec, seq);
-  fill_rows<Q6>(t.of(DType::q6_k_x16).matvec, seq);
-  fill_rows<Q8>(t.of(DType::q8_0_x16).matvec, seq);
+  fill_rows(t.of(DType::q4_k_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q4_k_x16<nt()>; });
+  fill_rows(t.of(DType::q6_k_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q6_k_x16<nt()>; });
+  fill_rows(t.of(DType::q8_0_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q8_0_x16<nt()>; });
   t.of(DType::q8_0_x16).act = ActFormat::q8_32;
   t.of(DType::q4_k_x16).act = t.of(DType::q6_k_x16).act = ActFormat::q8_256;
 }

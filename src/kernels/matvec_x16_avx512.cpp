@@ -18,6 +18,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "kernels/isa.hpp"
@@ -33,12 +34,10 @@ namespace {
 
 using namespace quant;
 
-// Read ahead of the weight stream as the base kernels do (matvec_q.inc's prefetch_ahead).
-constexpr int64_t kAhead = 4096;
+#include "kernels/matvec_x16.inc"
 
-inline const ActQ8_256* act_row(const MatvecArgs& a, int t) {
-  return reinterpret_cast<const ActQ8_256*>(static_cast<const char*>(a.act) + t * a.act_stride);
-}
+constexpr cpu::Level kLevel = cpu::Level::avx512_vnni;  // the base kernels of the rows after the groups
+
 // 4 activation bytes broadcast to the 16 lanes (an embedded-broadcast operand of vpdpbusd).
 inline __m512i bcast4(const void* p) {
   int32_t v;
@@ -64,27 +63,15 @@ inline void store_group(const MatvecArgs& a, int64_t r, const __m512* acc) {
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(a.out + t * a.out_stride + r, _mm512_add_ps(acc[t], bias));
 }
 
-// Rows [r0, r1): whole groups, then (only where r1 is the matrix's last row) fewer than 16 base
-// rows, which the base type's kernel takes.
-inline int64_t group_end(int64_t r0, int64_t r1) {
-  LW_CHECK(r0 % kX16Rows == 0, "repacked matvec: rows from {} are not whole groups", r0);
-  return r0 + (r1 - r0) / kX16Rows * kX16Rows;
-}
-template <int NT>
-inline void base_tail(DType base, const MatvecArgs& a, int64_t r0, int64_t r1) {
-  if (r0 < r1) kernels(cpu::Level::avx512_vnni).of(base).matvec[NT - 1](a, r0, r1);
-}
-
 // q4_k x16: w = d * sc[j] * u - dmin * m[j], u 4-bit; sc, m 6-bit per 32-element sub-block j.
 template <int NT>
 void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q4_k, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q4_k, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK_K;
   const size_t gstride = a.w_stride * kX16Rows;
   const __m512i m4 = _mm512_set1_epi8(0x0F);
-  const __m128i k63 = _mm_set1_epi8(63), k15 = _mm_set1_epi8(15), k3 = _mm_set1_epi8(3);
   for (int64_t r = r0; r < r1; r += kX16Rows) {
     const auto* w =
         reinterpret_cast<const BlockQ4_Kx16*>(static_cast<const char*>(a.w) + (r / kX16Rows) * gstride);
@@ -92,20 +79,9 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_Kx16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
-      // the 6-bit scales and mins of the 16 rows as bytes (quant/blocks.hpp's k4_scale_min)
-      __m128i q[12];
-      for (int j = 0; j < 12; ++j) q[j] = load16(B.scales[j]);
+      prefetch_block(B);
       __m128i sc8[8], mn8[8];
-      for (int j = 0; j < 4; ++j) {
-        sc8[j] = _mm_and_si128(q[j], k63);
-        mn8[j] = _mm_and_si128(q[j + 4], k63);
-        const __m128i hs = _mm_and_si128(_mm_srli_epi16(q[j], 6), k3),
-                      hm = _mm_and_si128(_mm_srli_epi16(q[j + 4], 6), k3);
-        sc8[j + 4] = _mm_or_si128(_mm_and_si128(q[j + 8], k15), _mm_slli_epi16(hs, 4));
-        mn8[j + 4] = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(q[j + 8], 4), k15), _mm_slli_epi16(hm, 4));
-      }
+      k4_scales_x16(B, sc8, mn8);
       __m512i sumi[NT];
       for (int t = 0; t < NT; ++t) sumi[t] = _mm512_setzero_si512();
       for (int k = 0; k < 4; ++k)
@@ -153,7 +129,7 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
 template <int NT>
 void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q6_k, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q6_k, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK_K;
   const size_t gstride = a.w_stride * kX16Rows;
@@ -165,8 +141,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ6_Kx16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      prefetch_block(B);
       __m512i sumi[NT];
       for (int t = 0; t < NT; ++t) sumi[t] = _mm512_setzero_si512();
       // elements 128h + 32s + 16f + 4c + 0..3 (f = 0, 1; c = 0..3), sub-block 8h + 2s + f: low bits
@@ -230,7 +205,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
 template <int NT>
 void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q8_0, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q8_0, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK;
   const size_t gstride = a.w_stride * kX16Rows;
@@ -242,8 +217,7 @@ void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ8_0x16& B = w[b];
-      for (int64_t o = 0; o < static_cast<int64_t>(sizeof(B)); o += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(&B) + kAhead + o, _MM_HINT_T0);
+      prefetch_block(B);
       __m512i u[8];
       for (int c = 0; c < 8; ++c) u[c] = _mm512_xor_si512(load2x256(B.qs[c]), k80);  // 544-byte blocks
       const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.d)));
@@ -263,32 +237,14 @@ void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   }
 }
 
-template <template <int> class K, int... I>
-void fill_rows(MatvecFn* out, std::integer_sequence<int, I...>) {
-  ((out[I] = K<I + 1>::fn), ...);
-}
-template <int NT>
-struct Q4 {
-  static constexpr MatvecFn fn = &mv_q4_k_x16<NT>;
-};
-template <int NT>
-struct Q6 {
-  static constexpr MatvecFn fn = &mv_q6_k_x16<NT>;
-};
-template <int NT>
-struct Q8 {
-  static constexpr MatvecFn fn = &mv_q8_0_x16<NT>;
-};
-
 }  // namespace
 
 // The repacked types' kernels from avx512_vnni on (below it the loader does not repack).
 void fill_matvec_x16_avx512(KernelTable& t, cpu::Level level) {
   if (static_cast<int>(level) < static_cast<int>(cpu::Level::avx512_vnni)) return;
-  const auto seq = std::make_integer_sequence<int, kMaxMatvecRows>{};
-  fill_rows<Q4>(t.of(DType::q4_k_x16).matvec, seq);
-  fill_rows<Q6>(t.of(DType::q6_k_x16).matvec, seq);
-  fill_rows<Q8>(t.of(DType::q8_0_x16).matvec, seq);
+  fill_rows(t.of(DType::q4_k_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q4_k_x16<nt()>; });
+  fill_rows(t.of(DType::q6_k_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q6_k_x16<nt()>; });
+  fill_rows(t.of(DType::q8_0_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q8_0_x16<nt()>; });
   t.of(DType::q4_k_x16).act = t.of(DType::q6_k_x16).act = ActFormat::q8_256;
   t.of(DType::q8_0_x16).act = ActFormat::q8_32;
 }
