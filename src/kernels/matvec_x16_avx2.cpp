@@ -104,7 +104,6 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_Kx16& B = w[b];
-      prefetch_block(B);
       __m128i sc8[8], mn8[8];
       k4_scales_x16(B, sc8, mn8);
       // rows 8v .. 8v + 7: the halves as the inner loop for one activation row, else outer (kHalves)
@@ -114,6 +113,7 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
         for (int j = 0; j < 8; ++j)  // sub-block: elements 32j .. 32j + 31
           for (int vi = 0; vi < Halves<NT>::inner; ++vi) {
             const int v = vo + vi;
+            if (v == 0) prefetch_step(B, j, 8);
             const int k = j / 2;
             __m256i u[8];
             for (int g = 0; g < 8; ++g) {
@@ -175,7 +175,6 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ6_Kx16& B = w[b];
-      prefetch_block(B);
       // rows 8v .. 8v + 7: the halves as the inner loop for one activation row, else outer (kHalves)
       __m256i sumi[NT][2];
       for (int t = 0; t < NT; ++t) sumi[t][0] = sumi[t][1] = _mm256_setzero_si256();
@@ -188,6 +187,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
             for (int e = 0; e < 2; ++e)  // q = e (low nibbles) and e + 2 (high): one ql load for both
               for (int vi = 0; vi < Halves<NT>::inner; ++vi) {
                 const int v = vo + vi;
+                if (v == 0) prefetch_step(B, 4 * h + 2 * f + e, 8);
                 __m256i u[2][4];
                 for (int c = 0; c < 4; ++c) {
                   const __m256i l = load32(&B.ql[16 * h + 8 * e + 4 * f + c][8 * v]);
