@@ -79,13 +79,13 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_Kx16& B = w[b];
-      prefetch_block(B);
       __m128i sc8[8], mn8[8];
       k4_scales_x16(B, sc8, mn8);
       __m512i sumi[NT];
       for (int t = 0; t < NT; ++t) sumi[t] = _mm512_setzero_si512();
       for (int k = 0; k < 4; ++k)
         for (int h = 0; h < 2; ++h) {
+          prefetch_step(B, 2 * k + h, 8);
           const int j = 2 * k + h;  // sub-block: elements 32j .. 32j + 31
           __m512i u[8];
           for (int g = 0; g < 8; ++g) {
@@ -141,7 +141,6 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ6_Kx16& B = w[b];
-      prefetch_block(B);
       __m512i sumi[NT];
       for (int t = 0; t < NT; ++t) sumi[t] = _mm512_setzero_si512();
       // elements 128h + 32s + 16f + 4c + 0..3 (f = 0, 1; c = 0..3), sub-block 8h + 2s + f: low bits
@@ -149,6 +148,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
       // 2s, 2s + 1 of qh group 8h + 4f + c: 3 loads give the 4 values s = 0..3 of one column group
       for (int h = 0; h < 2; ++h)
         for (int f = 0; f < 2; ++f) {
+          prefetch_step(B, 2 * h + f, 4);
           __m512i u[4][4];
           for (int c = 0; c < 4; ++c) {
             const __m512i l0 = load2x256(B.ql[16 * h + 4 * f + c]),
