@@ -292,7 +292,7 @@ void BM_Decode(benchmark::State& st, DType t, L lv, int64_t OC, int64_t IC, int 
   }
   cpu::ScopedLevel scoped(lv);
   if (!kernels::kernels(lv).of(t).matvec[0]) {
-    st.SkipWithError("no kernel for this type at this level (repacked types: avx512_vnni on)");
+    st.SkipWithError("no kernel for this type at this level (repacked types: avx2 on)");
     return;
   }
   const kernels::GemmFn gemm = kernels::kernels(lv).of(t).gemm;
@@ -345,7 +345,6 @@ void register_all() {
     for (DType t : {DType::q4_k, DType::q4_k_x16, DType::q5_k, DType::q6_k, DType::q6_k_x16, DType::q8_0,
                     DType::q8_0_x16, DType::q4_0, DType::iq4_xs, DType::bf16, DType::f16})
       for (L lv : {L::avx2, L::avx512_bf16}) {
-        if (quant::is_x16(t) && lv == L::avx2) continue;  // repacked: VNNI kernels only
         for (int R : {1, 2, 4, 8, 12, 16, 24, 32, 48, 64})
           for (Path path : {Path::matvec, Path::gemm}) {
             if (path == Path::gemm && R < 8) continue;  // the GEMM's regime starts at about 8 rows

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -26,9 +27,14 @@ namespace {
 // and AVX-512 levels; docs/engine.md): the matrix-vector kernels win up to 16 rows for every type;
 // the GEMM from 48 rows for the 256-element super-block types (its panel unpacking per call costs
 // about one 16-row matrix-vector call), from 24 for q8_0, q4_0 and bf16. Types without a GEMM at
-// the level (BLAS on widened weights) from 17.
+// the level (BLAS on widened weights) from 17. The repacked types below avx512_vnni never: their AVX2
+// matrix-vector kernels (kernels/matvec_x16_avx2.cpp) in calls of 16 rows beat the AVX2 GEMM at every
+// row count measured (1B ffn_down, one thread, 48 / 64 rows: q4_k_x16 10.1 / 13.7 ms against 17.4 /
+// 22.8, q6_k_x16 14.7 / 22.0 against 25.3 / 38.6, q8_0_x16 16.2 / 20.5 against 20.2 / 23.4).
 int gemm_min_rows(DType t) {
   if (!kernels::gemm_supported(t)) return kernels::kMaxMatvecRows + 1;
+  if (quant::is_x16(t) && !cpu::implies(kernels::kernels().level, cpu::Level::avx512_vnni))
+    return std::numeric_limits<int>::max();
   switch (quant::x16_base(t)) {
     case DType::q2_k:
     case DType::q3_k:

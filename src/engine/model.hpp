@@ -37,7 +37,7 @@ struct LoadOptions {
   // not pay a page fault per 4 KB). Off for one-pass readers such as convert.
   bool prefault = true;
   // Repack q4_k / q6_k / q8_0 matrices (groups of 16 rows; the last rows % 16 stay base rows) into their 16-row interleaved types at load
-  // (quant/repack.hpp) when the CPU level has their kernels (AVX-512 VNNI): multi-row decode spends
+  // (quant/repack.hpp) when the CPU level has their kernels (AVX2 and up): multi-row decode spends
   // each weight load on every row without horizontal sums. Inference only: not with hf_row_order
   // (saving, converting, training read rows) and not when the environment sets LW_REPACK=0 (A/B runs).
   // The token embedding is repacked only when it is also the output matrix (tied).

@@ -53,7 +53,7 @@ struct Avx2Tile {
 };
 
 bool gemm_q(const GemmArgs& a, DType t) {
-  if (row_unpack_info(t).wide) qgemm<Avx2Tile, 2, true>(t, a, /*shift=*/false);
+  if (row_unpack_info(x16_base(t)).wide) qgemm<Avx2Tile, 2, true>(t, a, /*shift=*/false);
   else qgemm<Avx2Tile, 2, false>(t, a, false);
   return true;
 }
@@ -71,11 +71,15 @@ constexpr GemmFn pick(DType t, std::integer_sequence<int, I...>) {
 
 }  // namespace
 
-// Every quantized type (the float types: BLAS).
+// Every quantized type (the float types: BLAS), and the repacked types with AVX2 matvec kernels
+// (matvec_x16_avx2.cpp): their panels built straight from the groups (gemm_q.inc's build_x16_panel).
 void fill_gemm_avx2(KernelTable& t, cpu::Level) {
   for (int i = 0; i < kNumDTypes; ++i)
     if (traits(static_cast<DType>(i)).quantized)
       t.type[i].gemm = pick(static_cast<DType>(i), std::make_integer_sequence<int, kNumDTypes>{});
+  t.of(DType::q4_k_x16).gemm = &gemm_k<DType::q4_k_x16>;
+  t.of(DType::q6_k_x16).gemm = &gemm_k<DType::q6_k_x16>;
+  t.of(DType::q8_0_x16).gemm = &gemm_k<DType::q8_0_x16>;
 }
 
 }  // namespace lw::kernels::isa

@@ -15,13 +15,14 @@ void fill_scalar(KernelTable& t, cpu::Level level);      // scalar.cpp: referenc
 void fill_vec_scalar(KernelTable& t, cpu::Level level);  // vec.cpp: the plain vector ops
 
 #if defined(__x86_64__) || defined(__i386__)
-void fill_ops_avx2(KernelTable& t, cpu::Level level);     // ops_avx2.cpp
-void fill_matvec_avx2(KernelTable& t, cpu::Level level);  // matvec_avx2.cpp
-void fill_gemm_avx2(KernelTable& t, cpu::Level level);    // gemm_avx2.cpp
+void fill_ops_avx2(KernelTable& t, cpu::Level level);         // ops_avx2.cpp
+void fill_matvec_avx2(KernelTable& t, cpu::Level level);      // matvec_avx2.cpp
+void fill_gemm_avx2(KernelTable& t, cpu::Level level);        // gemm_avx2.cpp
+void fill_matvec_x16_avx2(KernelTable& t, cpu::Level level);  // matvec_x16_avx2.cpp: repacked types
 
-void fill_ops_avx512(KernelTable& t, cpu::Level level);     // ops_avx512.cpp
-void fill_matvec_avx512(KernelTable& t, cpu::Level level);  // matvec_avx512.cpp
-void fill_gemm_avx512(KernelTable& t, cpu::Level level);    // gemm_avx512.cpp
+void fill_ops_avx512(KernelTable& t, cpu::Level level);         // ops_avx512.cpp
+void fill_matvec_avx512(KernelTable& t, cpu::Level level);      // matvec_avx512.cpp
+void fill_gemm_avx512(KernelTable& t, cpu::Level level);        // gemm_avx512.cpp
 void fill_matvec_x16_avx512(KernelTable& t, cpu::Level level);  // matvec_x16_avx512.cpp: repacked types
 #elif defined(__aarch64__)
 void fill_ops_neon(KernelTable& t, cpu::Level level);        // ops_neon.cpp

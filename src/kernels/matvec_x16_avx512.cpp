@@ -13,7 +13,7 @@
 // split a cache line every time; measured, 8B shape one row from memory: 1.6x slower than the base
 // layout with 64-byte loads and a reload per value, 0.55x with this).
 // With 2 or more activation rows the multiplies take their broadcast as vpdpbusd's memory operand
-// (dpbusd_m), and the weights are prefetched into L2 12 KiB ahead (prefetch_block). Measured
+// (dpbusd_m), and the weights are prefetched into L2 12 KiB ahead (prefetch_ahead). Measured
 // 2026-12-07, 8B shape (4096 x 14336), one thread, CPU time, shared machine: with the weights in L2
 // a kernel runs its vpdpbusd at 0.7 of the register-only peak, but from memory the old prefetch
 // (prefetcht0 4 KiB ahead) let the weights' time and the multiplies' time add up; now q4_k_x16 at
@@ -27,6 +27,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "kernels/isa.hpp"
@@ -42,22 +43,26 @@ namespace {
 
 using namespace quant;
 
-// Read ahead of the weight stream into L2 (prefetcht1), 12 KiB ahead (5 q4_k blocks of a group). With
-// several activation rows the multiplies of a block take longer than its bytes take to arrive, and
-// prefetcht0 4 KiB ahead (the base kernels' way) left them waiting for memory: measured, 8B shape, one
-// thread, q4_k_x16 5 rows 0.6x the time of that (the weights' time and the multiplies' time added
-// up rather than overlapped), one row 0.9x-1x.
+#include "kernels/matvec_x16.inc"
+
+constexpr cpu::Level kLevel = cpu::Level::avx512_vnni;  // the base kernels of the rows after the groups
+
+// Read ahead of the weight stream into L2 (prefetcht1), 12 KiB ahead (5 q4_k blocks of a group), at
+// the start of each block. With several activation rows the multiplies of a block take longer than its
+// bytes take to arrive, and prefetcht0 4 KiB ahead (the base kernels' way) left them waiting for
+// memory: measured, 8B shape, one thread, q4_k_x16 5 rows 0.6x the time of that (the weights' time and
+// the multiplies' time added up rather than overlapped), one row 0.9x-1x.
+// (The AVX2 kernels spread a block's prefetches over its steps, prefetch_step; here that measured the
+// same as one burst, 8B model, 2 threads, 1 and 5 rows.)
+constexpr int64_t kAheadL2 = 12288;
 // q8_0 with 1 to 3 rows (memory-bound, little work per byte) keeps prefetcht0 4 KiB ahead (L2: measured
 // 1.2x slower at 1-2 rows, up to 1.1x at 3 rows of 2,048 columns).
-template <bool L2 = true>
-inline void prefetch_block(const void* block, size_t bytes) {
-  const char* p = static_cast<const char*>(block) + (L2 ? 12288 : 4096);
-  for (size_t o = 0; o < bytes; o += 64) _mm_prefetch(p + o, L2 ? _MM_HINT_T1 : _MM_HINT_T0);
+template <bool L2 = true, class Block>
+inline void prefetch_ahead(const Block& B) {
+  const char* p = reinterpret_cast<const char*>(&B) + (L2 ? kAheadL2 : kAhead);
+  for (size_t o = 0; o < sizeof(B); o += 64) _mm_prefetch(p + o, L2 ? _MM_HINT_T1 : _MM_HINT_T0);
 }
 
-inline const ActQ8_256* act_row(const MatvecArgs& a, int t) {
-  return reinterpret_cast<const ActQ8_256*>(static_cast<const char*>(a.act) + t * a.act_stride);
-}
 // 4 activation bytes broadcast to the 16 lanes.
 inline __m512i bcast4(const void* p) {
   int32_t v;
@@ -103,27 +108,15 @@ inline void store_group(const MatvecArgs& a, int64_t r, const __m512* acc) {
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(a.out + t * a.out_stride + r, _mm512_add_ps(acc[t], bias));
 }
 
-// Rows [r0, r1): whole groups, then (only where r1 is the matrix's last row) fewer than 16 base
-// rows, which the base type's kernel takes.
-inline int64_t group_end(int64_t r0, int64_t r1) {
-  LW_CHECK(r0 % kX16Rows == 0, "repacked matvec: rows from {} are not whole groups", r0);
-  return r0 + (r1 - r0) / kX16Rows * kX16Rows;
-}
-template <int NT>
-inline void base_tail(DType base, const MatvecArgs& a, int64_t r0, int64_t r1) {
-  if (r0 < r1) kernels(cpu::Level::avx512_vnni).of(base).matvec[NT - 1](a, r0, r1);
-}
-
 // q4_k x16: w = d * sc[j] * u - dmin * m[j], u 4-bit; sc, m 6-bit per 32-element sub-block j.
 template <int NT>
 void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q4_k, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q4_k, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK_K;
   const size_t gstride = a.w_stride * kX16Rows;
   const __m512i m4 = _mm512_set1_epi8(0x0F);
-  const __m128i k63 = _mm_set1_epi8(63), k15 = _mm_set1_epi8(15), k3 = _mm_set1_epi8(3);
   for (int64_t r = r0; r < r1; r += kX16Rows) {
     const auto* w =
         reinterpret_cast<const BlockQ4_Kx16*>(static_cast<const char*>(a.w) + (r / kX16Rows) * gstride);
@@ -131,19 +124,9 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ4_Kx16& B = w[b];
-      prefetch_block(&B, sizeof(B));
-      // the 6-bit scales and mins of the 16 rows as bytes (quant/blocks.hpp's k4_scale_min)
-      __m128i q[12];
-      for (int j = 0; j < 12; ++j) q[j] = load16(B.scales[j]);
+      prefetch_ahead(B);
       __m128i sc8[8], mn8[8];
-      for (int j = 0; j < 4; ++j) {
-        sc8[j] = _mm_and_si128(q[j], k63);
-        mn8[j] = _mm_and_si128(q[j + 4], k63);
-        const __m128i hs = _mm_and_si128(_mm_srli_epi16(q[j], 6), k3),
-                      hm = _mm_and_si128(_mm_srli_epi16(q[j + 4], 6), k3);
-        sc8[j + 4] = _mm_or_si128(_mm_and_si128(q[j + 8], k15), _mm_slli_epi16(hs, 4));
-        mn8[j + 4] = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(q[j + 8], 4), k15), _mm_slli_epi16(hm, 4));
-      }
+      k4_scales_x16(B, sc8, mn8);
       __m512i sumi[NT];
       for (int t = 0; t < NT; ++t) sumi[t] = _mm512_setzero_si512();
       for (int k = 0; k < 4; ++k)
@@ -191,7 +174,7 @@ void mv_q4_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
 template <int NT>
 void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q6_k, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q6_k, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK_K;
   const size_t gstride = a.w_stride * kX16Rows;
@@ -203,7 +186,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ6_Kx16& B = w[b];
-      prefetch_block(&B, sizeof(B));
+      prefetch_ahead(B);
       __m512i sumi[NT];
       for (int t = 0; t < NT; ++t) sumi[t] = _mm512_setzero_si512();
       // elements 128h + 32s + 16f + 4c + 0..3 (f = 0, 1; c = 0..3), sub-block 8h + 2s + f: low bits
@@ -266,7 +249,7 @@ void mv_q6_k_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
 template <int NT>
 void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   const int64_t rg = group_end(r0, r1);
-  base_tail<NT>(DType::q8_0, a, rg, r1);
+  base_tail<NT>(kLevel, DType::q8_0, a, rg, r1);
   r1 = rg;
   const int64_t nb = a.n / QK;
   const size_t gstride = a.w_stride * kX16Rows;
@@ -278,7 +261,7 @@ void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ8_0x16& B = w[b];
-      prefetch_block<(NT > 3)>(&B, sizeof(B));
+      prefetch_ahead<(NT > 3)>(B);
       __m512i u[8];
       for (int c = 0; c < 8; ++c) u[c] = _mm512_xor_si512(load2x256(B.qs[c]), k80);  // 544-byte blocks
       const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.d)));
@@ -298,32 +281,14 @@ void mv_q8_0_x16(const MatvecArgs& a, int64_t r0, int64_t r1) {
   }
 }
 
-template <template <int> class K, int... I>
-void fill_rows(MatvecFn* out, std::integer_sequence<int, I...>) {
-  ((out[I] = K<I + 1>::fn), ...);
-}
-template <int NT>
-struct Q4 {
-  static constexpr MatvecFn fn = &mv_q4_k_x16<NT>;
-};
-template <int NT>
-struct Q6 {
-  static constexpr MatvecFn fn = &mv_q6_k_x16<NT>;
-};
-template <int NT>
-struct Q8 {
-  static constexpr MatvecFn fn = &mv_q8_0_x16<NT>;
-};
-
 }  // namespace
 
 // The repacked types' kernels from avx512_vnni on (below it the loader does not repack).
 void fill_matvec_x16_avx512(KernelTable& t, cpu::Level level) {
   if (static_cast<int>(level) < static_cast<int>(cpu::Level::avx512_vnni)) return;
-  const auto seq = std::make_integer_sequence<int, kMaxMatvecRows>{};
-  fill_rows<Q4>(t.of(DType::q4_k_x16).matvec, seq);
-  fill_rows<Q6>(t.of(DType::q6_k_x16).matvec, seq);
-  fill_rows<Q8>(t.of(DType::q8_0_x16).matvec, seq);
+  fill_rows(t.of(DType::q4_k_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q4_k_x16<nt()>; });
+  fill_rows(t.of(DType::q6_k_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q6_k_x16<nt()>; });
+  fill_rows(t.of(DType::q8_0_x16).matvec, [](auto nt) -> MatvecFn { return &mv_q8_0_x16<nt()>; });
   t.of(DType::q4_k_x16).act = t.of(DType::q6_k_x16).act = ActFormat::q8_256;
   t.of(DType::q8_0_x16).act = ActFormat::q8_32;
 }

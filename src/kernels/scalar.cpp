@@ -61,7 +61,7 @@ void fill_scalar(KernelTable& t, cpu::Level) {
     for (MatvecFn& f : k.matvec) f = pick(d, std::make_integer_sequence<int, quant::kNumDTypes>{});
   }
   // The repacked types: no row decode (their traits fail loudly), no kernel below the levels that
-  // fill one (kernels/matvec_x16_avx512.cpp).
+  // fill one (kernels/matvec_x16_avx2.cpp, kernels/matvec_x16_avx512.cpp).
   for (int i = quant::kNumDTypes; i < quant::kNumAllDTypes; ++i) {
     t.type[i].to_f32 = quant::traits(static_cast<DType>(i)).to_f32_ref;
     t.type[i].from_f32 = quant::traits(static_cast<DType>(i)).from_f32;

@@ -29,6 +29,7 @@ constexpr Fill kFills[] = {
     {L::avx2, &isa::fill_ops_avx2},
     {L::avx2, &isa::fill_matvec_avx2},
     {L::avx2, &isa::fill_gemm_avx2},
+    {L::avx2, &isa::fill_matvec_x16_avx2},
     {L::avx512, &isa::fill_ops_avx512},
     {L::avx512, &isa::fill_matvec_avx512},
     {L::avx512, &isa::fill_gemm_avx512},

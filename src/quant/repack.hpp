@@ -1,9 +1,9 @@
 #pragma once
 // Repacked weights: 16 rows interleaved (DType q4_k_x16, q6_k_x16, q8_0_x16; layouts in quant/blocks.hpp) so
 // the multi-row matrix-vector kernels put the 16 output rows in the lanes of one vector and apply
-// each sub-block's scale per lane (kernels/matvec_x16_avx512.cpp). A matrix (rows, cols) keeps its
-// size and its row stride: the group of rows 16g..16g+15 occupies the bytes of those 16 base rows,
-// super-block b of the group at 16 * b * block_bytes; the last rows % 16 rows (a vocabulary of
+// each sub-block's scale per lane (kernels/matvec_x16_avx512.cpp, kernels/matvec_x16_avx2.cpp). A matrix
+// (rows, cols) keeps its size and its row stride: the group of rows 16g..16g+15 occupies the bytes of those
+// 16 base rows, super-block b of the group at 16 * b * block_bytes; the last rows % 16 rows (a vocabulary of
 // 50,257) stay base rows after the groups. Inference only: a repacked tensor has no row decode
 // (to_f32 fails); unrepack it (or one group) to read rows.
 //

@@ -217,7 +217,8 @@ TEST(GgufQuant, MixesHoldTheTypesLlamaCppAssigns) {
 
 // The loader repacks q4_k / q6_k / q8_0 matrices into their 16-row interleaved types where the level has
 // their kernels (quant/repack.hpp): the same logits as the file's layout, through decode (matvec of
-// 1..16 rows) and prefill (the GEMM from 48 rows); LW_REPACK=0 and LoadOptions::repack turn it off.
+// 1..16 rows) and prefill (the GEMM from 48 rows, or more matrix-vector calls); LW_REPACK=0 and
+// LoadOptions::repack turn it off.
 TEST(GgufQuant, RepackedWeightsGiveTheFileTypesLogits) {
   std::vector<int32_t> prompt;
   llama_cpp_runs(prompt);
@@ -225,6 +226,10 @@ TEST(GgufQuant, RepackedWeightsGiveTheFileTypesLogits) {
   for (int i = 0; i < 3; ++i) longp.insert(longp.end(), prompt.begin(), prompt.end());
   const std::vector<int32_t> cont = {5, 77, 130, 9};
   const bool native = !kernels::kernels().of(engine::DType::q4_k_x16).unrepacks;
+  // Below avx512_vnni the repacked prefill runs the matrix-vector kernels (engine/matmul.cpp's
+  // gemm_min_rows) where the file's layout runs the GEMM: the same 8-bit arithmetic summed in another
+  // order, whose rounding can move a later layer's 8-bit activation by one step (measured 1.9e-3).
+  const bool vnni = cpu::implies(kernels::kernels().level, cpu::Level::avx512_vnni);
   for (const char* name : {"tiny-q4_k_m.gguf", "tiny-q6_k.gguf", "tiny-q8_0.gguf"}) {
     engine::LoadOptions off;
     off.repack = false;
@@ -242,7 +247,7 @@ TEST(GgufQuant, RepackedWeightsGiveTheFileTypesLogits) {
         scale = std::max(scale, std::fabs(static_cast<double>(la[i])));
         err = std::max(err, std::fabs(static_cast<double>(la[i]) - lb[i]));
       }
-      EXPECT_LE(err, 1e-4 * scale) << name << " prompt " << p.size();
+      EXPECT_LE(err, (p.size() >= 48 && !vnni ? 5e-3 : 1e-4) * scale) << name << " prompt " << p.size();
     }
   }
   ::setenv("LW_REPACK", "0", 1);
