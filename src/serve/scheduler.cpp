@@ -517,9 +517,12 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     rows.push_back(a.get());
   }
   b.all_logits = false;  // (sum of logit_rows, V): the last position of each sequence, all K+1 of a verify
+  // A step with decode rows only is timed for the aggregate decode rate (Stats::decode_only_*).
+  const bool decode_only = prompt_fed == 0 && decode_rows > 0;
   const auto t0 = std::chrono::steady_clock::now();
   int64_t generated_before = 0;
-  for (const Active* a : rows) generated_before += a->generated;
+  if (decode_only)
+    for (const Active* a : rows) generated_before += a->generated;
   try {
     engine::forward(model_, b, &cache_, ws_, logits_);
   } catch (const std::exception& e) {
@@ -567,7 +570,7 @@ void Scheduler::step(std::vector<std::unique_ptr<Active>>& active) {
     sample(a, row);
     if (prompt_done && a.group > 0) share_prefill(a, row, active);
   }
-  if (prompt_fed == 0 && decode_rows > 0) {
+  if (decode_only) {
     int64_t generated_after = 0;
     for (const Active* a : rows) generated_after += a->generated;
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
