@@ -12,6 +12,7 @@
 #include "agentwrite/clean.hpp"
 #include "agentwrite/length_request.hpp"
 #include "agentwrite/pipeline.hpp"
+#include "agentwrite/write_progress.hpp"
 #include "agentwrite_options.hpp"
 #include "common/backend.hpp"
 #include "common/registry.hpp"
@@ -86,68 +87,19 @@ class StreamPrinter {
   bool printed_any_ = false;
 };
 
-// What the progress line and the closing summary say: words written of the target, paragraphs,
-// tokens/s, an ETA from the pace so far, and the prompt tokens served from the prefix cache.
-struct WriteProgress {
-  using Clock = std::chrono::steady_clock;
-  int64_t target = 0, planned_words = 0, written = 0, new_words = 0, tokens = 0, prompt = 0, cached = 0;
-  int64_t last_prompt = 0;  // prompt tokens of the latest paragraph request
-  double seconds = 0;
-  size_t steps = 0;
-  int done = 0;
-  Clock::time_point start = Clock::now();
-
-  void planned(const aw::Plan& plan) {
-    planned_words = plan.total_words();
-    steps = plan.steps.size();
-    if (target <= 0) target = planned_words;
-    start = Clock::now();
-  }
-  void add(const aw::StoredParagraph& p, bool reused) {
-    written += p.words;
-    ++done;
-    if (reused) return;
-    new_words += p.words;
-    tokens += p.completion_tokens;
-    seconds += p.seconds;
-    prompt += p.prompt_tokens;
-    cached += p.cached_tokens;
-    last_prompt = std::max(last_prompt, p.prompt_tokens);
-  }
-  std::string detail() const {
-    const double rate = seconds > 0 ? static_cast<double>(tokens) / seconds : 0.0;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    std::string out = fmt::format("words {}/{} · {:.0f} tok/s", written, target, rate);
-    if (new_words > 0 && written < target && static_cast<size_t>(done) < steps) {
-      const double eta = static_cast<double>(target - written) * elapsed / static_cast<double>(new_words);
-      out += fmt::format(" · ETA {}", lw::format_duration(eta));
-    }
-    if (prompt > 0)
-      out += fmt::format(" · {:.0f}% of prompt tokens cached",
-                         100.0 * static_cast<double>(cached) / static_cast<double>(prompt));
-    return out;
-  }
-  std::string summary(const aw::RunStats& s, size_t paragraphs) const {
-    std::string out = fmt::format("{} requests, {} prompt tokens ({} cached, {:.0f}%), {} completion tokens",
-                                  s.requests, s.prompt_tokens, s.cached_tokens,
-                                  s.prompt_tokens > 0 ? 100.0 * static_cast<double>(s.cached_tokens) /
-                                                            static_cast<double>(s.prompt_tokens)
-                                                      : 0.0,
-                                  s.completion_tokens);
-    if (s.prefill_seconds + s.decode_seconds > 0)
-      out += fmt::format("; time {:.1f} s prefill (queue and prompt) + {:.1f} s decode", s.prefill_seconds,
-                         s.decode_seconds);
-    if (last_prompt > 0) out += fmt::format("; last prompt {} tokens", last_prompt);
-    out += fmt::format("; {} of {} paragraphs hit their token cap", s.capped_paragraphs, paragraphs);
-    return out;
-  }
-};
-
 int run(const Options& o) {
   aw::PipelineConfig cfg = lw::apps::pipeline_config(o.aw);
   cfg.concurrency = o.aw.parallel ? std::max(1, o.backend.concurrency) : 1;
   cfg.plan_only = o.plan_only;
-  cfg.stream = !o.aw.parallel && cfg.refine == aw::RefineMode::off;  // refined text prints when revised
+  // The text streams to stdout as it is written only without --parallel and --refine (refined text
+  // prints when revised). A progress bar on stderr counts the words as they stream, where stdout is
+  // not a terminal or holds nothing until the end.
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  const bool print_stream = !o.aw.parallel && cfg.refine == aw::RefineMode::off;
+  // --parallel to a terminal: the text is printed whole at the end, not under the bar.
+  const bool hold_text = tty && o.aw.parallel && cfg.refine != aw::RefineMode::whole;
+  const bool use_bar = lw::progress_enabled() && !o.plan_only && (!tty || hold_text);
+  cfg.stream = print_stream || use_bar;
   cfg.min_length_fraction = 0;  // a single write is never dropped; a short result is reported
   aw::WorkItem item;
   item.prompt = o.instruction;
@@ -163,14 +115,19 @@ int run(const Options& o) {
   aw::Store store(o.checkpoint.empty() ? std::string(":memory:") : o.checkpoint);
 
   StreamPrinter printer;
-  const bool tty = ::isatty(STDOUT_FILENO) != 0;
   std::unique_ptr<lw::Progress> progress;
   std::mutex mu;
-  WriteProgress wp;
+  aw::WriteProgress wp;
   wp.target = o.words > 0 ? o.words : aw::explicit_target_words(o.instruction);
+  auto start_bar_locked = [&] {
+    if (use_bar && !progress) progress = std::make_unique<lw::Progress>("write", wp.target, "words");
+  };
   if (item.plan) {  // a given plan is not reported through on_plan
     aw::PlanParse pp = aw::parse_plan(*item.plan, wp.target, cfg.limits);
-    if (pp.ok()) wp.planned(pp.plan);
+    if (pp.ok()) {
+      wp.planned(pp.plan);
+      start_bar_locked();
+    }
   }
 
   aw::Observer obs;
@@ -179,16 +136,22 @@ int run(const Options& o) {
     wp.planned(plan);
     for (const auto& note : plan.notes) lw::log::info("plan: {}", note);
     lw::log::info("plan: {} paragraphs, {} words planned", plan.steps.size(), plan.total_words());
-    if (!tty && lw::progress_enabled() && !o.plan_only)
-      progress =
-          std::make_unique<lw::Progress>("write", static_cast<int64_t>(plan.steps.size()), "paragraphs");
+    start_bar_locked();
+    if (progress) progress->set_total(wp.target);
   };
-  obs.on_delta = [&](size_t, int step, std::string_view d) { printer.delta(step, d); };
+  obs.on_delta = [&](size_t, int step, std::string_view d) {
+    if (print_stream) printer.delta(step, d);
+    std::lock_guard lk(mu);
+    if (!progress) return;
+    wp.delta(step, d);
+    progress->set_detail(wp.bar_detail(wp.elapsed()));
+    progress->set(wp.words_now());
+  };
   std::map<int, std::string> pending;  // parallel mode: paragraphs that arrived early
   int next_print = 0;
   auto deliver_locked = [&](int step, const std::string& text) {
     pending[step] = text;
-    while (pending.count(next_print)) {
+    while (!hold_text && pending.count(next_print)) {
       printer.paragraph(next_print, pending[next_print]);
       pending.erase(next_print++);
     }
@@ -205,16 +168,17 @@ int run(const Options& o) {
   };
   obs.on_paragraph = [&](size_t, int step, const aw::StoredParagraph& p, bool reused) {
     std::lock_guard lk(mu);
-    wp.add(p, reused);
+    wp.add(step, p, reused);
     if (p.capped)
       lw::log::info("paragraph {} hit its cap of {} tokens; ended at its last full sentence", step + 1,
                     p.token_cap);
     if (cfg.refine == aw::RefineMode::off) deliver_locked(step, p.text);
     if (progress) {
-      progress->set(wp.done);
-      progress->set_detail(wp.detail());
+      if (reused) progress->add_resumed(p.words);
+      progress->set_detail(wp.bar_detail(wp.elapsed()));
+      progress->set(wp.words_now());
     } else if (lw::progress_enabled()) {
-      std::fprintf(stderr, "\n[paragraph %d/%zu · %s]\n", wp.done, wp.steps, wp.detail().c_str());
+      std::fprintf(stderr, "\n[paragraph %d/%zu · %s]\n", wp.done, wp.steps, wp.detail(wp.elapsed()).c_str());
     }
   };
 
@@ -225,7 +189,7 @@ int run(const Options& o) {
   if (r.status == aw::ItemStatus::failed) lw::fail("write failed: {}", r.reason);
   if (r.status == aw::ItemStatus::dropped) lw::fail("no usable plan: {}", r.reason);
   std::string out_text = o.plan_only ? r.plan_text : r.response;
-  if (o.plan_only || cfg.refine == aw::RefineMode::whole) std::fputs(out_text.c_str(), stdout);
+  if (o.plan_only || cfg.refine == aw::RefineMode::whole || hold_text) std::fputs(out_text.c_str(), stdout);
   std::fputs("\n", stdout);
   std::fflush(stdout);
   if (!o.out.empty()) lw::io::write_file_atomic(o.out, out_text + "\n");
@@ -252,10 +216,12 @@ const bool registered = lw::apps::register_command("write", [](CLI::App& root) {
       "write",
       "AgentWrite one long text: the model first plans the piece as paragraphs with word budgets,\n"
       "then writes them in order, each time seeing the instruction, the plan and the text so far.\n"
-      "The text streams to stdout as it is written; a progress line (paragraph i/n, words written of the\n"
-      "target, tokens/s, ETA, the share of prompt tokens a prefix cache served) goes to stderr, and at the\n"
-      "end a summary: prompt tokens and how many were cached, the prefill/decode time split of a local\n"
-      "model, and how many paragraphs hit their token cap (see --paragraph-cap-margin).\n\n"
+      "The text streams to stdout as it is written. Progress goes to stderr: a bar counting the words\n"
+      "written of the target as they stream (paragraphs being written included; tokens/s over wall time,\n"
+      "ETA, the share of prompt tokens a prefix cache served), or, while the text streams to a terminal,\n"
+      "a line after each paragraph. With --parallel to a terminal the text is printed whole at the end.\n"
+      "At the end a summary: prompt tokens and how many were cached, the prefill/decode time split of a\n"
+      "local model, and how many paragraphs hit their token cap (see --paragraph-cap-margin).\n\n"
       "With --refine each paragraph (or with --refine-mode whole, the finished text) is critiqued and\n"
       "revised before the next one is written; the revised text is what is printed and saved.\n\n"
       "Example:\n"

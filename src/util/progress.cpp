@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -32,11 +33,12 @@ std::string format_duration(double s) {
   return fmt::format("{}s", total);
 }
 
-std::string format_progress_line(const std::string& label, int64_t done, int64_t total,
-                                 double elapsed_s, const std::string& unit,
-                                 const std::string& detail, int bar_width) {
+std::string format_progress_line(const std::string& label, int64_t done, int64_t total, double elapsed_s,
+                                 const std::string& unit, const std::string& detail, int bar_width,
+                                 int64_t resumed, bool ended) {
   std::string out = label;
-  double rate = elapsed_s > 0 ? static_cast<double>(done) / elapsed_s : 0.0;
+  const int64_t this_run = std::max<int64_t>(0, done - resumed);
+  double rate = elapsed_s > 0 ? static_cast<double>(this_run) / elapsed_s : 0.0;
   if (total > 0) {
     double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
     if (bar_width > 0) {
@@ -48,7 +50,7 @@ std::string format_progress_line(const std::string& label, int64_t done, int64_t
     out += fmt::format(" {} {}", done, unit);
   }
   out += fmt::format(" {:.2f} {}/s", rate, unit);
-  if (total > 0 && done < total) {
+  if (total > 0 && done < total && !ended) {
     out += " ETA " + (rate > 0 ? format_duration(static_cast<double>(total - done) / rate) : "?");
   } else {
     out += " elapsed " + format_duration(elapsed_s);
@@ -70,6 +72,13 @@ Progress::~Progress() { finish(); }
 void Progress::add(int64_t n) {
   std::lock_guard lk(mu_);
   done_ += n;
+  maybe_draw_locked(false);
+}
+
+void Progress::add_resumed(int64_t n) {
+  std::lock_guard lk(mu_);
+  done_ += n;
+  resumed_ += n;
   maybe_draw_locked(false);
 }
 
@@ -107,7 +116,8 @@ void Progress::maybe_draw_locked(bool force) {
   double elapsed = std::chrono::duration<double>(now - start_).count();
   if (tty_) {
     if (!force && now - last_draw_ < kTtyInterval) return;
-    std::string line = format_progress_line(label_, done_, total_, elapsed, unit_, detail_, 24);
+    std::string line =
+        format_progress_line(label_, done_, total_, elapsed, unit_, detail_, 24, resumed_, force);
     std::fprintf(stderr, "\r\033[K%s", line.c_str());
     std::fflush(stderr);
     g_bar_visible = true;
@@ -115,7 +125,8 @@ void Progress::maybe_draw_locked(bool force) {
     // Plain lines: every 10 s, plus the final state.
     if (!force && now - last_draw_ < kPlainInterval) return;
     if (force && done_ == last_plain_done_) return;
-    std::string line = format_progress_line(label_, done_, total_, elapsed, unit_, detail_, 0);
+    std::string line =
+        format_progress_line(label_, done_, total_, elapsed, unit_, detail_, 0, resumed_, force);
     std::fprintf(stderr, "%s\n", line.c_str());
     std::fflush(stderr);
     last_plain_done_ = done_;

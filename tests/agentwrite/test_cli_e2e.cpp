@@ -95,6 +95,12 @@ TEST(CliWrite, ParallelPlanOnlyAndGivenPlan) {
   EXPECT_NE(r.out.find("Topic2 part3:"), std::string::npos) << "every paragraph goes to stdout: " << r.out;
   for (const auto& q : srv.requests())
     EXPECT_EQ(lw::testing::last_user_message(q.body).find("Topic2 part"), std::string::npos);
+  // The paragraphs stream, so the bar (stdout is not a terminal) counts words as they are written.
+  auto reqs = srv.requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  for (size_t i = 1; i < reqs.size(); ++i) EXPECT_TRUE(reqs[i].body.value("stream", false)) << i;
+  EXPECT_NE(r.out.find("write 900/900 words (100%)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| paragraphs 3/3"), std::string::npos) << r.out;
 
   int before = srv.request_count();
   r = run_longwriter("write \"Write a 900-word essay about topic 2\" --plan-only -o " + (dir / "plan.txt").string() + base);

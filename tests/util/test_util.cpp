@@ -58,6 +58,12 @@ TEST(Progress, LineFormat) {
   std::string done = lw::format_progress_line("x", 5, 5, 2.0, "it", "", 0);
   EXPECT_EQ(done, "x 5/5 it (100%) 2.50 it/s elapsed 2s");
   EXPECT_EQ(lw::format_duration(3725), "1h02m");
+  // A resumed job: 400 of the 600 done units were done before; the rate and ETA are this run's.
+  std::string resumed = lw::format_progress_line("write", 600, 1000, 100.0, "words", "", 0, 400);
+  EXPECT_EQ(resumed, "write 600/1000 words (60%) 2.00 words/s ETA 3m20s");
+  // Ended short of the total (a text shorter than its target): no ETA.
+  EXPECT_EQ(lw::format_progress_line("x", 5, 10, 2.0, "it", "", 0, 0, true),
+            "x 5/10 it (50%) 2.50 it/s elapsed 2s");
 }
 
 TEST(Check, ThrowsWithLocation) {
