@@ -127,11 +127,20 @@ bool use_vector_tile(int hd) {
 }
 
 // One unit of work: query tile q0 of query heads head..head+nh-1 (one head, or on the vector path
-// the group sharing a KV head), or (q0 < 0) the decode row of every query head that shares KV head
-// `head`.
+// the group sharing a KV head), or (q0 < 0) decode row `row` of every query head that shares KV
+// head `head`.
 struct Item {
   int seq, head, q0, nh;
+  int row = 0;
 };
+
+// A sequence of at most this many query rows (a decode step, a verify step of up to 15 drafted
+// tokens, a short prompt chunk) takes the decode kernel row by row where the level has it: each row
+// reads the cache once more, but the tile kernel transposes every key tile for a handful of rows,
+// which at a depth of thousands of keys costs more than their own work. Measured (1B Q4_K_M, 2
+// threads, bench_speculative): a 5-row verify step at depth 8,192 took 201 ms through the tile
+// kernel and 76 ms row by row; 9 rows at depth 256 48 / 42 ms.
+constexpr int kDecodeRowsMax = 16;
 
 }  // namespace
 
@@ -148,7 +157,7 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   std::vector<Widened> widened;
   widened.reserve(seqs.size());
   for (AttnSeq& a : seqs) {
-    if (a.kv_dtype == DType::f32 || fast || (decode_path && a.Tq == 1)) continue;
+    if (a.kv_dtype == DType::f32 || fast || (decode_path && a.Tq <= kDecodeRowsMax)) continue;
     LW_CHECK(a.kv_dtype == DType::f16 || a.kv_dtype == DType::bf16 || a.kv_dtype == DType::q8_0 ||
                  a.kv_dtype == DType::q4_0,
              "attention: K/V dtype {} is not supported", dtype_name(a.kv_dtype));
@@ -165,8 +174,9 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   int max_decode_tk = 0;
   for (int s = 0; s < static_cast<int>(seqs.size()); ++s) {
     LW_CHECK(seqs[s].Tq <= seqs[s].Tk, "attention: Tq {} > Tk {}", seqs[s].Tq, seqs[s].Tk);
-    if (decode_path && seqs[s].Tq == 1) {
-      for (int kh = 0; kh < d.n_kv_head; ++kh) items.push_back({s, kh, -1, group});
+    if (decode_path && seqs[s].Tq <= kDecodeRowsMax) {
+      for (int r = seqs[s].Tq - 1; r >= 0; --r)
+        for (int kh = 0; kh < d.n_kv_head; ++kh) items.push_back({s, kh, -1, group, r});
       max_decode_tk = std::max(max_decode_tk, seqs[s].Tk);
       continue;
     }
@@ -183,16 +193,19 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   double work = 0;
   bool all_decode = true;
   for (const auto& s : seqs)
-    work += double(s.Tq) * s.Tk * d.n_head * d.hd, all_decode &= decode_path && s.Tq == 1;
+    work += double(s.Tq) * s.Tk * d.n_head * d.hd, all_decode &= decode_path && s.Tq <= kDecodeRowsMax;
   auto decode_item = [&](const Item& item, std::vector<float>& scores) {
     const AttnSeq& a = seqs[item.seq];
-    const int64_t off = static_cast<int64_t>(item.head) * group * d.hd;
+    // Query row `row` of the sequence sits at key position Tk - Tq + row: it sees the keys up to it.
+    const int64_t off = static_cast<int64_t>(item.row) * a.q_stride + static_cast<int64_t>(item.head) * group * d.hd;
+    const int tk = a.Tk - a.Tq + item.row + 1;
     if (scores.size() < static_cast<size_t>(group) * max_decode_tk)
       scores.resize(static_cast<size_t>(group) * max_decode_tk);
     const size_t kv_off = dtype_bytes(a.kv_dtype, static_cast<int64_t>(item.head) * d.hd);
+    float* lse = a.lse ? a.lse + static_cast<int64_t>(item.row) * a.lse_stride + item.head * group : nullptr;
     attend_decode_group(a.q + off, static_cast<const char*>(a.k) + kv_off,
-                        static_cast<const char*>(a.v) + kv_off, a.kv_dtype, a.kv_stride, d.hd, group, scale,
-                        a.Tk, a.out + off, a.lse ? a.lse + item.head * group : nullptr, scores.data());
+                        static_cast<const char*>(a.v) + kv_off, a.kv_dtype, a.kv_stride, d.hd, group, scale, tk,
+                        a.out + off, lse, scores.data());
   };
   auto tile_item = [&](const Item& item, Scratch& sc) {
     const AttnSeq& a = seqs[item.seq];

@@ -188,9 +188,17 @@ TEST(Ops, SmallStepAttentionOnThePoolMatchesReference) {
          v = randn(static_cast<size_t>(Tk) * ks, 43);
     std::vector<float> full(q.size()), part(static_cast<size_t>(Tq) * qs);
     ref::attention_forward(full.data(), q.data(), k.data(), v.data(), cu.data(), 1, d);
-    attention_kv_forward(part.data(), nullptr, q.data() + static_cast<size_t>(Tk - Tq) * qs, k.data(),
+    // The rows' log-sum-exps too (a 5-row step takes the decode kernel row by row where the level
+    // has one): against the tiled kernel's over the whole sequence.
+    std::vector<float> tiled(q.size()), tiled_lse(static_cast<size_t>(Tk) * d.n_head),
+        part_lse(static_cast<size_t>(Tq) * d.n_head);
+    attention_forward(tiled.data(), tiled_lse.data(), q.data(), k.data(), v.data(), cu.data(), 1, d);
+    attention_kv_forward(part.data(), part_lse.data(), q.data() + static_cast<size_t>(Tk - Tq) * qs, k.data(),
                          v.data(), Tq, Tk, ks, d);
     EXPECT_LT(rel_err(part.data(), full.data() + static_cast<size_t>(Tk - Tq) * qs, part.size()), 1e-5) << hd;
+    EXPECT_LT(rel_err(part_lse.data(), tiled_lse.data() + static_cast<size_t>(Tk - Tq) * d.n_head, part_lse.size()),
+              1e-5)
+        << hd;
   }
 }
 
