@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -122,6 +121,10 @@ int run(const Options& o) {
   auto start_bar_locked = [&] {
     if (use_bar && !progress) progress = std::make_unique<lw::Progress>("write", wp.target, "words");
   };
+  auto update_bar_locked = [&] {
+    progress->set_detail(wp.bar_detail(wp.elapsed()));
+    progress->set(wp.words_now());
+  };
   if (item.plan) {  // a given plan is not reported through on_plan
     aw::PlanParse pp = aw::parse_plan(*item.plan, wp.target, cfg.limits);
     if (pp.ok()) {
@@ -144,8 +147,7 @@ int run(const Options& o) {
     std::lock_guard lk(mu);
     if (!progress) return;
     wp.delta(step, d);
-    progress->set_detail(wp.bar_detail(wp.elapsed()));
-    progress->set(wp.words_now());
+    update_bar_locked();
   };
   std::map<int, std::string> pending;  // parallel mode: paragraphs that arrived early
   int next_print = 0;
@@ -175,8 +177,7 @@ int run(const Options& o) {
     if (cfg.refine == aw::RefineMode::off) deliver_locked(step, p.text);
     if (progress) {
       if (reused) progress->add_resumed(p.words);
-      progress->set_detail(wp.bar_detail(wp.elapsed()));
-      progress->set(wp.words_now());
+      update_bar_locked();
     } else if (lw::progress_enabled()) {
       std::fprintf(stderr, "\n[paragraph %d/%zu · %s]\n", wp.done, wp.steps, wp.detail(wp.elapsed()).c_str());
     }

@@ -152,12 +152,14 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   std::vector<Item> items;
   const bool fast = use_vector_tile(d.hd);
   const bool decode_path = decode_attention_supported(d.hd);
+  // Whether a sequence's rows take the decode kernel one by one (kDecodeRowsMax).
+  auto rowwise = [&](const AttnSeq& a) { return decode_path && a.Tq <= kDecodeRowsMax; };
   // The vector kernels read 16-bit and quantized K/V as they are; the portable kernel gets an f32 copy.
   std::vector<AttnSeq> seqs = seqs_in;
   std::vector<Widened> widened;
   widened.reserve(seqs.size());
   for (AttnSeq& a : seqs) {
-    if (a.kv_dtype == DType::f32 || fast || (decode_path && a.Tq <= kDecodeRowsMax)) continue;
+    if (a.kv_dtype == DType::f32 || fast || rowwise(a)) continue;
     LW_CHECK(a.kv_dtype == DType::f16 || a.kv_dtype == DType::bf16 || a.kv_dtype == DType::q8_0 ||
                  a.kv_dtype == DType::q4_0,
              "attention: K/V dtype {} is not supported", dtype_name(a.kv_dtype));
@@ -174,7 +176,7 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   int max_decode_tk = 0;
   for (int s = 0; s < static_cast<int>(seqs.size()); ++s) {
     LW_CHECK(seqs[s].Tq <= seqs[s].Tk, "attention: Tq {} > Tk {}", seqs[s].Tq, seqs[s].Tk);
-    if (decode_path && seqs[s].Tq <= kDecodeRowsMax) {
+    if (rowwise(seqs[s])) {
       for (int r = seqs[s].Tq - 1; r >= 0; --r)
         for (int kh = 0; kh < d.n_kv_head; ++kh) items.push_back({s, kh, -1, group, r});
       max_decode_tk = std::max(max_decode_tk, seqs[s].Tk);
@@ -193,7 +195,7 @@ void attention_seqs_forward(const std::vector<AttnSeq>& seqs_in, const AttnDims&
   double work = 0;
   bool all_decode = true;
   for (const auto& s : seqs)
-    work += double(s.Tq) * s.Tk * d.n_head * d.hd, all_decode &= decode_path && s.Tq <= kDecodeRowsMax;
+    work += double(s.Tq) * s.Tk * d.n_head * d.hd, all_decode &= rowwise(s);
   auto decode_item = [&](const Item& item, std::vector<float>& scores) {
     const AttnSeq& a = seqs[item.seq];
     // Query row `row` of the sequence sits at key position Tk - Tq + row: it sees the keys up to it.
