@@ -200,7 +200,7 @@ int run(const Options& o) {
                   o.out.empty() ? "" : fmt::format("; saved to {}", o.out));
     if (r.target_words > 0 && r.response_length < r.target_words / 2)
       lw::log::warn("the text is less than half of the {}-word target", r.target_words);
-    lw::log::info("{}", wp.summary(stats, r.paragraphs.size()));
+    lw::log::info("{}", wp.summary(stats, r.paragraphs.size(), wp.elapsed()));
     if (auto kv = lw::apps::kv_cache_summary(*backend); !kv.empty()) lw::log::info("{}", kv);
     if (auto d = lw::apps::decode_sharing_summary(*backend); !d.empty()) lw::log::info("{}", d);
     if (auto d = lw::apps::speculative_summary(*backend); !d.empty()) lw::log::info("{}", d);

@@ -69,9 +69,12 @@ std::string decode_sharing_summary(const net::ChatBackend& backend) {
 std::string kv_cache_summary(const net::ChatBackend& backend) {
   const auto kv = backend.kv_cache_info();
   if (!kv) return "";
-  return fmt::format("KV cache: {}, {:.1f} MiB reserved ({:.1f} KiB per token)", kv->type,
-                     static_cast<double>(kv->bytes) / (1 << 20),
-                     static_cast<double>(kv->bytes_per_token) / 1024);
+  constexpr double MiB = 1 << 20;
+  return fmt::format(
+      "KV cache: {}, {:.1f} KiB per token; {:.1f} MiB written (each slot's longest sequence) of {:.1f} MiB "
+      "reserved (address space, committed as written)",
+      kv->type, static_cast<double>(kv->bytes_per_token) / 1024, static_cast<double>(kv->bytes_written) / MiB,
+      static_cast<double>(kv->bytes) / MiB);
 }
 
 std::string resolved_base_url(const BackendOptions& o) {

@@ -39,8 +39,9 @@ void add_backend_options(CLI::App* cmd, BackendOptions& o, const std::string& pr
 // model is given, naming the options to use.
 std::unique_ptr<net::ChatBackend> make_backend(const BackendOptions& o, const std::string& prefix = "");
 
-// For a backend that runs the model itself, its KV cache: "KV cache: q8_0, 0.8 MiB reserved
-// (0.1 KiB per token)"; "" otherwise.
+// For a backend that runs the model itself, its KV cache: "KV cache: f16, 128.0 KiB per token;
+// 2750.0 MiB written (each slot's longest sequence) of 81920.0 MiB reserved (address space,
+// committed as written)"; "" otherwise.
 std::string kv_cache_summary(const net::ChatBackend& backend);
 
 // For a backend that runs the model itself, how its decode steps were shared: "decode: S steps,

@@ -67,16 +67,24 @@ std::string WriteProgress::bar_detail(double elapsed_s) const {
   return out + cached_share();
 }
 
-std::string WriteProgress::summary(const RunStats& s, size_t paragraphs) const {
+std::string WriteProgress::summary(const RunStats& s, size_t paragraphs, double wall_s) const {
   std::string out = fmt::format("{} requests, {} prompt tokens ({} cached, {:.0f}%), {} completion tokens",
                                 s.requests, s.prompt_tokens, s.cached_tokens,
                                 s.prompt_tokens > 0 ? 100.0 * static_cast<double>(s.cached_tokens) /
                                                           static_cast<double>(s.prompt_tokens)
                                                     : 0.0,
                                 s.completion_tokens);
-  if (s.prefill_seconds + s.decode_seconds > 0)
-    out += fmt::format("; time {:.1f} s prefill (queue and prompt) + {:.1f} s decode", s.prefill_seconds,
-                       s.decode_seconds);
+  const double busy = s.prefill_seconds + s.decode_seconds;
+  if (busy > 0 && busy > 1.05 * wall_s)  // overlapping requests
+    out += fmt::format(
+        "; {:.1f} s wall; the requests' own times, summed as they overlap: {:.1f} s prefill "
+        "(queue and prompt) + {:.1f} s decode",
+        wall_s, s.prefill_seconds, s.decode_seconds);
+  else if (busy > 0)
+    out += fmt::format("; {:.1f} s wall: {:.1f} s prefill (queue and prompt) + {:.1f} s decode", wall_s,
+                       s.prefill_seconds, s.decode_seconds);
+  else
+    out += fmt::format("; {:.1f} s wall", wall_s);
   if (last_prompt > 0) out += fmt::format("; last prompt {} tokens", last_prompt);
   out += fmt::format("; {} of {} paragraphs hit their token cap", s.capped_paragraphs, paragraphs);
   return out;

@@ -53,8 +53,10 @@ struct WriteProgress {
   // "paragraphs 3/20 (17 being written) · 24.8 tok/s · 95% of prompt tokens cached".
   std::string bar_detail(double elapsed_s) const;
   // The closing summary: requests, prompt tokens and the cached share, completion tokens, the
-  // prefill/decode time split, the last prompt's length, and the paragraphs that hit their cap.
-  std::string summary(const RunStats& s, size_t paragraphs) const;
+  // wall time and the requests' prefill/decode time split, the last prompt's length, and the
+  // paragraphs that hit their cap. Requests that ran at once (--parallel) have overlapping times:
+  // their sums then read as such, beside the wall time.
+  std::string summary(const RunStats& s, size_t paragraphs, double wall_s) const;
 
  private:
   std::string cached_share() const;

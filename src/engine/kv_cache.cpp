@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "util/error.hpp"
@@ -19,7 +20,8 @@ KvCache::KvCache(const ModelConfig& cfg, int n_slots, int max_ctx, DType dtype)
       kv_dim_(cfg.kv_dim()),
       dtype_(dtype),
       row_bytes_(0),
-      len_(static_cast<size_t>(std::max(n_slots, 0)), 0) {
+      len_(static_cast<size_t>(std::max(n_slots, 0)), 0),
+      high_(len_.size(), 0) {
   if (n_slots <= 0 || max_ctx <= 0) fail_input("KV cache needs n_slots > 0 and max_ctx > 0");
   const bool quantized = dtype == DType::q8_0 || dtype == DType::q4_0;
   if (dtype != DType::f32 && dtype != DType::f16 && dtype != DType::bf16 && !quantized)
@@ -47,6 +49,13 @@ void KvCache::set_length(int slot, int len) {
   LW_CHECK(slot >= 0 && slot < n_slots_, "KV cache slot {} out of range", slot);
   LW_CHECK(len >= 0 && len <= max_ctx_, "KV cache length {} out of range", len);
   len_[slot] = len;
+  high_[slot] = std::max(high_[slot], len);
+}
+
+int64_t KvCache::cells_written() const {
+  int64_t n = 0;
+  for (int h : high_) n += h;
+  return n;
 }
 
 char* KvCache::row(char* base, int layer, int slot, int pos) const {
@@ -72,6 +81,7 @@ void KvCache::copy_prefix(int src, int dst, int n) {
     std::memcpy(row(v_.get(), layer, dst, 0), row(v_.get(), layer, src, 0), bytes);
   }
   len_[dst] = n;
+  high_[dst] = std::max(high_[dst], n);
 }
 
 DType parse_kv_dtype(const std::string& name) {

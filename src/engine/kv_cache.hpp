@@ -33,6 +33,10 @@ class KvCache {
   void set_length(int slot, int len);  // truncate (e.g. rewind); len <= length(slot)
   void clear(int slot) { set_length(slot, 0); }
   size_t bytes() const;  // total reserved bytes
+  // Rows ever held, summed over the slots (each slot's longest length so far, rows written by a
+  // rejected draft included). The OS commits pages as they are first written, so the memory the
+  // cache really takes is about this times the bytes per token (2 * n_layer * row_bytes()).
+  int64_t cells_written() const;
   int kv_dim() const { return kv_dim_; }
   size_t row_bytes() const { return row_bytes_; }  // bytes of one cached row of kv_dim elements
   // (max_ctx, kv_dim) rows of one layer and slot, elements of dtype() (row j at +j*row_bytes()).
@@ -52,6 +56,7 @@ class KvCache {
   size_t row_bytes_;  // bytes per row of kv_dim elements
   std::shared_ptr<char> k_, v_;
   std::vector<int> len_;
+  std::vector<int> high_;  // each slot's longest length so far
 };
 
 // "f32", "f16", "bf16", "q8_0", "q4_0" -> DType; InputError naming the accepted names otherwise.

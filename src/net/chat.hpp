@@ -102,6 +102,9 @@ struct KvCacheInfo {
   std::string type;             // f32, f16, bf16, q8_0 or q4_0 (--kv-cache)
   int64_t bytes = 0;            // reserved for every slot's whole context
   int64_t bytes_per_token = 0;  // keys and values of one token, all layers
+  // Written so far: each slot's longest length, summed, times bytes_per_token. The reservation is
+  // address space; the OS commits memory as rows are first written, so this is what the cache takes.
+  int64_t bytes_written = 0;
 };
 
 // What a backend that runs the model itself is doing now (for a server's /metrics).

@@ -262,8 +262,10 @@ std::optional<net::CacheStats> LocalBackend::cache_stats() const {
 
 std::optional<net::KvCacheInfo> LocalBackend::kv_cache_info() const {
   const int64_t bytes = static_cast<int64_t>(sched_->kv_cache_bytes());
-  const int64_t cells = sched_->stats().kv_cells_total;
-  return net::KvCacheInfo{engine::dtype_name(opts_.kv_dtype), bytes, cells > 0 ? bytes / cells : 0};
+  const Scheduler::Stats s = sched_->stats();
+  const int64_t per_token = s.kv_cells_total > 0 ? bytes / s.kv_cells_total : 0;
+  return net::KvCacheInfo{engine::dtype_name(opts_.kv_dtype), bytes, per_token,
+                          s.kv_cells_written * per_token};
 }
 
 std::optional<net::EngineLoad> LocalBackend::engine_load() const {

@@ -259,7 +259,9 @@ Json kv_cache_json(const net::KvCacheInfo& kv) {
   return {{"type", kv.type},
           {"bytes", kv.bytes},
           {"mib", static_cast<double>(kv.bytes) / (1 << 20)},
-          {"bytes_per_token", kv.bytes_per_token}};
+          {"bytes_per_token", kv.bytes_per_token},
+          {"written_bytes", kv.bytes_written},
+          {"written_mib", static_cast<double>(kv.bytes_written) / (1 << 20)}};
 }
 
 ParsedRequest parse_completion_request(std::string_view body, const ApiLimits& limits) {

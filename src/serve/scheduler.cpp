@@ -291,6 +291,7 @@ void Scheduler::publish_gauges(size_t running) {
   int64_t used = 0;
   for (int s = 0; s < opts_.n_slots; ++s) used += cache_.length(s);
   stats_.kv_cells_used = used;
+  stats_.kv_cells_written = cache_.cells_written();
 }
 
 void Scheduler::loop() {

@@ -188,6 +188,7 @@ class Scheduler {
     engine::DraftStats draft;          // speculative decoding: verify steps, drafted, accepted tokens
     // Gauges: sequences in a slot, sequences queued, cache cells holding a token, cells reserved.
     int64_t running = 0, waiting = 0, kv_cells_used = 0, kv_cells_total = 0;
+    int64_t kv_cells_written = 0;  // each slot's longest length so far, summed (KvCache::cells_written)
   };
   Stats stats() const;
 

@@ -67,4 +67,29 @@ TEST(WriteProgress, ReusedParagraphsMoveTheCountNotTheRate) {
   EXPECT_EQ(wp.detail(20.0), "words 300/400 · 14 tok/s · ETA 20s · 50% of prompt tokens cached");
 }
 
+// The summary's times: sequential requests add up to about the wall time; requests written at
+// once (--parallel) overlap, and their summed times are labelled as such beside the wall time.
+TEST(WriteProgress, SummaryNamesWallTimeAndOverlappingRequestTimes) {
+  aw::WriteProgress wp;
+  wp.planned(plan_of(2, 100));
+  aw::RunStats s;
+  s.requests = 3;
+  s.prompt_tokens = 200;
+  s.cached_tokens = 50;
+  s.completion_tokens = 300;
+  s.prefill_seconds = 4;
+  s.decode_seconds = 36;
+  s.capped_paragraphs = 1;
+  EXPECT_EQ(wp.summary(s, 2, 41.0),
+            "3 requests, 200 prompt tokens (50 cached, 25%), 300 completion tokens; 41.0 s wall: 4.0 s "
+            "prefill (queue and prompt) + 36.0 s decode; 1 of 2 paragraphs hit their token cap");
+  const std::string par = wp.summary(s, 2, 20.0);
+  EXPECT_NE(par.find("; 20.0 s wall; the requests' own times, summed as they overlap: 4.0 s prefill "
+                     "(queue and prompt) + 36.0 s decode;"),
+            std::string::npos)
+      << par;
+  s.prefill_seconds = s.decode_seconds = 0;  // a backend that does not report them
+  EXPECT_NE(wp.summary(s, 2, 5.0).find("completion tokens; 5.0 s wall; 1 of 2"), std::string::npos);
+}
+
 }  // namespace

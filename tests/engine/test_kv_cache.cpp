@@ -166,6 +166,23 @@ TEST(KvCache, CopyPrefixCopiesEveryLayersRowsToAnotherSlot) {
   EXPECT_THROW(cache.copy_prefix(1, 1, 0), std::exception);
 }
 
+// cells_written: each slot's longest length so far, summed; rewinding (a rejected draft) and
+// clearing keep it, copy_prefix raises the target's.
+TEST(KvCache, CellsWrittenIsEachSlotsLongestLengthSummed) {
+  const ModelConfig c = tiny_llama();
+  KvCache cache(c, 3, 16, DType::f16);
+  EXPECT_EQ(cache.cells_written(), 0);
+  cache.set_length(0, 9);
+  cache.set_length(0, 4);  // rewind
+  EXPECT_EQ(cache.cells_written(), 9);
+  cache.copy_prefix(0, 1, 3);
+  EXPECT_EQ(cache.cells_written(), 12);
+  cache.clear(0);
+  cache.set_length(0, 7);  // below the slot's 9
+  cache.set_length(2, 16);
+  EXPECT_EQ(cache.cells_written(), 9 + 3 + 16);
+}
+
 namespace {
 
 // Attention of the last Tq of Tk = 77 positions (n_head heads, 2 KV heads of hd) reading K/V stored

@@ -143,6 +143,10 @@ TEST(PrefixServe, UsageReportsCachedTokensAndHealthCountsReuse) {
   EXPECT_EQ(kv["bytes_per_token"], 2 * 2 * 16 * 4);
   EXPECT_EQ(kv["bytes"].get<int64_t>() % 256, 0);
   EXPECT_GT(kv["bytes"].get<int64_t>(), 0);
+  // Written: each slot's longest sequence, every request's prompt more than 40 tokens.
+  EXPECT_EQ(kv["written_bytes"].get<int64_t>() % 256, 0);
+  EXPECT_GE(kv["written_bytes"].get<int64_t>(), 40 * 256);
+  EXPECT_LE(kv["written_bytes"].get<int64_t>(), kv["bytes"].get<int64_t>());
   server.stop();
 }
 
