@@ -110,14 +110,13 @@ std::vector<TokenId> BpeTokenizer::encode(std::string_view text, bool allow_spec
 
 std::string BpeTokenizer::decode(std::span<const TokenId> ids) const {
   std::string out;
-  for (TokenId id : ids) {
-    out += entry(id).bytes;
-  }
+  for (TokenId id : ids) out += token_bytes(id);
   return out;
 }
 
 std::string BpeTokenizer::token_bytes(TokenId id) const {
-  return entry(id).bytes;
+  const auto& e = entry(id);
+  return e.attr == TokenAttr::unused ? std::string() : e.bytes;
 }
 
 }  // namespace lw::tok

@@ -180,6 +180,7 @@ std::vector<TokenId> SpmTokenizer::encode(std::string_view text, bool allow_spec
 
 std::string SpmTokenizer::token_bytes(TokenId id) const {
   const auto& e = entry(id);
+  if (e.attr == TokenAttr::unused) return "";
   if (e.attr == TokenAttr::byte) {
     int b = byte_piece_value(e.text);
     if (b >= 0) return std::string(1, static_cast<char>(b));

@@ -24,7 +24,9 @@ class Tokenizer {
   virtual std::vector<TokenId> encode(std::string_view text, bool allow_special = false) const = 0;
   // Exact inverse of encode for ordinary text (bytes, not necessarily valid UTF-8 mid-stream).
   virtual std::string decode(std::span<const TokenId> ids) const = 0;
-  // The bytes one token stands for (special tokens: their text).
+  // The bytes one token stands for (special tokens: their text). A token of the GGUF type "unused"
+  // (a placeholder that pads a vocabulary, e.g. [PAD70000]) stands for nothing, as in llama.cpp,
+  // so a model that emits one adds no text.
   virtual std::string token_bytes(TokenId id) const = 0;
 
   // Vocabulary lookups by the token's string form as stored in the vocabulary.

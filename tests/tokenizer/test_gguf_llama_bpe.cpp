@@ -84,6 +84,19 @@ TEST(GgufLlamaBpe, MergeListVocabularyMatchesTiktokenRanks) {
     EXPECT_EQ(gg->encode(s), tt->encode(s)) << "[" << s.substr(0, 80) << "]";
     EXPECT_EQ(gg->encode(s + "<|endoftext|>", true), tt->encode(s + "<|endoftext|>", true));
   }
+  // The placeholders of type unused (5) stand for nothing when decoded, as in llama.cpp; the
+  // control token keeps its text.
+  TokenId unused = -1;
+  for (TokenId id = n_ranks; id < gg->vocab_size() && unused < 0; ++id)
+    if (!gg->is_special(id)) unused = id;
+  ASSERT_GE(unused, 0);
+  EXPECT_EQ(gg->token_bytes(unused), "");
+  const auto hello = gg->encode("hello");
+  std::vector<TokenId> ids = hello;
+  ids.push_back(unused);
+  ids.insert(ids.end(), hello.begin(), hello.end());
+  EXPECT_EQ(gg->decode(ids), "hellohello");
+  EXPECT_EQ(gg->token_bytes(100257), "<|endoftext|>");
 }
 
 }  // namespace
