@@ -74,17 +74,12 @@ std::string WriteProgress::summary(const RunStats& s, size_t paragraphs, double 
                                                           static_cast<double>(s.prompt_tokens)
                                                     : 0.0,
                                 s.completion_tokens);
+  out += fmt::format("; {:.1f} s wall", wall_s);
   const double busy = s.prefill_seconds + s.decode_seconds;
-  if (busy > 0 && busy > 1.05 * wall_s)  // overlapping requests
-    out += fmt::format(
-        "; {:.1f} s wall; the requests' own times, summed as they overlap: {:.1f} s prefill "
-        "(queue and prompt) + {:.1f} s decode",
-        wall_s, s.prefill_seconds, s.decode_seconds);
-  else if (busy > 0)
-    out += fmt::format("; {:.1f} s wall: {:.1f} s prefill (queue and prompt) + {:.1f} s decode", wall_s,
+  if (busy > 0)  // requests that ran at once (--parallel) sum to more than the wall time
+    out += fmt::format("{} {:.1f} s prefill (queue and prompt) + {:.1f} s decode",
+                       busy > 1.05 * wall_s ? "; the requests' own times, summed as they overlap:" : ":",
                        s.prefill_seconds, s.decode_seconds);
-  else
-    out += fmt::format("; {:.1f} s wall", wall_s);
   if (last_prompt > 0) out += fmt::format("; last prompt {} tokens", last_prompt);
   out += fmt::format("; {} of {} paragraphs hit their token cap", s.capped_paragraphs, paragraphs);
   return out;
